@@ -1,0 +1,13 @@
+# Script mode helper for imp_embed_migrations(): writes OUT from FILES.
+set(body "// Generated from migration files; do not edit.\n#include \"common/db/migrations.h\"\n\n")
+string(APPEND body "namespace ${NAMESPACE} {\n\nconst std::vector<imp::db::Migration>& Migrations() {\n")
+string(APPEND body "  static const auto* const kMigrations = new std::vector<imp::db::Migration>{\n")
+foreach(f IN LISTS FILES)
+  get_filename_component(name "${f}" NAME)
+  file(READ "${f}" content)
+  string(REGEX MATCH "^[0-9]+" version "${name}")
+  string(APPEND body "      {${version}, \"${name}\", R\"imp_sql(${content})imp_sql\"},\n")
+endforeach()
+string(APPEND body "  };\n  return *kMigrations;\n}\n\n}  // namespace ${NAMESPACE}\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

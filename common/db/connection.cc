@@ -1,0 +1,45 @@
+#include "common/db/connection.h"
+
+#include <cppconn/exception.h>
+#include <cppconn/statement.h>
+
+#include <utility>
+
+namespace imp::db {
+
+Connection::Connection(std::unique_ptr<sql::Connection> raw) : raw_(std::move(raw)) {}
+
+Connection::~Connection() {
+  // Statements must be freed before their connection.
+  prepared_.clear();
+  try {
+    if (raw_ && !broken_) raw_->close();
+  } catch (const sql::SQLException&) {
+    // Closing a connection to a server that is gone is not an error worth reporting.
+  }
+}
+
+sql::PreparedStatement& Connection::Prepare(const Statement& stmt) {
+  auto it = prepared_.find(&stmt);
+  if (it != prepared_.end()) return *it->second;
+  std::unique_ptr<sql::PreparedStatement> ps(raw_->prepareStatement(stmt.sql));
+  return *prepared_.emplace(&stmt, std::move(ps)).first->second;
+}
+
+void Connection::ExecuteDirect(const char* sql) {
+  std::unique_ptr<sql::Statement> s(raw_->createStatement());
+  s->execute(sql);
+}
+
+bool Connection::Ping() {
+  try {
+    std::unique_ptr<sql::Statement> s(raw_->createStatement());
+    std::unique_ptr<sql::ResultSet> rs(s->executeQuery("SELECT 1"));
+    return rs->next();
+  } catch (const sql::SQLException&) {
+    broken_ = true;
+    return false;
+  }
+}
+
+}  // namespace imp::db

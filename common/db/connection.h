@@ -1,0 +1,52 @@
+#ifndef IMP_COMMON_DB_CONNECTION_H_
+#define IMP_COMMON_DB_CONNECTION_H_
+
+#include <cppconn/connection.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+
+#include <memory>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "common/db/statement.h"
+
+namespace imp::db {
+
+// One server connection plus the statements prepared on it. Used by one thread at a time (the
+// pool guarantees it). Prepared statements live on the server per connection, so they are cached
+// here and die with the connection; a reconnect creates a new Connection and re-prepares lazily.
+class Connection {
+ public:
+  explicit Connection(std::unique_ptr<sql::Connection> raw);
+  ~Connection();
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // The cached prepared statement for `stmt`, prepared on first use. Throws sql::SQLException.
+  sql::PreparedStatement& Prepare(const Statement& stmt);
+
+  // Runs a statement that takes no parameters and returns no rows (BEGIN, DDL, ...).
+  void ExecuteDirect(const char* sql);
+
+  // After a lost-connection error the connection must never be reused.
+  void MarkBroken() { broken_ = true; }
+  bool broken() const { return broken_; }
+
+  absl::Time last_used() const { return last_used_; }
+  void Touch(absl::Time now) { last_used_ = now; }
+  bool Ping();  // a cheap round trip; false when the server is gone
+
+  sql::Connection& raw() { return *raw_; }
+
+ private:
+  std::unique_ptr<sql::Connection> raw_;
+  absl::flat_hash_map<const Statement*, std::unique_ptr<sql::PreparedStatement>> prepared_;
+  bool broken_ = false;
+  absl::Time last_used_ = absl::InfinitePast();
+};
+
+}  // namespace imp::db
+
+#endif  // IMP_COMMON_DB_CONNECTION_H_

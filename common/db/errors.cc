@@ -1,0 +1,44 @@
+#include "common/db/errors.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+
+namespace imp::db {
+
+bool IsConnectionLost(int error_code) {
+  switch (error_code) {
+    case kErrServerShutdown:
+    case kErrConnectionKilled:
+    case kErrCannotConnectSocket:
+    case kErrCannotConnectTcp:
+    case kErrServerGone:
+    case kErrLostConnection: return true;
+    default: return false;
+  }
+}
+
+bool IsRetryableConflict(int error_code) {
+  return error_code == kErrDeadlock || error_code == kErrLockWaitTimeout;
+}
+
+absl::Status MapSqlException(const sql::SQLException& e, absl::string_view context) {
+  const int code = e.getErrorCode();
+  Log(LogLevel::kWarning, "sql_error",
+      {{"context", std::string(context)},
+       {"code", absl::StrCat(code)},
+       {"sqlstate", e.getSQLStateCStr()},
+       {"message", e.what()}});
+  if (code == kErrDuplicateKey) return absl::AlreadyExistsError("the resource already exists");
+  if (IsConnectionLost(code) || code == kErrTooManyConnections) {
+    return absl::UnavailableError("database unavailable; retry later");
+  }
+  if (IsRetryableConflict(code)) {
+    return absl::AbortedError("concurrent modification conflict; retry the request");
+  }
+  if (code == kErrStatementTimeout) return absl::DeadlineExceededError("database query timed out");
+  return absl::InternalError(absl::StrCat("database error (", code, ") in ", context));
+}
+
+}  // namespace imp::db

@@ -1,0 +1,131 @@
+#include "common/db/pool.h"
+
+#include <cppconn/exception.h>
+#include <mysql_driver.h>
+
+#include <mutex>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/db/errors.h"
+#include "common/log.h"
+
+namespace imp::db {
+namespace {
+
+// get_mysql_driver_instance() is not thread-safe: resolve it exactly once.
+sql::mysql::MySQL_Driver* Driver() {
+  static sql::mysql::MySQL_Driver* driver = [] {
+    return sql::mysql::get_mysql_driver_instance();
+  }();
+  return driver;
+}
+
+int Seconds(absl::Duration d) {
+  return static_cast<int>(absl::ToInt64Seconds(d) > 0 ? absl::ToInt64Seconds(d) : 1);
+}
+
+}  // namespace
+
+ConnectionPool::Lease::Lease(ConnectionPool* pool, std::unique_ptr<Connection> conn)
+    : pool_(pool), conn_(std::move(conn)) {}
+
+ConnectionPool::Lease::Lease(Lease&& other) noexcept
+    : pool_(other.pool_), conn_(std::move(other.conn_)) {
+  other.pool_ = nullptr;
+}
+
+ConnectionPool::Lease::~Lease() {
+  if (pool_ != nullptr) pool_->Release(std::move(conn_));
+}
+
+ConnectionPool::ConnectionPool(PoolOptions options)
+    : options_(std::move(options)), free_slots_(options_.size) {
+  Driver();
+}
+
+ConnectionPool::~ConnectionPool() {
+  absl::MutexLock lock(&mu_);
+  idle_.clear();
+}
+
+absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(absl::Time deadline) {
+  std::unique_ptr<Connection> conn;
+  {
+    absl::MutexLock lock(&mu_);
+    auto has_slot = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return free_slots_ > 0; };
+    if (!mu_.AwaitWithDeadline(absl::Condition(&has_slot), deadline)) {
+      return absl::DeadlineExceededError("timed out waiting for a database connection");
+    }
+    --free_slots_;
+    if (!idle_.empty()) {
+      conn = std::move(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  // From here on the slot is ours: the lease (or the error path) gives it back.
+  const absl::Time now = absl::Now();
+  if (conn != nullptr && now - conn->last_used() > options_.validate_after_idle && !conn->Ping()) {
+    conn.reset();
+  }
+  if (conn == nullptr) {
+    auto fresh = Connect();
+    if (!fresh.ok()) {
+      Release(nullptr);
+      return fresh.status();
+    }
+    conn = *std::move(fresh);
+  }
+  conn->Touch(now);
+  return Lease(this, std::move(conn));
+}
+
+void ConnectionPool::Release(std::unique_ptr<Connection> conn) {
+  if (conn != nullptr && conn->broken()) conn.reset();  // closed outside the lock
+  absl::MutexLock lock(&mu_);
+  if (conn != nullptr) {
+    conn->Touch(absl::Now());
+    idle_.push_back(std::move(conn));
+  }
+  ++free_slots_;
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::Connect() {
+  sql::ConnectOptionsMap props;
+  if (!options_.socket.empty()) {
+    props["hostName"] = sql::SQLString("localhost");
+    props["socket"] = sql::SQLString(options_.socket);
+  } else {
+    props["hostName"] = sql::SQLString(absl::StrCat("tcp://", options_.host, ":", options_.port));
+  }
+  props["userName"] = sql::SQLString(options_.user);
+  props["password"] = sql::SQLString(options_.password);
+  if (!options_.database.empty()) props["schema"] = sql::SQLString(options_.database);
+  props["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
+  props["OPT_CONNECT_TIMEOUT"] = Seconds(options_.connect_timeout);
+  props["OPT_READ_TIMEOUT"] = Seconds(options_.read_timeout);
+  props["OPT_WRITE_TIMEOUT"] = Seconds(options_.write_timeout);
+  props["OPT_RECONNECT"] = false;
+  try {
+    auto conn =
+        std::make_unique<Connection>(std::unique_ptr<sql::Connection>(Driver()->connect(props)));
+    // UTC everywhere, strict data checks, and read-committed so that short transactions do not
+    // take gap locks that make concurrent inserts deadlock.
+    conn->ExecuteDirect(
+        "SET SESSION time_zone = '+00:00', "
+        "sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+        "NO_ENGINE_SUBSTITUTION', "
+        "tx_isolation = 'READ-COMMITTED', "
+        "collation_connection = 'utf8mb4_unicode_ci'");
+    return conn;
+  } catch (const sql::SQLException& e) {
+    Log(LogLevel::kWarning, "db_connect_failed",
+        {{"target", options_.socket.empty() ? absl::StrCat(options_.host, ":", options_.port)
+                                            : options_.socket},
+         {"code", absl::StrCat(e.getErrorCode())},
+         {"message", e.what()}});
+    return absl::UnavailableError("database unavailable: cannot connect; retry later");
+  }
+}
+
+}  // namespace imp::db

@@ -1,0 +1,35 @@
+#ifndef IMP_COMMON_FLAGS_H_
+#define IMP_COMMON_FLAGS_H_
+
+#include <string>
+
+#include "absl/flags/declare.h"
+#include "common/db/pool.h"
+#include "common/server/service_host.h"
+
+// Flags every service binary shares. Each main() may give --port and --db_name its own default
+// with absl::SetFlag before parsing.
+ABSL_DECLARE_FLAG(std::string, listen_address);
+ABSL_DECLARE_FLAG(int, port);
+ABSL_DECLARE_FLAG(int, worker_threads);
+ABSL_DECLARE_FLAG(int, drain_seconds);
+ABSL_DECLARE_FLAG(int, max_message_mb);
+ABSL_DECLARE_FLAG(std::string, db_host);
+ABSL_DECLARE_FLAG(int, db_port);
+ABSL_DECLARE_FLAG(std::string, db_socket);
+ABSL_DECLARE_FLAG(std::string, db_user);
+ABSL_DECLARE_FLAG(std::string, db_password);
+ABSL_DECLARE_FLAG(std::string, db_name);
+ABSL_DECLARE_FLAG(int, db_pool_size);
+ABSL_DECLARE_FLAG(int, db_timeout_seconds);
+
+namespace imp {
+
+ServiceHostOptions ServiceHostOptionsFromFlags(const std::string& service_name);
+// --db_password falls back to the IMP_DB_PASSWORD environment variable, so that the secret
+// need not appear in the process list.
+db::PoolOptions PoolOptionsFromFlags();
+
+}  // namespace imp
+
+#endif  // IMP_COMMON_FLAGS_H_

@@ -1,0 +1,91 @@
+#include "common/server/request_log.h"
+
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/server/request_context.h"
+
+namespace imp {
+namespace {
+
+std::string ActorFromMetadata(const std::multimap<grpc::string_ref, grpc::string_ref>& md) {
+  auto it = md.find(kActorMetadataKey);
+  return it == md.end() ? "-" : std::string(it->second.data(), it->second.size());
+}
+
+class RequestLogInterceptor : public grpc::experimental::Interceptor {
+ public:
+  RequestLogInterceptor(grpc::experimental::ServerRpcInfo* info, const ActorResolver& resolver)
+      : method_(info->method()), resolver_(resolver), start_(absl::Now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      const auto* md = methods->GetRecvInitialMetadata();
+      if (md != nullptr) actor_ = resolver_ ? resolver_(*md) : ActorFromMetadata(*md);
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::Status status = methods->GetSendStatus();
+      const double latency_ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
+      Log(status.ok() ? LogLevel::kInfo : LogLevel::kWarning, "rpc",
+          {{"method", method_},
+           {"status", StatusName(status.error_code())},
+           {"latency_ms", absl::StrFormat("%.3f", latency_ms)},
+           {"actor", actor_},
+           {"error", status.error_message()}});
+    }
+    methods->Proceed();
+  }
+
+ private:
+  static std::string StatusName(grpc::StatusCode code) {
+    switch (code) {
+      case grpc::StatusCode::OK: return "OK";
+      case grpc::StatusCode::CANCELLED: return "CANCELLED";
+      case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
+      case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+      case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+      case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+      case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+      case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+      case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+      case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+      case grpc::StatusCode::ABORTED: return "ABORTED";
+      case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
+      case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+      case grpc::StatusCode::INTERNAL: return "INTERNAL";
+      case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+      case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
+      case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+      default: return "UNKNOWN";
+    }
+  }
+
+  const std::string method_;
+  const ActorResolver& resolver_;
+  const absl::Time start_;
+  std::string actor_ = "-";
+};
+
+class RequestLogFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit RequestLogFactory(ActorResolver resolver) : resolver_(std::move(resolver)) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new RequestLogInterceptor(info, resolver_);
+  }
+
+ private:
+  const ActorResolver resolver_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeRequestLogInterceptor(
+    ActorResolver resolver) {
+  return std::make_unique<RequestLogFactory>(std::move(resolver));
+}
+
+}  // namespace imp

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the suite needs to build, test and run locally.
+# Idempotent: installs only what is missing, runs `apt-get update` at most once.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  protobuf-compiler libprotobuf-dev
+  libgrpc++-dev protobuf-compiler-grpc   # gRPC's CMake config requires the plugins
+  libabsl-dev
+  libmysqlcppconn-dev
+  libgtest-dev libgmock-dev
+  mariadb-server mariadb-client
+  python3-grpcio python3-protobuf        # cross-language client test (generated from protos alone)
+)
+# npm fetches @bufbuild/buf for `buf lint`. Images that ship Node.js from elsewhere already have npm
+# (and Debian's npm package conflicts with them), so ask apt for it only when it is absent.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# buf ships its binary inside the npm package; keep it project-local (tools/node_modules is ignored).
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ ! -x "$ROOT/tools/buf/node_modules/.bin/buf" ]; then
+  echo "install-deps: installing @bufbuild/buf from npm"
+  (cd "$ROOT/tools/buf" && npm install --no-audit --no-fund --silent >/dev/null)
+fi

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# One command on a fresh machine: install what is missing, build (Release), start a private
+# MariaDB and the three services, load the demo data, and print how to call the suite.
+# Safe to re-run; data survives deploy/local/down.sh + up.sh (it lives in $IMP_STATE_DIR).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+STATE="${IMP_STATE_DIR:-$ROOT/.imp-local}"
+BUILD="${IMP_BUILD_DIR:-$ROOT/build}"
+DB_PORT="${IMP_DB_PORT:-3316}"
+GATEWAY_PORT=50050 REGISTRY_PORT=50051 ACTIVITY_PORT=50052
+mkdir -p "$STATE/run" "$STATE/logs"
+
+bash "$ROOT/deploy/install-deps.sh"
+
+echo "up: building (Release) in $BUILD"
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD" --parallel "$(nproc)"
+
+echo "up: starting MariaDB on 127.0.0.1:$DB_PORT (data in $STATE/mariadb)"
+"$ROOT/deploy/mariadb.sh" start "$STATE/mariadb" "$DB_PORT"
+SOCK="$STATE/mariadb/mysqld.sock"
+
+# Each service owns its schema and its own database user; passwords are generated once.
+if [ ! -f "$STATE/secrets.env" ]; then
+  umask 077
+  {
+    echo "REGISTRY_DB_PASSWORD=$(openssl rand -hex 16)"
+    echo "ACTIVITY_DB_PASSWORD=$(openssl rand -hex 16)"
+  } >"$STATE/secrets.env"
+fi
+# shellcheck disable=SC1091
+source "$STATE/secrets.env"
+"$ROOT/deploy/provision-db.sh" "$SOCK" imp_registry "$REGISTRY_DB_PASSWORD"
+"$ROOT/deploy/provision-db.sh" "$SOCK" imp_activity "$ACTIVITY_DB_PASSWORD"
+
+# Gateway tokens: the file stores only SHA-256 hashes; the admin token itself is kept in
+# $STATE/admin.token (mode 600) for impctl.
+if [ ! -f "$STATE/admin.token" ]; then
+  umask 077
+  openssl rand -hex 24 >"$STATE/admin.token"
+  printf '# sha256(token) role actor [institutions...]\n%s admin local-admin\n' \
+    "$(tr -d '\n' <"$STATE/admin.token" | sha256sum | cut -d' ' -f1)" >"$STATE/tokens.txt"
+fi
+
+start_service() {  # name binary args...
+  local name=$1 bin=$2
+  shift 2
+  local pidfile="$STATE/run/$name.pid"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    echo "up: $name already running (pid $(cat "$pidfile"))"
+    return
+  fi
+  nohup "$BUILD/$bin" "$@" >>"$STATE/logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+  echo "up: started $name (pid $!, log $STATE/logs/$name.log)"
+}
+
+IMP_DB_PASSWORD="$REGISTRY_DB_PASSWORD" start_service registry registry-service/registry_service \
+  --port=$REGISTRY_PORT --db_socket="$SOCK" --db_user=imp_registry --db_name=imp_registry
+IMP_DB_PASSWORD="$ACTIVITY_DB_PASSWORD" start_service activity activity-service/activity_service \
+  --port=$ACTIVITY_PORT --db_socket="$SOCK" --db_user=imp_activity --db_name=imp_activity \
+  --registry_target=127.0.0.1:$REGISTRY_PORT
+start_service gateway gateway/gateway --port=$GATEWAY_PORT --tokens_file="$STATE/tokens.txt" \
+  --registry_target=127.0.0.1:$REGISTRY_PORT --activity_target=127.0.0.1:$ACTIVITY_PORT
+
+IMPCTL="$BUILD/tools/impctl/impctl"
+for target in 127.0.0.1:$REGISTRY_PORT 127.0.0.1:$ACTIVITY_PORT 127.0.0.1:$GATEWAY_PORT; do
+  "$IMPCTL" health --target="$target" --wait_seconds=60 >/dev/null \
+    || { echo "up: $target is not SERVING; see $STATE/logs" >&2; exit 1; }
+done
+echo "up: all three services are SERVING"
+
+export IMP_TARGET="127.0.0.1:$GATEWAY_PORT"
+export IMP_TOKEN_FILE="$STATE/admin.token"
+if [ ! -f "$STATE/demo-loaded" ] && [ -f "$ROOT/deploy/demo/institutions.csv" ]; then
+  echo "up: loading the demo data set (deploy/demo) through impctl"
+  "$IMPCTL" import institutions "$ROOT/deploy/demo/institutions.csv" --request_id=demo-institutions-v1
+  "$IMPCTL" import agreements "$ROOT/deploy/demo/agreements.csv" --request_id=demo-agreements-v1
+  "$IMPCTL" import activities "$ROOT/deploy/demo/activities.csv" --request_id=demo-activities-v1
+  touch "$STATE/demo-loaded"
+fi
+
+cat <<TXT
+
+imp is up.
+  gateway   127.0.0.1:$GATEWAY_PORT   (authenticated admin door: GatewayService + Registry/Activity facade)
+  registry  127.0.0.1:$REGISTRY_PORT   (imp.registry.v1.RegistryService)
+  activity  127.0.0.1:$ACTIVITY_PORT   (imp.activity.v1.ActivityService)
+  MariaDB   127.0.0.1:$DB_PORT    (socket $SOCK)
+Admin token: $STATE/admin.token
+Try:
+  export IMP_TARGET=127.0.0.1:$GATEWAY_PORT IMP_TOKEN_FILE=$STATE/admin.token
+  $IMPCTL summary
+  $IMPCTL list institutions --filter='country = "FR"'
+Stop with deploy/local/down.sh (data is kept in $STATE).
+TXT

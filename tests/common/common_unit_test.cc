@@ -1,0 +1,74 @@
+// Unit tests of platform logic that needs no network or database.
+#include <atomic>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "common/db/migrations.h"
+#include "common/status.h"
+#include "common/worker_pool.h"
+#include "gtest/gtest.h"
+
+namespace imp {
+namespace {
+
+TEST(StatusMapping, EveryAbslCodeMapsToTheSameGrpcCodeAndBack) {
+  for (int code = 0; code <= 16; ++code) {
+    absl::Status status(static_cast<absl::StatusCode>(code), code == 0 ? "" : "message");
+    grpc::Status grpc_status = ToGrpcStatus(status);
+    EXPECT_EQ(static_cast<int>(grpc_status.error_code()), code);
+    EXPECT_EQ(FromGrpcStatus(grpc_status), status);
+  }
+}
+
+TEST(StatusMapping, KeepsTheMessageThatNamesTheField) {
+  grpc::Status s = ToGrpcStatus(absl::InvalidArgumentError("institution.country: 'XX' is unknown"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "institution.country: 'XX' is unknown");
+}
+
+TEST(SplitSqlStatements, SplitsOnTrailingSemicolonsAndDropsComments) {
+  auto statements = db::SplitSqlStatements(
+      "-- a comment; not a statement\n"
+      "CREATE TABLE a (\n  x INT -- trailing\n);\n"
+      "\n"
+      "INSERT INTO a VALUES (1), (2);\n"
+      "INSERT INTO a VALUES ('x;y');\n");
+  ASSERT_EQ(statements.size(), 3u);
+  EXPECT_EQ(statements[0], "CREATE TABLE a (\n  x INT -- trailing\n)");
+  EXPECT_EQ(statements[1], "INSERT INTO a VALUES (1), (2)");
+  EXPECT_EQ(statements[2], "INSERT INTO a VALUES ('x;y')");
+}
+
+TEST(Sha256Hex, MatchesTheKnownDigest) {
+  EXPECT_EQ(db::Sha256Hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(WorkerPool, RunsEveryTaskOnItsThreads) {
+  std::atomic<int> ran{0};
+  {
+    WorkerPool pool(3, 1000);
+    for (int i = 0; i < 500; ++i) ASSERT_TRUE(pool.Submit([&ran] { ran.fetch_add(1); }).ok());
+  }  // destructor drains the queue
+  EXPECT_EQ(ran.load(), 500);
+}
+
+TEST(WorkerPool, RefusesWhenTheQueueIsFull) {
+  absl::Notification release;
+  WorkerPool pool(1, 2);
+  absl::Notification started;
+  ASSERT_TRUE(pool.Submit([&] {
+                    started.Notify();
+                    release.WaitForNotification();
+                  })
+                  .ok());
+  started.WaitForNotification();
+  ASSERT_TRUE(pool.Submit([] {}).ok());
+  ASSERT_TRUE(pool.Submit([] {}).ok());
+  absl::Status refused = pool.Submit([] {});
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  release.Notify();
+}
+
+}  // namespace
+}  // namespace imp

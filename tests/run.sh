@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds, starts a private MariaDB on a free port,
+# runs ctest (unit tests, integration tests against real gRPC servers on loopback, buf lint, the
+# cross-language client test), stops what it started, and exits non-zero on any failure.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="${IMP_BUILD_DIR:-$ROOT/build}"
+
+bash "$ROOT/deploy/install-deps.sh"
+
+echo "tests: building (Release) in $BUILD"
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD" --parallel "$(nproc)"
+
+STATE=$(mktemp -d /tmp/imp-tests.XXXXXX)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cleanup() {
+  "$ROOT/deploy/mariadb.sh" stop "$STATE/mariadb" || true
+  rm -rf "$STATE"
+}
+trap cleanup EXIT
+echo "tests: starting MariaDB on 127.0.0.1:$PORT"
+"$ROOT/deploy/mariadb.sh" start "$STATE/mariadb" "$PORT"
+
+# Test fixtures create a fresh database and user per test on this server (root over the socket).
+export IMP_TEST_DB_SOCKET="$STATE/mariadb/mysqld.sock"
+export IMP_TEST_DB_PORT="$PORT"
+export IMP_SOURCE_DIR="$ROOT"
+
+cd "$BUILD"
+ctest --output-on-failure --parallel "$(nproc)" --timeout 600 "$@"

@@ -1,0 +1,155 @@
+#include "tests/support/test_database.h"
+
+#include <arpa/inet.h>
+#include <cppconn/connection.h>
+#include <cppconn/exception.h>
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+#include <mysql_driver.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+
+namespace imp::testing {
+namespace {
+
+[[noreturn]] void Die(const std::string& message) {
+  std::fprintf(stderr, "FATAL test setup: %s\n", message.c_str());
+  std::abort();
+}
+
+std::string RandomSuffix() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return absl::StrCat(absl::Hex(rng(), absl::kZeroPad16));
+}
+
+std::unique_ptr<sql::Connection> RootConnection(const std::string& socket) {
+  static sql::mysql::MySQL_Driver* driver = sql::mysql::get_mysql_driver_instance();
+  sql::ConnectOptionsMap props;
+  props["hostName"] = sql::SQLString("localhost");
+  props["socket"] = sql::SQLString(socket);
+  props["userName"] = sql::SQLString("root");
+  props["password"] = sql::SQLString("");
+  props["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
+  try {
+    return std::unique_ptr<sql::Connection>(driver->connect(props));
+  } catch (const sql::SQLException& e) {
+    Die(absl::StrCat("cannot connect to the test MariaDB at ", socket, ": ", e.what()));
+  }
+}
+
+void RunAsRoot(const std::string& socket, const std::string& sql) {
+  auto conn = RootConnection(socket);
+  std::unique_ptr<sql::Statement> stmt(conn->createStatement());
+  stmt->execute(sql);
+}
+
+std::string SourceDir() {
+  const char* dir = std::getenv("IMP_SOURCE_DIR");
+  return dir != nullptr ? dir : IMP_SOURCE_DIR_DEFAULT;
+}
+
+}  // namespace
+
+int PickFreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) Die("bind failed");
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::unique_ptr<TestDatabase> TestDatabase::Create(absl::string_view socket) {
+  std::string sock(socket);
+  if (sock.empty()) {
+    const char* env = std::getenv("IMP_TEST_DB_SOCKET");
+    if (env == nullptr || *env == '\0') {
+      Die("IMP_TEST_DB_SOCKET is not set: run the tests through tests/run.sh, which starts "
+          "MariaDB");
+    }
+    sock = env;
+  }
+  const std::string name = absl::StrCat("t_", RandomSuffix());
+  const std::string password = RandomSuffix();
+  RunAsRoot(sock, absl::StrCat("CREATE DATABASE ", name,
+                               " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"));
+  RunAsRoot(sock,
+            absl::StrCat("CREATE USER '", name, "'@'localhost' IDENTIFIED BY '", password, "'"));
+  RunAsRoot(sock, absl::StrCat("GRANT ALL PRIVILEGES ON ", name, ".* TO '", name, "'@'localhost'"));
+  return std::unique_ptr<TestDatabase>(new TestDatabase(sock, name, password));
+}
+
+TestDatabase::TestDatabase(std::string socket, std::string name, std::string password)
+    : socket_(std::move(socket)), name_(std::move(name)), password_(std::move(password)) {}
+
+TestDatabase::~TestDatabase() {
+  try {
+    RunAsRoot(socket_, absl::StrCat("DROP DATABASE IF EXISTS ", name_));
+    RunAsRoot(socket_, absl::StrCat("DROP USER IF EXISTS '", name_, "'@'localhost'"));
+  } catch (...) {
+    // The server may already be gone (outage tests); nothing to clean then.
+  }
+}
+
+db::PoolOptions TestDatabase::pool_options() const {
+  db::PoolOptions options;
+  options.socket = socket_;
+  options.user = name_;
+  options.password = password_;
+  options.database = name_;
+  options.size = 8;
+  options.connect_timeout = absl::Seconds(2);
+  return options;
+}
+
+void TestDatabase::Execute(const std::string& sql) const {
+  auto conn = RootConnection(socket_);
+  conn->setSchema(name_);
+  std::unique_ptr<sql::Statement> stmt(conn->createStatement());
+  stmt->execute(sql);
+}
+
+std::string TestDatabase::QueryString(const std::string& sql) const {
+  auto conn = RootConnection(socket_);
+  conn->setSchema(name_);
+  std::unique_ptr<sql::Statement> stmt(conn->createStatement());
+  std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery(sql));
+  if (!rs->next()) return "";
+  return rs->getString(1);
+}
+
+PrivateMariaDb::PrivateMariaDb() : port_(PickFreePort()) {
+  char tmpl[] = "/tmp/imp-private-db.XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) Die("mkdtemp failed");
+  dir_ = tmpl;
+  socket_ = dir_ + "/mysqld.sock";
+}
+
+PrivateMariaDb::~PrivateMariaDb() {
+  Stop();
+  std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
+}
+
+void PrivateMariaDb::Start() {
+  const std::string cmd =
+      absl::StrCat(SourceDir(), "/deploy/mariadb.sh start '", dir_, "' ", port_);
+  if (std::system(cmd.c_str()) != 0) Die("could not start a private MariaDB: " + cmd);
+}
+
+void PrivateMariaDb::Stop() {
+  const std::string cmd = absl::StrCat(SourceDir(), "/deploy/mariadb.sh stop '", dir_, "'");
+  if (std::system(cmd.c_str()) != 0) Die("could not stop the private MariaDB");
+}
+
+}  // namespace imp::testing

@@ -1,0 +1,57 @@
+#ifndef IMP_TESTS_SUPPORT_TEST_DATABASE_H_
+#define IMP_TESTS_SUPPORT_TEST_DATABASE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "common/db/pool.h"
+
+namespace imp::testing {
+
+// A fresh, empty database and a user that owns only it, on the MariaDB that tests/run.sh started
+// (IMP_TEST_DB_SOCKET). Dropped when destroyed, so tests are hermetic and may run in parallel.
+class TestDatabase {
+ public:
+  // Aborts the test binary with a clear message when no test server is configured: the
+  // integration tests are not allowed to silently skip.
+  static std::unique_ptr<TestDatabase> Create(absl::string_view socket = "");
+  ~TestDatabase();
+
+  // Options for a service's pool: connect as the database's own user.
+  db::PoolOptions pool_options() const;
+  const std::string& name() const { return name_; }
+  // Runs one statement as root inside this database (test setup and inspection).
+  void Execute(const std::string& sql) const;
+  // The first column of the first row of `sql`, as a string ("" when there is no row).
+  std::string QueryString(const std::string& sql) const;
+
+ private:
+  TestDatabase(std::string socket, std::string name, std::string password);
+  std::string socket_;
+  std::string name_;
+  std::string password_;
+};
+
+// A MariaDB server of the test's own, in a temporary directory on a free port, that the test may
+// stop and start again (database-outage tests). Uses deploy/mariadb.sh, like up.sh.
+class PrivateMariaDb {
+ public:
+  PrivateMariaDb();
+  ~PrivateMariaDb();
+  void Start();
+  void Stop();
+  const std::string& socket() const { return socket_; }
+  int port() const { return port_; }
+
+ private:
+  std::string dir_;
+  std::string socket_;
+  int port_;
+};
+
+int PickFreePort();
+
+}  // namespace imp::testing
+
+#endif  // IMP_TESTS_SUPPORT_TEST_DATABASE_H_
