@@ -10,6 +10,7 @@ PACKAGES=(
   libabsl-dev
   libmysqlcppconn-dev
   libgtest-dev libgmock-dev
+  grpc-proto                             # grpc.health.v1 proto for clients (impctl health)
   mariadb-server mariadb-client
   python3-grpcio python3-protobuf        # cross-language client test (generated from protos alone)
 )

@@ -12,6 +12,7 @@ Connection::Connection(std::unique_ptr<sql::Connection> raw) : raw_(std::move(ra
 Connection::~Connection() {
   // Statements must be freed before their connection.
   prepared_.clear();
+  dynamic_.clear();
   try {
     if (raw_ && !broken_) raw_->close();
   } catch (const sql::SQLException&) {
@@ -24,6 +25,16 @@ sql::PreparedStatement& Connection::Prepare(const Statement& stmt) {
   if (it != prepared_.end()) return *it->second;
   std::unique_ptr<sql::PreparedStatement> ps(raw_->prepareStatement(stmt.sql));
   return *prepared_.emplace(&stmt, std::move(ps)).first->second;
+}
+
+sql::PreparedStatement& Connection::PrepareDynamic(const std::string& sql) {
+  auto it = dynamic_.find(sql);
+  if (it != dynamic_.end()) return *it->second;
+  // Filters combine in few ways; if a client cycles through many, start the cache afresh
+  // rather than let server-side statements pile up.
+  if (dynamic_.size() >= kMaxDynamicStatements) dynamic_.clear();
+  std::unique_ptr<sql::PreparedStatement> ps(raw_->prepareStatement(sql));
+  return *dynamic_.emplace(sql, std::move(ps)).first->second;
 }
 
 void Connection::ExecuteDirect(const char* sql) {

@@ -6,6 +6,7 @@
 #include <cppconn/resultset.h>
 
 #include <memory>
+#include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
@@ -27,6 +28,10 @@ class Connection {
   // The cached prepared statement for `stmt`, prepared on first use. Throws sql::SQLException.
   sql::PreparedStatement& Prepare(const Statement& stmt);
 
+  // A statement assembled at run time from named fragments (List queries, whose WHERE clause
+  // depends on the filter). Cached by its text, up to kMaxDynamicStatements per connection.
+  sql::PreparedStatement& PrepareDynamic(const std::string& sql);
+
   // Runs a statement that takes no parameters and returns no rows (BEGIN, DDL, ...).
   void ExecuteDirect(const char* sql);
 
@@ -42,7 +47,9 @@ class Connection {
 
  private:
   std::unique_ptr<sql::Connection> raw_;
+  static constexpr size_t kMaxDynamicStatements = 64;
   absl::flat_hash_map<const Statement*, std::unique_ptr<sql::PreparedStatement>> prepared_;
+  absl::flat_hash_map<std::string, std::unique_ptr<sql::PreparedStatement>> dynamic_;
   bool broken_ = false;
   absl::Time last_used_ = absl::InfinitePast();
 };

@@ -1,0 +1,55 @@
+#include "common/db/query.h"
+
+#include <cppconn/prepared_statement.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace imp::db {
+
+Query& Query::Sql(absl::string_view fragment) {
+  absl::StrAppend(&sql_, fragment);
+  return *this;
+}
+
+Query& Query::Bind(absl::string_view fragment, std::string value) {
+  absl::StrAppend(&sql_, fragment);
+  params_.emplace_back(std::move(value));
+  return *this;
+}
+
+Query& Query::Bind(absl::string_view fragment, int64_t value) {
+  absl::StrAppend(&sql_, fragment);
+  params_.emplace_back(value);
+  return *this;
+}
+
+Query& Query::BindAll(absl::string_view fragment,
+                      std::vector<std::variant<std::string, int64_t>> values) {
+  absl::StrAppend(&sql_, fragment);
+  for (auto& v : values) params_.push_back(std::move(v));
+  return *this;
+}
+
+std::unique_ptr<sql::ResultSet> Query::Execute(Connection& conn) const {
+  auto& ps = conn.PrepareDynamic(sql_);
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const int index = static_cast<int>(i) + 1;
+    if (const auto* s = std::get_if<std::string>(&params_[i])) {
+      ps.setString(index, *s);
+    } else {
+      ps.setInt64(index, std::get<int64_t>(params_[i]));
+    }
+  }
+  return std::unique_ptr<sql::ResultSet>(ps.executeQuery());
+}
+
+std::string EscapeLike(absl::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace imp::db

@@ -1,0 +1,44 @@
+#ifndef IMP_COMMON_DB_QUERY_H_
+#define IMP_COMMON_DB_QUERY_H_
+
+#include <cppconn/resultset.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "common/db/connection.h"
+
+namespace imp::db {
+
+// A SELECT assembled from a service's named SQL fragments, with every value bound as a
+// parameter (never spliced into the text). Used where the WHERE clause depends on the request.
+class Query {
+ public:
+  explicit Query(std::string sql) : sql_(std::move(sql)) {}
+
+  // Appends a fragment of SQL text from statements.h (never user input).
+  Query& Sql(absl::string_view fragment);
+  // Appends a fragment containing one or more '?' and the values they bind, in order.
+  Query& Bind(absl::string_view fragment, std::string value);
+  Query& Bind(absl::string_view fragment, int64_t value);
+  Query& BindAll(absl::string_view fragment,
+                 std::vector<std::variant<std::string, int64_t>> values);
+
+  std::unique_ptr<sql::ResultSet> Execute(Connection& conn) const;
+  const std::string& sql() const { return sql_; }
+
+ private:
+  std::string sql_;
+  std::vector<std::variant<std::string, int64_t>> params_;
+};
+
+// Escapes % and _ so that `text` matches literally inside a LIKE pattern.
+std::string EscapeLike(absl::string_view text);
+
+}  // namespace imp::db
+
+#endif  // IMP_COMMON_DB_QUERY_H_

@@ -1,0 +1,537 @@
+// Registry: the agreement methods, the lifecycle, partners, the codelist and the audit trail.
+#include <cppconn/resultset.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/api/filter.h"
+#include "common/api/page_token.h"
+#include "common/api/proto_util.h"
+#include "common/api/resource_name.h"
+#include "common/db/changes.h"
+#include "common/db/query.h"
+#include "common/db/request_ids.h"
+#include "registry-service/src/registry.h"
+#include "registry-service/src/registry_common.h"
+#include "registry-service/src/statements.h"
+#include "registry-service/src/store.h"
+#include "registry-service/src/validation.h"
+
+namespace imp::registry {
+namespace {
+
+using v1::Agreement;
+
+const std::vector<std::string>& UpdatableAgreementFields() {
+  static const auto* const fields = new std::vector<std::string>{
+      "title",        "kind",          "parties",           "signed_on",         "valid_from",
+      "valid_until",  "signing_event", "cooperation_areas", "cooperation_forms", "funders",
+      "document_uri", "notes"};
+  return *fields;
+}
+
+const api::FilterSchema& AgreementFilterSchema() {
+  static const auto* const schema = new api::FilterSchema{
+      {"state", api::FieldKind::kEquality},
+      {"kind", api::FieldKind::kEquality},
+      {"cooperation_areas", api::FieldKind::kRepeated},
+      {"cooperation_forms", api::FieldKind::kRepeated},
+      {"parties", api::FieldKind::kRepeated},
+      {"party_country", api::FieldKind::kRepeated},
+      {"party_region", api::FieldKind::kRepeated},
+      {"signed_on", api::FieldKind::kOrdered},
+      {"in_force_on", api::FieldKind::kExactDate},
+  };
+  return *schema;
+}
+
+// Accepts an enum value with or without its prefix ("ACTIVE" or "STATE_ACTIVE").
+template <typename Enum, typename Parser>
+absl::StatusOr<std::string> EnumName(absl::string_view value, absl::string_view prefix,
+                                     absl::string_view field, Parser parse) {
+  std::string name = absl::AsciiStrToUpper(value);
+  if (!absl::StartsWith(name, prefix)) name = absl::StrCat(prefix, name);
+  Enum parsed;
+  if (!parse(name, &parsed) || static_cast<int>(parsed) == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("filter: ", field, " '", value, "' is not a valid value"));
+  }
+  return name;
+}
+
+const char* SqlOp(api::FilterOp op) {
+  switch (op) {
+    case api::FilterOp::kEq: return " = ";
+    case api::FilterOp::kNe: return " <> ";
+    case api::FilterOp::kLt: return " < ";
+    case api::FilterOp::kLe: return " <= ";
+    case api::FilterOp::kGt: return " > ";
+    case api::FilterOp::kGe: return " >= ";
+    default: return " = ";
+  }
+}
+
+absl::Status AddAgreementTerm(const api::FilterTerm& t, db::Query& query) {
+  if (t.op == api::FilterOp::kSearch) {
+    query.Bind(" AND a.title LIKE ?", absl::StrCat("%", db::EscapeLike(t.value), "%"));
+  } else if (t.field == "state") {
+    auto v = EnumName<Agreement::State>(t.value, "STATE_", "state", Agreement::State_Parse);
+    if (!v.ok()) return v.status();
+    query.Bind(absl::StrCat(" AND a.state", SqlOp(t.op), "?"), *v);
+  } else if (t.field == "kind") {
+    auto v = EnumName<Agreement::Kind>(t.value, "KIND_", "kind", Agreement::Kind_Parse);
+    if (!v.ok()) return v.status();
+    query.Bind(absl::StrCat(" AND a.kind", SqlOp(t.op), "?"), *v);
+  } else if (t.field == "cooperation_areas") {
+    query.Bind(" AND JSON_CONTAINS(a.cooperation_areas, JSON_QUOTE(?))", t.value);
+  } else if (t.field == "cooperation_forms") {
+    auto v = EnumName<v1::CooperationForm>(t.value, "COOPERATION_FORM_", "cooperation_forms",
+                                           v1::CooperationForm_Parse);
+    if (!v.ok()) return v.status();
+    query.Bind(" AND JSON_CONTAINS(a.cooperation_forms, JSON_QUOTE(?))", *v);
+  } else if (t.field == "parties") {
+    auto id = api::ParseResourceName(t.value, "institutions", "filter: parties");
+    if (!id.ok()) return id.status();
+    query.Bind(stmt::kAgreementHasPartyId, *id);
+  } else if (t.field == "party_country") {
+    query.Bind(stmt::kAgreementHasPartyCountry, absl::AsciiStrToUpper(t.value));
+  } else if (t.field == "party_region") {
+    query.Bind(stmt::kAgreementHasPartyRegion, t.value);
+  } else if (t.field == "signed_on") {
+    auto date = api::DateFromString(t.value, "filter: signed_on");
+    if (!date.ok()) return date.status();
+    query.Bind(absl::StrCat(" AND a.signed_on", SqlOp(t.op), "?"), api::DateToString(*date));
+  } else if (t.field == "in_force_on") {
+    auto date = api::DateFromString(t.value, "filter: in_force_on");
+    if (!date.ok()) return date.status();
+    const std::string d = api::DateToString(*date);
+    query.BindAll(stmt::kAgreementInForceOn, {d, d, d});
+  }
+  return absl::OkStatus();
+}
+
+struct OrderBy {
+  const char* column;
+  bool descending;
+};
+
+absl::StatusOr<OrderBy> AgreementOrder(absl::string_view order_by) {
+  const std::string o(absl::StripAsciiWhitespace(order_by));
+  if (o.empty()) return OrderBy{nullptr, false};
+  // NULL signing dates sort as the earliest possible date.
+  if (o == "signed_on") return OrderBy{"IFNULL(a.signed_on, '0001-01-01')", false};
+  if (o == "signed_on desc") return OrderBy{"IFNULL(a.signed_on, '0001-01-01')", true};
+  if (o == "title") return OrderBy{"a.title", false};
+  if (o == "title desc") return OrderBy{"a.title", true};
+  if (o == "create_time") return OrderBy{"a.create_time", false};
+  if (o == "create_time desc") return OrderBy{"a.create_time", true};
+  return absl::InvalidArgumentError(
+      absl::StrCat("order_by: '", o,
+                   "' is not supported; use signed_on, title or create_time, optionally "
+                   "followed by ' desc'"));
+}
+
+absl::flat_hash_set<std::string> AreaCodes(db::Connection& c) {
+  absl::flat_hash_set<std::string> codes;
+  for (const auto& [code, name] : store::CooperationAreas(c)) codes.insert(code);
+  return codes;
+}
+
+}  // namespace
+
+absl::Status Registry::GetAgreement(const RequestContext& ctx, const v1::GetAgreementRequest& req,
+                                    Agreement* out) {
+  auto id = api::ParseResourceName(req.name(), "agreements", "name");
+  if (!id.ok()) return id.status();
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    auto row = store::FindAgreement(c, *id, false);
+    if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
+    *out = row->agreement;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::ListAgreements(const RequestContext& ctx,
+                                      const v1::ListAgreementsRequest& req,
+                                      v1::ListAgreementsResponse* out) {
+  auto page_size = api::EffectivePageSize(req.page_size());
+  if (!page_size.ok()) return page_size.status();
+  auto terms = api::ParseFilter(req.filter(), AgreementFilterSchema());
+  if (!terms.ok()) return terms.status();
+  auto order = AgreementOrder(req.order_by());
+  if (!order.ok()) return order.status();
+  const std::string fingerprint =
+      absl::StrCat(req.filter(), "|", req.order_by(), "|", req.show_deleted());
+  api::PagePosition position;
+  if (!req.page_token().empty()) {
+    auto decoded = api::DecodePageToken(req.page_token(), fingerprint);
+    if (!decoded.ok()) return decoded.status();
+    position = *decoded;
+  }
+  db::Query query(absl::StrCat("SELECT ", stmt::kAgreementColumns,
+                               order->column ? absl::StrCat(", ", order->column) : ", ''",
+                               stmt::kListAgreementsFrom));
+  if (!req.show_deleted()) query.Sql(" AND a.delete_time IS NULL");
+  for (const auto& t : *terms) {
+    absl::Status s = AddAgreementTerm(t, query);
+    if (!s.ok()) return s;
+  }
+  if (position.pk > 0) {
+    const char* cmp = order->descending ? "<" : ">";
+    if (order->column) {
+      query.BindAll(absl::StrCat(" AND (", order->column, ", a.pk) ", cmp, " (?, ?)"),
+                    {position.sort_value, position.pk});
+    } else {
+      query.Bind(" AND a.pk > ?", position.pk);
+    }
+  }
+  const char* dir = order->descending ? " DESC" : "";
+  query.Sql(order->column ? absl::StrCat(" ORDER BY ", order->column, dir, ", a.pk", dir)
+                          : std::string(" ORDER BY a.pk"));
+  query.Bind(" LIMIT ?", static_cast<int64_t>(*page_size + 1));
+
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    out->Clear();
+    std::vector<store::AgreementRow> rows;
+    api::PagePosition last;
+    {
+      auto rs = query.Execute(c);
+      while (rs->next()) {
+        if (static_cast<int>(rows.size()) == *page_size) {
+          out->set_next_page_token(api::EncodePageToken(last, fingerprint));
+          break;
+        }
+        rows.push_back(store::ReadAgreement(*rs));
+        last.pk = rows.back().pk;
+        last.sort_value = rs->getString(19);
+      }
+    }
+    for (auto& row : rows) {
+      store::LoadParties(c, row);
+      *out->add_agreements() = std::move(row.agreement);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::CreateAgreement(const RequestContext& ctx,
+                                       const v1::CreateAgreementRequest& req, Agreement* out) {
+  if (!api::IsValidRequestId(req.request_id())) {
+    return absl::InvalidArgumentError("request_id: at most 64 printable ASCII characters");
+  }
+  std::string id = req.agreement_id();
+  if (id.empty()) {
+    id = api::GenerateResourceId();
+  } else if (!api::IsValidResourceId(id)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "agreement_id: '", id, "' must match [a-z][a-z0-9-]{0,62} and not end with '-'"));
+  }
+  if (!req.has_agreement()) return absl::InvalidArgumentError("agreement: is required");
+  Agreement a = req.agreement();
+  if (a.state() == Agreement::STATE_UNSPECIFIED) a.set_state(Agreement::STATE_PROPOSED);
+  if (a.state() != Agreement::STATE_PROPOSED && a.state() != Agreement::STATE_ACTIVE) {
+    return absl::InvalidArgumentError(
+        "agreement.state: a new agreement is STATE_PROPOSED or STATE_ACTIVE; later states are "
+        "reached through SuspendAgreement, ExpireAgreement and TerminateAgreement");
+  }
+  const std::string name = store::AgreementName(id);
+
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    absl::Status valid = ValidateAgreement(a, AreaCodes(c));
+    if (!valid.ok()) return valid;
+    if (!req.request_id().empty()) {
+      auto earlier = db::ClaimRequestId(c, kCreateAgreementMethod, req.request_id(), name);
+      if (earlier) {
+        auto row = store::FindAgreement(c, earlier->substr(earlier->find('/') + 1), false);
+        if (!row) return absl::InternalError("request_id refers to a missing agreement");
+        *out = row->agreement;
+        return absl::OkStatus();
+      }
+    }
+    if (store::FindAgreement(c, id, false)) {
+      return absl::AlreadyExistsError(absl::StrCat("agreement_id: ", name, " already exists"));
+    }
+    auto party_pks = store::LockParties(c, a);
+    if (!party_pks.ok()) return party_pks.status();
+    const absl::Time now = NowMicros();
+    const int64_t pk = store::InsertAgreement(c, id, a, now);
+    store::ReplaceParties(c, pk, a, *party_pks);
+    auto row = store::FindAgreement(c, id, false);
+    Audit(c, ctx, name, row->revision, "CREATE", UpdatableAgreementFields(), row->agreement, now);
+    *out = row->agreement;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::UpdateAgreement(const RequestContext& ctx,
+                                       const v1::UpdateAgreementRequest& req, Agreement* out) {
+  auto id = api::ParseResourceName(req.agreement().name(), "agreements", "agreement.name");
+  if (!id.ok()) return id.status();
+  auto paths =
+      api::ResolveUpdateMask(req.update_mask(), req.agreement(), UpdatableAgreementFields());
+  if (!paths.ok()) return paths.status();
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    auto row = store::FindAgreement(c, *id, true);
+    if (!row) return absl::NotFoundError(absl::StrCat(req.agreement().name(), " not found"));
+    if (row->deleted) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(req.agreement().name(), " is deleted; undelete it before updating"));
+    }
+    absl::Status etag =
+        CheckEtag(req.agreement().etag(), row->agreement.etag(), req.agreement().name());
+    if (!etag.ok()) return etag;
+    Agreement merged = row->agreement;
+    api::ApplyUpdateMask(*paths, req.agreement(), &merged);
+    absl::Status valid = ValidateAgreement(merged, AreaCodes(c));
+    if (!valid.ok()) return valid;
+    auto party_pks = store::LockParties(c, merged);
+    if (!party_pks.ok()) return party_pks.status();
+    const absl::Time now = NowMicros();
+    store::UpdateAgreement(c, row->pk, merged, now);
+    store::ReplaceParties(c, row->pk, merged, *party_pks);
+    auto updated = store::FindAgreement(c, *id, false);
+    Audit(c, ctx, updated->agreement.name(), updated->revision, "UPDATE", *paths,
+          updated->agreement, now);
+    *out = updated->agreement;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::DeleteAgreement(const RequestContext& ctx,
+                                       const v1::DeleteAgreementRequest& req, Agreement* out) {
+  auto id = api::ParseResourceName(req.name(), "agreements", "name");
+  if (!id.ok()) return id.status();
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    auto row = store::FindAgreement(c, *id, true);
+    if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
+    if (row->deleted)
+      return absl::FailedPreconditionError(absl::StrCat(req.name(), " is already deleted"));
+    absl::Status etag = CheckEtag(req.etag(), row->agreement.etag(), req.name());
+    if (!etag.ok()) return etag;
+    const absl::Time now = NowMicros();
+    store::SetAgreementDeleteTime(c, row->pk, now, now);
+    auto deleted = store::FindAgreement(c, *id, false);
+    Audit(c, ctx, req.name(), deleted->revision, "DELETE", {}, deleted->agreement, now);
+    *out = deleted->agreement;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::UndeleteAgreement(const RequestContext& ctx,
+                                         const v1::UndeleteAgreementRequest& req, Agreement* out) {
+  auto id = api::ParseResourceName(req.name(), "agreements", "name");
+  if (!id.ok()) return id.status();
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    auto row = store::FindAgreement(c, *id, true);
+    if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
+    if (!row->deleted)
+      return absl::FailedPreconditionError(absl::StrCat(req.name(), " is not deleted"));
+    absl::Status etag = CheckEtag(req.etag(), row->agreement.etag(), req.name());
+    if (!etag.ok()) return etag;
+    // A restored agreement must not point at parties that were deleted meanwhile.
+    auto party_pks = store::LockParties(c, row->agreement);
+    if (!party_pks.ok()) return party_pks.status();
+    const absl::Time now = NowMicros();
+    store::SetAgreementDeleteTime(c, row->pk, std::nullopt, now);
+    auto restored = store::FindAgreement(c, *id, false);
+    Audit(c, ctx, req.name(), restored->revision, "UNDELETE", {}, restored->agreement, now);
+    *out = restored->agreement;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::BatchGetAgreements(const RequestContext& ctx,
+                                          const v1::BatchGetAgreementsRequest& req,
+                                          v1::BatchGetAgreementsResponse* out) {
+  if (req.names_size() > 1000) return absl::InvalidArgumentError("names: at most 1000 names");
+  std::vector<std::string> ids;
+  for (int i = 0; i < req.names_size(); ++i) {
+    auto id = api::ParseResourceName(req.names(i), "agreements", absl::StrCat("names[", i, "]"));
+    if (!id.ok()) return id.status();
+    ids.push_back(*id);
+  }
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    out->Clear();
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto row = store::FindAgreement(c, ids[i], false);
+      if (!row)
+        return absl::NotFoundError(absl::StrCat("names[", i, "]: ", req.names(i), " not found"));
+      *out->add_agreements() = std::move(row->agreement);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::Transition(const RequestContext& ctx, const std::string& name,
+                                  const std::string& etag, Agreement::State to,
+                                  const google::type::Date* signed_on, Agreement* out) {
+  auto id = api::ParseResourceName(name, "agreements", "name");
+  if (!id.ok()) return id.status();
+  if (signed_on != nullptr && api::IsSet(*signed_on)) {
+    absl::Status valid = api::ValidateDate(*signed_on, "signed_on");
+    if (!valid.ok()) return valid;
+  }
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    auto row = store::FindAgreement(c, *id, true);
+    if (!row) return absl::NotFoundError(absl::StrCat(name, " not found"));
+    if (row->deleted) return absl::FailedPreconditionError(absl::StrCat(name, " is deleted"));
+    absl::Status etag_ok = CheckEtag(etag, row->agreement.etag(), name);
+    if (!etag_ok.ok()) return etag_ok;
+    const Agreement::State from = row->agreement.state();
+    if (!IsAllowedTransition(from, to)) {
+      return absl::FailedPreconditionError(absl::StrCat(name, " is ", Agreement::State_Name(from),
+                                                        "; it cannot become ",
+                                                        Agreement::State_Name(to)));
+    }
+    Agreement changed = row->agreement;
+    changed.set_state(to);
+    std::vector<std::string> fields = {"state"};
+    if (signed_on != nullptr && api::IsSet(*signed_on)) {
+      *changed.mutable_signed_on() = *signed_on;
+      fields.push_back("signed_on");
+    }
+    if (to == Agreement::STATE_ACTIVE) {
+      if (!api::IsSet(changed.signed_on())) {
+        return absl::InvalidArgumentError(
+            "signed_on: is required to activate an agreement that has no signing date");
+      }
+      auto party_pks = store::LockParties(c, changed);  // no party may have been deleted
+      if (!party_pks.ok()) return party_pks.status();
+    }
+    const absl::Time now = NowMicros();
+    store::UpdateAgreement(c, row->pk, changed, now);
+    auto updated = store::FindAgreement(c, *id, false);
+    Audit(c, ctx, name, updated->revision, "STATE_CHANGE", fields, updated->agreement, now);
+    *out = updated->agreement;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::ActivateAgreement(const RequestContext& ctx,
+                                         const v1::ActivateAgreementRequest& req, Agreement* out) {
+  return Transition(ctx, req.name(), req.etag(), Agreement::STATE_ACTIVE, &req.signed_on(), out);
+}
+absl::Status Registry::SuspendAgreement(const RequestContext& ctx,
+                                        const v1::SuspendAgreementRequest& req, Agreement* out) {
+  return Transition(ctx, req.name(), req.etag(), Agreement::STATE_SUSPENDED, nullptr, out);
+}
+absl::Status Registry::ExpireAgreement(const RequestContext& ctx,
+                                       const v1::ExpireAgreementRequest& req, Agreement* out) {
+  return Transition(ctx, req.name(), req.etag(), Agreement::STATE_EXPIRED, nullptr, out);
+}
+absl::Status Registry::TerminateAgreement(const RequestContext& ctx,
+                                          const v1::TerminateAgreementRequest& req,
+                                          Agreement* out) {
+  return Transition(ctx, req.name(), req.etag(), Agreement::STATE_TERMINATED, nullptr, out);
+}
+
+absl::Status Registry::ListPartners(const RequestContext& ctx, const v1::ListPartnersRequest& req,
+                                    v1::ListPartnersResponse* out) {
+  auto id = api::ParseResourceName(req.institution(), "institutions", "institution");
+  if (!id.ok()) return id.status();
+  auto page_size = api::EffectivePageSize(req.page_size());
+  if (!page_size.ok()) return page_size.status();
+  const std::string fingerprint = absl::StrCat(req.institution(), "|", req.include_inactive());
+  api::PagePosition position;
+  if (!req.page_token().empty()) {
+    auto decoded = api::DecodePageToken(req.page_token(), fingerprint);
+    if (!decoded.ok()) return decoded.status();
+    position = *decoded;
+  }
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    out->Clear();
+    auto self = store::FindInstitution(c, *id, false);
+    if (!self) return absl::NotFoundError(absl::StrCat(req.institution(), " not found"));
+    auto& ps = c.Prepare(stmt::kSelectPartners);
+    ps.setInt64(1, self->pk);
+    ps.setBoolean(2, req.include_inactive());
+    ps.setInt64(3, position.pk);
+    std::vector<std::pair<int64_t, std::vector<std::string>>> partners;
+    {
+      std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+      while (rs->next()) {
+        const int64_t pk = rs->getInt64(1);
+        if (partners.empty() || partners.back().first != pk) {
+          if (static_cast<int>(partners.size()) == *page_size) {
+            out->set_next_page_token(
+                api::EncodePageToken({"", partners.back().first}, fingerprint));
+            break;
+          }
+          partners.push_back({pk, {}});
+        }
+        partners.back().second.push_back(store::AgreementName(std::string(rs->getString(2))));
+      }
+    }
+    for (auto& [pk, agreements] : partners) {
+      auto row = store::FindInstitutionByPk(c, pk);
+      if (!row) continue;
+      auto* partner = out->add_partners();
+      *partner->mutable_institution() = std::move(row->institution);
+      for (auto& a : agreements) partner->add_agreements(a);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::ListCooperationAreas(const RequestContext& ctx,
+                                            const v1::ListCooperationAreasRequest&,
+                                            v1::ListCooperationAreasResponse* out) {
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    out->Clear();
+    auto& ps = c.Prepare(stmt::kSelectCooperationAreaCodes);
+    std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+    while (rs->next()) {
+      auto* area = out->add_cooperation_areas();
+      area->set_code(rs->getString(1));
+      area->set_display_name(rs->getString(2));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::ListChanges(const RequestContext& ctx, const v1::ListChangesRequest& req,
+                                   v1::ListChangesResponse* out) {
+  const bool is_institution = absl::StartsWith(req.name(), "institutions/");
+  auto id =
+      api::ParseResourceName(req.name(), is_institution ? "institutions" : "agreements", "name");
+  if (!id.ok()) return id.status();
+  auto page_size = api::EffectivePageSize(req.page_size());
+  if (!page_size.ok()) return page_size.status();
+  api::PagePosition position;
+  if (!req.page_token().empty()) {
+    auto decoded = api::DecodePageToken(req.page_token(), req.name());
+    if (!decoded.ok()) return decoded.status();
+    position = *decoded;
+  }
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    out->Clear();
+    const bool exists = is_institution ? store::FindInstitution(c, *id, false).has_value()
+                                       : store::FindAgreement(c, *id, false).has_value();
+    if (!exists) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
+    auto changes = db::ListChanges(c, req.name(), position.pk, *page_size + 1);
+    for (size_t i = 0; i < changes.size(); ++i) {
+      if (static_cast<int>(i) == *page_size) {
+        out->set_next_page_token(api::EncodePageToken({"", changes[i - 1].pk}, req.name()));
+        break;
+      }
+      const auto& rec = changes[i];
+      auto* change = out->add_changes();
+      change->set_revision(rec.revision);
+      change->set_actor(rec.actor);
+      *change->mutable_change_time() = api::ToTimestamp(rec.change_time);
+      v1::Change::Action action = v1::Change::ACTION_UNSPECIFIED;
+      v1::Change::Action_Parse(absl::StrCat("ACTION_", rec.action), &action);
+      change->set_action(action);
+      for (const auto& f : rec.changed_fields) change->mutable_changed_fields()->add_paths(f);
+      google::protobuf::Message* snapshot =
+          is_institution ? static_cast<google::protobuf::Message*>(change->mutable_institution())
+                         : static_cast<google::protobuf::Message*>(change->mutable_agreement());
+      (void)google::protobuf::util::JsonStringToMessage(rec.snapshot_json, snapshot);
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace imp::registry

@@ -1,0 +1,320 @@
+// Registry: the institution methods.
+#include <cppconn/resultset.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/api/filter.h"
+#include "common/api/page_token.h"
+#include "common/api/proto_util.h"
+#include "common/api/resource_name.h"
+#include "common/db/query.h"
+#include "common/db/request_ids.h"
+#include "common/db/sql_time.h"
+#include "registry-service/src/registry.h"
+#include "registry-service/src/registry_common.h"
+#include "registry-service/src/statements.h"
+#include "registry-service/src/store.h"
+#include "registry-service/src/validation.h"
+
+namespace imp::registry {
+namespace {
+
+using v1::Institution;
+
+const std::vector<std::string>& UpdatableInstitutionFields() {
+  static const auto* const fields =
+      new std::vector<std::string>{"display_name", "local_name", "short_names", "kind", "country",
+                                   "region",       "city",       "website",     "notes"};
+  return *fields;
+}
+
+const api::FilterSchema& InstitutionFilterSchema() {
+  static const auto* const schema = new api::FilterSchema{
+      {"country", api::FieldKind::kEquality},
+      {"region", api::FieldKind::kEquality},
+      {"kind", api::FieldKind::kEquality},
+      {"city", api::FieldKind::kEquality},
+  };
+  return *schema;
+}
+
+// Accepts an enum value with or without its prefix ("HOSPITAL" or "KIND_HOSPITAL").
+absl::StatusOr<std::string> InstitutionKindName(absl::string_view value) {
+  std::string name = absl::AsciiStrToUpper(value);
+  if (!absl::StartsWith(name, "KIND_")) name = absl::StrCat("KIND_", name);
+  Institution::Kind kind;
+  if (!Institution::Kind_Parse(name, &kind) || kind == Institution::KIND_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("filter: kind '", value, "' is not an institution kind (e.g. KIND_HOSPITAL)"));
+  }
+  return name;
+}
+
+struct OrderBy {
+  const char* column;  // SQL column, also the keyset's sort value
+  bool descending;
+};
+
+absl::StatusOr<OrderBy> InstitutionOrder(absl::string_view order_by) {
+  const std::string o(absl::StripAsciiWhitespace(order_by));
+  if (o.empty()) return OrderBy{nullptr, false};
+  if (o == "display_name") return OrderBy{"i.display_name", false};
+  if (o == "display_name desc") return OrderBy{"i.display_name", true};
+  if (o == "country") return OrderBy{"i.country", false};
+  if (o == "country desc") return OrderBy{"i.country", true};
+  if (o == "create_time") return OrderBy{"i.create_time", false};
+  if (o == "create_time desc") return OrderBy{"i.create_time", true};
+  return absl::InvalidArgumentError(
+      absl::StrCat("order_by: '", o,
+                   "' is not supported; use display_name, country or create_time, "
+                   "optionally followed by ' desc'"));
+}
+
+}  // namespace
+
+absl::Status Registry::GetInstitution(const RequestContext& ctx,
+                                      const v1::GetInstitutionRequest& req, Institution* out) {
+  auto id = api::ParseResourceName(req.name(), "institutions", "name");
+  if (!id.ok()) return id.status();
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    auto row = store::FindInstitution(c, *id, false);
+    if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
+    *out = row->institution;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::ListInstitutions(const RequestContext& ctx,
+                                        const v1::ListInstitutionsRequest& req,
+                                        v1::ListInstitutionsResponse* out) {
+  auto page_size = api::EffectivePageSize(req.page_size());
+  if (!page_size.ok()) return page_size.status();
+  auto terms = api::ParseFilter(req.filter(), InstitutionFilterSchema());
+  if (!terms.ok()) return terms.status();
+  auto order = InstitutionOrder(req.order_by());
+  if (!order.ok()) return order.status();
+  const std::string fingerprint =
+      absl::StrCat(req.filter(), "|", req.order_by(), "|", req.show_deleted());
+  api::PagePosition position;
+  if (!req.page_token().empty()) {
+    auto decoded = api::DecodePageToken(req.page_token(), fingerprint);
+    if (!decoded.ok()) return decoded.status();
+    position = *decoded;
+  }
+
+  db::Query query(absl::StrCat("SELECT ", stmt::kInstitutionColumns,
+                               order->column ? absl::StrCat(", ", order->column) : ", ''",
+                               stmt::kListInstitutionsFrom));
+  if (!req.show_deleted()) query.Sql(" AND i.delete_time IS NULL");
+  for (const auto& t : *terms) {
+    const char* negate = t.op == api::FilterOp::kNe ? "NOT " : "";
+    if (t.op == api::FilterOp::kSearch) {
+      query.Bind(" AND i.search_text LIKE ?", absl::StrCat("%", db::EscapeLike(t.value), "%"));
+    } else if (t.field == "kind") {
+      auto kind = InstitutionKindName(t.value);
+      if (!kind.ok()) return kind.status();
+      query.Bind(absl::StrCat(" AND ", negate, "i.kind = ?"), *kind);
+    } else {
+      // country, region, city: the column is named like the field.
+      query.Bind(absl::StrCat(" AND ", negate, "i.", t.field, " = ?"), t.value);
+    }
+  }
+  if (position.pk > 0) {
+    const char* cmp = order->descending ? "<" : ">";
+    if (order->column) {
+      query.BindAll(absl::StrCat(" AND (", order->column, ", i.pk) ", cmp, " (?, ?)"),
+                    {position.sort_value, position.pk});
+    } else {
+      query.Bind(" AND i.pk > ?", position.pk);
+    }
+  }
+  const char* dir = order->descending ? " DESC" : "";
+  if (order->column) {
+    query.Sql(absl::StrCat(" ORDER BY ", order->column, dir, ", i.pk", dir));
+  } else {
+    query.Sql(" ORDER BY i.pk");
+  }
+  query.Bind(" LIMIT ?", static_cast<int64_t>(*page_size + 1));
+
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    out->Clear();
+    auto rs = query.Execute(c);
+    int count = 0;
+    api::PagePosition last;
+    while (rs->next()) {
+      if (count == *page_size) {
+        out->set_next_page_token(api::EncodePageToken(last, fingerprint));
+        break;
+      }
+      store::InstitutionRow row = store::ReadInstitution(*rs);
+      last.pk = row.pk;
+      last.sort_value = rs->getString(16);
+      *out->add_institutions() = std::move(row.institution);
+      ++count;
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::CreateInstitution(const RequestContext& ctx,
+                                         const v1::CreateInstitutionRequest& req,
+                                         Institution* out) {
+  if (!api::IsValidRequestId(req.request_id())) {
+    return absl::InvalidArgumentError("request_id: at most 64 printable ASCII characters");
+  }
+  std::string id = req.institution_id();
+  if (id.empty()) {
+    id = api::GenerateResourceId();
+  } else if (!api::IsValidResourceId(id)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "institution_id: '", id, "' must match [a-z][a-z0-9-]{0,62} and not end with '-'"));
+  }
+  if (!req.has_institution()) return absl::InvalidArgumentError("institution: is required");
+  Institution in = req.institution();
+  absl::Status valid = ValidateInstitution(in);
+  if (!valid.ok()) return valid;
+  const std::string name = store::InstitutionName(id);
+
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    if (!req.request_id().empty()) {
+      auto earlier = db::ClaimRequestId(c, kCreateInstitutionMethod, req.request_id(), name);
+      if (earlier) {
+        auto row = store::FindInstitution(c, earlier->substr(earlier->find('/') + 1), false);
+        if (!row) return absl::InternalError("request_id refers to a missing institution");
+        *out = row->institution;
+        return absl::OkStatus();
+      }
+    }
+    if (auto dup =
+            store::FindInstitutionIdByKey(c, in.country(), NormalizeName(in.display_name()))) {
+      return absl::AlreadyExistsError(absl::StrCat("institution: '", in.display_name(), "' in ",
+                                                   in.country(), " already exists as ",
+                                                   store::InstitutionName(*dup)));
+    }
+    if (store::FindInstitution(c, id, false)) {
+      return absl::AlreadyExistsError(absl::StrCat("institution_id: ", name, " already exists"));
+    }
+    const absl::Time now = NowMicros();
+    store::InsertInstitution(c, id, in, now);
+    auto row = store::FindInstitution(c, id, false);
+    Audit(c, ctx, name, row->revision, "CREATE", UpdatableInstitutionFields(), row->institution,
+          now);
+    *out = row->institution;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::UpdateInstitution(const RequestContext& ctx,
+                                         const v1::UpdateInstitutionRequest& req,
+                                         Institution* out) {
+  auto id = api::ParseResourceName(req.institution().name(), "institutions", "institution.name");
+  if (!id.ok()) return id.status();
+  auto paths =
+      api::ResolveUpdateMask(req.update_mask(), req.institution(), UpdatableInstitutionFields());
+  if (!paths.ok()) return paths.status();
+
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    auto row = store::FindInstitution(c, *id, true);
+    if (!row) return absl::NotFoundError(absl::StrCat(req.institution().name(), " not found"));
+    if (row->deleted) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(req.institution().name(), " is deleted; undelete it before updating"));
+    }
+    absl::Status etag =
+        CheckEtag(req.institution().etag(), row->institution.etag(), req.institution().name());
+    if (!etag.ok()) return etag;
+    Institution merged = row->institution;
+    api::ApplyUpdateMask(*paths, req.institution(), &merged);
+    absl::Status valid = ValidateInstitution(merged);
+    if (!valid.ok()) return valid;
+    if (auto dup = store::FindInstitutionIdByKey(c, merged.country(),
+                                                 NormalizeName(merged.display_name()));
+        dup && *dup != *id) {
+      return absl::AlreadyExistsError(absl::StrCat("institution: '", merged.display_name(), "' in ",
+                                                   merged.country(), " already exists as ",
+                                                   store::InstitutionName(*dup)));
+    }
+    const absl::Time now = NowMicros();
+    store::UpdateInstitution(c, row->pk, merged, now);
+    auto updated = store::FindInstitution(c, *id, false);
+    Audit(c, ctx, updated->institution.name(), updated->revision, "UPDATE", *paths,
+          updated->institution, now);
+    *out = updated->institution;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::DeleteInstitution(const RequestContext& ctx,
+                                         const v1::DeleteInstitutionRequest& req,
+                                         Institution* out) {
+  auto id = api::ParseResourceName(req.name(), "institutions", "name");
+  if (!id.ok()) return id.status();
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    auto row = store::FindInstitution(c, *id, true);
+    if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
+    if (row->deleted)
+      return absl::FailedPreconditionError(absl::StrCat(req.name(), " is already deleted"));
+    absl::Status etag = CheckEtag(req.etag(), row->institution.etag(), req.name());
+    if (!etag.ok()) return etag;
+    std::vector<std::string> binding = store::BindingAgreementIds(c, row->pk);
+    if (!binding.empty()) {
+      for (auto& a : binding) a = store::AgreementName(a);
+      return absl::FailedPreconditionError(
+          absl::StrCat(req.name(), " is a party to ACTIVE or SUSPENDED agreements (",
+                       absl::StrJoin(binding, ", "), "); expire or terminate them first"));
+    }
+    const absl::Time now = NowMicros();
+    store::SetInstitutionDeleteTime(c, row->pk, now, now);
+    auto deleted = store::FindInstitution(c, *id, false);
+    Audit(c, ctx, req.name(), deleted->revision, "DELETE", {}, deleted->institution, now);
+    *out = deleted->institution;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::UndeleteInstitution(const RequestContext& ctx,
+                                           const v1::UndeleteInstitutionRequest& req,
+                                           Institution* out) {
+  auto id = api::ParseResourceName(req.name(), "institutions", "name");
+  if (!id.ok()) return id.status();
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    auto row = store::FindInstitution(c, *id, true);
+    if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
+    if (!row->deleted)
+      return absl::FailedPreconditionError(absl::StrCat(req.name(), " is not deleted"));
+    absl::Status etag = CheckEtag(req.etag(), row->institution.etag(), req.name());
+    if (!etag.ok()) return etag;
+    const absl::Time now = NowMicros();
+    store::SetInstitutionDeleteTime(c, row->pk, std::nullopt, now);
+    auto restored = store::FindInstitution(c, *id, false);
+    Audit(c, ctx, req.name(), restored->revision, "UNDELETE", {}, restored->institution, now);
+    *out = restored->institution;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::BatchGetInstitutions(const RequestContext& ctx,
+                                            const v1::BatchGetInstitutionsRequest& req,
+                                            v1::BatchGetInstitutionsResponse* out) {
+  if (req.names_size() > 1000) return absl::InvalidArgumentError("names: at most 1000 names");
+  std::vector<std::string> ids;
+  for (int i = 0; i < req.names_size(); ++i) {
+    auto id = api::ParseResourceName(req.names(i), "institutions", absl::StrCat("names[", i, "]"));
+    if (!id.ok()) return id.status();
+    ids.push_back(*id);
+  }
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    out->Clear();
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto row = store::FindInstitution(c, ids[i], false);
+      if (!row)
+        return absl::NotFoundError(absl::StrCat("names[", i, "]: ", req.names(i), " not found"));
+      *out->add_institutions() = std::move(row->institution);
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace imp::registry

@@ -1,0 +1,19 @@
+// registry-service: the programme's system of record for institutions and agreements.
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "common/flags.h"
+#include "registry-service/src/registry_server.h"
+
+int main(int argc, char** argv) {
+  imp::BlockTerminationSignals();
+  absl::SetFlag(&FLAGS_port, 50051);
+  absl::SetFlag(&FLAGS_db_name, "imp_registry");
+  absl::SetFlag(&FLAGS_db_user, "imp_registry");
+  absl::SetProgramUsageMessage(
+      "Serves imp.registry.v1.RegistryService (institutions, agreements).");
+  absl::ParseCommandLine(argc, argv);
+  imp::registry::RegistryServer server(imp::ServiceHostOptionsFromFlags("registry"),
+                                       imp::PoolOptionsFromFlags());
+  return server.RunUntilSignal();
+}

@@ -1,0 +1,33 @@
+#include "registry-service/src/registry_common.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/api/proto_util.h"
+
+namespace imp::registry {
+
+absl::Status CheckEtag(absl::string_view requested, absl::string_view current,
+                       absl::string_view name) {
+  if (requested.empty() || requested == current) return absl::OkStatus();
+  return absl::AbortedError(absl::StrCat("etag: ", name, " has changed (current etag ", current,
+                                         ", request etag ", requested,
+                                         "); read it again and retry"));
+}
+
+void Audit(db::Connection& c, const RequestContext& ctx, const std::string& name, int64_t revision,
+           absl::string_view action, const std::vector<std::string>& fields,
+           const google::protobuf::Message& resource, absl::Time now) {
+  db::ChangeRecord change;
+  change.resource_name = name;
+  change.revision = revision;
+  change.actor = ctx.actor;
+  change.action = std::string(action);
+  change.changed_fields = fields;
+  change.snapshot_json = api::ToJson(resource);
+  change.change_time = now;
+  db::RecordChange(c, change);
+}
+
+absl::Time NowMicros() { return absl::FromUnixMicros(absl::ToUnixMicros(absl::Now())); }
+
+}  // namespace imp::registry

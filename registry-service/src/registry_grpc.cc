@@ -1,0 +1,38 @@
+#include "registry-service/src/registry_grpc.h"
+
+#include "common/server/blocking_call.h"
+
+namespace imp::registry {
+
+// Every method has the same shape: queue Registry::Method on the worker pool.
+#define IMP_REGISTRY_METHOD(Method, Request, Response)                                 \
+  grpc::ServerUnaryReactor* RegistryGrpcService::Method(                               \
+      grpc::CallbackServerContext* ctx, const v1::Request* req, v1::Response* resp) {  \
+    return ServeBlocking(ctx, *workers_, [this, req, resp](const RequestContext& rc) { \
+      return registry_->Method(rc, *req, resp);                                        \
+    });                                                                                \
+  }
+IMP_REGISTRY_METHOD(GetInstitution, GetInstitutionRequest, Institution)
+IMP_REGISTRY_METHOD(ListInstitutions, ListInstitutionsRequest, ListInstitutionsResponse)
+IMP_REGISTRY_METHOD(CreateInstitution, CreateInstitutionRequest, Institution)
+IMP_REGISTRY_METHOD(UpdateInstitution, UpdateInstitutionRequest, Institution)
+IMP_REGISTRY_METHOD(DeleteInstitution, DeleteInstitutionRequest, Institution)
+IMP_REGISTRY_METHOD(UndeleteInstitution, UndeleteInstitutionRequest, Institution)
+IMP_REGISTRY_METHOD(BatchGetInstitutions, BatchGetInstitutionsRequest, BatchGetInstitutionsResponse)
+IMP_REGISTRY_METHOD(GetAgreement, GetAgreementRequest, Agreement)
+IMP_REGISTRY_METHOD(ListAgreements, ListAgreementsRequest, ListAgreementsResponse)
+IMP_REGISTRY_METHOD(CreateAgreement, CreateAgreementRequest, Agreement)
+IMP_REGISTRY_METHOD(UpdateAgreement, UpdateAgreementRequest, Agreement)
+IMP_REGISTRY_METHOD(DeleteAgreement, DeleteAgreementRequest, Agreement)
+IMP_REGISTRY_METHOD(UndeleteAgreement, UndeleteAgreementRequest, Agreement)
+IMP_REGISTRY_METHOD(BatchGetAgreements, BatchGetAgreementsRequest, BatchGetAgreementsResponse)
+IMP_REGISTRY_METHOD(ActivateAgreement, ActivateAgreementRequest, Agreement)
+IMP_REGISTRY_METHOD(SuspendAgreement, SuspendAgreementRequest, Agreement)
+IMP_REGISTRY_METHOD(ExpireAgreement, ExpireAgreementRequest, Agreement)
+IMP_REGISTRY_METHOD(TerminateAgreement, TerminateAgreementRequest, Agreement)
+IMP_REGISTRY_METHOD(ListPartners, ListPartnersRequest, ListPartnersResponse)
+IMP_REGISTRY_METHOD(ListCooperationAreas, ListCooperationAreasRequest, ListCooperationAreasResponse)
+IMP_REGISTRY_METHOD(ListChanges, ListChangesRequest, ListChangesResponse)
+#undef IMP_REGISTRY_METHOD
+
+}  // namespace imp::registry

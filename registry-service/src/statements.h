@@ -1,0 +1,128 @@
+#ifndef IMP_REGISTRY_STATEMENTS_H_
+#define IMP_REGISTRY_STATEMENTS_H_
+
+#include "common/db/statement.h"
+
+// Every SQL statement registry-service runs, in one place. List queries are assembled from the
+// fragments at the end (their WHERE clause depends on the filter) and still bind every value.
+namespace imp::registry::stmt {
+
+using imp::db::Statement;
+
+// Column lists shared by every query that reads a whole row (string-literal concatenation).
+#define IMP_INSTITUTION_COLUMNS                                                            \
+  "i.pk, i.id, i.display_name, i.local_name, i.short_names, i.kind, i.country, i.region, " \
+  "i.city, i.website, i.notes, i.revision, i.create_time, i.update_time, i.delete_time "
+inline constexpr char kInstitutionColumns[] = IMP_INSTITUTION_COLUMNS;
+
+inline constexpr Statement kSelectInstitutionById{"select_institution_by_id",
+                                                  "SELECT " IMP_INSTITUTION_COLUMNS
+                                                  "FROM institutions i WHERE i.id = ?"};
+inline constexpr Statement kSelectInstitutionByIdForUpdate{
+    "select_institution_by_id_for_update",
+    "SELECT " IMP_INSTITUTION_COLUMNS "FROM institutions i WHERE i.id = ? FOR UPDATE"};
+inline constexpr Statement kSelectInstitutionByPk{"select_institution_by_pk",
+                                                  "SELECT " IMP_INSTITUTION_COLUMNS
+                                                  "FROM institutions i WHERE i.pk = ?"};
+inline constexpr Statement kSelectInstitutionIdByCountryName{
+    "select_institution_id_by_country_name",
+    "SELECT id FROM institutions WHERE country = ? AND normalized_name = ?"};
+inline constexpr Statement kInsertInstitution{
+    "insert_institution",
+    "INSERT INTO institutions (id, display_name, normalized_name, local_name, short_names, "
+    "search_text, kind, country, region, city, website, notes, revision, create_time, "
+    "update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"};
+inline constexpr Statement kUpdateInstitution{
+    "update_institution",
+    "UPDATE institutions SET display_name = ?, normalized_name = ?, local_name = ?, "
+    "short_names = ?, search_text = ?, kind = ?, country = ?, region = ?, city = ?, website = ?, "
+    "notes = ?, revision = revision + 1, update_time = ? WHERE pk = ?"};
+inline constexpr Statement kSetInstitutionDeleteTime{
+    "set_institution_delete_time",
+    "UPDATE institutions SET delete_time = ?, revision = revision + 1, update_time = ? "
+    "WHERE pk = ?"};
+// Agreements that keep an institution from being deleted.
+inline constexpr Statement kSelectBindingAgreementsOfInstitution{
+    "select_binding_agreements_of_institution",
+    "SELECT a.id FROM agreement_parties p JOIN agreements a ON a.pk = p.agreement_pk "
+    "WHERE p.institution_pk = ? AND a.state IN ('STATE_ACTIVE', 'STATE_SUSPENDED') "
+    "AND a.delete_time IS NULL ORDER BY a.pk LIMIT 5"};
+
+#define IMP_AGREEMENT_COLUMNS                                                              \
+  "a.pk, a.id, a.title, a.kind, a.state, a.signed_on, a.valid_from, a.valid_until, "       \
+  "a.signing_event, a.cooperation_areas, a.cooperation_forms, a.funders, a.document_uri, " \
+  "a.notes, a.revision, a.create_time, a.update_time, a.delete_time "
+inline constexpr char kAgreementColumns[] = IMP_AGREEMENT_COLUMNS;
+
+inline constexpr Statement kSelectAgreementById{
+    "select_agreement_by_id", "SELECT " IMP_AGREEMENT_COLUMNS "FROM agreements a WHERE a.id = ?"};
+inline constexpr Statement kSelectAgreementByIdForUpdate{
+    "select_agreement_by_id_for_update",
+    "SELECT " IMP_AGREEMENT_COLUMNS "FROM agreements a WHERE a.id = ? FOR UPDATE"};
+inline constexpr Statement kInsertAgreement{
+    "insert_agreement",
+    "INSERT INTO agreements (id, title, kind, state, signed_on, valid_from, valid_until, "
+    "signing_event, cooperation_areas, cooperation_forms, funders, document_uri, notes, "
+    "revision, create_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"};
+inline constexpr Statement kUpdateAgreement{
+    "update_agreement",
+    "UPDATE agreements SET title = ?, kind = ?, state = ?, signed_on = ?, valid_from = ?, "
+    "valid_until = ?, signing_event = ?, cooperation_areas = ?, cooperation_forms = ?, "
+    "funders = ?, document_uri = ?, notes = ?, revision = revision + 1, update_time = ? "
+    "WHERE pk = ?"};
+inline constexpr Statement kSetAgreementDeleteTime{
+    "set_agreement_delete_time",
+    "UPDATE agreements SET delete_time = ?, revision = revision + 1, update_time = ? "
+    "WHERE pk = ?"};
+
+inline constexpr Statement kSelectPartiesOfAgreement{
+    "select_parties_of_agreement",
+    "SELECT i.id, p.role FROM agreement_parties p JOIN institutions i ON i.pk = p.institution_pk "
+    "WHERE p.agreement_pk = ? ORDER BY p.position"};
+inline constexpr Statement kDeletePartiesOfAgreement{
+    "delete_parties_of_agreement", "DELETE FROM agreement_parties WHERE agreement_pk = ?"};
+inline constexpr Statement kInsertParty{
+    "insert_party",
+    "INSERT INTO agreement_parties (agreement_pk, institution_pk, role, position) "
+    "VALUES (?, ?, ?, ?)"};
+// Locks the party's row so that it cannot be deleted while the agreement is being written.
+inline constexpr Statement kSelectPartyInstitutionForShare{
+    "select_party_institution_for_share",
+    "SELECT pk, delete_time IS NOT NULL FROM institutions WHERE id = ? LOCK IN SHARE MODE"};
+
+inline constexpr Statement kSelectCooperationAreaCodes{
+    "select_cooperation_area_codes",
+    "SELECT code, display_name FROM cooperation_areas ORDER BY position, code"};
+
+// Partners: institutions that share an agreement with the given one.
+inline constexpr Statement kSelectPartners{
+    "select_partners",
+    "SELECT other.institution_pk, a.id FROM agreement_parties mine "
+    "JOIN agreements a ON a.pk = mine.agreement_pk "
+    "JOIN agreement_parties other ON other.agreement_pk = mine.agreement_pk "
+    "AND other.institution_pk <> mine.institution_pk "
+    "WHERE mine.institution_pk = ? AND a.delete_time IS NULL "
+    "AND (? OR a.state IN ('STATE_ACTIVE', 'STATE_SUSPENDED')) "
+    "AND other.institution_pk > ? ORDER BY other.institution_pk, a.pk"};
+
+// Fragments of the dynamic List queries.
+inline constexpr char kListInstitutionsFrom[] = " FROM institutions i WHERE 1 = 1";
+inline constexpr char kListAgreementsFrom[] = " FROM agreements a WHERE 1 = 1";
+inline constexpr char kNotDeleted[] = " AND {t}.delete_time IS NULL";
+inline constexpr char kAgreementHasPartyId[] =
+    " AND EXISTS (SELECT 1 FROM agreement_parties p JOIN institutions pi ON pi.pk = "
+    "p.institution_pk WHERE p.agreement_pk = a.pk AND pi.id = ?)";
+inline constexpr char kAgreementHasPartyCountry[] =
+    " AND EXISTS (SELECT 1 FROM agreement_parties p JOIN institutions pi ON pi.pk = "
+    "p.institution_pk WHERE p.agreement_pk = a.pk AND pi.country = ?)";
+inline constexpr char kAgreementHasPartyRegion[] =
+    " AND EXISTS (SELECT 1 FROM agreement_parties p JOIN institutions pi ON pi.pk = "
+    "p.institution_pk WHERE p.agreement_pk = a.pk AND pi.region = ?)";
+inline constexpr char kAgreementInForceOn[] =
+    " AND a.state IN ('STATE_ACTIVE', 'STATE_SUSPENDED') AND a.signed_on <= ?"
+    " AND (a.valid_from IS NULL OR a.valid_from <= ?)"
+    " AND (a.valid_until IS NULL OR a.valid_until >= ?)";
+
+}  // namespace imp::registry::stmt
+
+#endif  // IMP_REGISTRY_STATEMENTS_H_

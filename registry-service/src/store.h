@@ -1,0 +1,74 @@
+#ifndef IMP_REGISTRY_STORE_H_
+#define IMP_REGISTRY_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/db/connection.h"
+#include "imp/registry/v1/registry.pb.h"
+
+// Row <-> resource mapping for the registry's tables. Functions run on the caller's connection
+// (inside its transaction) and throw sql::SQLException on database errors.
+namespace imp::registry::store {
+
+struct InstitutionRow {
+  int64_t pk = 0;
+  int64_t revision = 0;
+  bool deleted = false;
+  v1::Institution institution;  // complete, with name, times and etag
+};
+
+struct AgreementRow {
+  int64_t pk = 0;
+  int64_t revision = 0;
+  bool deleted = false;
+  v1::Agreement agreement;  // complete, with parties, name, times and etag
+};
+
+std::string InstitutionName(absl::string_view id);
+std::string AgreementName(absl::string_view id);
+std::string Etag(int64_t revision);
+
+std::optional<InstitutionRow> FindInstitution(db::Connection& c, const std::string& id,
+                                              bool for_update);
+std::optional<InstitutionRow> FindInstitutionByPk(db::Connection& c, int64_t pk);
+std::optional<std::string> FindInstitutionIdByKey(db::Connection& c, const std::string& country,
+                                                  const std::string& normalized_name);
+int64_t InsertInstitution(db::Connection& c, const std::string& id, const v1::Institution& in,
+                          absl::Time now);
+void UpdateInstitution(db::Connection& c, int64_t pk, const v1::Institution& in, absl::Time now);
+void SetInstitutionDeleteTime(db::Connection& c, int64_t pk, std::optional<absl::Time> when,
+                              absl::Time now);
+// Up to five ACTIVE or SUSPENDED agreements the institution is party to.
+std::vector<std::string> BindingAgreementIds(db::Connection& c, int64_t institution_pk);
+// Reads institution rows from a query whose columns are IMP_INSTITUTION_COLUMNS.
+InstitutionRow ReadInstitution(sql::ResultSet& rs);
+
+std::optional<AgreementRow> FindAgreement(db::Connection& c, const std::string& id,
+                                          bool for_update);
+int64_t InsertAgreement(db::Connection& c, const std::string& id, const v1::Agreement& a,
+                        absl::Time now);
+void UpdateAgreement(db::Connection& c, int64_t pk, const v1::Agreement& a, absl::Time now);
+void SetAgreementDeleteTime(db::Connection& c, int64_t pk, std::optional<absl::Time> when,
+                            absl::Time now);
+// Replaces the agreement's parties; `party_pks` are the institutions' pks in party order.
+void ReplaceParties(db::Connection& c, int64_t agreement_pk, const v1::Agreement& a,
+                    const std::vector<int64_t>& party_pks);
+// Reads agreement rows (without parties) from a query whose columns are IMP_AGREEMENT_COLUMNS.
+AgreementRow ReadAgreement(sql::ResultSet& rs);
+void LoadParties(db::Connection& c, AgreementRow& row);
+
+// Locks each party institution in share mode and returns their pks; FAILED_PRECONDITION naming
+// the field when one does not exist or is deleted.
+absl::StatusOr<std::vector<int64_t>> LockParties(db::Connection& c, const v1::Agreement& a);
+
+absl::flat_hash_map<std::string, std::string> CooperationAreas(db::Connection& c);
+
+}  // namespace imp::registry::store
+
+#endif  // IMP_REGISTRY_STORE_H_
