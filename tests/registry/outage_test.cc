@@ -33,8 +33,7 @@ class OutageTest : public ::testing::Test {
 
   bool WaitForHealth(HealthCheckResponse::ServingStatus want) {
     for (int i = 0; i < 200; ++i) {
-      if (Health() == want &&
-          Health("imp.registry.v1.RegistryService") == want) {
+      if (Health() == want && Health("imp.registry.v1.RegistryService") == want) {
         return true;
       }
       absl::SleepFor(absl::Milliseconds(50));

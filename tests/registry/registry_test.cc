@@ -117,10 +117,10 @@ class RegistryTest : public ::testing::Test {
                                const std::string& foreign,
                                Agreement::State state = Agreement::STATE_ACTIVE) {
     Agreement out;
-    grpc::Status s = CreateAgreement(MakeAgreement({{ua, Party::ROLE_UKRAINIAN_PARTNER},
-                                                    {foreign, Party::ROLE_FOREIGN_PARTNER}},
-                                                   state),
-                                     id, &out);
+    grpc::Status s = CreateAgreement(
+        MakeAgreement({{ua, Party::ROLE_UKRAINIAN_PARTNER}, {foreign, Party::ROLE_FOREIGN_PARTNER}},
+                      state),
+        id, &out);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return out;
   }
@@ -132,7 +132,8 @@ class RegistryTest : public ::testing::Test {
 };
 
 TEST_F(RegistryTest, CreateGetRoundTripsUkrainianNamesExactly) {
-  Institution in = MakeInstitution("National Children's Specialized Hospital OKHMATDYT", "UA", "UA-30");
+  Institution in =
+      MakeInstitution("National Children's Specialized Hospital OKHMATDYT", "UA", "UA-30");
   in.set_local_name("Національна дитяча спеціалізована лікарня «ОХМАТДИТ»");
   in.add_short_names("OKHMATDYT");
   in.add_short_names("ОХМАТДИТ");
@@ -192,16 +193,20 @@ TEST_F(RegistryTest, InvalidInstitutionsAreRejectedNamingTheField) {
 }
 
 TEST_F(RegistryTest, DuplicateNameInTheSameCountryNamesTheExistingInstitution) {
-  MustCreateInstitution("kauno-klinikos", "Hospital of Lithuanian University of Health Sciences Kauno klinikos", "LT");
+  MustCreateInstitution("kauno-klinikos",
+                        "Hospital of Lithuanian University of Health Sciences Kauno klinikos",
+                        "LT");
   Institution out;
   grpc::Status s = CreateInstitution(
       MakeInstitution("hospital of lithuanian university of health sciences, KAUNO KLINIKOS", "LT"),
       "other-id", &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
-  EXPECT_NE(s.error_message().find("institutions/kauno-klinikos"), std::string::npos) << s.error_message();
+  EXPECT_NE(s.error_message().find("institutions/kauno-klinikos"), std::string::npos)
+      << s.error_message();
   // The same name in another country is another institution.
   EXPECT_TRUE(CreateInstitution(
-                  MakeInstitution("Hospital of Lithuanian University of Health Sciences Kauno klinikos", "LV"),
+                  MakeInstitution(
+                      "Hospital of Lithuanian University of Health Sciences Kauno klinikos", "LV"),
                   "lv-copy", &out)
                   .ok());
   // The same id is taken too.
@@ -242,7 +247,8 @@ TEST_F(RegistryTest, ConcurrentRetriesWithOneRequestIdCreateExactlyOne) {
 }
 
 TEST_F(RegistryTest, UpdateAppliesOnlyTheMaskAndChecksTheEtag) {
-  Institution created = MustCreateInstitution("lviv-rch", "Lviv Regional Clinical Hospital", "UA", "UA-46");
+  Institution created =
+      MustCreateInstitution("lviv-rch", "Lviv Regional Clinical Hospital", "UA", "UA-46");
   v1::UpdateInstitutionRequest req;
   req.mutable_institution()->set_name(created.name());
   req.mutable_institution()->set_city("Lviv");
@@ -300,12 +306,14 @@ TEST_F(RegistryTest, TwoConcurrentUpdatesWithOneEtagExactlyOneWins) {
 }
 
 TEST_F(RegistryTest, SoftDeleteHidesFromListButNotFromGetAndUndeleteRestores) {
-  Institution created = MustCreateInstitution("borodianka", "Borodianka Central District Hospital", "UA", "UA-32");
+  Institution created =
+      MustCreateInstitution("borodianka", "Borodianka Central District Hospital", "UA", "UA-32");
   v1::DeleteInstitutionRequest del;
   del.set_name(created.name());
   del.set_etag("r999");
   Institution out;
-  EXPECT_EQ(stub_->DeleteInstitution(Ctx().get(), del, &out).error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(stub_->DeleteInstitution(Ctx().get(), del, &out).error_code(),
+            grpc::StatusCode::ABORTED);
   del.set_etag(created.etag());
   ASSERT_TRUE(stub_->DeleteInstitution(Ctx().get(), del, &out).ok());
   EXPECT_TRUE(out.has_delete_time());
@@ -333,10 +341,10 @@ TEST_F(RegistryTest, SoftDeleteHidesFromListButNotFromGetAndUndeleteRestores) {
             grpc::StatusCode::FAILED_PRECONDITION);
   MustCreateInstitution("partner", "Partner", "FR");
   Agreement a;
-  grpc::Status s = CreateAgreement(
-      MakeAgreement({{created.name(), Party::ROLE_UKRAINIAN_PARTNER},
-                     {"institutions/partner", Party::ROLE_FOREIGN_PARTNER}}),
-      "with-deleted", &a);
+  grpc::Status s =
+      CreateAgreement(MakeAgreement({{created.name(), Party::ROLE_UKRAINIAN_PARTNER},
+                                     {"institutions/partner", Party::ROLE_FOREIGN_PARTNER}}),
+                      "with-deleted", &a);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(s.error_message().find("agreement.parties[0].institution"), std::string::npos);
   EXPECT_NE(s.error_message().find("is deleted"), std::string::npos);
@@ -362,8 +370,10 @@ TEST_F(RegistryTest, GetOfUnknownAndMalformedNames) {
 }
 
 TEST_F(RegistryTest, ListFiltersSearchesAndOrders) {
-  MustCreateInstitution("okhmatdyt", "National Children's Specialized Hospital OKHMATDYT", "UA", "UA-30");
-  MustCreateInstitution("mechnikov", "I. I. Mechnikov Dnipropetrovsk Oblast Clinical Hospital", "UA", "UA-12");
+  MustCreateInstitution("okhmatdyt", "National Children's Specialized Hospital OKHMATDYT", "UA",
+                        "UA-30");
+  MustCreateInstitution("mechnikov", "I. I. Mechnikov Dnipropetrovsk Oblast Clinical Hospital",
+                        "UA", "UA-12");
   MustCreateInstitution("gustave-roussy", "Gustave Roussy", "FR");
   Institution local = MakeInstitution("Chernihiv Regional Children's Hospital", "UA", "UA-74");
   local.set_local_name("Чернігівська обласна дитяча лікарня");
@@ -383,11 +393,13 @@ TEST_F(RegistryTest, ListFiltersSearchesAndOrders) {
   };
   EXPECT_EQ(names(R"(country = "FR")"), std::vector<std::string>{"institutions/gustave-roussy"});
   EXPECT_EQ(names(R"(region = "UA-12")"), std::vector<std::string>{"institutions/mechnikov"});
-  EXPECT_EQ(names(R"(country = "UA" AND region != "UA-30")", "display_name"),
-            (std::vector<std::string>{"institutions/chernihiv-children", "institutions/mechnikov"}));
+  EXPECT_EQ(
+      names(R"(country = "UA" AND region != "UA-30")", "display_name"),
+      (std::vector<std::string>{"institutions/chernihiv-children", "institutions/mechnikov"}));
   EXPECT_EQ(names(R"(kind = "HOSPITAL" "okhmat")").size(), 1u);
   // Case-insensitive search over Latin and Cyrillic names.
-  EXPECT_EQ(names(R"("ЧЕРНІГІВСЬКА")"), std::vector<std::string>{"institutions/chernihiv-children"});
+  EXPECT_EQ(names(R"("ЧЕРНІГІВСЬКА")"),
+            std::vector<std::string>{"institutions/chernihiv-children"});
   EXPECT_EQ(names(R"("gustave ROUSSY")"), std::vector<std::string>{"institutions/gustave-roussy"});
   EXPECT_EQ(names("", "display_name desc").front(), "institutions/okhmatdyt");
 
@@ -445,7 +457,8 @@ TEST_F(RegistryTest, PaginationUnderConcurrentInsertsSeesEveryRowExactlyOnce) {
   other.set_page_token(first.next_page_token());
   other.set_filter(R"(country = "FR")");
   grpc::Status s = stub_->ListInstitutions(Ctx().get(), other, &first);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "token reused with another filter";
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << "token reused with another filter";
 }
 
 TEST_F(RegistryTest, BatchGetKeepsOrderReturnsDeletedAndNamesTheMissing) {
@@ -474,7 +487,8 @@ TEST_F(RegistryTest, AgreementsNeedTwoExistingPartiesAndAUkrainianOne) {
   MustCreateInstitution("ua1", "Ukrainian One", "UA", "UA-46");
   MustCreateInstitution("fr1", "French One", "FR");
   Agreement out;
-  grpc::Status s = CreateAgreement(MakeAgreement({{"institutions/ua1", Party::ROLE_UKRAINIAN_PARTNER}}), "x", &out);
+  grpc::Status s = CreateAgreement(
+      MakeAgreement({{"institutions/ua1", Party::ROLE_UKRAINIAN_PARTNER}}), "x", &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message().rfind("agreement.parties", 0), 0u);
   s = CreateAgreement(MakeAgreement({{"institutions/fr1", Party::ROLE_FOREIGN_PARTNER},
@@ -485,7 +499,8 @@ TEST_F(RegistryTest, AgreementsNeedTwoExistingPartiesAndAUkrainianOne) {
                                      {"institutions/ghost", Party::ROLE_FOREIGN_PARTNER}}),
                       "x", &out);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_NE(s.error_message().find("agreement.parties[1].institution: institutions/ghost"), std::string::npos);
+  EXPECT_NE(s.error_message().find("agreement.parties[1].institution: institutions/ghost"),
+            std::string::npos);
   Agreement unsigned_active = MakeAgreement({{"institutions/ua1", Party::ROLE_UKRAINIAN_PARTNER},
                                              {"institutions/fr1", Party::ROLE_FOREIGN_PARTNER}});
   unsigned_active.clear_signed_on();
@@ -563,8 +578,7 @@ TEST_F(RegistryTest, LifecycleAllowsExactlyTheDocumentedTransitions) {
         s = stub_->TerminateAgreement(Ctx().get(), r, &out);
         break;
       }
-      default:
-        break;
+      default: break;
     }
     if (s.ok()) {
       EXPECT_EQ(out.state(), to);
@@ -572,7 +586,8 @@ TEST_F(RegistryTest, LifecycleAllowsExactlyTheDocumentedTransitions) {
     return s;
   };
   auto reach = [&](const std::string& id, S from) {
-    Agreement a = MustCreateTwinning(id, "institutions/ua", "institutions/fr", Agreement::STATE_PROPOSED);
+    Agreement a =
+        MustCreateTwinning(id, "institutions/ua", "institutions/fr", Agreement::STATE_PROPOSED);
     if (from == Agreement::STATE_PROPOSED) return a.name();
     if (from == Agreement::STATE_TERMINATED) {
       EXPECT_TRUE(transition(a.name(), from).ok());
@@ -591,15 +606,16 @@ TEST_F(RegistryTest, LifecycleAllowsExactlyTheDocumentedTransitions) {
       const std::string name = reach(absl::StrCat("t", n++), from);
       grpc::Status s = transition(name, to);
       const bool expected = allowed.count({from, to}) > 0;
-      EXPECT_EQ(s.ok(), expected) << Agreement::State_Name(from) << " -> " << Agreement::State_Name(to)
-                                  << ": " << s.error_message();
+      EXPECT_EQ(s.ok(), expected) << Agreement::State_Name(from) << " -> "
+                                  << Agreement::State_Name(to) << ": " << s.error_message();
       if (!expected) {
         EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
       }
     }
   }
   // Activating requires a signing date when the agreement has none.
-  Agreement proposed = MustCreateTwinning("needs-date", "institutions/ua", "institutions/fr", Agreement::STATE_PROPOSED);
+  Agreement proposed = MustCreateTwinning("needs-date", "institutions/ua", "institutions/fr",
+                                          Agreement::STATE_PROPOSED);
   v1::ActivateAgreementRequest r;
   r.set_name(proposed.name());
   Agreement out;
@@ -642,7 +658,8 @@ TEST_F(RegistryTest, AgreementFiltersInForcePartnersAndHistory) {
   b.mutable_valid_until()->set_day(9);
   Agreement created_b;
   ASSERT_TRUE(CreateAgreement(b, "chernihiv-lille", &created_b).ok());
-  MustCreateTwinning("nci-lille-proposed", "institutions/nci", "institutions/lille", Agreement::STATE_PROPOSED);
+  MustCreateTwinning("nci-lille-proposed", "institutions/nci", "institutions/lille",
+                     Agreement::STATE_PROPOSED);
 
   auto names = [&](const std::string& filter) {
     v1::ListAgreementsRequest req;
@@ -655,7 +672,8 @@ TEST_F(RegistryTest, AgreementFiltersInForcePartnersAndHistory) {
     return result;
   };
   using Names = std::set<std::string>;
-  EXPECT_EQ(names(R"(state = "ACTIVE")"), (Names{"agreements/nci-roussy", "agreements/chernihiv-lille"}));
+  EXPECT_EQ(names(R"(state = "ACTIVE")"),
+            (Names{"agreements/nci-roussy", "agreements/chernihiv-lille"}));
   EXPECT_EQ(names(R"(cooperation_areas:"pediatrics")"), Names{"agreements/chernihiv-lille"});
   EXPECT_EQ(names(R"(parties:"institutions/nci")"),
             (Names{"agreements/nci-roussy", "agreements/nci-lille-proposed"}));

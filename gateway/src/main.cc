@@ -1,0 +1,24 @@
+// gateway: the one door for admin tooling.
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "common/flags.h"
+#include "gateway/src/gateway_server.h"
+
+ABSL_FLAG(std::string, registry_target, "127.0.0.1:50051", "registry-service address.");
+ABSL_FLAG(std::string, activity_target, "127.0.0.1:50052", "activity-service address.");
+ABSL_FLAG(std::string, tokens_file, "",
+          "Bearer tokens: lines of `sha256-hex role actor [institutions...]`.");
+
+int main(int argc, char** argv) {
+  imp::BlockTerminationSignals();
+  absl::SetFlag(&FLAGS_port, 50050);
+  absl::SetProgramUsageMessage("Serves imp.gateway.v1.GatewayService.");
+  absl::ParseCommandLine(argc, argv);
+  imp::gateway::GatewayOptions options;
+  options.registry_target = absl::GetFlag(FLAGS_registry_target);
+  options.activity_target = absl::GetFlag(FLAGS_activity_target);
+  options.tokens_file = absl::GetFlag(FLAGS_tokens_file);
+  imp::gateway::GatewayServer server(imp::ServiceHostOptionsFromFlags("gateway"), options);
+  return server.RunUntilSignal();
+}

@@ -1,0 +1,116 @@
+"""Drives registry_service through stubs generated from proto/ alone (no C++ code shared)."""
+import sys
+import unittest
+
+import grpc
+from google.protobuf import field_mask_pb2
+from google.type import date_pb2
+from grpc_std.health.v1 import health_pb2, health_pb2_grpc
+from grpc_std.reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from imp.registry.v1 import registry_pb2 as r
+from imp.registry.v1 import registry_pb2_grpc as rg
+
+TARGET = sys.argv.pop(1)
+MD = (("x-imp-actor", "python-client"),)
+
+
+class RegistryFromPython(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.channel = grpc.insecure_channel(TARGET)
+        cls.stub = rg.RegistryServiceStub(cls.channel)
+
+    def test_reflection_lists_the_service_and_health(self):
+        stub = reflection_pb2_grpc.ServerReflectionStub(self.channel)
+        responses = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+        names = {s.name for s in next(responses).list_services_response.service}
+        self.assertIn("imp.registry.v1.RegistryService", names)
+        self.assertIn("grpc.health.v1.Health", names)
+        health = health_pb2_grpc.HealthStub(self.channel)
+        status = health.Check(health_pb2.HealthCheckRequest(service="imp.registry.v1.RegistryService"))
+        self.assertEqual(status.status, health_pb2.HealthCheckResponse.SERVING)
+
+    def test_everything_a_registry_client_does(self):
+        s = self.stub
+        ua = s.CreateInstitution(r.CreateInstitutionRequest(
+            institution_id="py-kremenchuk-perinatal", request_id="py-req-1",
+            institution=r.Institution(display_name="Kremenchuk Perinatal Centre",
+                                      local_name="Кременчуцький перинатальний центр",
+                                      kind=r.Institution.KIND_HOSPITAL, country="UA", region="UA-53")),
+            metadata=MD)
+        again = s.CreateInstitution(r.CreateInstitutionRequest(
+            institution_id="py-kremenchuk-perinatal", request_id="py-req-1",
+            institution=r.Institution(display_name="Kremenchuk Perinatal Centre",
+                                      kind=r.Institution.KIND_HOSPITAL, country="UA", region="UA-53")),
+            metadata=MD)
+        self.assertEqual(ua.etag, again.etag)
+        self.assertEqual(s.GetInstitution(r.GetInstitutionRequest(name=ua.name)).local_name,
+                         "Кременчуцький перинатальний центр")
+        fr = s.CreateInstitution(r.CreateInstitutionRequest(
+            institution_id="py-chu-clermont",
+            institution=r.Institution(display_name="CHU de Clermont-Ferrand",
+                                      kind=r.Institution.KIND_UNIVERSITY_HOSPITAL, country="FR")))
+
+        with self.assertRaises(grpc.RpcError) as bad:
+            s.CreateInstitution(r.CreateInstitutionRequest(
+                institution=r.Institution(display_name="X", kind=r.Institution.KIND_HOSPITAL, country="ZZ")))
+        self.assertEqual(bad.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertTrue(bad.exception.details().startswith("institution.country"))
+
+        listed = s.ListInstitutions(r.ListInstitutionsRequest(filter='"перинатальний"'))
+        self.assertEqual([i.name for i in listed.institutions], [ua.name])
+
+        updated = s.UpdateInstitution(r.UpdateInstitutionRequest(
+            institution=r.Institution(name=ua.name, city="Kremenchuk", etag=ua.etag),
+            update_mask=field_mask_pb2.FieldMask(paths=["city"])), metadata=MD)
+        self.assertEqual(updated.city, "Kremenchuk")
+        with self.assertRaises(grpc.RpcError) as stale:
+            s.UpdateInstitution(r.UpdateInstitutionRequest(
+                institution=r.Institution(name=ua.name, city="x", etag=ua.etag),
+                update_mask=field_mask_pb2.FieldMask(paths=["city"])))
+        self.assertEqual(stale.exception.code(), grpc.StatusCode.ABORTED)
+
+        agreement = s.CreateAgreement(r.CreateAgreementRequest(
+            agreement_id="py-kremenchuk-clermont",
+            agreement=r.Agreement(
+                title="Memorandum: Kremenchuk Perinatal Centre and CHU Clermont-Ferrand",
+                kind=r.Agreement.KIND_TWINNING_MEMORANDUM,
+                parties=[r.Party(institution=ua.name, role=r.Party.ROLE_UKRAINIAN_PARTNER),
+                         r.Party(institution=fr.name, role=r.Party.ROLE_FOREIGN_PARTNER)],
+                cooperation_areas=["perinatal-care", "neonatology"],
+                cooperation_forms=[r.COOPERATION_FORM_INTERNSHIPS_AND_KNOWLEDGE_EXCHANGE],
+                signing_event="International Medical Partnership Forum, Kyiv")), metadata=MD)
+        self.assertEqual(agreement.state, r.Agreement.STATE_PROPOSED)
+        active = s.ActivateAgreement(r.ActivateAgreementRequest(
+            name=agreement.name, signed_on=date_pb2.Date(year=2025, month=10, day=10)), metadata=MD)
+        self.assertEqual(active.state, r.Agreement.STATE_ACTIVE)
+        with self.assertRaises(grpc.RpcError) as forbidden:
+            s.DeleteInstitution(r.DeleteInstitutionRequest(name=fr.name))
+        self.assertEqual(forbidden.exception.code(), grpc.StatusCode.FAILED_PRECONDITION)
+
+        in_force = s.ListAgreements(r.ListAgreementsRequest(filter='in_force_on = "2025-12-01"'))
+        self.assertEqual([a.name for a in in_force.agreements], [agreement.name])
+        partners = s.ListPartners(r.ListPartnersRequest(institution=ua.name))
+        self.assertEqual([p.institution.name for p in partners.partners], [fr.name])
+        batch = s.BatchGetAgreements(r.BatchGetAgreementsRequest(names=[agreement.name]))
+        self.assertEqual(len(batch.agreements[0].parties), 2)
+
+        suspended = s.SuspendAgreement(r.SuspendAgreementRequest(name=agreement.name, etag=active.etag))
+        self.assertEqual(suspended.state, r.Agreement.STATE_SUSPENDED)
+        s.TerminateAgreement(r.TerminateAgreementRequest(name=agreement.name))
+        deleted = s.DeleteInstitution(r.DeleteInstitutionRequest(name=fr.name))
+        self.assertTrue(deleted.HasField("delete_time"))
+        restored = s.UndeleteInstitution(r.UndeleteInstitutionRequest(name=fr.name))
+        self.assertFalse(restored.HasField("delete_time"))
+
+        history = s.ListChanges(r.ListChangesRequest(name=agreement.name))
+        actions = [c.action for c in history.changes]
+        self.assertEqual(actions[-1], r.Change.ACTION_CREATE)
+        self.assertEqual(history.changes[-1].actor, "python-client")
+        self.assertIn(r.Change.ACTION_STATE_CHANGE, actions)
+        areas = s.ListCooperationAreas(r.ListCooperationAreasRequest())
+        self.assertIn("perinatal-care", [a.code for a in areas.cooperation_areas])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
