@@ -86,7 +86,7 @@ fi
 cat <<TXT
 
 imp is up.
-  gateway   127.0.0.1:$GATEWAY_PORT   (authenticated admin door: GatewayService + Registry/Activity facade)
+  gateway   127.0.0.1:$GATEWAY_PORT   (imp.gateway.v1.GatewayService, the admin door)
   registry  127.0.0.1:$REGISTRY_PORT   (imp.registry.v1.RegistryService)
   activity  127.0.0.1:$ACTIVITY_PORT   (imp.activity.v1.ActivityService)
   MariaDB   127.0.0.1:$DB_PORT    (socket $SOCK)
