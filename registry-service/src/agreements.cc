@@ -11,6 +11,7 @@
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
 #include "common/db/changes.h"
+#include "common/db/keyset.h"
 #include "common/db/query.h"
 #include "common/db/request_ids.h"
 #include "registry-service/src/registry.h"
@@ -112,21 +113,16 @@ absl::Status AddAgreementTerm(const api::FilterTerm& t, db::Query& query) {
   return absl::OkStatus();
 }
 
-struct OrderBy {
-  const char* column;
-  bool descending;
-};
-
-absl::StatusOr<OrderBy> AgreementOrder(absl::string_view order_by) {
+absl::StatusOr<db::ListOrder> AgreementOrder(absl::string_view order_by) {
   const std::string o(absl::StripAsciiWhitespace(order_by));
-  if (o.empty()) return OrderBy{nullptr, false};
+  if (o.empty()) return db::ListOrder{nullptr, false};
   // NULL signing dates sort as the earliest possible date.
-  if (o == "signed_on") return OrderBy{"IFNULL(a.signed_on, '0001-01-01')", false};
-  if (o == "signed_on desc") return OrderBy{"IFNULL(a.signed_on, '0001-01-01')", true};
-  if (o == "title") return OrderBy{"a.title", false};
-  if (o == "title desc") return OrderBy{"a.title", true};
-  if (o == "create_time") return OrderBy{"a.create_time", false};
-  if (o == "create_time desc") return OrderBy{"a.create_time", true};
+  if (o == "signed_on") return db::ListOrder{"IFNULL(a.signed_on, '0001-01-01')", false};
+  if (o == "signed_on desc") return db::ListOrder{"IFNULL(a.signed_on, '0001-01-01')", true};
+  if (o == "title") return db::ListOrder{"a.title", false};
+  if (o == "title desc") return db::ListOrder{"a.title", true};
+  if (o == "create_time") return db::ListOrder{"a.create_time", false};
+  if (o == "create_time desc") return db::ListOrder{"a.create_time", true};
   return absl::InvalidArgumentError(
       absl::StrCat("order_by: '", o,
                    "' is not supported; use signed_on, title or create_time, optionally "
@@ -156,20 +152,14 @@ absl::Status Registry::GetAgreement(const RequestContext& ctx, const v1::GetAgre
 absl::Status Registry::ListAgreements(const RequestContext& ctx,
                                       const v1::ListAgreementsRequest& req,
                                       v1::ListAgreementsResponse* out) {
-  auto page_size = api::EffectivePageSize(req.page_size());
-  if (!page_size.ok()) return page_size.status();
   auto terms = api::ParseFilter(req.filter(), AgreementFilterSchema());
   if (!terms.ok()) return terms.status();
   auto order = AgreementOrder(req.order_by());
   if (!order.ok()) return order.status();
-  const std::string fingerprint =
-      absl::StrCat(req.filter(), "|", req.order_by(), "|", req.show_deleted());
-  api::PagePosition position;
-  if (!req.page_token().empty()) {
-    auto decoded = api::DecodePageToken(req.page_token(), fingerprint);
-    if (!decoded.ok()) return decoded.status();
-    position = *decoded;
-  }
+  auto page =
+      db::StartPage(req.page_size(), req.page_token(),
+                    absl::StrCat(req.filter(), "|", req.order_by(), "|", req.show_deleted()));
+  if (!page.ok()) return page.status();
   db::Query query(absl::StrCat("SELECT ", stmt::kAgreementColumns,
                                order->column ? absl::StrCat(", ", order->column) : ", ''",
                                stmt::kListAgreementsFrom));
@@ -178,19 +168,7 @@ absl::Status Registry::ListAgreements(const RequestContext& ctx,
     absl::Status s = AddAgreementTerm(t, query);
     if (!s.ok()) return s;
   }
-  if (position.pk > 0) {
-    const char* cmp = order->descending ? "<" : ">";
-    if (order->column) {
-      query.BindAll(absl::StrCat(" AND (", order->column, ", a.pk) ", cmp, " (?, ?)"),
-                    {position.sort_value, position.pk});
-    } else {
-      query.Bind(" AND a.pk > ?", position.pk);
-    }
-  }
-  const char* dir = order->descending ? " DESC" : "";
-  query.Sql(order->column ? absl::StrCat(" ORDER BY ", order->column, dir, ", a.pk", dir)
-                          : std::string(" ORDER BY a.pk"));
-  query.Bind(" LIMIT ?", static_cast<int64_t>(*page_size + 1));
+  db::FinishListQuery(query, *order, "a.pk", *page);
 
   return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
     out->Clear();
@@ -199,8 +177,8 @@ absl::Status Registry::ListAgreements(const RequestContext& ctx,
     {
       auto rs = query.Execute(c);
       while (rs->next()) {
-        if (static_cast<int>(rows.size()) == *page_size) {
-          out->set_next_page_token(api::EncodePageToken(last, fingerprint));
+        if (static_cast<int>(rows.size()) == page->size) {
+          out->set_next_page_token(api::EncodePageToken(last, page->fingerprint));
           break;
         }
         rows.push_back(store::ReadAgreement(*rs));
@@ -431,15 +409,9 @@ absl::Status Registry::ListPartners(const RequestContext& ctx, const v1::ListPar
                                     v1::ListPartnersResponse* out) {
   auto id = api::ParseResourceName(req.institution(), "institutions", "institution");
   if (!id.ok()) return id.status();
-  auto page_size = api::EffectivePageSize(req.page_size());
-  if (!page_size.ok()) return page_size.status();
-  const std::string fingerprint = absl::StrCat(req.institution(), "|", req.include_inactive());
-  api::PagePosition position;
-  if (!req.page_token().empty()) {
-    auto decoded = api::DecodePageToken(req.page_token(), fingerprint);
-    if (!decoded.ok()) return decoded.status();
-    position = *decoded;
-  }
+  auto page = db::StartPage(req.page_size(), req.page_token(),
+                            absl::StrCat(req.institution(), "|", req.include_inactive()));
+  if (!page.ok()) return page.status();
   return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     auto self = store::FindInstitution(c, *id, false);
@@ -447,16 +419,16 @@ absl::Status Registry::ListPartners(const RequestContext& ctx, const v1::ListPar
     auto& ps = c.Prepare(stmt::kSelectPartners);
     ps.setInt64(1, self->pk);
     ps.setBoolean(2, req.include_inactive());
-    ps.setInt64(3, position.pk);
+    ps.setInt64(3, page->position.pk);
     std::vector<std::pair<int64_t, std::vector<std::string>>> partners;
     {
       std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
       while (rs->next()) {
         const int64_t pk = rs->getInt64(1);
         if (partners.empty() || partners.back().first != pk) {
-          if (static_cast<int>(partners.size()) == *page_size) {
+          if (static_cast<int>(partners.size()) == page->size) {
             out->set_next_page_token(
-                api::EncodePageToken({"", partners.back().first}, fingerprint));
+                api::EncodePageToken({"", partners.back().first}, page->fingerprint));
             break;
           }
           partners.push_back({pk, {}});
@@ -497,23 +469,17 @@ absl::Status Registry::ListChanges(const RequestContext& ctx, const v1::ListChan
   auto id =
       api::ParseResourceName(req.name(), is_institution ? "institutions" : "agreements", "name");
   if (!id.ok()) return id.status();
-  auto page_size = api::EffectivePageSize(req.page_size());
-  if (!page_size.ok()) return page_size.status();
-  api::PagePosition position;
-  if (!req.page_token().empty()) {
-    auto decoded = api::DecodePageToken(req.page_token(), req.name());
-    if (!decoded.ok()) return decoded.status();
-    position = *decoded;
-  }
+  auto page = db::StartPage(req.page_size(), req.page_token(), req.name());
+  if (!page.ok()) return page.status();
   return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     const bool exists = is_institution ? store::FindInstitution(c, *id, false).has_value()
                                        : store::FindAgreement(c, *id, false).has_value();
     if (!exists) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
-    auto changes = db::ListChanges(c, req.name(), position.pk, *page_size + 1);
+    auto changes = db::ListChanges(c, req.name(), page->position.pk, page->size + 1);
     for (size_t i = 0; i < changes.size(); ++i) {
-      if (static_cast<int>(i) == *page_size) {
-        out->set_next_page_token(api::EncodePageToken({"", changes[i - 1].pk}, req.name()));
+      if (static_cast<int>(i) == page->size) {
+        out->set_next_page_token(api::EncodePageToken({"", changes[i - 1].pk}, page->fingerprint));
         break;
       }
       const auto& rec = changes[i];

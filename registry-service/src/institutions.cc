@@ -9,6 +9,7 @@
 #include "common/api/page_token.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
+#include "common/db/keyset.h"
 #include "common/db/query.h"
 #include "common/db/request_ids.h"
 #include "common/db/sql_time.h"
@@ -52,20 +53,15 @@ absl::StatusOr<std::string> InstitutionKindName(absl::string_view value) {
   return name;
 }
 
-struct OrderBy {
-  const char* column;  // SQL column, also the keyset's sort value
-  bool descending;
-};
-
-absl::StatusOr<OrderBy> InstitutionOrder(absl::string_view order_by) {
+absl::StatusOr<db::ListOrder> InstitutionOrder(absl::string_view order_by) {
   const std::string o(absl::StripAsciiWhitespace(order_by));
-  if (o.empty()) return OrderBy{nullptr, false};
-  if (o == "display_name") return OrderBy{"i.display_name", false};
-  if (o == "display_name desc") return OrderBy{"i.display_name", true};
-  if (o == "country") return OrderBy{"i.country", false};
-  if (o == "country desc") return OrderBy{"i.country", true};
-  if (o == "create_time") return OrderBy{"i.create_time", false};
-  if (o == "create_time desc") return OrderBy{"i.create_time", true};
+  if (o.empty()) return db::ListOrder{nullptr, false};
+  if (o == "display_name") return db::ListOrder{"i.display_name", false};
+  if (o == "display_name desc") return db::ListOrder{"i.display_name", true};
+  if (o == "country") return db::ListOrder{"i.country", false};
+  if (o == "country desc") return db::ListOrder{"i.country", true};
+  if (o == "create_time") return db::ListOrder{"i.create_time", false};
+  if (o == "create_time desc") return db::ListOrder{"i.create_time", true};
   return absl::InvalidArgumentError(
       absl::StrCat("order_by: '", o,
                    "' is not supported; use display_name, country or create_time, "
@@ -89,20 +85,14 @@ absl::Status Registry::GetInstitution(const RequestContext& ctx,
 absl::Status Registry::ListInstitutions(const RequestContext& ctx,
                                         const v1::ListInstitutionsRequest& req,
                                         v1::ListInstitutionsResponse* out) {
-  auto page_size = api::EffectivePageSize(req.page_size());
-  if (!page_size.ok()) return page_size.status();
   auto terms = api::ParseFilter(req.filter(), InstitutionFilterSchema());
   if (!terms.ok()) return terms.status();
   auto order = InstitutionOrder(req.order_by());
   if (!order.ok()) return order.status();
-  const std::string fingerprint =
-      absl::StrCat(req.filter(), "|", req.order_by(), "|", req.show_deleted());
-  api::PagePosition position;
-  if (!req.page_token().empty()) {
-    auto decoded = api::DecodePageToken(req.page_token(), fingerprint);
-    if (!decoded.ok()) return decoded.status();
-    position = *decoded;
-  }
+  auto page =
+      db::StartPage(req.page_size(), req.page_token(),
+                    absl::StrCat(req.filter(), "|", req.order_by(), "|", req.show_deleted()));
+  if (!page.ok()) return page.status();
 
   db::Query query(absl::StrCat("SELECT ", stmt::kInstitutionColumns,
                                order->column ? absl::StrCat(", ", order->column) : ", ''",
@@ -121,22 +111,7 @@ absl::Status Registry::ListInstitutions(const RequestContext& ctx,
       query.Bind(absl::StrCat(" AND ", negate, "i.", t.field, " = ?"), t.value);
     }
   }
-  if (position.pk > 0) {
-    const char* cmp = order->descending ? "<" : ">";
-    if (order->column) {
-      query.BindAll(absl::StrCat(" AND (", order->column, ", i.pk) ", cmp, " (?, ?)"),
-                    {position.sort_value, position.pk});
-    } else {
-      query.Bind(" AND i.pk > ?", position.pk);
-    }
-  }
-  const char* dir = order->descending ? " DESC" : "";
-  if (order->column) {
-    query.Sql(absl::StrCat(" ORDER BY ", order->column, dir, ", i.pk", dir));
-  } else {
-    query.Sql(" ORDER BY i.pk");
-  }
-  query.Bind(" LIMIT ?", static_cast<int64_t>(*page_size + 1));
+  db::FinishListQuery(query, *order, "i.pk", *page);
 
   return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
     out->Clear();
@@ -144,8 +119,8 @@ absl::Status Registry::ListInstitutions(const RequestContext& ctx,
     int count = 0;
     api::PagePosition last;
     while (rs->next()) {
-      if (count == *page_size) {
-        out->set_next_page_token(api::EncodePageToken(last, fingerprint));
+      if (count == page->size) {
+        out->set_next_page_token(api::EncodePageToken(last, page->fingerprint));
         break;
       }
       store::InstitutionRow row = store::ReadInstitution(*rs);

@@ -1,0 +1,37 @@
+#ifndef IMP_COMMON_DB_KEYSET_H_
+#define IMP_COMMON_DB_KEYSET_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/api/page_token.h"
+#include "common/db/query.h"
+
+namespace imp::db {
+
+// The sort of a List query: a SQL expression from statements.h, or nullptr for creation
+// order (the primary key). The primary key always breaks ties.
+struct ListOrder {
+  const char* column = nullptr;
+  bool descending = false;
+};
+
+// A List request's page: its effective size and where it starts.
+struct Page {
+  int size = 0;
+  api::PagePosition position;
+  std::string fingerprint;  // ties page tokens to the query they came from
+};
+
+// Validates page_size (AIP-158) and decodes page_token for the query `fingerprint`.
+absl::StatusOr<Page> StartPage(int page_size, absl::string_view page_token,
+                               std::string fingerprint);
+
+// Appends the keyset condition that resumes after the page's position, ORDER BY and
+// LIMIT size + 1 (the extra row tells whether there is a next page).
+void FinishListQuery(Query& query, const ListOrder& order, const char* pk_column, const Page& page);
+
+}  // namespace imp::db
+
+#endif  // IMP_COMMON_DB_KEYSET_H_
