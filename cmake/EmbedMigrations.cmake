@@ -1,4 +1,5 @@
-# Script mode helper for imp_embed_migrations(): writes OUT from FILES.
+# Script mode helper for imp_embed_migrations(): writes OUT from FILES ('|'-separated).
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "// Generated from migration files; do not edit.\n#include \"common/db/migrations.h\"\n\n")
 string(APPEND body "namespace ${NAMESPACE} {\n\nconst std::vector<imp::db::Migration>& Migrations() {\n")
 string(APPEND body "  static const auto* const kMigrations = new std::vector<imp::db::Migration>{\n")

@@ -9,11 +9,14 @@ function(imp_embed_migrations)
   file(GLOB sql_files CONFIGURE_DEPENDS "${ARG_DIR}/*.sql")
   list(SORT sql_files)
   set(out "${CMAKE_CURRENT_BINARY_DIR}/${ARG_TARGET}_migrations.cc")
+  # A ';' list would be split into separate shell words: pass it '|'-joined.
+  string(REPLACE ";" "|" files_arg "${sql_files}")
   add_custom_command(
     OUTPUT "${out}"
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNAMESPACE=${ARG_NAMESPACE}
-            "-DFILES=${sql_files}" -P "${PROJECT_SOURCE_DIR}/cmake/EmbedMigrations.cmake"
+            "-DFILES=${files_arg}" -P "${PROJECT_SOURCE_DIR}/cmake/EmbedMigrations.cmake"
     DEPENDS ${sql_files} "${PROJECT_SOURCE_DIR}/cmake/EmbedMigrations.cmake"
-    COMMENT "Embedding migrations for ${ARG_TARGET}")
+    COMMENT "Embedding migrations for ${ARG_TARGET}"
+    VERBATIM)
   target_sources(${ARG_TARGET} PRIVATE "${out}")
 endfunction()

@@ -1,5 +1,7 @@
 #include "activity-service/src/activity_server.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include <utility>
 
 namespace imp::activity {
@@ -7,8 +9,10 @@ namespace imp::activity {
 ActivityServer::ActivityServer(ServiceHostOptions host_options, db::PoolOptions db_options,
                                std::string registry_target)
     : db_(std::move(db_options), Migrations()),
-      registry_target_(std::move(registry_target)),
-      host_(std::move(host_options)) {
+      references_(grpc::CreateChannel(registry_target, grpc::InsecureChannelCredentials())),
+      activities_(&db_, &references_),
+      host_(std::move(host_options)),
+      service_(&activities_, &host_.workers()) {
   host_.AddService(&service_, v1::ActivityService::service_full_name());
   host_.SetReadinessCheck([this](absl::Time deadline) { return db_.CheckReady(deadline); });
 }

@@ -4,18 +4,19 @@
 #include <string>
 #include <vector>
 
+#include "activity-service/src/activities.h"
+#include "activity-service/src/activity_grpc.h"
+#include "activity-service/src/references.h"
 #include "common/db/database.h"
 #include "common/server/service_host.h"
-#include "imp/activity/v1/activity.grpc.pb.h"
 
 namespace imp::activity {
 
 const std::vector<db::Migration>& Migrations();  // generated from migrations/*.sql
 
-// activity-service assembled: its own database and schema, the host (health, reflection,
-// drain), and imp.activity.v1.ActivityService. The service's methods are built on this
-// foundation by the activity issue; until then the generated base class answers each with
-// the standard "method not implemented" status.
+// activity-service assembled: its own database, the registry client for reference checks,
+// the logic, the gRPC edge and the host. main() runs it until a signal; tests start it on
+// port 0 against their own database and a real registry.
 class ActivityServer {
  public:
   ActivityServer(ServiceHostOptions host_options, db::PoolOptions db_options,
@@ -28,9 +29,10 @@ class ActivityServer {
 
  private:
   db::Database db_;
-  const std::string registry_target_;
+  RegistryReferences references_;
+  Activities activities_;
   ServiceHost host_;
-  v1::ActivityService::CallbackService service_;
+  ActivityGrpcService service_;
 };
 
 }  // namespace imp::activity

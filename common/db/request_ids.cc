@@ -28,11 +28,18 @@ std::optional<std::string> ClaimRequestId(Connection& conn, absl::string_view me
   claim.setString(2, std::string(request_id));
   claim.setString(3, std::string(resource_name));
   if (claim.executeUpdate() == 1) return std::nullopt;
+  // The other claimant committed; if it rolled back between the two statements, this finds
+  // nothing and the caller goes on as the owner would (the unique key still guards it).
+  return FindRequestId(conn, method, request_id);
+}
+
+std::optional<std::string> FindRequestId(Connection& conn, absl::string_view method,
+                                         absl::string_view request_id) {
   auto& lookup = conn.Prepare(kLookup);
   lookup.setString(1, std::string(method));
   lookup.setString(2, std::string(request_id));
   std::unique_ptr<sql::ResultSet> rs(lookup.executeQuery());
-  if (!rs->next()) return std::nullopt;  // the other claimant rolled back between the two
+  if (!rs->next()) return std::nullopt;
   return std::string(rs->getString(1));
 }
 

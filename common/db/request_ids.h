@@ -24,6 +24,11 @@ std::optional<std::string> ClaimRequestId(Connection& conn, absl::string_view me
                                           absl::string_view request_id,
                                           absl::string_view resource_name);
 
+// The resource an earlier request with this id created, without claiming the id. For callers
+// that must not repeat side effects (such as reference checks) on a retry.
+std::optional<std::string> FindRequestId(Connection& conn, absl::string_view method,
+                                         absl::string_view request_id);
+
 }  // namespace imp::db
 
 #endif  // IMP_COMMON_DB_REQUEST_IDS_H_

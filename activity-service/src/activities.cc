@@ -1,0 +1,381 @@
+// Activities: the single-resource methods, reference checks and the audit trail.
+#include "activity-service/src/activities.h"
+
+#include <cppconn/resultset.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "activity-service/src/activity_filter.h"
+#include "activity-service/src/statements.h"
+#include "activity-service/src/store.h"
+#include "activity-service/src/validation.h"
+#include "common/api/proto_util.h"
+#include "common/api/resource_name.h"
+#include "common/db/changes.h"
+#include "common/db/errors.h"
+#include "common/db/keyset.h"
+#include "common/db/request_ids.h"
+
+namespace imp::activity {
+namespace {
+
+using v1::Activity;
+
+constexpr char kCreateMethod[] = "CreateActivity";
+
+const std::vector<std::string>& UpdatableFields() {
+  static const auto* const fields = new std::vector<std::string>{"title",
+                                                                 "agreement",
+                                                                 "host_institution",
+                                                                 "partner_institutions",
+                                                                 "start_date",
+                                                                 "end_date",
+                                                                 "location",
+                                                                 "direction",
+                                                                 "cooperation_area",
+                                                                 "notes",
+                                                                 "training",
+                                                                 "operation",
+                                                                 "visit",
+                                                                 "telemedicine",
+                                                                 "event"};
+  return *fields;
+}
+
+absl::Time NowMicros() { return absl::FromUnixMicros(absl::ToUnixMicros(absl::Now())); }
+
+absl::Status CheckEtag(const std::string& requested, const std::string& current,
+                       const std::string& name) {
+  if (requested.empty() || requested == current) return absl::OkStatus();
+  return absl::AbortedError(absl::StrCat("etag: ", name, " has changed (current etag ", current,
+                                         ", request etag ", requested,
+                                         "); read it again and retry"));
+}
+
+void Audit(db::Connection& c, const RequestContext& ctx, const store::ActivityRow& row,
+           const char* action, const std::vector<std::string>& fields, absl::Time now) {
+  db::ChangeRecord change;
+  change.resource_name = row.activity.name();
+  change.revision = row.revision;
+  change.actor = ctx.actor;
+  change.action = action;
+  change.changed_fields = fields;
+  change.snapshot_json = api::ToJson(row.activity);
+  change.change_time = now;
+  db::RecordChange(c, change);
+}
+
+const char* StateWord(ReferenceState s) {
+  switch (s) {
+    case ReferenceState::kUnknown: return "does not exist";
+    case ReferenceState::kDeleted: return "is deleted";
+    case ReferenceState::kNotActive:
+      return "is not ACTIVE; activities are recorded only under ACTIVE agreements";
+    case ReferenceState::kOk: return "ok";
+  }
+  return "is invalid";
+}
+
+}  // namespace
+
+void CollectReferences(const Activity& a, absl::flat_hash_set<std::string>& institutions,
+                       absl::flat_hash_set<std::string>& agreements) {
+  for (const Involvement& inv : InvolvedInstitutions(a)) institutions.insert(inv.institution);
+  if (!a.agreement().empty()) agreements.insert(a.agreement());
+}
+
+absl::Status ReferenceProblem(const Activity& a, const ReferenceFacts& facts) {
+  auto check = [](const absl::flat_hash_map<std::string, ReferenceState>& known,
+                  const std::string& name, const std::string& field) -> absl::Status {
+    auto it = known.find(name);
+    const ReferenceState state = it == known.end() ? ReferenceState::kUnknown : it->second;
+    if (state == ReferenceState::kOk) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(field, ": ", name, " ", StateWord(state)));
+  };
+  absl::Status s = check(facts.institutions, a.host_institution(), "activity.host_institution");
+  if (!s.ok()) return s;
+  for (int i = 0; i < a.partner_institutions_size(); ++i) {
+    s = check(facts.institutions, a.partner_institutions(i),
+              absl::StrCat("activity.partner_institutions[", i, "]"));
+    if (!s.ok()) return s;
+  }
+  const google::protobuf::RepeatedPtrField<v1::ParticipantGroup>* groups = nullptr;
+  std::string prefix;
+  if (a.has_training()) {
+    groups = &a.training().participant_groups();
+    prefix = "activity.training.participant_groups";
+  } else if (a.has_event()) {
+    groups = &a.event().participant_groups();
+    prefix = "activity.event.participant_groups";
+  }
+  for (int i = 0; groups != nullptr && i < groups->size(); ++i) {
+    s = check(facts.institutions, (*groups)[i].institution(),
+              absl::StrCat(prefix, "[", i, "].institution"));
+    if (!s.ok()) return s;
+  }
+  if (!a.agreement().empty()) return check(facts.agreements, a.agreement(), "activity.agreement");
+  return absl::OkStatus();
+}
+
+absl::Status Activities::CheckReferences(const Activity& a, absl::Time deadline) {
+  absl::flat_hash_set<std::string> institutions, agreements;
+  CollectReferences(a, institutions, agreements);
+  auto facts = references_->Lookup(institutions, agreements, deadline);
+  if (!facts.ok()) return facts.status();
+  return ReferenceProblem(a, *facts);
+}
+
+absl::Status Activities::GetActivity(const RequestContext& ctx, const v1::GetActivityRequest& req,
+                                     Activity* out) {
+  auto id = api::ParseResourceName(req.name(), "activities", "name");
+  if (!id.ok()) return id.status();
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    auto row = store::FindActivity(c, *id, false);
+    if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
+    *out = row->activity;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Activities::ListActivities(const RequestContext& ctx,
+                                        const v1::ListActivitiesRequest& req,
+                                        v1::ListActivitiesResponse* out) {
+  db::ListOrder order{"a.start_date", false};
+  if (req.order_by() == "start_date desc") {
+    order.descending = true;
+  } else if (!req.order_by().empty() && req.order_by() != "start_date") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "order_by: '", req.order_by(), "' is not supported; use start_date or start_date desc"));
+  }
+  auto page =
+      db::StartPage(req.page_size(), req.page_token(),
+                    absl::StrCat(req.filter(), "|", req.order_by(), "|", req.show_deleted()));
+  if (!page.ok()) return page.status();
+  db::Query query(
+      absl::StrCat("SELECT ", stmt::kActivityColumns, ", a.start_date", stmt::kFromActivities));
+  if (!req.show_deleted()) query.Sql(" AND a.delete_time IS NULL");
+  absl::Status filtered = AppendActivityFilter(req.filter(), query);
+  if (!filtered.ok()) return filtered;
+  db::FinishListQuery(query, order, "a.pk", *page);
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    out->Clear();
+    std::vector<store::ActivityRow> rows;
+    api::PagePosition last;
+    {
+      auto rs = query.Execute(c);
+      while (rs->next()) {
+        if (static_cast<int>(rows.size()) == page->size) {
+          out->set_next_page_token(api::EncodePageToken(last, page->fingerprint));
+          break;
+        }
+        rows.push_back(store::ReadActivity(*rs));
+        last.pk = rows.back().pk;
+        last.sort_value = rs->getString(19);
+      }
+    }
+    for (auto& row : rows) {
+      store::LoadPartners(c, row);
+      *out->add_activities() = std::move(row.activity);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Activities::CreateActivity(const RequestContext& ctx,
+                                        const v1::CreateActivityRequest& req, Activity* out) {
+  if (!api::IsValidRequestId(req.request_id())) {
+    return absl::InvalidArgumentError("request_id: at most 64 printable ASCII characters");
+  }
+  std::string id = req.activity_id();
+  if (id.empty()) {
+    id = api::GenerateResourceId();
+  } else if (!api::IsValidResourceId(id)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "activity_id: '", id, "' must match [a-z][a-z0-9-]{0,62} and not end with '-'"));
+  }
+  if (!req.has_activity()) return absl::InvalidArgumentError("activity: is required");
+  const Activity& a = req.activity();
+  absl::Status valid = ValidateActivity(a);
+  if (!valid.ok()) return valid;
+  // A retry after success must not fail on references that changed since: look first.
+  if (!req.request_id().empty()) {
+    bool replayed = false;
+    absl::Status s = db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+      auto earlier = db::FindRequestId(c, kCreateMethod, req.request_id());
+      if (!earlier) return absl::OkStatus();
+      auto row = store::FindActivity(c, store::IdOf(*earlier), false);
+      if (row) {
+        *out = row->activity;
+        replayed = true;
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    if (replayed) return absl::OkStatus();
+  }
+  absl::Status refs = CheckReferences(a, ctx.deadline);
+  if (!refs.ok()) return refs;
+  const std::string name = store::ActivityName(id);
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    if (!req.request_id().empty()) {
+      if (auto earlier = db::ClaimRequestId(c, kCreateMethod, req.request_id(), name)) {
+        auto row = store::FindActivity(c, store::IdOf(*earlier), false);
+        if (!row) return absl::InternalError("request_id refers to a missing activity");
+        *out = row->activity;
+        return absl::OkStatus();
+      }
+    }
+    if (store::FindActivity(c, id, false)) {
+      return absl::AlreadyExistsError(absl::StrCat("activity_id: ", name, " already exists"));
+    }
+    const absl::Time now = NowMicros();
+    store::InsertActivity(c, id, a, now);
+    auto row = store::FindActivity(c, id, false);
+    Audit(c, ctx, *row, "CREATE", UpdatableFields(), now);
+    *out = row->activity;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Activities::UpdateActivity(const RequestContext& ctx,
+                                        const v1::UpdateActivityRequest& req, Activity* out) {
+  auto id = api::ParseResourceName(req.activity().name(), "activities", "activity.name");
+  if (!id.ok()) return id.status();
+  auto paths = api::ResolveUpdateMask(req.update_mask(), req.activity(), UpdatableFields());
+  if (!paths.ok()) return paths.status();
+  // Read, merge and check references outside the write transaction (the registry call must not
+  // hold row locks); the write then re-checks the etag so nothing changed in between.
+  store::ActivityRow current;
+  absl::Status read = db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    auto row = store::FindActivity(c, *id, false);
+    if (!row) return absl::NotFoundError(absl::StrCat(req.activity().name(), " not found"));
+    current = std::move(*row);
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return read;
+  if (current.deleted) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(req.activity().name(), " is deleted; undelete it before updating"));
+  }
+  absl::Status etag =
+      CheckEtag(req.activity().etag(), current.activity.etag(), req.activity().name());
+  if (!etag.ok()) return etag;
+  Activity merged = current.activity;
+  for (const auto& path : *paths) {
+    // Setting one details member replaces whichever was set before (a oneof).
+    if (path == "training" || path == "operation" || path == "visit" || path == "telemedicine" ||
+        path == "event") {
+      merged.clear_details();
+    }
+  }
+  api::ApplyUpdateMask(*paths, req.activity(), &merged);
+  merged.set_kind(KindOf(merged));
+  absl::Status valid = ValidateActivity(merged);
+  if (!valid.ok()) return valid;
+  absl::Status refs = CheckReferences(merged, ctx.deadline);
+  if (!refs.ok()) return refs;
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    auto row = store::FindActivity(c, *id, true);
+    if (!row) return absl::NotFoundError(absl::StrCat(req.activity().name(), " not found"));
+    if (row->revision != current.revision) {
+      return absl::AbortedError(absl::StrCat(
+          "etag: ", req.activity().name(), " changed during the update; read it again and retry"));
+    }
+    const absl::Time now = NowMicros();
+    store::UpdateActivity(c, row->pk, merged, now);
+    auto updated = store::FindActivity(c, *id, false);
+    Audit(c, ctx, *updated, "UPDATE", *paths, now);
+    *out = updated->activity;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Activities::SetDeleted(const RequestContext& ctx, const std::string& name,
+                                    const std::string& etag, bool deleted, Activity* out) {
+  auto id = api::ParseResourceName(name, "activities", "name");
+  if (!id.ok()) return id.status();
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    auto row = store::FindActivity(c, *id, true);
+    if (!row) return absl::NotFoundError(absl::StrCat(name, " not found"));
+    if (row->deleted == deleted) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(name, deleted ? " is already deleted" : " is not deleted"));
+    }
+    absl::Status etag_ok = CheckEtag(etag, row->activity.etag(), name);
+    if (!etag_ok.ok()) return etag_ok;
+    const absl::Time now = NowMicros();
+    store::SetActivityDeleteTime(c, row->pk,
+                                 deleted ? std::optional<absl::Time>(now) : std::nullopt, now);
+    auto changed = store::FindActivity(c, *id, false);
+    Audit(c, ctx, *changed, deleted ? "DELETE" : "UNDELETE", {}, now);
+    *out = changed->activity;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Activities::DeleteActivity(const RequestContext& ctx,
+                                        const v1::DeleteActivityRequest& req, Activity* out) {
+  return SetDeleted(ctx, req.name(), req.etag(), true, out);
+}
+
+absl::Status Activities::UndeleteActivity(const RequestContext& ctx,
+                                          const v1::UndeleteActivityRequest& req, Activity* out) {
+  return SetDeleted(ctx, req.name(), req.etag(), false, out);
+}
+
+absl::Status Activities::BatchGetActivities(const RequestContext& ctx,
+                                            const v1::BatchGetActivitiesRequest& req,
+                                            v1::BatchGetActivitiesResponse* out) {
+  if (req.names_size() > 1000) return absl::InvalidArgumentError("names: at most 1000 names");
+  std::vector<std::string> ids;
+  for (int i = 0; i < req.names_size(); ++i) {
+    auto id = api::ParseResourceName(req.names(i), "activities", absl::StrCat("names[", i, "]"));
+    if (!id.ok()) return id.status();
+    ids.push_back(*id);
+  }
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    out->Clear();
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto row = store::FindActivity(c, ids[i], false);
+      if (!row)
+        return absl::NotFoundError(absl::StrCat("names[", i, "]: ", req.names(i), " not found"));
+      *out->add_activities() = std::move(row->activity);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Activities::ListChanges(const RequestContext& ctx, const v1::ListChangesRequest& req,
+                                     v1::ListChangesResponse* out) {
+  auto id = api::ParseResourceName(req.name(), "activities", "name");
+  if (!id.ok()) return id.status();
+  auto page = db::StartPage(req.page_size(), req.page_token(), req.name());
+  if (!page.ok()) return page.status();
+  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+    out->Clear();
+    if (!store::FindActivity(c, *id, false))
+      return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
+    auto changes = db::ListChanges(c, req.name(), page->position.pk, page->size + 1);
+    for (size_t i = 0; i < changes.size(); ++i) {
+      if (static_cast<int>(i) == page->size) {
+        out->set_next_page_token(api::EncodePageToken({"", changes[i - 1].pk}, page->fingerprint));
+        break;
+      }
+      const auto& rec = changes[i];
+      auto* change = out->add_changes();
+      change->set_revision(rec.revision);
+      change->set_actor(rec.actor);
+      *change->mutable_change_time() = api::ToTimestamp(rec.change_time);
+      v1::Change::Action action = v1::Change::ACTION_UNSPECIFIED;
+      v1::Change::Action_Parse(absl::StrCat("ACTION_", rec.action), &action);
+      change->set_action(action);
+      for (const auto& f : rec.changed_fields) change->mutable_changed_fields()->add_paths(f);
+      (void)google::protobuf::util::JsonStringToMessage(rec.snapshot_json,
+                                                        change->mutable_activity());
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace imp::activity

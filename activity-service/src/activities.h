@@ -1,0 +1,75 @@
+#ifndef IMP_ACTIVITY_ACTIVITIES_H_
+#define IMP_ACTIVITY_ACTIVITIES_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "activity-service/src/references.h"
+#include "common/db/database.h"
+#include "common/server/request_context.h"
+#include "imp/activity/v1/activity.pb.h"
+
+namespace imp::activity {
+
+// A whole import call, as assembled from the request stream.
+struct ImportBatch {
+  std::string request_id;
+  v1::ImportActivitiesRequest::Mode mode = v1::ImportActivitiesRequest::MODE_ALL_OR_NOTHING;
+  bool validate_only = false;
+  std::vector<v1::ImportRow> rows;
+};
+
+inline constexpr size_t kMaxImportRows = 100000;
+
+// The activity service's logic: validation, reference checks through the registry, storage,
+// imports, statistics and the audit trail. A plain class over the database and a
+// ReferenceLookup; ActivityGrpcService only forwards calls to it. Every method blocks, so it
+// runs on a worker thread. Thread-safe.
+class Activities {
+ public:
+  Activities(db::Database* db, ReferenceLookup* references) : db_(db), references_(references) {}
+
+  absl::Status GetActivity(const RequestContext& ctx, const v1::GetActivityRequest& req,
+                           v1::Activity* out);
+  absl::Status ListActivities(const RequestContext& ctx, const v1::ListActivitiesRequest& req,
+                              v1::ListActivitiesResponse* out);
+  absl::Status CreateActivity(const RequestContext& ctx, const v1::CreateActivityRequest& req,
+                              v1::Activity* out);
+  absl::Status UpdateActivity(const RequestContext& ctx, const v1::UpdateActivityRequest& req,
+                              v1::Activity* out);
+  absl::Status DeleteActivity(const RequestContext& ctx, const v1::DeleteActivityRequest& req,
+                              v1::Activity* out);
+  absl::Status UndeleteActivity(const RequestContext& ctx, const v1::UndeleteActivityRequest& req,
+                                v1::Activity* out);
+  absl::Status BatchGetActivities(const RequestContext& ctx,
+                                  const v1::BatchGetActivitiesRequest& req,
+                                  v1::BatchGetActivitiesResponse* out);
+  absl::Status ImportActivities(const RequestContext& ctx, const ImportBatch& batch,
+                                v1::ImportActivitiesResponse* out);
+  absl::Status GetActivityStats(const RequestContext& ctx, const v1::GetActivityStatsRequest& req,
+                                v1::GetActivityStatsResponse* out);
+  absl::Status ListChanges(const RequestContext& ctx, const v1::ListChangesRequest& req,
+                           v1::ListChangesResponse* out);
+
+ private:
+  // FAILED_PRECONDITION naming the first bad reference, UNAVAILABLE when the registry is down.
+  absl::Status CheckReferences(const v1::Activity& activity, absl::Time deadline);
+  absl::Status SetDeleted(const RequestContext& ctx, const std::string& name,
+                          const std::string& etag, bool deleted, v1::Activity* out);
+
+  db::Database* db_;
+  ReferenceLookup* references_;
+};
+
+// What the registry's answer means for one activity: the first problem, as
+// FAILED_PRECONDITION "field: reason", or OK.
+absl::Status ReferenceProblem(const v1::Activity& activity, const ReferenceFacts& facts);
+
+// Adds every name an activity references to the sets.
+void CollectReferences(const v1::Activity& activity, absl::flat_hash_set<std::string>& institutions,
+                       absl::flat_hash_set<std::string>& agreements);
+
+}  // namespace imp::activity
+
+#endif  // IMP_ACTIVITY_ACTIVITIES_H_

@@ -1,0 +1,16 @@
+#ifndef IMP_ACTIVITY_ACTIVITY_FILTER_H_
+#define IMP_ACTIVITY_ACTIVITY_FILTER_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "common/db/query.h"
+
+namespace imp::activity {
+
+// Parses a ListActivities / GetActivityStats filter and appends its conditions (on the
+// activities table aliased `a`) to `query`. INVALID_ARGUMENT messages start with "filter:".
+absl::Status AppendActivityFilter(absl::string_view filter, db::Query& query);
+
+}  // namespace imp::activity
+
+#endif  // IMP_ACTIVITY_ACTIVITY_FILTER_H_

@@ -1,0 +1,42 @@
+#ifndef IMP_ACTIVITY_ACTIVITY_GRPC_H_
+#define IMP_ACTIVITY_ACTIVITY_GRPC_H_
+
+#include "activity-service/src/activities.h"
+#include "common/worker_pool.h"
+#include "imp/activity/v1/activity.grpc.pb.h"
+
+namespace imp::activity {
+
+// The gRPC edge of the activity service: unary methods hand their request to Activities on a
+// worker thread; ImportActivities reads the whole stream on gRPC's threads (no blocking there)
+// and then hands the assembled batch to a worker.
+class ActivityGrpcService final : public v1::ActivityService::CallbackService {
+ public:
+  ActivityGrpcService(Activities* activities, WorkerPool* workers)
+      : activities_(activities), workers_(workers) {}
+
+#define IMP_ACTIVITY_METHOD(Method, Request, Response)                                       \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Request* req, \
+                                   v1::Response* resp) override;
+  IMP_ACTIVITY_METHOD(GetActivity, GetActivityRequest, Activity)
+  IMP_ACTIVITY_METHOD(ListActivities, ListActivitiesRequest, ListActivitiesResponse)
+  IMP_ACTIVITY_METHOD(CreateActivity, CreateActivityRequest, Activity)
+  IMP_ACTIVITY_METHOD(UpdateActivity, UpdateActivityRequest, Activity)
+  IMP_ACTIVITY_METHOD(DeleteActivity, DeleteActivityRequest, Activity)
+  IMP_ACTIVITY_METHOD(UndeleteActivity, UndeleteActivityRequest, Activity)
+  IMP_ACTIVITY_METHOD(BatchGetActivities, BatchGetActivitiesRequest, BatchGetActivitiesResponse)
+  IMP_ACTIVITY_METHOD(GetActivityStats, GetActivityStatsRequest, GetActivityStatsResponse)
+  IMP_ACTIVITY_METHOD(ListChanges, ListChangesRequest, ListChangesResponse)
+#undef IMP_ACTIVITY_METHOD
+
+  grpc::ServerReadReactor<v1::ImportActivitiesRequest>* ImportActivities(
+      grpc::CallbackServerContext* ctx, v1::ImportActivitiesResponse* resp) override;
+
+ private:
+  Activities* activities_;
+  WorkerPool* workers_;
+};
+
+}  // namespace imp::activity
+
+#endif  // IMP_ACTIVITY_ACTIVITY_GRPC_H_

@@ -1,0 +1,118 @@
+#include "activity-service/src/references.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/server/request_context.h"
+
+namespace imp::activity {
+namespace {
+
+constexpr int kBatch = 1000;
+
+// BatchGet fails NOT_FOUND naming the first unknown entry as "names[i]: ...". Returns i, or -1.
+int UnknownIndex(const grpc::Status& status) {
+  const std::string& m = status.error_message();
+  if (m.rfind("names[", 0) != 0) return -1;
+  int index = -1;
+  const size_t close = m.find(']');
+  if (close == std::string::npos || !absl::SimpleAtoi(m.substr(6, close - 6), &index)) return -1;
+  return index;
+}
+
+absl::Status Unavailable(const grpc::Status& status) {
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return absl::DeadlineExceededError("registry did not answer in time; references not checked");
+  }
+  return absl::UnavailableError(
+      absl::StrCat("registry unavailable, references cannot be checked: ", status.error_message()));
+}
+
+// Resolves `names` with `call` (one BatchGet), retrying without each unknown entry it reports.
+template <typename Response, typename Call, typename Classify>
+absl::Status Resolve(std::vector<std::string> names, Call call, Classify classify,
+                     absl::flat_hash_map<std::string, ReferenceState>& out) {
+  for (size_t start = 0; start < names.size(); start += kBatch) {
+    std::vector<std::string> chunk(names.begin() + start,
+                                   names.begin() + std::min(names.size(), start + kBatch));
+    while (!chunk.empty()) {
+      Response resp;
+      grpc::Status status = call(chunk, &resp);
+      if (status.ok()) {
+        for (size_t i = 0; i < chunk.size(); ++i) out[chunk[i]] = classify(resp, i);
+        break;
+      }
+      const int unknown = UnknownIndex(status);
+      if (status.error_code() == grpc::StatusCode::NOT_FOUND && unknown >= 0 &&
+          unknown < static_cast<int>(chunk.size())) {
+        out[chunk[unknown]] = ReferenceState::kUnknown;
+        chunk.erase(chunk.begin() + unknown);
+        continue;
+      }
+      if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+        // A malformed name: the caller validated names, so treat the chunk's names as unknown.
+        for (const auto& n : chunk) out[n] = ReferenceState::kUnknown;
+        break;
+      }
+      return Unavailable(status);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+RegistryReferences::RegistryReferences(std::shared_ptr<grpc::Channel> channel,
+                                       absl::Duration timeout)
+    : stub_(registry::v1::RegistryService::NewStub(std::move(channel))), timeout_(timeout) {}
+
+absl::StatusOr<ReferenceFacts> RegistryReferences::Lookup(
+    const absl::flat_hash_set<std::string>& institutions,
+    const absl::flat_hash_set<std::string>& agreements, absl::Time deadline) {
+  const absl::Time call_deadline = std::min(deadline, absl::Now() + timeout_);
+  auto context = [&](grpc::ClientContext& ctx) {
+    ctx.set_deadline(absl::ToChronoTime(call_deadline));
+    ctx.AddMetadata(kActorMetadataKey, "activity-service");
+  };
+  ReferenceFacts facts;
+  absl::Status s = Resolve<registry::v1::BatchGetInstitutionsResponse>(
+      std::vector<std::string>(institutions.begin(), institutions.end()),
+      [&](const std::vector<std::string>& names, registry::v1::BatchGetInstitutionsResponse* resp) {
+        grpc::ClientContext ctx;
+        context(ctx);
+        registry::v1::BatchGetInstitutionsRequest req;
+        for (const auto& n : names) req.add_names(n);
+        return stub_->BatchGetInstitutions(&ctx, req, resp);
+      },
+      [](const registry::v1::BatchGetInstitutionsResponse& resp, size_t i) {
+        return resp.institutions(static_cast<int>(i)).has_delete_time() ? ReferenceState::kDeleted
+                                                                        : ReferenceState::kOk;
+      },
+      facts.institutions);
+  if (!s.ok()) return s;
+  s = Resolve<registry::v1::BatchGetAgreementsResponse>(
+      std::vector<std::string>(agreements.begin(), agreements.end()),
+      [&](const std::vector<std::string>& names, registry::v1::BatchGetAgreementsResponse* resp) {
+        grpc::ClientContext ctx;
+        context(ctx);
+        registry::v1::BatchGetAgreementsRequest req;
+        for (const auto& n : names) req.add_names(n);
+        return stub_->BatchGetAgreements(&ctx, req, resp);
+      },
+      [](const registry::v1::BatchGetAgreementsResponse& resp, size_t i) {
+        const auto& a = resp.agreements(static_cast<int>(i));
+        if (a.has_delete_time()) return ReferenceState::kDeleted;
+        return a.state() == registry::v1::Agreement::STATE_ACTIVE ? ReferenceState::kOk
+                                                                  : ReferenceState::kNotActive;
+      },
+      facts.agreements);
+  if (!s.ok()) return s;
+  return facts;
+}
+
+}  // namespace imp::activity

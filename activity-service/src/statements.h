@@ -1,0 +1,85 @@
+#ifndef IMP_ACTIVITY_STATEMENTS_H_
+#define IMP_ACTIVITY_STATEMENTS_H_
+
+#include "common/db/statement.h"
+
+// Every SQL statement activity-service runs, in one place. List and statistics queries are
+// assembled from the fragments below (their WHERE clause depends on the filter) and bind
+// every value.
+namespace imp::activity::stmt {
+
+using imp::db::Statement;
+
+#define IMP_ACTIVITY_COLUMNS                                                               \
+  "a.pk, a.id, a.title, a.agreement_id, a.host_institution_id, a.start_date, a.end_date, " \
+  "a.country, a.region, a.city, a.direction, a.cooperation_area, a.notes, a.details, "     \
+  "a.revision, a.create_time, a.update_time, a.delete_time "
+inline constexpr char kActivityColumns[] = IMP_ACTIVITY_COLUMNS;
+
+inline constexpr Statement kSelectActivityById{
+    "select_activity_by_id", "SELECT " IMP_ACTIVITY_COLUMNS "FROM activities a WHERE a.id = ?"};
+inline constexpr Statement kSelectActivityByIdForUpdate{
+    "select_activity_by_id_for_update",
+    "SELECT " IMP_ACTIVITY_COLUMNS "FROM activities a WHERE a.id = ? FOR UPDATE"};
+inline constexpr Statement kSelectPartnersOfActivity{
+    "select_partners_of_activity",
+    "SELECT institution_id FROM activity_institutions WHERE activity_pk = ? AND role = 'PARTNER' "
+    "ORDER BY institution_id"};
+inline constexpr Statement kInsertActivity{
+    "insert_activity",
+    "INSERT INTO activities (id, kind, title, agreement_id, host_institution_id, start_date, "
+    "end_date, country, region, city, direction, cooperation_area, notes, details, "
+    "participants, doctors, operations, patients_treated, specialists, consultations, "
+    "telemedicine_patients, revision, create_time, update_time) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"};
+inline constexpr Statement kUpdateActivity{
+    "update_activity",
+    "UPDATE activities SET kind = ?, title = ?, agreement_id = ?, host_institution_id = ?, "
+    "start_date = ?, end_date = ?, country = ?, region = ?, city = ?, direction = ?, "
+    "cooperation_area = ?, notes = ?, details = ?, participants = ?, doctors = ?, "
+    "operations = ?, patients_treated = ?, specialists = ?, consultations = ?, "
+    "telemedicine_patients = ?, revision = revision + 1, update_time = ? WHERE pk = ?"};
+inline constexpr Statement kSetActivityDeleteTime{
+    "set_activity_delete_time",
+    "UPDATE activities SET delete_time = ?, revision = revision + 1, update_time = ? "
+    "WHERE pk = ?"};
+inline constexpr Statement kDeleteInvolvements{
+    "delete_involvements", "DELETE FROM activity_institutions WHERE activity_pk = ?"};
+inline constexpr Statement kInsertInvolvement{
+    "insert_involvement",
+    "INSERT IGNORE INTO activity_institutions (activity_pk, institution_id, role, is_primary, "
+    "start_date) VALUES (?, ?, ?, ?, ?)"};
+inline constexpr Statement kSelectImport{"select_import",
+                                         "SELECT response FROM imports WHERE request_id = ?"};
+inline constexpr Statement kInsertImport{
+    "insert_import",
+    "INSERT INTO imports (request_id, response, create_time) VALUES (?, ?, UTC_TIMESTAMP(6))"};
+inline constexpr Statement kRecordImport{"record_import",
+                                         "UPDATE imports SET response = ? WHERE request_id = ?"};
+
+// Fragments of the dynamic queries.
+inline constexpr char kFromActivities[] = " FROM activities a WHERE 1 = 1";
+inline constexpr char kInvolvesInstitution[] =
+    " AND EXISTS (SELECT 1 FROM activity_institutions ai WHERE ai.activity_pk = a.pk "
+    "AND ai.institution_id = ?)";
+inline constexpr char kNotInvolvesInstitution[] =
+    " AND NOT EXISTS (SELECT 1 FROM activity_institutions ai WHERE ai.activity_pk = a.pk "
+    "AND ai.institution_id = ?)";
+// The sums every statistics query computes, in ActivityTotals order (distinct institutions
+// come from a second query over activity_institutions).
+inline constexpr char kTotalsColumns[] =
+    "COUNT(*), IFNULL(SUM(a.kind = 'KIND_TRAINING'), 0), IFNULL(SUM(a.kind = 'KIND_EVENT'), 0), "
+    "IFNULL(SUM(a.participants), 0), IFNULL(SUM(a.doctors), 0), IFNULL(SUM(a.operations), 0), "
+    "IFNULL(SUM(a.patients_treated), 0), IFNULL(SUM(a.kind = 'KIND_VISIT'), 0), "
+    "IFNULL(SUM(a.specialists), 0), IFNULL(SUM(a.consultations), 0), "
+    "IFNULL(SUM(a.telemedicine_patients), 0)";
+inline constexpr int kTotalsColumnCount = 11;
+// Joins each activity to its institutions once per institution (for grouping by institution
+// and for counting distinct institutions).
+inline constexpr char kJoinPrimaryInvolvement[] =
+    " JOIN activity_institutions gi ON gi.activity_pk = a.pk AND gi.is_primary = 1";
+inline constexpr Statement kLastInsertId{"last_insert_id", "SELECT LAST_INSERT_ID()"};
+
+}  // namespace imp::activity::stmt
+
+#endif  // IMP_ACTIVITY_STATEMENTS_H_

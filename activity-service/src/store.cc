@@ -1,0 +1,189 @@
+#include "activity-service/src/store.h"
+
+#include <cppconn/prepared_statement.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <memory>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "activity-service/src/statements.h"
+#include "activity-service/src/validation.h"
+#include "common/api/proto_util.h"
+#include "common/db/sql_time.h"
+
+namespace imp::activity::store {
+namespace {
+
+using v1::Activity;
+
+// The details oneof alone, as JSON: {"training": {...}}.
+std::string DetailsJson(const Activity& a) {
+  Activity details_only;
+  switch (a.details_case()) {
+    case Activity::kTraining: *details_only.mutable_training() = a.training(); break;
+    case Activity::kOperation: *details_only.mutable_operation() = a.operation(); break;
+    case Activity::kVisit: *details_only.mutable_visit() = a.visit(); break;
+    case Activity::kTelemedicine: *details_only.mutable_telemedicine() = a.telemedicine(); break;
+    case Activity::kEvent: *details_only.mutable_event() = a.event(); break;
+    case Activity::DETAILS_NOT_SET: break;
+  }
+  return api::ToJson(details_only);
+}
+
+std::string EndDate(const Activity& a) {
+  return api::DateToString(api::IsSet(a.end_date()) ? a.end_date() : a.start_date());
+}
+
+// Binds the 20 columns shared by insert and update, from `first`.
+void BindActivity(sql::PreparedStatement& ps, int first, const Activity& a) {
+  const Counters n = CountersOf(a);
+  int i = first;
+  ps.setString(i++, Activity::Kind_Name(KindOf(a)));
+  ps.setString(i++, a.title());
+  if (a.agreement().empty()) {
+    ps.setNull(i++, 0);
+  } else {
+    ps.setString(i++, IdOf(a.agreement()));
+  }
+  ps.setString(i++, IdOf(a.host_institution()));
+  ps.setString(i++, api::DateToString(a.start_date()));
+  ps.setString(i++, EndDate(a));
+  ps.setString(i++, a.location().country());
+  ps.setString(i++, a.location().region());
+  ps.setString(i++, a.location().city());
+  ps.setString(i++, Activity::Direction_Name(a.direction()));
+  ps.setString(i++, a.cooperation_area());
+  ps.setString(i++, a.notes());
+  ps.setString(i++, DetailsJson(a));
+  ps.setInt64(i++, n.participants);
+  ps.setInt64(i++, n.doctors);
+  ps.setInt64(i++, n.operations);
+  ps.setInt64(i++, n.patients_treated);
+  ps.setInt64(i++, n.specialists);
+  ps.setInt64(i++, n.consultations);
+  ps.setInt64(i++, n.telemedicine_patients);
+}
+
+void WriteInvolvements(db::Connection& c, int64_t pk, const Activity& a) {
+  auto& del = c.Prepare(stmt::kDeleteInvolvements);
+  del.setInt64(1, pk);
+  del.executeUpdate();
+  auto& ins = c.Prepare(stmt::kInsertInvolvement);
+  const std::string start = api::DateToString(a.start_date());
+  absl::flat_hash_set<std::string> seen;
+  for (const Involvement& inv : InvolvedInstitutions(a)) {
+    ins.setInt64(1, pk);
+    ins.setString(2, IdOf(inv.institution));
+    ins.setString(3, inv.role);
+    ins.setInt(4, seen.insert(inv.institution).second ? 1 : 0);
+    ins.setString(5, start);
+    ins.executeUpdate();
+  }
+}
+
+void ReadDate(sql::ResultSet& rs, int column, google::type::Date* date) {
+  auto parsed = api::DateFromString(std::string(rs.getString(column)), "date");
+  if (parsed.ok()) *date = *parsed;
+}
+
+}  // namespace
+
+std::string ActivityName(absl::string_view id) { return absl::StrCat("activities/", id); }
+
+std::string IdOf(absl::string_view name) {
+  const size_t slash = name.find('/');
+  return std::string(slash == absl::string_view::npos ? name : name.substr(slash + 1));
+}
+
+ActivityRow ReadActivity(sql::ResultSet& rs) {
+  ActivityRow row;
+  row.pk = rs.getInt64(1);
+  Activity& a = row.activity;
+  (void)google::protobuf::util::JsonStringToMessage(std::string(rs.getString(14)), &a);
+  a.set_name(ActivityName(std::string(rs.getString(2))));
+  a.set_kind(KindOf(a));
+  a.set_title(rs.getString(3));
+  if (!rs.isNull(4)) a.set_agreement(absl::StrCat("agreements/", std::string(rs.getString(4))));
+  a.set_host_institution(absl::StrCat("institutions/", std::string(rs.getString(5))));
+  ReadDate(rs, 6, a.mutable_start_date());
+  ReadDate(rs, 7, a.mutable_end_date());
+  a.mutable_location()->set_country(rs.getString(8));
+  a.mutable_location()->set_region(rs.getString(9));
+  a.mutable_location()->set_city(rs.getString(10));
+  Activity::Direction direction;
+  if (Activity::Direction_Parse(std::string(rs.getString(11)), &direction))
+    a.set_direction(direction);
+  a.set_cooperation_area(rs.getString(12));
+  a.set_notes(rs.getString(13));
+  row.revision = rs.getInt64(15);
+  a.set_etag(absl::StrCat("r", row.revision));
+  *a.mutable_create_time() = api::ToTimestamp(db::TimeFromSql(std::string(rs.getString(16))));
+  *a.mutable_update_time() = api::ToTimestamp(db::TimeFromSql(std::string(rs.getString(17))));
+  if (!rs.isNull(18)) {
+    row.deleted = true;
+    *a.mutable_delete_time() = api::ToTimestamp(db::TimeFromSql(std::string(rs.getString(18))));
+  }
+  return row;
+}
+
+void LoadPartners(db::Connection& c, ActivityRow& row) {
+  auto& ps = c.Prepare(stmt::kSelectPartnersOfActivity);
+  ps.setInt64(1, row.pk);
+  std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+  row.activity.clear_partner_institutions();
+  while (rs->next()) {
+    row.activity.add_partner_institutions(
+        absl::StrCat("institutions/", std::string(rs->getString(1))));
+  }
+}
+
+std::optional<ActivityRow> FindActivity(db::Connection& c, const std::string& id, bool for_update) {
+  auto& ps = c.Prepare(for_update ? stmt::kSelectActivityByIdForUpdate : stmt::kSelectActivityById);
+  ps.setString(1, id);
+  std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+  if (!rs->next()) return std::nullopt;
+  ActivityRow row = ReadActivity(*rs);
+  rs.reset();
+  LoadPartners(c, row);
+  return row;
+}
+
+int64_t InsertActivity(db::Connection& c, const std::string& id, const Activity& a,
+                       absl::Time now) {
+  auto& ps = c.Prepare(stmt::kInsertActivity);
+  ps.setString(1, id);
+  BindActivity(ps, 2, a);
+  ps.setString(22, db::TimeToSql(now));
+  ps.setString(23, db::TimeToSql(now));
+  ps.executeUpdate();
+  std::unique_ptr<sql::ResultSet> rs(c.Prepare(stmt::kLastInsertId).executeQuery());
+  const int64_t pk = rs->next() ? rs->getInt64(1) : 0;
+  rs.reset();
+  WriteInvolvements(c, pk, a);
+  return pk;
+}
+
+void UpdateActivity(db::Connection& c, int64_t pk, const Activity& a, absl::Time now) {
+  auto& ps = c.Prepare(stmt::kUpdateActivity);
+  BindActivity(ps, 1, a);
+  ps.setString(21, db::TimeToSql(now));
+  ps.setInt64(22, pk);
+  ps.executeUpdate();
+  WriteInvolvements(c, pk, a);
+}
+
+void SetActivityDeleteTime(db::Connection& c, int64_t pk, std::optional<absl::Time> when,
+                           absl::Time now) {
+  auto& ps = c.Prepare(stmt::kSetActivityDeleteTime);
+  if (when) {
+    ps.setString(1, db::TimeToSql(*when));
+  } else {
+    ps.setNull(1, 0);
+  }
+  ps.setString(2, db::TimeToSql(now));
+  ps.setInt64(3, pk);
+  ps.executeUpdate();
+}
+
+}  // namespace imp::activity::store

@@ -1,0 +1,42 @@
+#ifndef IMP_ACTIVITY_STORE_H_
+#define IMP_ACTIVITY_STORE_H_
+
+#include <cppconn/resultset.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+#include "common/db/connection.h"
+#include "imp/activity/v1/activity.pb.h"
+
+// Row <-> resource mapping for the activity tables. Runs on the caller's connection (inside its
+// transaction) and throws sql::SQLException on database errors.
+namespace imp::activity::store {
+
+struct ActivityRow {
+  int64_t pk = 0;
+  int64_t revision = 0;
+  bool deleted = false;
+  v1::Activity activity;  // complete: name, kind, partners, times, etag
+};
+
+std::string ActivityName(absl::string_view id);
+std::string IdOf(absl::string_view name);  // "institutions/x" -> "x"
+
+// Reads a row whose columns are IMP_ACTIVITY_COLUMNS (partners not loaded).
+ActivityRow ReadActivity(sql::ResultSet& rs);
+void LoadPartners(db::Connection& c, ActivityRow& row);
+std::optional<ActivityRow> FindActivity(db::Connection& c, const std::string& id, bool for_update);
+
+// Inserts the activity and its involvements; returns the new pk. 1062 when the id is taken.
+int64_t InsertActivity(db::Connection& c, const std::string& id, const v1::Activity& a,
+                       absl::Time now);
+void UpdateActivity(db::Connection& c, int64_t pk, const v1::Activity& a, absl::Time now);
+void SetActivityDeleteTime(db::Connection& c, int64_t pk, std::optional<absl::Time> when,
+                           absl::Time now);
+
+}  // namespace imp::activity::store
+
+#endif  // IMP_ACTIVITY_STORE_H_
