@@ -4,6 +4,8 @@
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
+#include <algorithm>
+
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -25,6 +27,8 @@ using v1::ImportActivitiesRequest;
 using v1::ImportActivitiesResponse;
 
 constexpr int kMaxListedErrors = 10000;
+// Rows per multi-row INSERT: large enough to amortise round trips, small enough for packets.
+constexpr size_t kChunkRows = 500;
 
 void AddError(ImportActivitiesResponse* out, int64_t row, const absl::Status& status) {
   out->set_rows_failed(out->rows_failed() + 1);
@@ -143,40 +147,56 @@ absl::Status Activities::ImportActivities(const RequestContext& ctx, const Impor
       }
     }
     const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
+    std::vector<size_t> pending;
     for (size_t i = 0; i < batch.rows.size(); ++i) {
-      if (!valid[i]) continue;
-      const auto& row = batch.rows[i];
-      try {
-        const int64_t pk = store::InsertActivity(c, ids[i], row.activity(), now);
-        store::ActivityRow stored;
-        stored.pk = pk;
-        stored.revision = 1;
-        stored.activity = row.activity();
-        stored.activity.set_name(store::ActivityName(ids[i]));
-        stored.activity.set_kind(KindOf(row.activity()));
+      if (valid[i]) pending.push_back(i);
+    }
+    for (size_t from = 0; from < pending.size(); from += kChunkRows) {
+      const size_t to = std::min(pending.size(), from + kChunkRows);
+      std::vector<std::string> chunk_ids;
+      for (size_t k = from; k < to; ++k) chunk_ids.push_back(ids[pending[k]]);
+      // Ids taken by earlier imports or creates are row errors, found before inserting.
+      const auto taken = store::PksOf(c, chunk_ids);
+      std::vector<std::string> new_ids;
+      std::vector<const v1::Activity*> new_rows;
+      std::vector<size_t> new_index;
+      for (size_t k = from; k < to; ++k) {
+        const size_t i = pending[k];
+        if (taken.contains(ids[i])) {
+          const absl::Status exists = absl::AlreadyExistsError(
+              absl::StrCat("activity_id: ", store::ActivityName(ids[i]), " already exists"));
+          if (all_or_nothing) {
+            ImportActivitiesResponse failed = before_apply;
+            AddError(&failed, batch.rows[i].row_number(), exists);
+            *out = failed;
+            rolled_back = true;
+            return absl::AbortedError("import rolled back");  // rolls back: nothing applied
+          }
+          AddError(out, batch.rows[i].row_number(), exists);
+          continue;
+        }
+        new_ids.push_back(ids[i]);
+        new_rows.push_back(&batch.rows[i].activity());
+        new_index.push_back(i);
+      }
+      store::InsertActivities(c, new_ids, new_rows, now);
+      std::vector<db::ChangeRecord> changes;
+      for (size_t k = 0; k < new_ids.size(); ++k) {
+        v1::Activity stored = *new_rows[k];
+        stored.set_name(store::ActivityName(new_ids[k]));
+        stored.set_kind(KindOf(stored));
         db::ChangeRecord change;
-        change.resource_name = stored.activity.name();
+        change.resource_name = stored.name();
         change.revision = 1;
         change.actor = ctx.actor;
         change.action = "CREATE";
-        change.snapshot_json = api::ToJson(stored.activity);
+        change.snapshot_json = api::ToJson(stored);
         change.change_time = now;
-        db::RecordChange(c, change);
-        out->add_activity_names(stored.activity.name());
-        out->set_rows_imported(out->rows_imported() + 1);
-      } catch (const sql::SQLException& e) {
-        if (e.getErrorCode() != db::kErrDuplicateKey) throw;
-        const absl::Status exists = absl::AlreadyExistsError(
-            absl::StrCat("activity_id: ", store::ActivityName(ids[i]), " already exists"));
-        if (all_or_nothing) {
-          ImportActivitiesResponse failed = before_apply;
-          AddError(&failed, row.row_number(), exists);
-          *out = failed;
-          rolled_back = true;
-          return absl::AbortedError("import rolled back");  // rolls back: nothing applied
-        }
-        AddError(out, row.row_number(), exists);
+        changes.push_back(std::move(change));
+        out->add_activity_names(stored.name());
       }
+      db::RecordChanges(c, changes);
+      out->set_rows_imported(out->rows_imported() + static_cast<int64_t>(new_ids.size()));
     }
     if (!batch.request_id.empty()) {
       auto& record = c.Prepare(stmt::kRecordImport);

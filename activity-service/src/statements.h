@@ -57,6 +57,21 @@ inline constexpr Statement kInsertImport{
 inline constexpr Statement kRecordImport{"record_import",
                                          "UPDATE imports SET response = ? WHERE request_id = ?"};
 
+// Fragments of the bulk (multi-row) statements used by imports.
+inline constexpr char kBulkInsertActivities[] =
+    "INSERT INTO activities (id, kind, title, agreement_id, host_institution_id, start_date, "
+    "end_date, country, region, city, direction, cooperation_area, notes, details, "
+    "participants, doctors, operations, patients_treated, specialists, consultations, "
+    "telemedicine_patients, revision, create_time, update_time) VALUES ";
+inline constexpr char kActivityValues[] =
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)";
+inline constexpr char kBulkInsertInvolvements[] =
+    "INSERT IGNORE INTO activity_institutions (activity_pk, institution_id, role, is_primary, "
+    "start_date) VALUES ";
+inline constexpr char kInvolvementValues[] = "(?, ?, ?, ?, ?)";
+inline constexpr char kSelectPksByIds[] = "SELECT id, pk FROM activities WHERE id IN (";
+inline constexpr char kIdPlaceholder[] = "?";
+
 // Fragments of the dynamic queries.
 inline constexpr char kFromActivities[] = " FROM activities a WHERE 1 = 1";
 inline constexpr char kInvolvesInstitution[] =

@@ -10,6 +10,7 @@
 #include "activity-service/src/statements.h"
 #include "activity-service/src/validation.h"
 #include "common/api/proto_util.h"
+#include "common/db/query.h"
 #include "common/db/sql_time.h"
 
 namespace imp::activity::store {
@@ -35,34 +36,50 @@ std::string EndDate(const Activity& a) {
   return api::DateToString(api::IsSet(a.end_date()) ? a.end_date() : a.start_date());
 }
 
+// The 20 column values shared by insert and update, in statement order.
+std::vector<db::Query::Value> ActivityValues(const Activity& a) {
+  const Counters n = CountersOf(a);
+  db::Query::Value agreement;
+  if (!a.agreement().empty()) agreement = IdOf(a.agreement());
+  return {Activity::Kind_Name(KindOf(a)),
+          a.title(),
+          agreement,
+          IdOf(a.host_institution()),
+          api::DateToString(a.start_date()),
+          EndDate(a),
+          a.location().country(),
+          a.location().region(),
+          a.location().city(),
+          Activity::Direction_Name(a.direction()),
+          a.cooperation_area(),
+          a.notes(),
+          DetailsJson(a),
+          n.participants,
+          n.doctors,
+          n.operations,
+          n.patients_treated,
+          n.specialists,
+          n.consultations,
+          n.telemedicine_patients};
+}
+
+void BindValues(sql::PreparedStatement& ps, int first,
+                const std::vector<db::Query::Value>& values) {
+  for (size_t k = 0; k < values.size(); ++k) {
+    const int index = first + static_cast<int>(k);
+    if (const auto* s = std::get_if<std::string>(&values[k])) {
+      ps.setString(index, *s);
+    } else if (const auto* v = std::get_if<int64_t>(&values[k])) {
+      ps.setInt64(index, *v);
+    } else {
+      ps.setNull(index, 0);
+    }
+  }
+}
+
 // Binds the 20 columns shared by insert and update, from `first`.
 void BindActivity(sql::PreparedStatement& ps, int first, const Activity& a) {
-  const Counters n = CountersOf(a);
-  int i = first;
-  ps.setString(i++, Activity::Kind_Name(KindOf(a)));
-  ps.setString(i++, a.title());
-  if (a.agreement().empty()) {
-    ps.setNull(i++, 0);
-  } else {
-    ps.setString(i++, IdOf(a.agreement()));
-  }
-  ps.setString(i++, IdOf(a.host_institution()));
-  ps.setString(i++, api::DateToString(a.start_date()));
-  ps.setString(i++, EndDate(a));
-  ps.setString(i++, a.location().country());
-  ps.setString(i++, a.location().region());
-  ps.setString(i++, a.location().city());
-  ps.setString(i++, Activity::Direction_Name(a.direction()));
-  ps.setString(i++, a.cooperation_area());
-  ps.setString(i++, a.notes());
-  ps.setString(i++, DetailsJson(a));
-  ps.setInt64(i++, n.participants);
-  ps.setInt64(i++, n.doctors);
-  ps.setInt64(i++, n.operations);
-  ps.setInt64(i++, n.patients_treated);
-  ps.setInt64(i++, n.specialists);
-  ps.setInt64(i++, n.consultations);
-  ps.setInt64(i++, n.telemedicine_patients);
+  BindValues(ps, first, ActivityValues(a));
 }
 
 void WriteInvolvements(db::Connection& c, int64_t pk, const Activity& a) {
@@ -171,6 +188,52 @@ void UpdateActivity(db::Connection& c, int64_t pk, const Activity& a, absl::Time
   ps.setInt64(22, pk);
   ps.executeUpdate();
   WriteInvolvements(c, pk, a);
+}
+
+absl::flat_hash_map<std::string, int64_t> PksOf(db::Connection& c,
+                                                const std::vector<std::string>& ids) {
+  absl::flat_hash_map<std::string, int64_t> pks;
+  if (ids.empty()) return pks;
+  db::Query q(stmt::kSelectPksByIds);
+  for (size_t i = 0; i < ids.size(); ++i) q.Bind(i == 0 ? "?" : ", ?", ids[i]);
+  q.Sql(")");
+  auto rs = q.Execute(c);
+  while (rs->next()) pks.emplace(rs->getString(1), rs->getInt64(2));
+  return pks;
+}
+
+absl::flat_hash_map<std::string, int64_t> InsertActivities(
+    db::Connection& c, const std::vector<std::string>& ids,
+    const std::vector<const Activity*>& activities, absl::Time now) {
+  if (ids.empty()) return {};
+  const std::string time = db::TimeToSql(now);
+  db::Query insert(stmt::kBulkInsertActivities);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    std::vector<db::Query::Value> values = {ids[i]};
+    for (auto& v : ActivityValues(*activities[i])) values.push_back(std::move(v));
+    values.push_back(time);
+    values.push_back(time);
+    insert.BindAll(i == 0 ? stmt::kActivityValues : absl::StrCat(", ", stmt::kActivityValues),
+                   std::move(values));
+  }
+  insert.ExecuteUpdate(c);
+  auto pks = PksOf(c, ids);
+  db::Query involvements(stmt::kBulkInsertInvolvements);
+  bool first = true;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const Activity& a = *activities[i];
+    const std::string start = api::DateToString(a.start_date());
+    absl::flat_hash_set<std::string> seen;
+    for (const Involvement& inv : InvolvedInstitutions(a)) {
+      involvements.BindAll(
+          first ? stmt::kInvolvementValues : absl::StrCat(", ", stmt::kInvolvementValues),
+          {pks[ids[i]], IdOf(inv.institution), std::string(inv.role),
+           int64_t{seen.insert(inv.institution).second ? 1 : 0}, start});
+      first = false;
+    }
+  }
+  if (!first) involvements.ExecuteUpdate(c);
+  return pks;
 }
 
 void SetActivityDeleteTime(db::Connection& c, int64_t pk, std::optional<absl::Time> when,

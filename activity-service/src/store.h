@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "common/db/connection.h"
 #include "imp/activity/v1/activity.pb.h"
@@ -34,6 +36,15 @@ std::optional<ActivityRow> FindActivity(db::Connection& c, const std::string& id
 int64_t InsertActivity(db::Connection& c, const std::string& id, const v1::Activity& a,
                        absl::Time now);
 void UpdateActivity(db::Connection& c, int64_t pk, const v1::Activity& a, absl::Time now);
+
+// Bulk insert for imports: a few multi-row statements per chunk instead of several statements
+// per row. `ids` are not yet taken (see PksOf); returns the new rows' pks by id.
+absl::flat_hash_map<std::string, int64_t> InsertActivities(
+    db::Connection& c, const std::vector<std::string>& ids,
+    const std::vector<const v1::Activity*>& activities, absl::Time now);
+// The pks of those of `ids` that exist.
+absl::flat_hash_map<std::string, int64_t> PksOf(db::Connection& c,
+                                                const std::vector<std::string>& ids);
 void SetActivityDeleteTime(db::Connection& c, int64_t pk, std::optional<absl::Time> when,
                            absl::Time now);
 

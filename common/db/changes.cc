@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/db/query.h"
 #include "common/db/sql_time.h"
 #include "common/db/statement.h"
 
@@ -18,6 +19,11 @@ constexpr Statement kInsertChange{
     "insert_change",
     "INSERT INTO changes (resource_name, revision, actor, action, changed_fields, snapshot, "
     "change_time) VALUES (?, ?, ?, ?, ?, ?, ?)"};
+constexpr char kInsertChangesPrefix[] =
+    "INSERT INTO changes (resource_name, revision, actor, action, changed_fields, snapshot, "
+    "change_time) VALUES ";
+constexpr char kChangeValues[] = "(?, ?, ?, ?, ?, ?, ?)";
+constexpr char kMoreChangeValues[] = ", (?, ?, ?, ?, ?, ?, ?)";
 constexpr Statement kListChanges{
     "list_changes",
     "SELECT pk, resource_name, revision, actor, action, changed_fields, snapshot, change_time "
@@ -35,6 +41,19 @@ void RecordChange(Connection& conn, const ChangeRecord& change) {
   ps.setString(6, change.snapshot_json);
   ps.setString(7, TimeToSql(change.change_time));
   ps.executeUpdate();
+}
+
+void RecordChanges(Connection& conn, const std::vector<ChangeRecord>& changes) {
+  if (changes.empty()) return;
+  Query insert(kInsertChangesPrefix);
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const ChangeRecord& c = changes[i];
+    insert.BindAll(
+        i == 0 ? kChangeValues : kMoreChangeValues,
+        {c.resource_name, c.revision, c.actor, c.action, absl::StrJoin(c.changed_fields, ","),
+         c.snapshot_json, TimeToSql(c.change_time)});
+  }
+  insert.ExecuteUpdate(conn);
 }
 
 std::vector<ChangeRecord> ListChanges(Connection& conn, absl::string_view resource_name,

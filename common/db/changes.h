@@ -28,6 +28,8 @@ struct ChangeRecord {
 };
 
 void RecordChange(Connection& conn, const ChangeRecord& change);
+// Many entries in one multi-row INSERT (bulk imports).
+void RecordChanges(Connection& conn, const std::vector<ChangeRecord>& changes);
 
 // Newest first, starting below `before_pk` (0 = from the newest), at most `limit` rows.
 std::vector<ChangeRecord> ListChanges(Connection& conn, absl::string_view resource_name,

@@ -23,25 +23,32 @@ Query& Query::Bind(absl::string_view fragment, int64_t value) {
   return *this;
 }
 
-Query& Query::BindAll(absl::string_view fragment,
-                      std::vector<std::variant<std::string, int64_t>> values) {
+Query& Query::BindAll(absl::string_view fragment, std::vector<Value> values) {
   absl::StrAppend(&sql_, fragment);
   for (auto& v : values) params_.push_back(std::move(v));
   return *this;
 }
 
-std::unique_ptr<sql::ResultSet> Query::Execute(Connection& conn) const {
+sql::PreparedStatement& Query::Bound(Connection& conn) const {
   auto& ps = conn.PrepareDynamic(sql_);
   for (size_t i = 0; i < params_.size(); ++i) {
     const int index = static_cast<int>(i) + 1;
     if (const auto* s = std::get_if<std::string>(&params_[i])) {
       ps.setString(index, *s);
+    } else if (const auto* n = std::get_if<int64_t>(&params_[i])) {
+      ps.setInt64(index, *n);
     } else {
-      ps.setInt64(index, std::get<int64_t>(params_[i]));
+      ps.setNull(index, 0);
     }
   }
-  return std::unique_ptr<sql::ResultSet>(ps.executeQuery());
+  return ps;
 }
+
+std::unique_ptr<sql::ResultSet> Query::Execute(Connection& conn) const {
+  return std::unique_ptr<sql::ResultSet>(Bound(conn).executeQuery());
+}
+
+int Query::ExecuteUpdate(Connection& conn) const { return Bound(conn).executeUpdate(); }
 
 std::string EscapeLike(absl::string_view text) {
   std::string out;

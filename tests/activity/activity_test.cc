@@ -441,6 +441,50 @@ TEST_F(ActivityTest, ImportReportsBadRowsAndAllOrNothingAppliesNothing) {
   EXPECT_EQ(activity_db_->QueryString("SELECT COUNT(*) FROM activities"), "247");
 }
 
+TEST_F(ActivityTest, ImportedIdsThatAlreadyExistAreRowErrors) {
+  Activity existing;
+  ASSERT_TRUE(Create(Training(1, 1, D(2024, 8, 1)), &existing, "taken").ok());
+  auto import_with_ids = [&](v1::ImportActivitiesRequest::Mode mode, const std::string& request_id,
+                             v1::ImportActivitiesResponse* resp) {
+    auto ctx = Ctx();
+    auto writer = act_->ImportActivities(ctx.get(), resp);
+    v1::ImportActivitiesRequest msg;
+    msg.set_request_id(request_id);
+    msg.set_mode(mode);
+    for (const std::string id : {"fresh-1", "taken", "fresh-2"}) {
+      auto* row = msg.add_rows();
+      row->set_row_number(msg.rows_size() + 1);
+      row->set_activity_id(id);
+      *row->mutable_activity() = Training(2, 2, D(2024, 8, 2));
+    }
+    writer->Write(msg);
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  v1::ImportActivitiesResponse resp;
+  ASSERT_TRUE(
+      import_with_ids(v1::ImportActivitiesRequest::MODE_ALL_OR_NOTHING, "ids-1", &resp).ok());
+  EXPECT_EQ(resp.rows_imported(), 0);
+  ASSERT_EQ(resp.errors_size(), 1);
+  EXPECT_EQ(resp.errors(0).row_number(), 3);
+  EXPECT_EQ(resp.errors(0).field(), "activity_id");
+  EXPECT_EQ(activity_db_->QueryString("SELECT COUNT(*) FROM activities"), "1");
+  ASSERT_TRUE(import_with_ids(v1::ImportActivitiesRequest::MODE_BEST_EFFORT, "ids-2", &resp).ok());
+  EXPECT_EQ(resp.rows_imported(), 2);
+  EXPECT_EQ(resp.rows_failed(), 1);
+  EXPECT_EQ(activity_db_->QueryString("SELECT COUNT(*) FROM activities"), "3");
+  // Imported rows have their history and their involvements like created ones.
+  v1::ListChangesRequest hist;
+  hist.set_name("activities/fresh-2");
+  v1::ListChangesResponse changes;
+  ASSERT_TRUE(act_->ListChanges(Ctx().get(), hist, &changes).ok());
+  ASSERT_EQ(changes.changes_size(), 1);
+  EXPECT_EQ(changes.changes(0).actor(), "tester");
+  EXPECT_EQ(Totals(R"(institution = "institutions/okhmatdyt")", D(2024, 8, 2), D(2024, 8, 2))
+                .activities(),
+            2);
+}
+
 TEST_F(ActivityTest, ConcurrentRetriesOfOneImportApplyItOnce) {
   std::vector<Activity> rows;
   for (int i = 0; i < 100; ++i) rows.push_back(Training(1, 1, D(2024, 7, 1 + i % 28)));
