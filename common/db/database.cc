@@ -59,6 +59,25 @@ absl::Status Database::InTransaction(absl::Time deadline,
   }
 }
 
+absl::Status Database::Read(absl::Time deadline,
+                            absl::FunctionRef<absl::Status(Connection&)> work) {
+  if (!migrated_.load())
+    return absl::UnavailableError("database not ready: schema not yet migrated");
+  for (int attempt = 1;; ++attempt) {
+    auto lease = pool_.Acquire(deadline);
+    if (!lease.ok()) return lease.status();
+    try {
+      return work(**lease);
+    } catch (const sql::SQLException& e) {
+      if (IsConnectionLost(e.getErrorCode())) {
+        (*lease)->MarkBroken();
+        if (attempt == 1 && absl::Now() < deadline) continue;
+      }
+      return MapSqlException(e, "read");
+    }
+  }
+}
+
 absl::Status Database::CheckReady(absl::Time deadline) {
   auto lease = pool_.Acquire(deadline);
   if (!lease.ok()) return lease.status();

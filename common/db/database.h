@@ -27,6 +27,12 @@ class Database {
   absl::Status InTransaction(absl::Time deadline,
                              absl::FunctionRef<absl::Status(Connection&)> work);
 
+  // Runs read-only `work` without an explicit transaction (autocommit): each statement sees its
+  // own snapshot, and a call costs one round trip per statement instead of three. For reads
+  // whose statements are each self-contained (a Get, a BatchGet); reads that must agree across
+  // statements use InTransaction. A lost connection is retried once (reads are idempotent).
+  absl::Status Read(absl::Time deadline, absl::FunctionRef<absl::Status(Connection&)> work);
+
   // Applies pending migrations if that has not succeeded yet, then pings the server.
   // OK means requests can be served. FAILED_PRECONDITION means a migration file was edited
   // after it was applied: the process must not serve and should stop.

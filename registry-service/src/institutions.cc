@@ -74,7 +74,7 @@ absl::Status Registry::GetInstitution(const RequestContext& ctx,
                                       const v1::GetInstitutionRequest& req, Institution* out) {
   auto id = api::ParseResourceName(req.name(), "institutions", "name");
   if (!id.ok()) return id.status();
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->Read(ctx.deadline, [&](db::Connection& c) -> absl::Status {
     auto row = store::FindInstitution(c, *id, false);
     if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
     *out = row->institution;
@@ -280,7 +280,7 @@ absl::Status Registry::BatchGetInstitutions(const RequestContext& ctx,
     if (!id.ok()) return id.status();
     ids.push_back(*id);
   }
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->Read(ctx.deadline, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     for (size_t i = 0; i < ids.size(); ++i) {
       auto row = store::FindInstitution(c, ids[i], false);
