@@ -79,10 +79,11 @@ const char* StateWord(ReferenceState s) {
 
 }  // namespace
 
-void CollectReferences(const Activity& a, absl::flat_hash_set<std::string>& institutions,
-                       absl::flat_hash_set<std::string>& agreements) {
-  for (const Involvement& inv : InvolvedInstitutions(a)) institutions.insert(inv.institution);
-  if (!a.agreement().empty()) agreements.insert(a.agreement());
+void CollectReferences(const Activity& a, References& references) {
+  for (const Involvement& inv : InvolvedInstitutions(a))
+    references.institutions.insert(inv.institution);
+  if (!a.agreement().empty()) references.agreements.insert(a.agreement());
+  if (!a.cooperation_area().empty()) references.cooperation_areas.insert(a.cooperation_area());
 }
 
 absl::Status ReferenceProblem(const Activity& a, const ReferenceFacts& facts) {
@@ -114,14 +115,25 @@ absl::Status ReferenceProblem(const Activity& a, const ReferenceFacts& facts) {
               absl::StrCat(prefix, "[", i, "].institution"));
     if (!s.ok()) return s;
   }
-  if (!a.agreement().empty()) return check(facts.agreements, a.agreement(), "activity.agreement");
+  if (!a.agreement().empty()) {
+    s = check(facts.agreements, a.agreement(), "activity.agreement");
+    if (!s.ok()) return s;
+  }
+  if (!a.cooperation_area().empty()) {
+    auto it = facts.cooperation_areas.find(a.cooperation_area());
+    if (it == facts.cooperation_areas.end() || it->second != ReferenceState::kOk) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "activity.cooperation_area: '", a.cooperation_area(),
+          "' is not in the registry's cooperation-area codelist (ListCooperationAreas)"));
+    }
+  }
   return absl::OkStatus();
 }
 
 absl::Status Activities::CheckReferences(const Activity& a, absl::Time deadline) {
-  absl::flat_hash_set<std::string> institutions, agreements;
-  CollectReferences(a, institutions, agreements);
-  auto facts = references_->Lookup(institutions, agreements, deadline);
+  References references;
+  CollectReferences(a, references);
+  auto facts = references_->Lookup(references, deadline);
   if (!facts.ok()) return facts.status();
   return ReferenceProblem(a, *facts);
 }

@@ -66,9 +66,8 @@ class Activities {
 // FAILED_PRECONDITION "field: reason", or OK.
 absl::Status ReferenceProblem(const v1::Activity& activity, const ReferenceFacts& facts);
 
-// Adds every name an activity references to the sets.
-void CollectReferences(const v1::Activity& activity, absl::flat_hash_set<std::string>& institutions,
-                       absl::flat_hash_set<std::string>& agreements);
+// Adds everything an activity references.
+void CollectReferences(const v1::Activity& activity, References& references);
 
 }  // namespace imp::activity
 

@@ -92,7 +92,8 @@ absl::Status Activities::ImportActivities(const RequestContext& ctx, const Impor
   out->set_rows_received(static_cast<int64_t>(batch.rows.size()));
   std::vector<bool> valid(batch.rows.size(), false);
   std::vector<std::string> ids(batch.rows.size());
-  absl::flat_hash_set<std::string> institutions, agreements, seen_ids;
+  absl::flat_hash_set<std::string> seen_ids;
+  References references;
   for (size_t i = 0; i < batch.rows.size(); ++i) {
     const auto& row = batch.rows[i];
     ids[i] = RowId(batch.request_id, row);
@@ -109,11 +110,11 @@ absl::Status Activities::ImportActivities(const RequestContext& ctx, const Impor
       continue;
     }
     valid[i] = true;
-    CollectReferences(row.activity(), institutions, agreements);
+    CollectReferences(row.activity(), references);
   }
 
   // 3. Check every reference in one round of batched registry calls.
-  auto facts = references_->Lookup(institutions, agreements, ctx.deadline);
+  auto facts = references_->Lookup(references, ctx.deadline);
   if (!facts.ok()) return facts.status();
   for (size_t i = 0; i < batch.rows.size(); ++i) {
     if (!valid[i]) continue;

@@ -71,9 +71,30 @@ RegistryReferences::RegistryReferences(std::shared_ptr<grpc::Channel> channel,
                                        absl::Duration timeout)
     : stub_(registry::v1::RegistryService::NewStub(std::move(channel))), timeout_(timeout) {}
 
-absl::StatusOr<ReferenceFacts> RegistryReferences::Lookup(
-    const absl::flat_hash_set<std::string>& institutions,
-    const absl::flat_hash_set<std::string>& agreements, absl::Time deadline) {
+absl::StatusOr<absl::flat_hash_set<std::string>> RegistryReferences::AreaCodes(
+    absl::Time deadline) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (absl::Now() < area_codes_expiry_) return area_codes_;
+  }
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(std::min(deadline, absl::Now() + timeout_)));
+  ctx.AddMetadata(kActorMetadataKey, "activity-service");
+  registry::v1::ListCooperationAreasResponse resp;
+  grpc::Status status = stub_->ListCooperationAreas(&ctx, {}, &resp);
+  if (!status.ok()) return Unavailable(status);
+  absl::flat_hash_set<std::string> codes;
+  for (const auto& area : resp.cooperation_areas()) codes.insert(area.code());
+  absl::MutexLock lock(&mu_);
+  area_codes_ = codes;
+  area_codes_expiry_ = absl::Now() + absl::Minutes(1);
+  return codes;
+}
+
+absl::StatusOr<ReferenceFacts> RegistryReferences::Lookup(const References& references,
+                                                          absl::Time deadline) {
+  const auto& institutions = references.institutions;
+  const auto& agreements = references.agreements;
   const absl::Time call_deadline = std::min(deadline, absl::Now() + timeout_);
   auto context = [&](grpc::ClientContext& ctx) {
     ctx.set_deadline(absl::ToChronoTime(call_deadline));
@@ -112,6 +133,14 @@ absl::StatusOr<ReferenceFacts> RegistryReferences::Lookup(
       },
       facts.agreements);
   if (!s.ok()) return s;
+  if (!references.cooperation_areas.empty()) {
+    auto codes = AreaCodes(deadline);
+    if (!codes.ok()) return codes.status();
+    for (const auto& code : references.cooperation_areas) {
+      facts.cooperation_areas[code] =
+          codes->contains(code) ? ReferenceState::kOk : ReferenceState::kUnknown;
+    }
+  }
   return facts;
 }
 

@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "imp/registry/v1/registry.grpc.pb.h"
 
@@ -25,6 +26,14 @@ enum class ReferenceState {
 struct ReferenceFacts {
   absl::flat_hash_map<std::string, ReferenceState> institutions;  // by resource name
   absl::flat_hash_map<std::string, ReferenceState> agreements;
+  absl::flat_hash_map<std::string, ReferenceState> cooperation_areas;  // by code
+};
+
+// What an activity (or an import) references.
+struct References {
+  absl::flat_hash_set<std::string> institutions;
+  absl::flat_hash_set<std::string> agreements;
+  absl::flat_hash_set<std::string> cooperation_areas;
 };
 
 // Resolves institution and agreement references through the registry. An interface so that
@@ -34,24 +43,27 @@ class ReferenceLookup {
   virtual ~ReferenceLookup() = default;
   // Every name in the sets appears in the result. UNAVAILABLE (or DEADLINE_EXCEEDED) when the
   // registry cannot answer: a reference is never accepted unchecked.
-  virtual absl::StatusOr<ReferenceFacts> Lookup(
-      const absl::flat_hash_set<std::string>& institutions,
-      const absl::flat_hash_set<std::string>& agreements, absl::Time deadline) = 0;
+  virtual absl::StatusOr<ReferenceFacts> Lookup(const References& references,
+                                                absl::Time deadline) = 0;
 };
 
 // ReferenceLookup over RegistryService.BatchGetInstitutions / BatchGetAgreements (chunks of
-// 1000). Blocking: call it from a worker thread, never from a gRPC callback.
+// 1000) and ListCooperationAreas (cached for a minute: the codelist changes by migration).
+// Blocking: call it from a worker thread, never from a gRPC callback.
 class RegistryReferences : public ReferenceLookup {
  public:
   explicit RegistryReferences(std::shared_ptr<grpc::Channel> channel,
                               absl::Duration timeout = absl::Seconds(5));
-  absl::StatusOr<ReferenceFacts> Lookup(const absl::flat_hash_set<std::string>& institutions,
-                                        const absl::flat_hash_set<std::string>& agreements,
-                                        absl::Time deadline) override;
+  absl::StatusOr<ReferenceFacts> Lookup(const References& references, absl::Time deadline) override;
 
  private:
+  absl::StatusOr<absl::flat_hash_set<std::string>> AreaCodes(absl::Time deadline);
+
   std::unique_ptr<registry::v1::RegistryService::Stub> stub_;
   const absl::Duration timeout_;
+  absl::Mutex mu_;
+  absl::flat_hash_set<std::string> area_codes_ ABSL_GUARDED_BY(mu_);
+  absl::Time area_codes_expiry_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 }  // namespace imp::activity

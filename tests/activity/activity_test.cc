@@ -276,6 +276,13 @@ TEST_F(ActivityTest, ReferencesAreCheckedThroughTheRegistry) {
             std::string::npos)
       << s.error_message();
 
+  a = Training(1, 1, D(2024, 1, 1));
+  a.set_cooperation_area("astrology");
+  s = Create(a, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message().rfind("activity.cooperation_area: 'astrology'", 0), 0u)
+      << s.error_message();
+
   reg::DeleteInstitutionRequest del;
   del.set_name("institutions/okhmatdyt");
   reg::Institution deleted;
