@@ -22,6 +22,9 @@ class ActivityServer {
   ActivityServer(ServiceHostOptions host_options, db::PoolOptions db_options,
                  std::string registry_target);
 
+  // Drains the host first: in-flight calls use the members declared before it.
+  ~ActivityServer() { host_.Shutdown(); }
+
   absl::Status Start() { return host_.Start(); }
   int port() const { return host_.port(); }
   void Shutdown() { host_.Shutdown(); }

@@ -18,6 +18,9 @@ class RegistryServer {
  public:
   RegistryServer(ServiceHostOptions host_options, db::PoolOptions db_options);
 
+  // Drains the host first: in-flight calls use the members declared before it.
+  ~RegistryServer() { host_.Shutdown(); }
+
   absl::Status Start() { return host_.Start(); }
   int port() const { return host_.port(); }
   void Shutdown() { host_.Shutdown(); }
