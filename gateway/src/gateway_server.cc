@@ -2,11 +2,55 @@
 
 #include <utility>
 
+#include "common/log.h"
+
 namespace imp::gateway {
+namespace {
+
+absl::StatusOr<TokenStore> LoadTokens(const std::string& path) {
+  if (path.empty()) return absl::FailedPreconditionError("--tokens_file is required");
+  return TokenStore::Load(path);
+}
+
+}  // namespace
+
+ServiceHostOptions GatewayServer::WithActorResolver(ServiceHostOptions options,
+                                                    const TokenStore* tokens) {
+  options.actor_resolver = [tokens](const std::multimap<grpc::string_ref, grpc::string_ref>& md) {
+    auto who = tokens->Authenticate(md);
+    return who.ok() ? who->actor : std::string("unauthenticated");
+  };
+  return options;
+}
 
 GatewayServer::GatewayServer(ServiceHostOptions host_options, GatewayOptions options)
-    : options_(std::move(options)), host_(std::move(host_options)) {
-  host_.AddService(&service_, v1::GatewayService::service_full_name());
+    : options_(std::move(options)),
+      backends_(options_.registry_target, options_.activity_target, options_.backend_timeout),
+      facade_(&tokens_, &backends_),
+      host_(WithActorResolver(std::move(host_options), &tokens_)),
+      registry_facade_(&facade_),
+      activity_facade_(&facade_, &host_.workers()),
+      gateway_service_(&facade_) {
+  auto tokens = LoadTokens(options_.tokens_file);
+  tokens_loaded_ = tokens.status();
+  if (tokens.ok()) tokens_ = std::move(*tokens);
+  host_.AddService(&gateway_service_, v1::GatewayService::service_full_name());
+  host_.AddService(&registry_facade_, registry::v1::RegistryService::service_full_name());
+  host_.AddService(&activity_facade_, activity::v1::ActivityService::service_full_name());
+}
+
+absl::Status GatewayServer::Start() {
+  if (!tokens_loaded_.ok()) return tokens_loaded_;
+  return host_.Start();
+}
+
+int GatewayServer::RunUntilSignal() {
+  if (!tokens_loaded_.ok()) {
+    Log(LogLevel::kError, "fatal",
+        {{"service", "gateway"}, {"error", std::string(tokens_loaded_.message())}});
+    return 1;
+  }
+  return host_.RunUntilSignal();
 }
 
 }  // namespace imp::gateway

@@ -3,8 +3,12 @@
 
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "common/server/service_host.h"
-#include "imp/gateway/v1/gateway.grpc.pb.h"
+#include "gateway/src/auth.h"
+#include "gateway/src/backends.h"
+#include "gateway/src/facade.h"
+#include "gateway/src/gateway_service.h"
 
 namespace imp::gateway {
 
@@ -12,26 +16,35 @@ struct GatewayOptions {
   std::string registry_target = "127.0.0.1:50051";
   std::string activity_target = "127.0.0.1:50052";
   std::string tokens_file;
+  absl::Duration backend_timeout = absl::Seconds(10);
 };
 
-// The gateway assembled: the host (health, reflection, drain) and imp.gateway.v1.GatewayService.
-// It owns no database, so it is SERVING as soon as it listens; a backend that is down makes
-// aggregations partial, not the gateway unhealthy. Aggregations, the admin facade and
-// authentication are built on this foundation by the gateway issue; until then the generated
-// base class answers each method with the standard "method not implemented" status.
+// The gateway assembled: GatewayService plus the authenticated RegistryService and
+// ActivityService facade on one port. It owns no database, so it is SERVING once it listens;
+// a backend that is down makes aggregations partial, not the gateway unhealthy.
 class GatewayServer {
  public:
   GatewayServer(ServiceHostOptions host_options, GatewayOptions options);
+  ~GatewayServer() { host_.Shutdown(); }
 
-  absl::Status Start() { return host_.Start(); }
+  // FAILED_PRECONDITION when the tokens file is missing or malformed.
+  absl::Status Start();
   int port() const { return host_.port(); }
   void Shutdown() { host_.Shutdown(); }
-  int RunUntilSignal() { return host_.RunUntilSignal(); }
+  int RunUntilSignal();
 
  private:
+  static ServiceHostOptions WithActorResolver(ServiceHostOptions options, const TokenStore* tokens);
+
   const GatewayOptions options_;
+  absl::Status tokens_loaded_;
+  TokenStore tokens_;
+  Backends backends_;
+  Facade facade_;
   ServiceHost host_;
-  v1::GatewayService::CallbackService service_;
+  RegistryFacade registry_facade_;
+  ActivityFacade activity_facade_;
+  GatewayService gateway_service_;
 };
 
 }  // namespace imp::gateway

@@ -8,17 +8,23 @@
 ABSL_FLAG(std::string, registry_target, "127.0.0.1:50051", "registry-service address.");
 ABSL_FLAG(std::string, activity_target, "127.0.0.1:50052", "activity-service address.");
 ABSL_FLAG(std::string, tokens_file, "",
-          "Bearer tokens: lines of `sha256-hex role actor [institutions...]`.");
+          "Bearer tokens: lines of `sha256-hex role actor [institutions/<id>...]` "
+          "(role: viewer, editor or admin; institutions scope an editor).");
+ABSL_FLAG(int, backend_timeout_seconds, 10,
+          "Longest wait for a backend when the caller sets no earlier deadline.");
 
 int main(int argc, char** argv) {
   imp::BlockTerminationSignals();
   absl::SetFlag(&FLAGS_port, 50050);
-  absl::SetProgramUsageMessage("Serves imp.gateway.v1.GatewayService.");
+  absl::SetProgramUsageMessage(
+      "Serves imp.gateway.v1.GatewayService and the authenticated RegistryService and "
+      "ActivityService facade.");
   absl::ParseCommandLine(argc, argv);
   imp::gateway::GatewayOptions options;
   options.registry_target = absl::GetFlag(FLAGS_registry_target);
   options.activity_target = absl::GetFlag(FLAGS_activity_target);
   options.tokens_file = absl::GetFlag(FLAGS_tokens_file);
+  options.backend_timeout = absl::Seconds(absl::GetFlag(FLAGS_backend_timeout_seconds));
   imp::gateway::GatewayServer server(imp::ServiceHostOptionsFromFlags("gateway"), options);
   return server.RunUntilSignal();
 }

@@ -1,0 +1,62 @@
+#ifndef IMP_GATEWAY_AUTH_H_
+#define IMP_GATEWAY_AUTH_H_
+
+#include <grpcpp/support/string_ref.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace imp::gateway {
+
+enum class Role { kViewer = 1, kEditor = 2, kAdmin = 3 };
+
+// Who a bearer token stands for.
+struct Principal {
+  std::string actor;  // recorded in the services' audit trails
+  Role role = Role::kViewer;
+  // For a scoped editor, the institutions (names) it may change; empty means unscoped.
+  absl::flat_hash_set<std::string> scope;
+  bool scoped() const { return role == Role::kEditor && !scope.empty(); }
+  bool InScope(absl::string_view institution) const { return scope.contains(institution); }
+};
+
+// What a method needs.
+enum class Access { kRead, kWrite, kAdmin };
+
+// The bearer tokens the gateway accepts, from a file that stores only SHA-256 hashes:
+//   # comment
+//   <sha256-hex of the token> <viewer|editor|admin> <actor> [institutions/<id> ...]
+class TokenStore {
+ public:
+  static absl::StatusOr<TokenStore> Load(const std::string& path);
+  static absl::StatusOr<TokenStore> Parse(absl::string_view text);
+
+  // UNAUTHENTICATED unless `authorization` metadata carries "Bearer <known token>".
+  absl::StatusOr<Principal> Authenticate(
+      const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) const;
+
+ private:
+  absl::flat_hash_map<std::string, Principal> by_hash_;
+};
+
+// PERMISSION_DENIED unless `who` may make a call needing `access`.
+absl::Status Authorize(const Principal& who, Access access, absl::string_view method);
+
+// The access a RegistryService/ActivityService method needs, by its name: reads (Get, List,
+// BatchGet, stats, history) need viewer; Delete and Undelete need admin; the rest need editor.
+Access AccessOf(absl::string_view method);
+
+// The institutions a scoped editor must have at least one of; PERMISSION_DENIED naming them
+// otherwise.
+absl::Status CheckScope(const Principal& who, const std::vector<std::string>& institutions,
+                        absl::string_view what);
+
+}  // namespace imp::gateway
+
+#endif  // IMP_GATEWAY_AUTH_H_

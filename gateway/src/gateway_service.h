@@ -1,0 +1,38 @@
+#ifndef IMP_GATEWAY_GATEWAY_SERVICE_H_
+#define IMP_GATEWAY_GATEWAY_SERVICE_H_
+
+#include "gateway/src/facade.h"
+#include "imp/gateway/v1/gateway.grpc.pb.h"
+
+namespace imp::gateway {
+
+// imp.gateway.v1.GatewayService: aggregations over both backends, called in parallel with the
+// non-blocking client API. A failing backend makes the answer partial (missing_sources), never
+// a failure as a whole; the primary resource being NOT_FOUND is the one exception.
+class GatewayService final : public v1::GatewayService::CallbackService {
+ public:
+  explicit GatewayService(Facade* facade) : facade_(facade) {}
+
+  grpc::ServerUnaryReactor* GetInstitutionOverview(
+      grpc::CallbackServerContext* ctx, const v1::GetInstitutionOverviewRequest* req,
+      v1::GetInstitutionOverviewResponse* resp) override;
+  grpc::ServerUnaryReactor* GetAgreementOverview(grpc::CallbackServerContext* ctx,
+                                                 const v1::GetAgreementOverviewRequest* req,
+                                                 v1::GetAgreementOverviewResponse* resp) override;
+  grpc::ServerUnaryReactor* GetProgramSummary(grpc::CallbackServerContext* ctx,
+                                              const v1::GetProgramSummaryRequest* req,
+                                              v1::GetProgramSummaryResponse* resp) override;
+  grpc::ServerUnaryReactor* GetPartnershipMap(grpc::CallbackServerContext* ctx,
+                                              const v1::GetPartnershipMapRequest* req,
+                                              v1::GetPartnershipMapResponse* resp) override;
+  grpc::ServerUnaryReactor* GetCaller(grpc::CallbackServerContext* ctx,
+                                      const v1::GetCallerRequest* req,
+                                      v1::GetCallerResponse* resp) override;
+
+ private:
+  Facade* facade_;
+};
+
+}  // namespace imp::gateway
+
+#endif  // IMP_GATEWAY_GATEWAY_SERVICE_H_
