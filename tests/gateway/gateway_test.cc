@@ -1,0 +1,498 @@
+// The gateway end to end: real registry, activity and gateway servers on loopback, real MariaDB
+// databases, generated stubs calling the gateway with bearer tokens.
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "activity-service/src/activity_server.h"
+#include "common/db/migrations.h"
+#include "gateway/src/gateway_server.h"
+#include "gtest/gtest.h"
+#include "imp/gateway/v1/gateway.grpc.pb.h"
+#include "registry-service/src/registry_server.h"
+#include "tests/support/test_database.h"
+
+namespace imp::gateway {
+namespace {
+
+namespace reg = registry::v1;
+namespace act = activity::v1;
+
+google::type::Date D(int y, int m, int d) {
+  google::type::Date date;
+  date.set_year(y);
+  date.set_month(m);
+  date.set_day(d);
+  return date;
+}
+
+constexpr char kAdmin[] = "admin-token-1";
+constexpr char kEditor[] = "editor-token-2";
+constexpr char kScoped[] = "scoped-token-3";
+constexpr char kViewer[] = "viewer-token-4";
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    registry_db_ = testing::TestDatabase::Create();
+    activity_db_ = testing::TestDatabase::Create();
+    ServiceHostOptions host;
+    host.readiness_interval = absl::Milliseconds(100);
+    host.name = "registry";
+    registry_ = std::make_unique<registry::RegistryServer>(host, registry_db_->pool_options());
+    ASSERT_TRUE(registry_->Start().ok());
+    host.name = "activity";
+    activity_ = std::make_unique<activity::ActivityServer>(
+        host, activity_db_->pool_options(), absl::StrCat("127.0.0.1:", registry_->port()));
+    ASSERT_TRUE(activity_->Start().ok());
+
+    tokens_file_ = absl::StrCat(::testing::TempDir(), "/tokens-", registry_->port(), ".txt");
+    std::ofstream(tokens_file_) << "# sha256 role actor [institutions...]\n"
+                                << db::Sha256Hex(kAdmin) << " admin office-admin\n"
+                                << db::Sha256Hex(kEditor) << " editor office-editor\n"
+                                << db::Sha256Hex(kScoped)
+                                << " editor volyn-editor institutions/volyn\n"
+                                << db::Sha256Hex(kViewer) << " viewer analyst\n";
+    GatewayOptions options;
+    options.registry_target = absl::StrCat("127.0.0.1:", registry_->port());
+    options.activity_target = absl::StrCat("127.0.0.1:", activity_->port());
+    options.tokens_file = tokens_file_;
+    options.backend_timeout = absl::Seconds(5);
+    host.name = "gateway";
+    gateway_ = std::make_unique<GatewayServer>(host, options);
+    ASSERT_TRUE(gateway_->Start().ok());
+    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", gateway_->port()),
+                                       grpc::InsecureChannelCredentials());
+    reg_ = reg::RegistryService::NewStub(channel);
+    act_ = act::ActivityService::NewStub(channel);
+    gw_ = v1::GatewayService::NewStub(channel);
+    WaitUntilReady();
+  }
+
+  void TearDown() override {
+    gateway_->Shutdown();
+    activity_->Shutdown();
+    registry_->Shutdown();
+    std::remove(tokens_file_.c_str());
+  }
+
+  void WaitUntilReady() {
+    for (int i = 0; i < 100; ++i) {
+      reg::ListCooperationAreasResponse areas;
+      act::ListActivitiesResponse list;
+      if (reg_->ListCooperationAreas(Ctx(kViewer).get(), {}, &areas).ok() &&
+          act_->ListActivities(Ctx(kViewer).get(), {}, &list).ok()) {
+        return;
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    FAIL() << "suite never became ready";
+  }
+
+  static std::unique_ptr<grpc::ClientContext> Ctx(const char* token) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    if (token != nullptr) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    return ctx;
+  }
+
+  grpc::Status CreateInstitution(const char* token, const std::string& id,
+                                 const std::string& country, const std::string& region = "") {
+    reg::CreateInstitutionRequest req;
+    req.set_institution_id(id);
+    req.mutable_institution()->set_display_name(absl::StrCat("Institution ", id));
+    req.mutable_institution()->set_kind(reg::Institution::KIND_HOSPITAL);
+    req.mutable_institution()->set_country(country);
+    req.mutable_institution()->set_region(region);
+    reg::Institution out;
+    return reg_->CreateInstitution(Ctx(token).get(), req, &out);
+  }
+
+  static reg::Agreement Twinning(const std::string& ua, const std::string& foreign,
+                                 const google::type::Date& signed_on) {
+    reg::Agreement a;
+    a.set_title(absl::StrCat("Memorandum ", ua, " ", foreign));
+    a.set_kind(reg::Agreement::KIND_TWINNING_MEMORANDUM);
+    a.set_state(reg::Agreement::STATE_ACTIVE);
+    *a.mutable_signed_on() = signed_on;
+    auto* p1 = a.add_parties();
+    p1->set_institution("institutions/" + ua);
+    p1->set_role(reg::Party::ROLE_UKRAINIAN_PARTNER);
+    auto* p2 = a.add_parties();
+    p2->set_institution("institutions/" + foreign);
+    p2->set_role(reg::Party::ROLE_FOREIGN_PARTNER);
+    return a;
+  }
+
+  grpc::Status CreateAgreement(const char* token, const std::string& id, const reg::Agreement& a) {
+    reg::CreateAgreementRequest req;
+    req.set_agreement_id(id);
+    *req.mutable_agreement() = a;
+    reg::Agreement out;
+    return reg_->CreateAgreement(Ctx(token).get(), req, &out);
+  }
+
+  static act::Activity Training(const std::string& host, const std::string& agreement,
+                                const google::type::Date& start, int doctors, int nurses) {
+    act::Activity a;
+    a.set_title("Internship");
+    a.set_host_institution("institutions/" + host);
+    if (!agreement.empty()) a.set_agreement("agreements/" + agreement);
+    *a.mutable_start_date() = start;
+    a.mutable_location()->set_country("FR");
+    a.set_direction(act::Activity::DIRECTION_FROM_UKRAINE);
+    auto* t = a.mutable_training();
+    t->set_format(act::TrainingDetails::FORMAT_INTERNSHIP);
+    auto* g = t->add_participant_groups();
+    g->set_institution("institutions/" + host);
+    g->set_profession(act::ParticipantGroup::PROFESSION_DOCTOR);
+    g->set_headcount(doctors);
+    auto* n = t->add_participant_groups();
+    n->set_institution("institutions/" + host);
+    n->set_profession(act::ParticipantGroup::PROFESSION_NURSE);
+    n->set_headcount(nurses);
+    return a;
+  }
+
+  grpc::Status CreateActivity(const char* token, const act::Activity& a,
+                              act::Activity* out = nullptr) {
+    act::CreateActivityRequest req;
+    *req.mutable_activity() = a;
+    act::Activity ignored;
+    return act_->CreateActivity(Ctx(token).get(), req, out != nullptr ? out : &ignored);
+  }
+
+  // volyn (UA-07) – sussex (GB) signed 2023-11-20; lviv (UA-46) – lille (FR) signed 2024-06-14;
+  // lviv – kaunas (LT) signed 2025-10-10; okhmatdyt (UA-30) – lille proposed.
+  void Seed() {
+    ASSERT_TRUE(CreateInstitution(kAdmin, "volyn", "UA", "UA-07").ok());
+    ASSERT_TRUE(CreateInstitution(kAdmin, "lviv", "UA", "UA-46").ok());
+    ASSERT_TRUE(CreateInstitution(kAdmin, "okhmatdyt", "UA", "UA-30").ok());
+    ASSERT_TRUE(CreateInstitution(kAdmin, "sussex", "GB").ok());
+    ASSERT_TRUE(CreateInstitution(kAdmin, "lille", "FR").ok());
+    ASSERT_TRUE(CreateInstitution(kAdmin, "kaunas", "LT").ok());
+    ASSERT_TRUE(
+        CreateAgreement(kAdmin, "volyn-sussex", Twinning("volyn", "sussex", D(2023, 11, 20))).ok());
+    ASSERT_TRUE(
+        CreateAgreement(kAdmin, "lviv-lille", Twinning("lviv", "lille", D(2024, 6, 14))).ok());
+    ASSERT_TRUE(
+        CreateAgreement(kAdmin, "lviv-kaunas", Twinning("lviv", "kaunas", D(2025, 10, 10))).ok());
+    reg::Agreement proposed = Twinning("okhmatdyt", "lille", D(2025, 1, 1));
+    proposed.set_state(reg::Agreement::STATE_PROPOSED);
+    proposed.clear_signed_on();
+    ASSERT_TRUE(CreateAgreement(kAdmin, "okhmatdyt-lille", proposed).ok());
+    ASSERT_TRUE(
+        CreateActivity(kAdmin, Training("volyn", "volyn-sussex", D(2023, 12, 4), 5, 3)).ok());
+    ASSERT_TRUE(
+        CreateActivity(kAdmin, Training("lviv", "lviv-lille", D(2024, 7, 1), 7, 0 + 1)).ok());
+    act::Activity ops;
+    ops.set_title("Joint reconstructive surgeries");
+    ops.set_host_institution("institutions/lviv");
+    ops.add_partner_institutions("institutions/lille");
+    ops.set_agreement("agreements/lviv-lille");
+    *ops.mutable_start_date() = D(2024, 9, 10);
+    ops.mutable_location()->set_country("UA");
+    ops.mutable_location()->set_region("UA-46");
+    ops.set_direction(act::Activity::DIRECTION_TO_UKRAINE);
+    ops.mutable_operation()->set_operations(12);
+    ops.mutable_operation()->set_patients_treated(10);
+    ASSERT_TRUE(CreateActivity(kAdmin, ops).ok());
+    act::Activity tele;
+    tele.set_title("Remote consultations");
+    tele.set_host_institution("institutions/volyn");
+    tele.add_partner_institutions("institutions/sussex");
+    *tele.mutable_start_date() = D(2024, 2, 1);
+    tele.mutable_location()->set_country("UA");
+    tele.set_direction(act::Activity::DIRECTION_REMOTE);
+    tele.mutable_telemedicine()->set_consultations(9);
+    tele.mutable_telemedicine()->set_patients(4);
+    ASSERT_TRUE(CreateActivity(kAdmin, tele).ok());
+  }
+
+  std::unique_ptr<testing::TestDatabase> registry_db_, activity_db_;
+  std::unique_ptr<registry::RegistryServer> registry_;
+  std::unique_ptr<activity::ActivityServer> activity_;
+  std::unique_ptr<GatewayServer> gateway_;
+  std::string tokens_file_;
+  std::unique_ptr<reg::RegistryService::Stub> reg_;
+  std::unique_ptr<act::ActivityService::Stub> act_;
+  std::unique_ptr<v1::GatewayService::Stub> gw_;
+};
+
+TEST_F(GatewayTest, AuthenticationAndTheRoleMatrix) {
+  reg::ListInstitutionsResponse list;
+  EXPECT_EQ(reg_->ListInstitutions(Ctx(nullptr).get(), {}, &list).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(reg_->ListInstitutions(Ctx("not-a-token").get(), {}, &list).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(reg_->ListInstitutions(Ctx(kViewer).get(), {}, &list).ok());
+
+  grpc::Status viewer_write = CreateInstitution(kViewer, "x", "FR");
+  EXPECT_EQ(viewer_write.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(viewer_write.error_message().find("editor"), std::string::npos)
+      << viewer_write.error_message();
+  EXPECT_TRUE(CreateInstitution(kEditor, "x", "FR").ok());
+
+  reg::DeleteInstitutionRequest del;
+  del.set_name("institutions/x");
+  reg::Institution out;
+  EXPECT_EQ(reg_->DeleteInstitution(Ctx(kEditor).get(), del, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(reg_->DeleteInstitution(Ctx(kAdmin).get(), del, &out).ok());
+  reg::UndeleteInstitutionRequest undel;
+  undel.set_name("institutions/x");
+  EXPECT_EQ(reg_->UndeleteInstitution(Ctx(kEditor).get(), undel, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(reg_->UndeleteInstitution(Ctx(kAdmin).get(), undel, &out).ok());
+
+  v1::GetCallerResponse caller;
+  ASSERT_TRUE(gw_->GetCaller(Ctx(kScoped).get(), {}, &caller).ok());
+  EXPECT_EQ(caller.actor(), "volyn-editor");
+  EXPECT_EQ(caller.role(), v1::GetCallerResponse::ROLE_EDITOR);
+  ASSERT_EQ(caller.scoped_institutions_size(), 1);
+  EXPECT_EQ(caller.scoped_institutions(0), "institutions/volyn");
+  v1::GetProgramSummaryResponse summary;
+  EXPECT_EQ(gw_->GetProgramSummary(Ctx(nullptr).get(), {}, &summary).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(GatewayTest, TheTokenIdentityReachesTheAuditTrailAndErrorsPassThrough) {
+  ASSERT_TRUE(CreateInstitution(kEditor, "lille", "FR").ok());
+  reg::ListChangesRequest hist;
+  hist.set_name("institutions/lille");
+  reg::ListChangesResponse changes;
+  // A client-supplied x-imp-actor is replaced by the token's identity.
+  auto ctx = Ctx(kViewer);
+  ctx->AddMetadata("x-imp-actor", "someone-else");
+  ASSERT_TRUE(reg_->ListChanges(ctx.get(), hist, &changes).ok());
+  ASSERT_EQ(changes.changes_size(), 1);
+  EXPECT_EQ(changes.changes(0).actor(), "office-editor");
+
+  grpc::Status bad = CreateInstitution(kEditor, "bad", "XX");
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(bad.error_message().rfind("institution.country", 0), 0u) << bad.error_message();
+}
+
+TEST_F(GatewayTest, ScopedEditorsChangeOnlyTheirInstitutions) {
+  Seed();
+  // Institutions.
+  EXPECT_EQ(CreateInstitution(kScoped, "new-one", "FR").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  reg::UpdateInstitutionRequest upd;
+  upd.mutable_institution()->set_name("institutions/volyn");
+  upd.mutable_institution()->set_city("Lutsk");
+  upd.mutable_update_mask()->add_paths("city");
+  reg::Institution inst;
+  EXPECT_TRUE(reg_->UpdateInstitution(Ctx(kScoped).get(), upd, &inst).ok());
+  upd.mutable_institution()->set_name("institutions/lviv");
+  EXPECT_EQ(reg_->UpdateInstitution(Ctx(kScoped).get(), upd, &inst).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Agreements: new ones must include Volyn; stored ones are checked before lifecycle changes.
+  reg::Agreement with_volyn = Twinning("volyn", "lille", D(2025, 2, 2));
+  EXPECT_TRUE(CreateAgreement(kScoped, "volyn-lille", with_volyn).ok());
+  EXPECT_EQ(CreateAgreement(kScoped, "lviv-sussex", Twinning("lviv", "sussex", D(2025, 2, 2)))
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  reg::SuspendAgreementRequest suspend;
+  suspend.set_name("agreements/lviv-lille");
+  reg::Agreement agreement;
+  grpc::Status denied = reg_->SuspendAgreement(Ctx(kScoped).get(), suspend, &agreement);
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(denied.error_message().find("institutions/volyn"), std::string::npos)
+      << denied.error_message();
+  suspend.set_name("agreements/volyn-lille");
+  EXPECT_TRUE(reg_->SuspendAgreement(Ctx(kScoped).get(), suspend, &agreement).ok());
+  // Moving an agreement away from Volyn is refused too.
+  reg::UpdateAgreementRequest move;
+  *move.mutable_agreement() = Twinning("lviv", "lille", D(2025, 2, 2));
+  move.mutable_agreement()->set_name("agreements/volyn-lille");
+  move.mutable_update_mask()->add_paths("parties");
+  EXPECT_EQ(reg_->UpdateAgreement(Ctx(kScoped).get(), move, &agreement).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Activities: only those Volyn hosts or takes part in.
+  act::Activity created;
+  EXPECT_TRUE(
+      CreateActivity(kScoped, Training("volyn", "volyn-sussex", D(2025, 3, 3), 2, 2), &created)
+          .ok());
+  EXPECT_EQ(
+      CreateActivity(kScoped, Training("lviv", "lviv-lille", D(2025, 3, 3), 2, 2)).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  act::UpdateActivityRequest rehost;
+  rehost.mutable_activity()->set_name(created.name());
+  rehost.mutable_activity()->set_host_institution("institutions/lviv");
+  rehost.mutable_update_mask()->add_paths("host_institution");
+  act::Activity moved;
+  EXPECT_EQ(act_->UpdateActivity(Ctx(kScoped).get(), rehost, &moved).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // An unscoped editor may do all of it.
+  EXPECT_TRUE(CreateActivity(kEditor, Training("lviv", "lviv-lille", D(2025, 3, 3), 2, 2)).ok());
+}
+
+TEST_F(GatewayTest, ImportThroughTheGatewayChecksEveryRowOfAScopedEditor) {
+  Seed();
+  auto import = [&](const char* token, const std::vector<act::Activity>& rows,
+                    act::ImportActivitiesResponse* resp) {
+    auto ctx = Ctx(token);
+    auto writer = act_->ImportActivities(ctx.get(), resp);
+    act::ImportActivitiesRequest msg;
+    msg.set_request_id(absl::StrCat("gw-import-", token));
+    for (size_t i = 0; i < rows.size(); ++i) {
+      auto* row = msg.add_rows();
+      row->set_row_number(static_cast<int64_t>(i) + 2);
+      *row->mutable_activity() = rows[i];
+    }
+    writer->Write(msg);
+    writer->WritesDone();
+    return writer->Finish();
+  };
+  act::ImportActivitiesResponse resp;
+  grpc::Status s = import(kScoped,
+                          {Training("volyn", "volyn-sussex", D(2025, 4, 1), 1, 1),
+                           Training("lviv", "lviv-lille", D(2025, 4, 1), 1, 1)},
+                          &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(s.error_message().find("row 3"), std::string::npos) << s.error_message();
+  EXPECT_EQ(
+      import(kViewer, {Training("volyn", "volyn-sussex", D(2025, 4, 1), 1, 1)}, &resp).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  s = import(kEditor,
+             {Training("volyn", "volyn-sussex", D(2025, 4, 1), 1, 1),
+              Training("lviv", "lviv-lille", D(2025, 4, 1), 1, 1)},
+             &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.rows_imported(), 2);
+}
+
+TEST_F(GatewayTest, ProgramSummaryAndMapMatchHandComputedFigures) {
+  Seed();
+  v1::GetProgramSummaryRequest req;
+  *req.mutable_start_date() = D(2024, 1, 1);
+  *req.mutable_end_date() = D(2024, 12, 31);
+  v1::GetProgramSummaryResponse s;
+  ASSERT_TRUE(gw_->GetProgramSummary(Ctx(kViewer).get(), req, &s).ok());
+  EXPECT_EQ(s.missing_sources_size(), 0);
+  EXPECT_EQ(s.agreements_signed_in_period(), 1);  // lviv-lille
+  EXPECT_EQ(s.agreements_in_force_at_end(), 2);   // volyn-sussex, lviv-lille
+  // 2023-11 .. 2024-12: 14 months; 1 in 2023-11, 2 from 2024-06.
+  ASSERT_EQ(s.cumulative_partnerships_size(), 14);
+  EXPECT_EQ(s.cumulative_partnerships(0).month(), "2023-11");
+  EXPECT_EQ(s.cumulative_partnerships(0).cumulative(), 1);
+  EXPECT_EQ(s.cumulative_partnerships(7).month(), "2024-06");
+  EXPECT_EQ(s.cumulative_partnerships(7).signed_in_month(), 1);
+  EXPECT_EQ(s.cumulative_partnerships(13).cumulative(), 2);
+  // Parties of agreements signed by the end: volyn, sussex, lviv, lille.
+  std::map<std::string, int64_t> by_country, by_oblast;
+  for (const auto& c : s.institutions_by_country()) by_country[c.key()] = c.count();
+  for (const auto& c : s.institutions_by_oblast()) by_oblast[c.key()] = c.count();
+  EXPECT_EQ(by_country, (std::map<std::string, int64_t>{{"FR", 1}, {"GB", 1}, {"UA", 2}}));
+  EXPECT_EQ(by_oblast, (std::map<std::string, int64_t>{{"UA-07", 1}, {"UA-46", 1}}));
+  // Activities in 2024: lviv training (7 doctors + 1 nurse), operations 12/10, telemedicine 9/4.
+  EXPECT_EQ(s.trainees(), 8);
+  EXPECT_EQ(s.trainee_doctors(), 7);
+  EXPECT_EQ(s.operations(), 12);
+  EXPECT_EQ(s.patients_helped(), 14);
+  EXPECT_EQ(s.consultations(), 9);
+  EXPECT_EQ(s.distinct_participating_institutions(), 4);  // lviv, lille, volyn, sussex
+
+  // Narrowed to Lviv oblast.
+  req.set_oblast("UA-46");
+  ASSERT_TRUE(gw_->GetProgramSummary(Ctx(kViewer).get(), req, &s).ok());
+  EXPECT_EQ(s.agreements_in_force_at_end(), 1);
+  EXPECT_EQ(s.operations(), 12);
+  EXPECT_EQ(s.trainees(), 0) << "the Lviv training took place in France";
+
+  v1::GetPartnershipMapResponse map;
+  ASSERT_TRUE(gw_->GetPartnershipMap(Ctx(kViewer).get(), {}, &map).ok());
+  std::map<std::string, std::pair<int64_t, int64_t>> countries, oblasts;
+  for (const auto& c : map.countries()) countries[c.key()] = {c.partnerships(), c.institutions()};
+  for (const auto& c : map.oblasts()) oblasts[c.key()] = {c.partnerships(), c.institutions()};
+  EXPECT_EQ(countries["UA"], (std::pair<int64_t, int64_t>{3, 2}));
+  EXPECT_EQ(countries["FR"], (std::pair<int64_t, int64_t>{1, 1}));
+  EXPECT_EQ(countries["LT"], (std::pair<int64_t, int64_t>{1, 1}));
+  EXPECT_EQ(oblasts["UA-46"], (std::pair<int64_t, int64_t>{2, 1}));
+  EXPECT_EQ(oblasts.count("UA-30"), 0u) << "the proposed agreement does not count";
+  v1::GetPartnershipMapRequest all;
+  all.set_include_inactive(true);
+  ASSERT_TRUE(gw_->GetPartnershipMap(Ctx(kViewer).get(), all, &map).ok());
+  bool has_kyiv = false;
+  for (const auto& c : map.oblasts()) has_kyiv |= c.key() == "UA-30";
+  EXPECT_TRUE(has_kyiv);
+}
+
+TEST_F(GatewayTest, OverviewsResolveCounterpartsAndActivities) {
+  Seed();
+  v1::GetInstitutionOverviewRequest req;
+  req.set_name("institutions/lviv");
+  v1::GetInstitutionOverviewResponse o;
+  ASSERT_TRUE(gw_->GetInstitutionOverview(Ctx(kViewer).get(), req, &o).ok());
+  EXPECT_EQ(o.institution().name(), "institutions/lviv");
+  ASSERT_EQ(o.agreements_size(), 2);
+  std::set<std::string> counterparts;
+  for (const auto& a : o.agreements()) {
+    for (const auto& c : a.counterparts()) counterparts.insert(c.name());
+  }
+  EXPECT_EQ(counterparts, (std::set<std::string>{"institutions/lille", "institutions/kaunas"}));
+  EXPECT_EQ(o.activity_totals().activities(), 2);
+  ASSERT_EQ(o.latest_activities_size(), 2);
+  EXPECT_EQ(o.latest_activities(0).start_date().month(), 9) << "newest first";
+
+  req.set_name("institutions/nowhere");
+  EXPECT_EQ(gw_->GetInstitutionOverview(Ctx(kViewer).get(), req, &o).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  v1::GetAgreementOverviewRequest areq;
+  areq.set_name("agreements/lviv-lille");
+  v1::GetAgreementOverviewResponse ao;
+  ASSERT_TRUE(gw_->GetAgreementOverview(Ctx(kViewer).get(), areq, &ao).ok());
+  ASSERT_EQ(ao.parties_size(), 2);
+  EXPECT_EQ(ao.parties(1).institution().country(), "FR");
+  EXPECT_EQ(ao.activity_totals().operations(), 12);
+  EXPECT_EQ(ao.activities_size(), 2);
+}
+
+TEST_F(GatewayTest, ABackendDownGivesAPartialAnswerThatSaysSo) {
+  Seed();
+  activity_->Shutdown();
+  v1::GetProgramSummaryRequest req;
+  *req.mutable_end_date() = D(2024, 12, 31);
+  v1::GetProgramSummaryResponse s;
+  ASSERT_TRUE(gw_->GetProgramSummary(Ctx(kViewer).get(), req, &s).ok());
+  ASSERT_EQ(s.missing_sources_size(), 1);
+  EXPECT_EQ(s.missing_sources(0), v1::SOURCE_ACTIVITY);
+  EXPECT_FALSE(s.warnings().empty());
+  EXPECT_EQ(s.agreements_in_force_at_end(), 2) << "the registry's part is still there";
+  EXPECT_EQ(s.operations(), 0);
+
+  v1::GetInstitutionOverviewRequest o;
+  o.set_name("institutions/lviv");
+  v1::GetInstitutionOverviewResponse overview;
+  ASSERT_TRUE(gw_->GetInstitutionOverview(Ctx(kViewer).get(), o, &overview).ok());
+  EXPECT_EQ(overview.institution().name(), "institutions/lviv");
+  EXPECT_EQ(overview.missing_sources(0), v1::SOURCE_ACTIVITY);
+
+  // Writes are never partly applied: the activity write fails as a whole.
+  grpc::Status write = CreateActivity(kAdmin, Training("lviv", "lviv-lille", D(2025, 1, 1), 1, 1));
+  EXPECT_EQ(write.error_code(), grpc::StatusCode::UNAVAILABLE);
+
+  registry_->Shutdown();
+  v1::GetPartnershipMapResponse map;
+  ASSERT_TRUE(gw_->GetPartnershipMap(Ctx(kViewer).get(), {}, &map).ok());
+  EXPECT_EQ(map.missing_sources(0), v1::SOURCE_REGISTRY);
+}
+
+TEST_F(GatewayTest, TheCallersDeadlinePropagatesToTheBackends) {
+  Seed();
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", kViewer));
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::microseconds(1));
+  v1::GetProgramSummaryResponse s;
+  grpc::Status status = gw_->GetProgramSummary(&ctx, {}, &s);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+}
+
+}  // namespace
+}  // namespace imp::gateway
