@@ -73,9 +73,9 @@ echo "up: all three services are SERVING"
 
 export IMP_TARGET="127.0.0.1:$GATEWAY_PORT"
 export IMP_TOKEN_FILE="$STATE/admin.token"
-# The demo data goes in through impctl (so it passes the services' validation), once impctl
-# has its import command.
-if [ ! -f "$STATE/demo-loaded" ] && "$IMPCTL" --help 2>&1 | grep -q '^  import'; then
+# The demo data goes in through impctl and the gateway, so it passes the services' validation
+# like any other data. Imports are idempotent (request ids), so an interrupted load can rerun.
+if [ ! -f "$STATE/demo-loaded" ]; then
   echo "up: loading the demo data set (deploy/demo) through impctl"
   "$IMPCTL" import institutions "$ROOT/deploy/demo/institutions.csv" --request_id=demo-institutions-v1
   "$IMPCTL" import agreements "$ROOT/deploy/demo/agreements.csv" --request_id=demo-agreements-v1
@@ -92,7 +92,10 @@ imp is up.
   MariaDB   127.0.0.1:$DB_PORT    (socket $SOCK)
 Admin token: $STATE/admin.token
 Try:
-  $IMPCTL health --target=127.0.0.1:$REGISTRY_PORT
   export IMP_TARGET=127.0.0.1:$GATEWAY_PORT IMP_TOKEN_FILE=$STATE/admin.token
+  $IMPCTL summary
+  $IMPCTL map
+  $IMPCTL list institutions --filter='country = "FR"'
+  $IMPCTL health --target=127.0.0.1:$REGISTRY_PORT
 Stop with deploy/local/down.sh (data is kept in $STATE).
 TXT

@@ -1,84 +1,74 @@
-// impctl: the programme office's admin CLI.
-//
-//   impctl health [--target=HOST:PORT] [--service=NAME] [--wait_seconds=N]
-//
-// Exit codes: 0 success, 1 the call failed (the gRPC status is printed), 2 usage error,
-// 3 not serving.
-#include <grpcpp/grpcpp.h>
-
+// impctl: the programme office's admin CLI. It talks to the gateway (one address, bearer token)
+// with the generated stubs.
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
-#include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "grpc/health/v1/health.grpc.pb.h"
-
-ABSL_FLAG(std::string, target, "",
-          "Gateway or service address HOST:PORT (default: $IMP_TARGET, else 127.0.0.1:50050).");
-ABSL_FLAG(std::string, service, "", "health: the service name to check (default: the server).");
-ABSL_FLAG(int, wait_seconds, 0, "health: keep asking until SERVING or this many seconds pass.");
+#include "tools/impctl/commands.h"
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitCallFailed = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitNotServing = 3;
+constexpr char kUsage[] = R"(impctl COMMAND [ARGS] [--flags]
 
-std::string Target() {
-  std::string target = absl::GetFlag(FLAGS_target);
-  if (target.empty()) {
-    const char* env = std::getenv("IMP_TARGET");
-    target = env != nullptr && *env != '\0' ? env : "127.0.0.1:50050";
-  }
-  return target;
-}
+The International Medical Partnership programme's admin CLI. Talks to the gateway
+(--target or $IMP_TARGET, default 127.0.0.1:50050) with a bearer token (--token, $IMP_TOKEN,
+--token_file or $IMP_TOKEN_FILE). KIND is institution(s), agreement(s) or activity/activities;
+NAME is an id (okhmatdyt) or a resource name (institutions/okhmatdyt).
 
-int Health() {
-  using grpc::health::v1::HealthCheckRequest;
-  using grpc::health::v1::HealthCheckResponse;
-  const std::string target = Target();
-  auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  const absl::Time give_up = absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_wait_seconds));
-  HealthCheckRequest req;
-  req.set_service(absl::GetFlag(FLAGS_service));
-  for (;;) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-    HealthCheckResponse resp;
-    grpc::Status s = stub->Check(&ctx, req, &resp);
-    const bool serving = s.ok() && resp.status() == HealthCheckResponse::SERVING;
-    if (serving || absl::Now() >= give_up) {
-      if (!s.ok()) {
-        std::fprintf(stderr, "impctl: %s: %s\n", target.c_str(), s.error_message().c_str());
-        return kExitCallFailed;
-      }
-      std::printf("%s %s\n", target.c_str(),
-                  HealthCheckResponse::ServingStatus_Name(resp.status()).c_str());
-      return serving ? kExitOk : kExitNotServing;
-    }
-    absl::SleepFor(absl::Milliseconds(250));
-  }
-}
+Commands:
+  health                        grpc.health.v1 status of --target (--service, --wait_seconds)
+  whoami                        the caller the gateway sees (actor, role, scope)
+  get KIND NAME                 one resource, as JSON
+  list KIND                     a table (--filter, --order_by, --page_size, --show_deleted, --json)
+  create KIND FILE|- [ID]       create from the resource's proto JSON (--request_id)
+  update KIND NAME FILE|-       update from proto JSON (--update_mask=a,b --etag=E)
+  delete KIND NAME              soft delete (--etag); admin only
+  undelete KIND NAME            restore (--etag); admin only
+  import KIND FILE.csv          import a CSV in the deploy/demo formats, with progress and a
+                                per-row error report (--errors_csv, --request_id, --strict;
+                                activities: --mode=all_or_nothing|best_effort, --validate_only)
+  export KIND                   CSV in the import format (--filter, --output)
+  summary                       programme figures (--from --to --country --oblast --area --institution)
+  map                           partnerships and institutions per country and oblast (--include_inactive)
+
+Exit codes: 0 ok; 1 other error; 2 usage or unreadable input; 3 not serving;
+4 invalid input (INVALID_ARGUMENT, FAILED_PRECONDITION, rows rejected); 5 NOT_FOUND;
+6 ALREADY_EXISTS or ABORTED (stale etag); 7 UNAUTHENTICATED or PERMISSION_DENIED;
+8 UNAVAILABLE, DEADLINE_EXCEEDED or RESOURCE_EXHAUSTED.
+Errors print the gRPC code and the server's message, which names the field.
+)";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "impctl COMMAND [flags]\n\nCommands:\n  health   check a server's grpc.health.v1 status\n");
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() < 2) {
-    std::fprintf(stderr, "impctl: missing command; see impctl --help\n");
+  using namespace imp::impctl;  // NOLINT: the command table below
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() < 2) {
+    std::fprintf(stderr, "%s", kUsage);
     return kExitUsage;
   }
-  const std::string command = args[1];
-  if (command == "health") return Health();
+  const std::string command = positional[1];
+  const std::vector<std::string> args(positional.begin() + 2, positional.end());
+  if (command == "health") return Health(args);
+  auto client = Client::FromFlags();
+  if (!client.ok()) {
+    std::fprintf(stderr, "impctl: %s\n", std::string(client.status().message()).c_str());
+    return kExitUsage;
+  }
+  if (command == "whoami") return WhoAmI(*client, args);
+  if (command == "get") return Get(*client, args);
+  if (command == "list") return List(*client, args);
+  if (command == "create") return Create(*client, args);
+  if (command == "update") return Update(*client, args);
+  if (command == "delete") return Delete(*client, args, false);
+  if (command == "undelete") return Delete(*client, args, true);
+  if (command == "import") return Import(*client, args);
+  if (command == "export") return Export(*client, args);
+  if (command == "summary") return Summary(*client, args);
+  if (command == "map") return Map(*client, args);
   std::fprintf(stderr, "impctl: unknown command '%s'; see impctl --help\n", command.c_str());
   return kExitUsage;
 }

@@ -1,0 +1,103 @@
+#include "tools/impctl/client.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "tools/impctl/flags.h"
+
+namespace imp::impctl {
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+}  // namespace
+
+int ExitCodeFor(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return kExitOk;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::OUT_OF_RANGE: return kExitInvalid;
+    case grpc::StatusCode::NOT_FOUND: return kExitNotFound;
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::ABORTED: return kExitConflict;
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED: return kExitDenied;
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return kExitUnavailable;
+    default: return kExitFailed;
+  }
+}
+
+int ReportError(const grpc::Status& status) {
+  static constexpr const char* kNames[] = {"OK",
+                                           "CANCELLED",
+                                           "UNKNOWN",
+                                           "INVALID_ARGUMENT",
+                                           "DEADLINE_EXCEEDED",
+                                           "NOT_FOUND",
+                                           "ALREADY_EXISTS",
+                                           "PERMISSION_DENIED",
+                                           "RESOURCE_EXHAUSTED",
+                                           "FAILED_PRECONDITION",
+                                           "ABORTED",
+                                           "OUT_OF_RANGE",
+                                           "UNIMPLEMENTED",
+                                           "INTERNAL",
+                                           "UNAVAILABLE",
+                                           "DATA_LOSS",
+                                           "UNAUTHENTICATED"};
+  const int code = static_cast<int>(status.error_code());
+  std::fprintf(stderr, "impctl: %s: %s\n", code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN",
+               status.error_message().c_str());
+  return ExitCodeFor(status.error_code());
+}
+
+std::string TargetFromFlags() {
+  std::string target = absl::GetFlag(FLAGS_target);
+  if (target.empty()) target = Env("IMP_TARGET");
+  return target.empty() ? "127.0.0.1:50050" : target;
+}
+
+absl::StatusOr<Client> Client::FromFlags() {
+  Client c;
+  c.target_ = TargetFromFlags();
+  c.token_ = absl::GetFlag(FLAGS_token);
+  if (c.token_.empty()) c.token_ = Env("IMP_TOKEN");
+  std::string token_file = absl::GetFlag(FLAGS_token_file);
+  if (token_file.empty()) token_file = Env("IMP_TOKEN_FILE");
+  if (c.token_.empty() && !token_file.empty()) {
+    std::ifstream in(token_file);
+    if (!in)
+      return absl::InvalidArgumentError(absl::StrCat("cannot read the token file ", token_file));
+    std::stringstream text;
+    text << in.rdbuf();
+    c.token_ = std::string(absl::StripAsciiWhitespace(text.str()));
+  }
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  c.channel_ = grpc::CreateCustomChannel(c.target_, grpc::InsecureChannelCredentials(), args);
+  c.registry_ = registry::v1::RegistryService::NewStub(c.channel_);
+  c.activity_ = activity::v1::ActivityService::NewStub(c.channel_);
+  c.gateway_ = gateway::v1::GatewayService::NewStub(c.channel_);
+  return c;
+}
+
+std::unique_ptr<grpc::ClientContext> Client::Context(absl::Duration timeout) const {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (!token_.empty()) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return ctx;
+}
+
+}  // namespace imp::impctl

@@ -1,0 +1,59 @@
+#ifndef IMP_TOOLS_IMPCTL_CLIENT_H_
+#define IMP_TOOLS_IMPCTL_CLIENT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "imp/activity/v1/activity.grpc.pb.h"
+#include "imp/gateway/v1/gateway.grpc.pb.h"
+#include "imp/registry/v1/registry.grpc.pb.h"
+
+namespace imp::impctl {
+
+// Exit codes (documented in `impctl --help`).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;      // anything else
+inline constexpr int kExitUsage = 2;       // bad command line or input file
+inline constexpr int kExitNotServing = 3;  // health: not SERVING
+inline constexpr int kExitInvalid =
+    4;  // INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, rows rejected
+inline constexpr int kExitNotFound = 5;     // NOT_FOUND
+inline constexpr int kExitConflict = 6;     // ALREADY_EXISTS, ABORTED (etag)
+inline constexpr int kExitDenied = 7;       // UNAUTHENTICATED, PERMISSION_DENIED
+inline constexpr int kExitUnavailable = 8;  // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED
+
+int ExitCodeFor(grpc::StatusCode code);
+// Prints "impctl: CODE: message" to stderr and returns the exit code for it.
+int ReportError(const grpc::Status& status);
+
+// The gateway connection: target from --target or $IMP_TARGET, token from --token, $IMP_TOKEN,
+// --token_file or $IMP_TOKEN_FILE.
+class Client {
+ public:
+  static absl::StatusOr<Client> FromFlags();
+
+  // A context carrying the bearer token and a deadline.
+  std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::Seconds(60)) const;
+
+  registry::v1::RegistryService::Stub& registry() { return *registry_; }
+  activity::v1::ActivityService::Stub& activity() { return *activity_; }
+  gateway::v1::GatewayService::Stub& gateway() { return *gateway_; }
+  const std::string& target() const { return target_; }
+
+ private:
+  std::string target_;
+  std::string token_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::shared_ptr<registry::v1::RegistryService::Stub> registry_;
+  std::shared_ptr<activity::v1::ActivityService::Stub> activity_;
+  std::shared_ptr<gateway::v1::GatewayService::Stub> gateway_;
+};
+
+std::string TargetFromFlags();
+
+}  // namespace imp::impctl
+
+#endif  // IMP_TOOLS_IMPCTL_CLIENT_H_

@@ -1,0 +1,105 @@
+#include "tools/impctl/csv.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace imp::impctl {
+
+absl::StatusOr<CsvTable> ParseCsv(absl::string_view text) {
+  CsvTable table;
+  std::vector<std::string> fields;
+  std::string field;
+  bool quoted = false, field_started = false;
+  int line = 1, record_line = 1;
+  auto end_record = [&]() -> absl::Status {
+    fields.push_back(std::move(field));
+    field.clear();
+    const bool blank = fields.size() == 1 && fields[0].empty() && !field_started;
+    if (!blank) {
+      if (table.header.empty()) {
+        table.header = std::move(fields);
+      } else if (fields.size() != table.header.size()) {
+        return absl::InvalidArgumentError(absl::StrCat("line ", record_line, ": ", fields.size(),
+                                                       " fields, the header has ",
+                                                       table.header.size()));
+      } else {
+        table.records.push_back({record_line, std::move(fields)});
+      }
+    }
+    fields.clear();
+    field_started = false;
+    record_line = line;
+    return absl::OkStatus();
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < text.size() && text[i + 1] == '"') {
+          field.push_back('"');
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        if (c == '\n') ++line;
+        field.push_back(c);
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        if (!field.empty()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("line ", line, ": a quote inside an unquoted field"));
+        }
+        quoted = true;
+        field_started = true;
+        break;
+      case ',':
+        fields.push_back(std::move(field));
+        field.clear();
+        field_started = true;
+        break;
+      case '\r': break;
+      case '\n': {
+        ++line;
+        absl::Status s = end_record();
+        if (!s.ok()) return s;
+        break;
+      }
+      default: field.push_back(c); field_started = true;
+    }
+  }
+  if (quoted)
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", record_line, ": unterminated quoted field"));
+  if (!field.empty() || !fields.empty() || field_started) {
+    absl::Status s = end_record();
+    if (!s.ok()) return s;
+  }
+  if (table.header.empty())
+    return absl::InvalidArgumentError("the file is empty: a header line is required");
+  return table;
+}
+
+std::string FormatCsvRecord(const std::vector<std::string>& fields) {
+  std::string out;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    const std::string& f = fields[i];
+    if (f.find_first_of(",\"\r\n") == std::string::npos) {
+      out += f;
+      continue;
+    }
+    out.push_back('"');
+    for (char c : f) {
+      if (c == '"') out.push_back('"');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('\n');
+  return out;
+}
+
+}  // namespace imp::impctl

@@ -1,0 +1,33 @@
+#ifndef IMP_TOOLS_IMPCTL_CSV_H_
+#define IMP_TOOLS_IMPCTL_CSV_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace imp::impctl {
+
+// One data record of a CSV file, with the line it starts on (for error reports).
+struct CsvRecord {
+  int line = 0;
+  std::vector<std::string> fields;
+};
+
+struct CsvTable {
+  std::vector<std::string> header;
+  std::vector<CsvRecord> records;
+};
+
+// RFC 4180: comma-separated, fields containing commas, quotes or line breaks are quoted, a
+// quote inside is doubled; CRLF or LF line ends; UTF-8 passes through. The first record is the
+// header. INVALID_ARGUMENT names the line of a malformed record.
+absl::StatusOr<CsvTable> ParseCsv(absl::string_view text);
+
+// One record, quoted where needed, ending in "\n".
+std::string FormatCsvRecord(const std::vector<std::string>& fields);
+
+}  // namespace imp::impctl
+
+#endif  // IMP_TOOLS_IMPCTL_CSV_H_

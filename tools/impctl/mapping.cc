@@ -1,0 +1,402 @@
+#include "tools/impctl/mapping.h"
+
+#include <google/protobuf/descriptor.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace imp::impctl {
+namespace {
+
+namespace reg = registry::v1;
+namespace act = activity::v1;
+
+std::vector<std::string> SplitList(const std::string& cell) {
+  if (absl::StripAsciiWhitespace(cell).empty()) return {};
+  std::vector<std::string> out;
+  for (absl::string_view part : absl::StrSplit(cell, '|'))
+    out.emplace_back(absl::StripAsciiWhitespace(part));
+  return out;
+}
+
+absl::Status Bad(absl::string_view column, absl::string_view reason) {
+  return absl::InvalidArgumentError(absl::StrCat(column, ": ", reason));
+}
+
+// "HOSPITAL" -> the value of `prefix`HOSPITAL in `descriptor`; empty -> 0.
+absl::StatusOr<int> EnumFromCell(const google::protobuf::EnumDescriptor* descriptor,
+                                 absl::string_view prefix, const std::string& cell,
+                                 absl::string_view column) {
+  const std::string value(absl::StripAsciiWhitespace(cell));
+  if (value.empty()) return 0;
+  std::string name = absl::AsciiStrToUpper(value);
+  if (!absl::StartsWith(name, prefix)) name = absl::StrCat(prefix, name);
+  const auto* v = descriptor->FindValueByName(name);
+  if (v == nullptr || v->number() == 0) {
+    std::vector<std::string> allowed;
+    for (int i = 1; i < descriptor->value_count(); ++i) {
+      allowed.push_back(descriptor->value(i)->name().substr(prefix.size()));
+    }
+    return Bad(column, absl::StrCat("'", value, "' is not one of ", absl::StrJoin(allowed, ", ")));
+  }
+  return v->number();
+}
+
+std::string EnumToCell(const google::protobuf::EnumDescriptor* descriptor, absl::string_view prefix,
+                       int number) {
+  const auto* v = descriptor->FindValueByNumber(number);
+  if (v == nullptr || number == 0) return "";
+  return absl::StartsWith(v->name(), prefix) ? v->name().substr(prefix.size()) : v->name();
+}
+
+absl::Status DateFromCell(const std::string& cell, absl::string_view column,
+                          google::type::Date* out) {
+  const std::string value(absl::StripAsciiWhitespace(cell));
+  if (value.empty()) return absl::OkStatus();
+  int y = 0, m = 0, d = 0;
+  if (value.size() != 10 || value[4] != '-' || value[7] != '-' ||
+      !absl::SimpleAtoi(value.substr(0, 4), &y) || !absl::SimpleAtoi(value.substr(5, 2), &m) ||
+      !absl::SimpleAtoi(value.substr(8, 2), &d)) {
+    return Bad(column, absl::StrCat("'", value, "' is not a date YYYY-MM-DD"));
+  }
+  out->set_year(y);
+  out->set_month(m);
+  out->set_day(d);
+  return absl::OkStatus();
+}
+
+std::string DateToCell(const google::type::Date& d) {
+  if (d.year() == 0 && d.month() == 0 && d.day() == 0) return "";
+  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+}
+
+absl::StatusOr<int> IntFromCell(const std::string& cell, absl::string_view column) {
+  const std::string value(absl::StripAsciiWhitespace(cell));
+  if (value.empty()) return 0;
+  int n = 0;
+  if (!absl::SimpleAtoi(value, &n))
+    return Bad(column, absl::StrCat("'", value, "' is not a whole number"));
+  return n;
+}
+
+std::string IntToCell(int n) { return n == 0 ? "" : absl::StrCat(n); }
+
+std::string Name(absl::string_view collection, const std::string& id) {
+  return id.empty() ? "" : absl::StrCat(collection, "/", id);
+}
+
+// "okhmatdyt:DOCTOR:12|lviv:NURSE:3" -> participant groups.
+absl::Status GroupsFromCell(const std::string& cell,
+                            google::protobuf::RepeatedPtrField<act::ParticipantGroup>* out) {
+  for (const std::string& part : SplitList(cell)) {
+    std::vector<std::string> bits = absl::StrSplit(part, ':');
+    if (bits.size() != 3) {
+      return Bad("participants",
+                 absl::StrCat("'", part, "' is not institution_id:PROFESSION:headcount"));
+    }
+    auto* g = out->Add();
+    g->set_institution(Name("institutions", bits[0]));
+    auto profession = EnumFromCell(act::ParticipantGroup::Profession_descriptor(), "PROFESSION_",
+                                   bits[1], "participants");
+    if (!profession.ok()) return profession.status();
+    g->set_profession(static_cast<act::ParticipantGroup::Profession>(*profession));
+    int headcount = 0;
+    if (!absl::SimpleAtoi(bits[2], &headcount)) {
+      return Bad("participants", absl::StrCat("'", bits[2], "' is not a headcount"));
+    }
+    g->set_headcount(headcount);
+  }
+  return absl::OkStatus();
+}
+
+std::string GroupsToCell(const google::protobuf::RepeatedPtrField<act::ParticipantGroup>& groups) {
+  std::vector<std::string> parts;
+  for (const auto& g : groups) {
+    parts.push_back(absl::StrCat(
+        BareId(g.institution()), ":",
+        EnumToCell(act::ParticipantGroup::Profession_descriptor(), "PROFESSION_", g.profession()),
+        ":", g.headcount()));
+  }
+  return absl::StrJoin(parts, "|");
+}
+
+}  // namespace
+
+const std::vector<std::string> kInstitutionColumns = {
+    "id",      "display_name", "local_name", "short_names", "kind",
+    "country", "region",       "city",       "website",     "notes"};
+const std::vector<std::string> kAgreementColumns = {"id",
+                                                    "title",
+                                                    "kind",
+                                                    "state",
+                                                    "parties",
+                                                    "signed_on",
+                                                    "valid_from",
+                                                    "valid_until",
+                                                    "signing_event",
+                                                    "cooperation_areas",
+                                                    "cooperation_forms",
+                                                    "funders",
+                                                    "document_uri",
+                                                    "notes"};
+const std::vector<std::string> kActivityColumns = {"id",
+                                                   "kind",
+                                                   "title",
+                                                   "agreement",
+                                                   "host_institution",
+                                                   "partner_institutions",
+                                                   "start_date",
+                                                   "end_date",
+                                                   "country",
+                                                   "region",
+                                                   "city",
+                                                   "direction",
+                                                   "cooperation_area",
+                                                   "notes",
+                                                   "format_or_type",
+                                                   "participants",
+                                                   "hours",
+                                                   "operations",
+                                                   "patients",
+                                                   "specialty",
+                                                   "specialists",
+                                                   "purpose",
+                                                   "consultations"};
+
+std::string BareId(const std::string& name) {
+  const size_t slash = name.find('/');
+  return slash == std::string::npos ? name : name.substr(slash + 1);
+}
+
+absl::Status CheckHeader(const std::vector<std::string>& header,
+                         const std::vector<std::string>& expected) {
+  if (header == expected) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("line 1: the header must be exactly: ", absl::StrJoin(expected, ",")));
+}
+
+absl::StatusOr<InstitutionRow> InstitutionFromCsv(const std::vector<std::string>& f) {
+  InstitutionRow row;
+  row.id = f[0];
+  auto& in = row.institution;
+  in.set_display_name(f[1]);
+  in.set_local_name(f[2]);
+  for (auto& s : SplitList(f[3])) in.add_short_names(s);
+  auto kind = EnumFromCell(reg::Institution::Kind_descriptor(), "KIND_", f[4], "kind");
+  if (!kind.ok()) return kind.status();
+  in.set_kind(static_cast<reg::Institution::Kind>(*kind));
+  in.set_country(f[5]);
+  in.set_region(f[6]);
+  in.set_city(f[7]);
+  in.set_website(f[8]);
+  in.set_notes(f[9]);
+  return row;
+}
+
+std::vector<std::string> InstitutionToCsv(const reg::Institution& in) {
+  return {BareId(in.name()),
+          in.display_name(),
+          in.local_name(),
+          absl::StrJoin(in.short_names(), "|"),
+          EnumToCell(reg::Institution::Kind_descriptor(), "KIND_", in.kind()),
+          in.country(),
+          in.region(),
+          in.city(),
+          in.website(),
+          in.notes()};
+}
+
+absl::StatusOr<AgreementRow> AgreementFromCsv(const std::vector<std::string>& f) {
+  AgreementRow row;
+  row.id = f[0];
+  auto& a = row.agreement;
+  a.set_title(f[1]);
+  auto kind = EnumFromCell(reg::Agreement::Kind_descriptor(), "KIND_", f[2], "kind");
+  if (!kind.ok()) return kind.status();
+  a.set_kind(static_cast<reg::Agreement::Kind>(*kind));
+  auto state = EnumFromCell(reg::Agreement::State_descriptor(), "STATE_", f[3], "state");
+  if (!state.ok()) return state.status();
+  row.target_state =
+      *state == 0 ? reg::Agreement::STATE_PROPOSED : static_cast<reg::Agreement::State>(*state);
+  // Created as PROPOSED or ACTIVE; later states are reached through the lifecycle methods.
+  a.set_state(row.target_state == reg::Agreement::STATE_PROPOSED ? reg::Agreement::STATE_PROPOSED
+                                                                 : reg::Agreement::STATE_ACTIVE);
+  for (const std::string& part : SplitList(f[4])) {
+    std::vector<std::string> bits = absl::StrSplit(part, ':');
+    if (bits.size() != 2)
+      return Bad("parties", absl::StrCat("'", part, "' is not institution_id:ROLE"));
+    auto* p = a.add_parties();
+    p->set_institution(Name("institutions", bits[0]));
+    auto role = EnumFromCell(reg::Party::Role_descriptor(), "ROLE_", bits[1], "parties");
+    if (!role.ok()) return role.status();
+    p->set_role(static_cast<reg::Party::Role>(*role));
+  }
+  absl::Status s = DateFromCell(f[5], "signed_on", a.mutable_signed_on());
+  if (s.ok()) s = DateFromCell(f[6], "valid_from", a.mutable_valid_from());
+  if (s.ok()) s = DateFromCell(f[7], "valid_until", a.mutable_valid_until());
+  if (!s.ok()) return s;
+  a.set_signing_event(f[8]);
+  for (auto& area : SplitList(f[9])) a.add_cooperation_areas(area);
+  for (auto& form : SplitList(f[10])) {
+    auto v = EnumFromCell(reg::CooperationForm_descriptor(), "COOPERATION_FORM_", form,
+                          "cooperation_forms");
+    if (!v.ok()) return v.status();
+    a.add_cooperation_forms(static_cast<reg::CooperationForm>(*v));
+  }
+  for (auto& funder : SplitList(f[11])) a.add_funders(funder);
+  a.set_document_uri(f[12]);
+  a.set_notes(f[13]);
+  return row;
+}
+
+std::vector<std::string> AgreementToCsv(const reg::Agreement& a) {
+  std::vector<std::string> parties, forms;
+  for (const auto& p : a.parties()) {
+    parties.push_back(absl::StrCat(BareId(p.institution()), ":",
+                                   EnumToCell(reg::Party::Role_descriptor(), "ROLE_", p.role())));
+  }
+  for (int form : a.cooperation_forms()) {
+    forms.push_back(EnumToCell(reg::CooperationForm_descriptor(), "COOPERATION_FORM_", form));
+  }
+  return {BareId(a.name()),
+          a.title(),
+          EnumToCell(reg::Agreement::Kind_descriptor(), "KIND_", a.kind()),
+          EnumToCell(reg::Agreement::State_descriptor(), "STATE_", a.state()),
+          absl::StrJoin(parties, "|"),
+          DateToCell(a.signed_on()),
+          DateToCell(a.valid_from()),
+          DateToCell(a.valid_until()),
+          a.signing_event(),
+          absl::StrJoin(a.cooperation_areas(), "|"),
+          absl::StrJoin(forms, "|"),
+          absl::StrJoin(a.funders(), "|"),
+          a.document_uri(),
+          a.notes()};
+}
+
+absl::StatusOr<ActivityRow> ActivityFromCsv(const std::vector<std::string>& f) {
+  ActivityRow row;
+  row.id = f[0];
+  auto& a = row.activity;
+  const std::string kind = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(f[1]));
+  a.set_title(f[2]);
+  a.set_agreement(Name("agreements", f[3]));
+  a.set_host_institution(Name("institutions", f[4]));
+  for (auto& p : SplitList(f[5])) a.add_partner_institutions(Name("institutions", p));
+  absl::Status s = DateFromCell(f[6], "start_date", a.mutable_start_date());
+  if (s.ok()) s = DateFromCell(f[7], "end_date", a.mutable_end_date());
+  if (!s.ok()) return s;
+  a.mutable_location()->set_country(f[8]);
+  a.mutable_location()->set_region(f[9]);
+  a.mutable_location()->set_city(f[10]);
+  auto direction =
+      EnumFromCell(act::Activity::Direction_descriptor(), "DIRECTION_", f[11], "direction");
+  if (!direction.ok()) return direction.status();
+  a.set_direction(static_cast<act::Activity::Direction>(*direction));
+  a.set_cooperation_area(f[12]);
+  a.set_notes(f[13]);
+  const std::string& type = f[14];
+  auto number = [&](int column) { return IntFromCell(f[column], kActivityColumns[column]); };
+  if (kind == "TRAINING") {
+    auto* t = a.mutable_training();
+    auto format =
+        EnumFromCell(act::TrainingDetails::Format_descriptor(), "FORMAT_", type, "format_or_type");
+    if (!format.ok()) return format.status();
+    t->set_format(static_cast<act::TrainingDetails::Format>(*format));
+    s = GroupsFromCell(f[15], t->mutable_participant_groups());
+    if (!s.ok()) return s;
+    auto hours = number(16);
+    if (!hours.ok()) return hours.status();
+    t->set_hours(*hours);
+  } else if (kind == "OPERATION") {
+    auto ops = number(17), patients = number(18);
+    if (!ops.ok()) return ops.status();
+    if (!patients.ok()) return patients.status();
+    a.mutable_operation()->set_operations(*ops);
+    a.mutable_operation()->set_patients_treated(*patients);
+    a.mutable_operation()->set_specialty(f[19]);
+  } else if (kind == "VISIT") {
+    auto* v = a.mutable_visit();
+    auto t = EnumFromCell(act::VisitDetails::Type_descriptor(), "TYPE_", type, "format_or_type");
+    if (!t.ok()) return t.status();
+    v->set_type(static_cast<act::VisitDetails::Type>(*t));
+    auto specialists = number(20);
+    if (!specialists.ok()) return specialists.status();
+    v->set_specialists(*specialists);
+    v->set_purpose(f[21]);
+  } else if (kind == "TELEMEDICINE") {
+    auto consultations = number(22), patients = number(18);
+    if (!consultations.ok()) return consultations.status();
+    if (!patients.ok()) return patients.status();
+    a.mutable_telemedicine()->set_consultations(*consultations);
+    a.mutable_telemedicine()->set_patients(*patients);
+  } else if (kind == "EVENT") {
+    auto* e = a.mutable_event();
+    auto t = EnumFromCell(act::EventDetails::Type_descriptor(), "TYPE_", type, "format_or_type");
+    if (!t.ok()) return t.status();
+    e->set_type(static_cast<act::EventDetails::Type>(*t));
+    s = GroupsFromCell(f[15], e->mutable_participant_groups());
+    if (!s.ok()) return s;
+  } else {
+    return Bad(
+        "kind",
+        absl::StrCat("'", f[1], "' is not one of TRAINING, OPERATION, VISIT, TELEMEDICINE, EVENT"));
+  }
+  return row;
+}
+
+std::vector<std::string> ActivityToCsv(const act::Activity& a) {
+  std::vector<std::string> partners;
+  for (const auto& p : a.partner_institutions()) partners.push_back(BareId(p));
+  std::vector<std::string> row = {
+      BareId(a.name()),
+      EnumToCell(act::Activity::Kind_descriptor(), "KIND_", a.kind()),
+      a.title(),
+      BareId(a.agreement()),
+      BareId(a.host_institution()),
+      absl::StrJoin(partners, "|"),
+      DateToCell(a.start_date()),
+      DateToCell(a.end_date()),
+      a.location().country(),
+      a.location().region(),
+      a.location().city(),
+      EnumToCell(act::Activity::Direction_descriptor(), "DIRECTION_", a.direction()),
+      a.cooperation_area(),
+      a.notes()};
+  row.resize(kActivityColumns.size());
+  switch (a.details_case()) {
+    case act::Activity::kTraining:
+      row[14] =
+          EnumToCell(act::TrainingDetails::Format_descriptor(), "FORMAT_", a.training().format());
+      row[15] = GroupsToCell(a.training().participant_groups());
+      row[16] = IntToCell(a.training().hours());
+      break;
+    case act::Activity::kOperation:
+      row[17] = IntToCell(a.operation().operations());
+      row[18] = IntToCell(a.operation().patients_treated());
+      row[19] = a.operation().specialty();
+      break;
+    case act::Activity::kVisit:
+      row[14] = EnumToCell(act::VisitDetails::Type_descriptor(), "TYPE_", a.visit().type());
+      row[20] = IntToCell(a.visit().specialists());
+      row[21] = a.visit().purpose();
+      break;
+    case act::Activity::kTelemedicine:
+      row[18] = IntToCell(a.telemedicine().patients());
+      row[22] = IntToCell(a.telemedicine().consultations());
+      break;
+    case act::Activity::kEvent:
+      row[14] = EnumToCell(act::EventDetails::Type_descriptor(), "TYPE_", a.event().type());
+      row[15] = GroupsToCell(a.event().participant_groups());
+      break;
+    case act::Activity::DETAILS_NOT_SET: break;
+  }
+  return row;
+}
+
+}  // namespace imp::impctl
