@@ -173,19 +173,11 @@ absl::Status Activities::ListActivities(const RequestContext& ctx,
   return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     std::vector<store::ActivityRow> rows;
-    api::PagePosition last;
-    {
-      auto rs = query.Execute(c);
-      while (rs->next()) {
-        if (static_cast<int>(rows.size()) == page->size) {
-          out->set_next_page_token(api::EncodePageToken(last, page->fingerprint));
-          break;
-        }
-        rows.push_back(store::ReadActivity(*rs));
-        last.pk = rows.back().pk;
-        last.sort_value = rs->getString(19);
-      }
-    }
+    db::ReadPage(*query.Execute(c), *page, 19, out->mutable_next_page_token(),
+                 [&](sql::ResultSet& rs) {
+                   rows.push_back(store::ReadActivity(rs));
+                   return rows.back().pk;
+                 });
     for (auto& row : rows) {
       store::LoadPartners(c, row);
       *out->add_activities() = std::move(row.activity);
@@ -196,16 +188,11 @@ absl::Status Activities::ListActivities(const RequestContext& ctx,
 
 absl::Status Activities::CreateActivity(const RequestContext& ctx,
                                         const v1::CreateActivityRequest& req, Activity* out) {
-  if (!api::IsValidRequestId(req.request_id())) {
-    return absl::InvalidArgumentError("request_id: at most 64 printable ASCII characters");
-  }
-  std::string id = req.activity_id();
-  if (id.empty()) {
-    id = api::GenerateResourceId();
-  } else if (!api::IsValidResourceId(id)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "activity_id: '", id, "' must match [a-z][a-z0-9-]{0,62} and not end with '-'"));
-  }
+  absl::Status request_id_ok = api::ValidateRequestId(req.request_id());
+  if (!request_id_ok.ok()) return request_id_ok;
+  auto new_id = api::NewResourceId(req.activity_id(), "activity_id");
+  if (!new_id.ok()) return new_id.status();
+  const std::string id = *new_id;
   if (!req.has_activity()) return absl::InvalidArgumentError("activity: is required");
   const Activity& a = req.activity();
   absl::Status valid = ValidateActivity(a);

@@ -24,30 +24,6 @@ const api::FilterSchema& Schema() {
   return *schema;
 }
 
-const char* SqlOp(api::FilterOp op) {
-  switch (op) {
-    case api::FilterOp::kNe: return " <> ";
-    case api::FilterOp::kLt: return " < ";
-    case api::FilterOp::kLe: return " <= ";
-    case api::FilterOp::kGt: return " > ";
-    case api::FilterOp::kGe: return " >= ";
-    default: return " = ";
-  }
-}
-
-// "TRAINING" or "KIND_TRAINING" -> "KIND_TRAINING", checked against the enum.
-template <typename Parse>
-absl::StatusOr<std::string> EnumValue(absl::string_view value, absl::string_view prefix,
-                                      absl::string_view field, Parse parse) {
-  std::string name = absl::AsciiStrToUpper(value);
-  if (!absl::StartsWith(name, prefix)) name = absl::StrCat(prefix, name);
-  if (!parse(name)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("filter: ", field, " '", value, "' is not valid"));
-  }
-  return name;
-}
-
 }  // namespace
 
 absl::Status AppendActivityFilter(absl::string_view filter, db::Query& query) {
@@ -58,19 +34,14 @@ absl::Status AppendActivityFilter(absl::string_view filter, db::Query& query) {
       query.Bind(" AND a.title LIKE ?", absl::StrCat("%", db::EscapeLike(t.value), "%"));
       continue;
     }
-    const char* op = SqlOp(t.op);
+    const char* op = api::SqlComparison(t.op);
     if (t.field == "kind") {
-      auto v = EnumValue(t.value, "KIND_", "kind", [](const std::string& n) {
-        Activity::Kind k;
-        return Activity::Kind_Parse(n, &k) && k != Activity::KIND_UNSPECIFIED;
-      });
+      auto v = api::EnumValueName(Activity::Kind_descriptor(), "KIND_", t.value, "kind");
       if (!v.ok()) return v.status();
       query.Bind(absl::StrCat(" AND a.kind", op, "?"), *v);
     } else if (t.field == "direction") {
-      auto v = EnumValue(t.value, "DIRECTION_", "direction", [](const std::string& n) {
-        Activity::Direction d;
-        return Activity::Direction_Parse(n, &d) && d != Activity::DIRECTION_UNSPECIFIED;
-      });
+      auto v =
+          api::EnumValueName(Activity::Direction_descriptor(), "DIRECTION_", t.value, "direction");
       if (!v.ok()) return v.status();
       query.Bind(absl::StrCat(" AND a.direction", op, "?"), *v);
     } else if (t.field == "agreement") {

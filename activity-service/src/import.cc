@@ -67,9 +67,8 @@ bool ParseStored(const std::string& stored, ImportActivitiesResponse* out) {
 absl::Status Activities::ImportActivities(const RequestContext& ctx, const ImportBatch& batch,
                                           ImportActivitiesResponse* out) {
   out->Clear();
-  if (!api::IsValidRequestId(batch.request_id)) {
-    return absl::InvalidArgumentError("request_id: at most 64 printable ASCII characters");
-  }
+  absl::Status request_id_ok = api::ValidateRequestId(batch.request_id);
+  if (!request_id_ok.ok()) return request_id_ok;
   if (batch.rows.size() > kMaxImportRows) {
     return absl::InvalidArgumentError(absl::StrCat("rows: at most ", kMaxImportRows, " per call"));
   }

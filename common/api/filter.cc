@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -104,6 +105,30 @@ std::string KnownFields(const FilterSchema& schema) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::string> EnumValueName(const google::protobuf::EnumDescriptor* descriptor,
+                                          absl::string_view prefix, absl::string_view value,
+                                          absl::string_view field) {
+  std::string name = absl::AsciiStrToUpper(value);
+  if (!absl::StartsWith(name, prefix)) name = absl::StrCat(prefix, name);
+  const auto* v = descriptor->FindValueByName(name);
+  if (v == nullptr || v->number() == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("filter: ", field, " '", value, "' is not valid"));
+  }
+  return name;
+}
+
+const char* SqlComparison(FilterOp op) {
+  switch (op) {
+    case FilterOp::kNe: return " <> ";
+    case FilterOp::kLt: return " < ";
+    case FilterOp::kLe: return " <= ";
+    case FilterOp::kGt: return " > ";
+    case FilterOp::kGe: return " >= ";
+    default: return " = ";
+  }
+}
 
 absl::StatusOr<std::vector<FilterTerm>> ParseFilter(absl::string_view filter,
                                                     const FilterSchema& schema) {

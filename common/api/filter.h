@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/descriptor.h"
 
 namespace imp::api {
 
@@ -38,6 +39,17 @@ using FilterSchema = absl::flat_hash_map<std::string, FieldKind>;
 // and name the offending field or token.
 absl::StatusOr<std::vector<FilterTerm>> ParseFilter(absl::string_view filter,
                                                     const FilterSchema& schema);
+
+// A filter value naming an enum value, with or without its prefix ("ACTIVE" or "STATE_ACTIVE"),
+// as the full value name; INVALID_ARGUMENT "filter: <field> '<value>' is not valid" otherwise.
+// The zero (_UNSPECIFIED) value is never valid.
+absl::StatusOr<std::string> EnumValueName(const google::protobuf::EnumDescriptor* descriptor,
+                                          absl::string_view prefix, absl::string_view value,
+                                          absl::string_view field);
+
+// The SQL comparison for a term's operator (" = ", " <> ", " < ", ...), for services that
+// translate terms into SQL. kHas and kSearch have none and map to " = ".
+const char* SqlComparison(FilterOp op);
 
 }  // namespace imp::api
 

@@ -48,3 +48,19 @@ bool IsValidRequestId(absl::string_view request_id) {
 }
 
 }  // namespace imp::api
+
+namespace imp::api {
+
+absl::Status ValidateRequestId(absl::string_view request_id) {
+  if (IsValidRequestId(request_id)) return absl::OkStatus();
+  return absl::InvalidArgumentError("request_id: at most 64 printable ASCII characters");
+}
+
+absl::StatusOr<std::string> NewResourceId(absl::string_view requested, absl::string_view field) {
+  if (requested.empty()) return GenerateResourceId();
+  if (IsValidResourceId(requested)) return std::string(requested);
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, ": '", requested, "' must match [a-z][a-z0-9-]{0,62} and not end with '-'"));
+}
+
+}  // namespace imp::api

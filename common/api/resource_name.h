@@ -21,6 +21,12 @@ std::string GenerateResourceId();
 
 // AIP-155 request ids: at most 64 printable ASCII characters (UUIDs recommended).
 bool IsValidRequestId(absl::string_view request_id);
+// INVALID_ARGUMENT naming "request_id" unless IsValidRequestId.
+absl::Status ValidateRequestId(absl::string_view request_id);
+
+// The id of a resource being created (AIP-133): `requested` when it is a valid id, a generated
+// one when it is empty, INVALID_ARGUMENT naming `field` otherwise.
+absl::StatusOr<std::string> NewResourceId(absl::string_view requested, absl::string_view field);
 
 }  // namespace imp::api
 

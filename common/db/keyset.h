@@ -32,6 +32,25 @@ absl::StatusOr<Page> StartPage(int page_size, absl::string_view page_token,
 // LIMIT size + 1 (the extra row tells whether there is a next page).
 void FinishListQuery(Query& query, const ListOrder& order, const char* pk_column, const Page& page);
 
+// Reads one page from the result of a FinishListQuery() query: up to page.size rows, each
+// handed to `read` (which returns the row's pk), and sets `*next_page_token` when another page
+// follows. `sort_column` is the 1-based column holding the sort value (the keyset).
+template <typename Read>
+void ReadPage(sql::ResultSet& rs, const Page& page, int sort_column, std::string* next_page_token,
+              Read read) {
+  api::PagePosition last;
+  int count = 0;
+  while (rs.next()) {
+    if (count == page.size) {
+      *next_page_token = api::EncodePageToken(last, page.fingerprint);
+      return;
+    }
+    last.pk = read(rs);
+    last.sort_value = rs.getString(sort_column);
+    ++count;
+  }
+}
+
 }  // namespace imp::db
 
 #endif  // IMP_COMMON_DB_KEYSET_H_

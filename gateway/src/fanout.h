@@ -63,6 +63,26 @@ class Fanout {
   std::function<void()> finish_;
 };
 
+// Starts the fan-out of one aggregation: when its `branches` are done it reports the missing
+// sources into `response` and finishes `reactor` with OK, or with *not_found when the primary
+// resource turned out not to exist. Branches report to the returned Fanout; it lives until the
+// finish step has run (the finish step drops the only long-lived reference).
+template <typename Response>
+Fanout* StartFanout(int branches, grpc::ServerUnaryReactor* reactor, Response* response,
+                    std::shared_ptr<absl::Status> not_found = nullptr) {
+  auto holder = std::make_shared<std::shared_ptr<Fanout>>();
+  *holder = std::make_shared<Fanout>(branches, [reactor, response, not_found, holder]() {
+    if (not_found != nullptr && !not_found->ok()) {
+      reactor->Finish(ToGrpcStatus(*not_found));
+    } else {
+      (*holder)->Report(response);
+      reactor->Finish(grpc::Status::OK);
+    }
+    holder->reset();
+  });
+  return holder->get();
+}
+
 // Reads every page of a List method with non-blocking calls, one page after another.
 template <typename Req, typename Resp, typename Item>
 class Pager : public std::enable_shared_from_this<Pager<Req, Resp, Item>> {

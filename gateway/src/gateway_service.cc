@@ -143,19 +143,7 @@ grpc::ServerUnaryReactor* GatewayService::GetInstitutionOverview(
   Backends* b = &facade_->backends();
   const std::string actor = who->actor;
   auto not_found = std::make_shared<absl::Status>();
-  // The finish step reports from the fanout itself, so the fanout is reached through a holder
-  // that the finish step clears (no reference cycle outlives the call).
-  auto holder = std::make_shared<std::shared_ptr<Fanout>>();
-  *holder = std::make_shared<Fanout>(3, [reactor, resp, not_found, holder]() {
-    if (!not_found->ok()) {
-      reactor->Finish(ToGrpcStatus(*not_found));
-    } else {
-      (*holder)->Report(resp);
-      reactor->Finish(grpc::Status::OK);
-    }
-    holder->reset();  // breaks the cycle
-  });
-  Fanout* f = holder->get();
+  Fanout* f = StartFanout(3, reactor, resp, not_found);
   const std::string name = req->name();
 
   // Registry: the institution, its agreements, then their counterparts resolved.
@@ -242,17 +230,7 @@ grpc::ServerUnaryReactor* GatewayService::GetAgreementOverview(
   Backends* b = &facade_->backends();
   const std::string actor = who->actor;
   auto not_found = std::make_shared<absl::Status>();
-  auto holder = std::make_shared<std::shared_ptr<Fanout>>();
-  *holder = std::make_shared<Fanout>(3, [reactor, resp, not_found, holder]() {
-    if (!not_found->ok()) {
-      reactor->Finish(ToGrpcStatus(*not_found));
-    } else {
-      (*holder)->Report(resp);
-      reactor->Finish(grpc::Status::OK);
-    }
-    holder->reset();
-  });
-  Fanout* f = holder->get();
+  Fanout* f = StartFanout(3, reactor, resp, not_found);
   const std::string name = req->name();
 
   reg::GetAgreementRequest get;
@@ -347,13 +325,7 @@ grpc::ServerUnaryReactor* GatewayService::GetProgramSummary(grpc::CallbackServer
   }
   Backends* b = &facade_->backends();
   const std::string actor = who->actor;
-  auto holder = std::make_shared<std::shared_ptr<Fanout>>();
-  *holder = std::make_shared<Fanout>(2, [reactor, resp, holder]() {
-    (*holder)->Report(resp);
-    reactor->Finish(grpc::Status::OK);
-    holder->reset();
-  });
-  Fanout* f = holder->get();
+  Fanout* f = StartFanout(2, reactor, resp);
   AllAgreements(
       b, ctx, actor, absl::StrJoin(agreement_terms, " AND "),
       [b, ctx, actor, f, resp, start, end](absl::StatusOr<std::vector<reg::Agreement>> agreements) {
@@ -392,13 +364,7 @@ grpc::ServerUnaryReactor* GatewayService::GetPartnershipMap(grpc::CallbackServer
   Backends* b = &facade_->backends();
   const std::string actor = who->actor;
   const bool include_inactive = req->include_inactive();
-  auto holder = std::make_shared<std::shared_ptr<Fanout>>();
-  *holder = std::make_shared<Fanout>(1, [reactor, resp, holder]() {
-    (*holder)->Report(resp);
-    reactor->Finish(grpc::Status::OK);
-    holder->reset();
-  });
-  Fanout* f = holder->get();
+  Fanout* f = StartFanout(1, reactor, resp);
   AllAgreements(b, ctx, actor, "",
                 [b, ctx, actor, f, resp,
                  include_inactive](absl::StatusOr<std::vector<reg::Agreement>> agreements) {

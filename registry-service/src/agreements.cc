@@ -48,48 +48,22 @@ const api::FilterSchema& AgreementFilterSchema() {
   return *schema;
 }
 
-// Accepts an enum value with or without its prefix ("ACTIVE" or "STATE_ACTIVE").
-template <typename Enum, typename Parser>
-absl::StatusOr<std::string> EnumName(absl::string_view value, absl::string_view prefix,
-                                     absl::string_view field, Parser parse) {
-  std::string name = absl::AsciiStrToUpper(value);
-  if (!absl::StartsWith(name, prefix)) name = absl::StrCat(prefix, name);
-  Enum parsed;
-  if (!parse(name, &parsed) || static_cast<int>(parsed) == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("filter: ", field, " '", value, "' is not a valid value"));
-  }
-  return name;
-}
-
-const char* SqlOp(api::FilterOp op) {
-  switch (op) {
-    case api::FilterOp::kEq: return " = ";
-    case api::FilterOp::kNe: return " <> ";
-    case api::FilterOp::kLt: return " < ";
-    case api::FilterOp::kLe: return " <= ";
-    case api::FilterOp::kGt: return " > ";
-    case api::FilterOp::kGe: return " >= ";
-    default: return " = ";
-  }
-}
-
 absl::Status AddAgreementTerm(const api::FilterTerm& t, db::Query& query) {
   if (t.op == api::FilterOp::kSearch) {
     query.Bind(" AND a.title LIKE ?", absl::StrCat("%", db::EscapeLike(t.value), "%"));
   } else if (t.field == "state") {
-    auto v = EnumName<Agreement::State>(t.value, "STATE_", "state", Agreement::State_Parse);
+    auto v = api::EnumValueName(Agreement::State_descriptor(), "STATE_", t.value, "state");
     if (!v.ok()) return v.status();
-    query.Bind(absl::StrCat(" AND a.state", SqlOp(t.op), "?"), *v);
+    query.Bind(absl::StrCat(" AND a.state", api::SqlComparison(t.op), "?"), *v);
   } else if (t.field == "kind") {
-    auto v = EnumName<Agreement::Kind>(t.value, "KIND_", "kind", Agreement::Kind_Parse);
+    auto v = api::EnumValueName(Agreement::Kind_descriptor(), "KIND_", t.value, "kind");
     if (!v.ok()) return v.status();
-    query.Bind(absl::StrCat(" AND a.kind", SqlOp(t.op), "?"), *v);
+    query.Bind(absl::StrCat(" AND a.kind", api::SqlComparison(t.op), "?"), *v);
   } else if (t.field == "cooperation_areas") {
     query.Bind(" AND JSON_CONTAINS(a.cooperation_areas, JSON_QUOTE(?))", t.value);
   } else if (t.field == "cooperation_forms") {
-    auto v = EnumName<v1::CooperationForm>(t.value, "COOPERATION_FORM_", "cooperation_forms",
-                                           v1::CooperationForm_Parse);
+    auto v = api::EnumValueName(v1::CooperationForm_descriptor(), "COOPERATION_FORM_", t.value,
+                                "cooperation_forms");
     if (!v.ok()) return v.status();
     query.Bind(" AND JSON_CONTAINS(a.cooperation_forms, JSON_QUOTE(?))", *v);
   } else if (t.field == "parties") {
@@ -103,7 +77,8 @@ absl::Status AddAgreementTerm(const api::FilterTerm& t, db::Query& query) {
   } else if (t.field == "signed_on") {
     auto date = api::DateFromString(t.value, "filter: signed_on");
     if (!date.ok()) return date.status();
-    query.Bind(absl::StrCat(" AND a.signed_on", SqlOp(t.op), "?"), api::DateToString(*date));
+    query.Bind(absl::StrCat(" AND a.signed_on", api::SqlComparison(t.op), "?"),
+               api::DateToString(*date));
   } else if (t.field == "in_force_on") {
     auto date = api::DateFromString(t.value, "filter: in_force_on");
     if (!date.ok()) return date.status();
@@ -173,19 +148,11 @@ absl::Status Registry::ListAgreements(const RequestContext& ctx,
   return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     std::vector<store::AgreementRow> rows;
-    api::PagePosition last;
-    {
-      auto rs = query.Execute(c);
-      while (rs->next()) {
-        if (static_cast<int>(rows.size()) == page->size) {
-          out->set_next_page_token(api::EncodePageToken(last, page->fingerprint));
-          break;
-        }
-        rows.push_back(store::ReadAgreement(*rs));
-        last.pk = rows.back().pk;
-        last.sort_value = rs->getString(19);
-      }
-    }
+    db::ReadPage(*query.Execute(c), *page, 19, out->mutable_next_page_token(),
+                 [&](sql::ResultSet& rs) {
+                   rows.push_back(store::ReadAgreement(rs));
+                   return rows.back().pk;
+                 });
     for (auto& row : rows) {
       store::LoadParties(c, row);
       *out->add_agreements() = std::move(row.agreement);
@@ -196,16 +163,11 @@ absl::Status Registry::ListAgreements(const RequestContext& ctx,
 
 absl::Status Registry::CreateAgreement(const RequestContext& ctx,
                                        const v1::CreateAgreementRequest& req, Agreement* out) {
-  if (!api::IsValidRequestId(req.request_id())) {
-    return absl::InvalidArgumentError("request_id: at most 64 printable ASCII characters");
-  }
-  std::string id = req.agreement_id();
-  if (id.empty()) {
-    id = api::GenerateResourceId();
-  } else if (!api::IsValidResourceId(id)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "agreement_id: '", id, "' must match [a-z][a-z0-9-]{0,62} and not end with '-'"));
-  }
+  absl::Status request_id_ok = api::ValidateRequestId(req.request_id());
+  if (!request_id_ok.ok()) return request_id_ok;
+  auto new_id = api::NewResourceId(req.agreement_id(), "agreement_id");
+  if (!new_id.ok()) return new_id.status();
+  const std::string id = *new_id;
   if (!req.has_agreement()) return absl::InvalidArgumentError("agreement: is required");
   Agreement a = req.agreement();
   if (a.state() == Agreement::STATE_UNSPECIFIED) a.set_state(Agreement::STATE_PROPOSED);

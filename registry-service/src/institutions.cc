@@ -41,18 +41,6 @@ const api::FilterSchema& InstitutionFilterSchema() {
   return *schema;
 }
 
-// Accepts an enum value with or without its prefix ("HOSPITAL" or "KIND_HOSPITAL").
-absl::StatusOr<std::string> InstitutionKindName(absl::string_view value) {
-  std::string name = absl::AsciiStrToUpper(value);
-  if (!absl::StartsWith(name, "KIND_")) name = absl::StrCat("KIND_", name);
-  Institution::Kind kind;
-  if (!Institution::Kind_Parse(name, &kind) || kind == Institution::KIND_UNSPECIFIED) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("filter: kind '", value, "' is not an institution kind (e.g. KIND_HOSPITAL)"));
-  }
-  return name;
-}
-
 absl::StatusOr<db::ListOrder> InstitutionOrder(absl::string_view order_by) {
   const std::string o(absl::StripAsciiWhitespace(order_by));
   if (o.empty()) return db::ListOrder{nullptr, false};
@@ -103,7 +91,7 @@ absl::Status Registry::ListInstitutions(const RequestContext& ctx,
     if (t.op == api::FilterOp::kSearch) {
       query.Bind(" AND i.search_text LIKE ?", absl::StrCat("%", db::EscapeLike(t.value), "%"));
     } else if (t.field == "kind") {
-      auto kind = InstitutionKindName(t.value);
+      auto kind = api::EnumValueName(Institution::Kind_descriptor(), "KIND_", t.value, "kind");
       if (!kind.ok()) return kind.status();
       query.Bind(absl::StrCat(" AND ", negate, "i.kind = ?"), *kind);
     } else {
@@ -115,20 +103,12 @@ absl::Status Registry::ListInstitutions(const RequestContext& ctx,
 
   return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
     out->Clear();
-    auto rs = query.Execute(c);
-    int count = 0;
-    api::PagePosition last;
-    while (rs->next()) {
-      if (count == page->size) {
-        out->set_next_page_token(api::EncodePageToken(last, page->fingerprint));
-        break;
-      }
-      store::InstitutionRow row = store::ReadInstitution(*rs);
-      last.pk = row.pk;
-      last.sort_value = rs->getString(16);
-      *out->add_institutions() = std::move(row.institution);
-      ++count;
-    }
+    db::ReadPage(*query.Execute(c), *page, 16, out->mutable_next_page_token(),
+                 [&](sql::ResultSet& rs) {
+                   store::InstitutionRow row = store::ReadInstitution(rs);
+                   *out->add_institutions() = std::move(row.institution);
+                   return row.pk;
+                 });
     return absl::OkStatus();
   });
 }
@@ -136,16 +116,11 @@ absl::Status Registry::ListInstitutions(const RequestContext& ctx,
 absl::Status Registry::CreateInstitution(const RequestContext& ctx,
                                          const v1::CreateInstitutionRequest& req,
                                          Institution* out) {
-  if (!api::IsValidRequestId(req.request_id())) {
-    return absl::InvalidArgumentError("request_id: at most 64 printable ASCII characters");
-  }
-  std::string id = req.institution_id();
-  if (id.empty()) {
-    id = api::GenerateResourceId();
-  } else if (!api::IsValidResourceId(id)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "institution_id: '", id, "' must match [a-z][a-z0-9-]{0,62} and not end with '-'"));
-  }
+  absl::Status request_id_ok = api::ValidateRequestId(req.request_id());
+  if (!request_id_ok.ok()) return request_id_ok;
+  auto new_id = api::NewResourceId(req.institution_id(), "institution_id");
+  if (!new_id.ok()) return new_id.status();
+  const std::string id = *new_id;
   if (!req.has_institution()) return absl::InvalidArgumentError("institution: is required");
   Institution in = req.institution();
   absl::Status valid = ValidateInstitution(in);

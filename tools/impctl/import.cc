@@ -3,11 +3,13 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/db/migrations.h"
+#include "common/status.h"
 #include "tools/impctl/commands.h"
 #include "tools/impctl/csv.h"
 #include "tools/impctl/flags.h"
@@ -83,42 +85,43 @@ std::string RequestIdFor(const std::string& text) {
   return given.empty() ? absl::StrCat("csv-", db::Sha256Hex(text).substr(0, 24)) : given;
 }
 
-bool Unreachable(const grpc::Status& s) {
-  return s.error_code() == grpc::StatusCode::UNAVAILABLE ||
-         s.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
-         s.error_code() == grpc::StatusCode::PERMISSION_DENIED;
+// Creates one resource per CSV row with `create`, which maps the row and calls the service.
+// A row that exists already counts as "already there" unless --strict; a service that cannot be
+// reached or refuses the caller ends the import (every further row would fail the same way).
+int ImportRowByRow(const char* what, const CsvTable& table,
+                   const std::function<absl::Status(const CsvRecord&)>& create) {
+  std::vector<RowError> errors;
+  size_t imported = 0, existing = 0;
+  Progress progress(what, table.records.size());
+  for (size_t i = 0; i < table.records.size(); ++i) {
+    const auto& rec = table.records[i];
+    absl::Status s = create(rec);
+    if (s.ok()) {
+      ++imported;
+    } else if (absl::IsAlreadyExists(s) && !absl::GetFlag(FLAGS_strict)) {
+      ++existing;
+    } else if (absl::IsUnavailable(s) || absl::IsUnauthenticated(s) ||
+               absl::IsPermissionDenied(s)) {
+      return ReportError(ToGrpcStatus(s));
+    } else {
+      AddError(errors, rec.line, s);
+    }
+    progress.Update(i + 1);
+  }
+  return Finish(errors, table.records.size(), imported, existing);
 }
 
 int ImportInstitutions(Client& client, const CsvTable& table, const std::string& request_id) {
-  std::vector<RowError> errors;
-  size_t imported = 0, existing = 0;
-  Progress progress("institutions", table.records.size());
-  for (size_t i = 0; i < table.records.size(); ++i) {
-    const auto& rec = table.records[i];
+  return ImportRowByRow("institutions", table, [&](const CsvRecord& rec) -> absl::Status {
     auto row = InstitutionFromCsv(rec.fields);
-    if (!row.ok()) {
-      AddError(errors, rec.line, row.status());
-      continue;
-    }
+    if (!row.ok()) return row.status();
     reg::CreateInstitutionRequest req;
     req.set_institution_id(row->id);
     *req.mutable_institution() = row->institution;
     req.set_request_id(absl::StrCat(request_id, "-", rec.line));
     reg::Institution out;
-    grpc::Status s = client.registry().CreateInstitution(client.Context().get(), req, &out);
-    if (s.ok()) {
-      ++imported;
-    } else if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS && !absl::GetFlag(FLAGS_strict)) {
-      ++existing;
-    } else if (Unreachable(s)) {
-      return ReportError(s);
-    } else {
-      AddError(errors, rec.line,
-               absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message()));
-    }
-    progress.Update(i + 1);
-  }
-  return Finish(errors, table.records.size(), imported, existing);
+    return FromGrpcStatus(client.registry().CreateInstitution(client.Context().get(), req, &out));
+  });
 }
 
 // Brings a created agreement to the state the CSV says it is in.
@@ -147,16 +150,9 @@ grpc::Status ReachState(Client& client, const reg::Agreement& created,
 }
 
 int ImportAgreements(Client& client, const CsvTable& table, const std::string& request_id) {
-  std::vector<RowError> errors;
-  size_t imported = 0, existing = 0;
-  Progress progress("agreements", table.records.size());
-  for (size_t i = 0; i < table.records.size(); ++i) {
-    const auto& rec = table.records[i];
+  return ImportRowByRow("agreements", table, [&](const CsvRecord& rec) -> absl::Status {
     auto row = AgreementFromCsv(rec.fields);
-    if (!row.ok()) {
-      AddError(errors, rec.line, row.status());
-      continue;
-    }
+    if (!row.ok()) return row.status();
     reg::CreateAgreementRequest req;
     req.set_agreement_id(row->id);
     *req.mutable_agreement() = row->agreement;
@@ -164,19 +160,8 @@ int ImportAgreements(Client& client, const CsvTable& table, const std::string& r
     reg::Agreement out;
     grpc::Status s = client.registry().CreateAgreement(client.Context().get(), req, &out);
     if (s.ok()) s = ReachState(client, out, row->target_state);
-    if (s.ok()) {
-      ++imported;
-    } else if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS && !absl::GetFlag(FLAGS_strict)) {
-      ++existing;
-    } else if (Unreachable(s)) {
-      return ReportError(s);
-    } else {
-      AddError(errors, rec.line,
-               absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message()));
-    }
-    progress.Update(i + 1);
-  }
-  return Finish(errors, table.records.size(), imported, existing);
+    return FromGrpcStatus(s);
+  });
 }
 
 int ImportActivities(Client& client, const CsvTable& table, const std::string& request_id) {
