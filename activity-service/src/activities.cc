@@ -10,6 +10,7 @@
 #include "activity-service/src/statements.h"
 #include "activity-service/src/store.h"
 #include "activity-service/src/validation.h"
+#include "common/api/changes_page.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
 #include "common/db/changes.h"
@@ -355,24 +356,8 @@ absl::Status Activities::ListChanges(const RequestContext& ctx, const v1::ListCh
     out->Clear();
     if (!store::FindActivity(c, *id, false))
       return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
-    auto changes = db::ListChanges(c, req.name(), page->position.pk, page->size + 1);
-    for (size_t i = 0; i < changes.size(); ++i) {
-      if (static_cast<int>(i) == page->size) {
-        out->set_next_page_token(api::EncodePageToken({"", changes[i - 1].pk}, page->fingerprint));
-        break;
-      }
-      const auto& rec = changes[i];
-      auto* change = out->add_changes();
-      change->set_revision(rec.revision);
-      change->set_actor(rec.actor);
-      *change->mutable_change_time() = api::ToTimestamp(rec.change_time);
-      v1::Change::Action action = v1::Change::ACTION_UNSPECIFIED;
-      v1::Change::Action_Parse(absl::StrCat("ACTION_", rec.action), &action);
-      change->set_action(action);
-      for (const auto& f : rec.changed_fields) change->mutable_changed_fields()->add_paths(f);
-      (void)google::protobuf::util::JsonStringToMessage(rec.snapshot_json,
-                                                        change->mutable_activity());
-    }
+    api::FillChangesPage(db::ListChanges(c, req.name(), page->position.pk, page->size + 1), *page,
+                         out, [](v1::Change* change) { return change->mutable_activity(); });
     return absl::OkStatus();
   });
 }

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/api/changes_page.h"
 #include "common/api/filter.h"
 #include "common/api/page_token.h"
 #include "common/api/proto_util.h"
@@ -438,26 +439,11 @@ absl::Status Registry::ListChanges(const RequestContext& ctx, const v1::ListChan
     const bool exists = is_institution ? store::FindInstitution(c, *id, false).has_value()
                                        : store::FindAgreement(c, *id, false).has_value();
     if (!exists) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
-    auto changes = db::ListChanges(c, req.name(), page->position.pk, page->size + 1);
-    for (size_t i = 0; i < changes.size(); ++i) {
-      if (static_cast<int>(i) == page->size) {
-        out->set_next_page_token(api::EncodePageToken({"", changes[i - 1].pk}, page->fingerprint));
-        break;
-      }
-      const auto& rec = changes[i];
-      auto* change = out->add_changes();
-      change->set_revision(rec.revision);
-      change->set_actor(rec.actor);
-      *change->mutable_change_time() = api::ToTimestamp(rec.change_time);
-      v1::Change::Action action = v1::Change::ACTION_UNSPECIFIED;
-      v1::Change::Action_Parse(absl::StrCat("ACTION_", rec.action), &action);
-      change->set_action(action);
-      for (const auto& f : rec.changed_fields) change->mutable_changed_fields()->add_paths(f);
-      google::protobuf::Message* snapshot =
-          is_institution ? static_cast<google::protobuf::Message*>(change->mutable_institution())
-                         : static_cast<google::protobuf::Message*>(change->mutable_agreement());
-      (void)google::protobuf::util::JsonStringToMessage(rec.snapshot_json, snapshot);
-    }
+    api::FillChangesPage(db::ListChanges(c, req.name(), page->position.pk, page->size + 1), *page,
+                         out, [is_institution](v1::Change* change) -> google::protobuf::Message* {
+                           if (is_institution) return change->mutable_institution();
+                           return change->mutable_agreement();
+                         });
     return absl::OkStatus();
   });
 }
