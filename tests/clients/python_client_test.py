@@ -10,7 +10,9 @@ from grpc_std.reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from imp.registry.v1 import registry_pb2 as r
 from imp.registry.v1 import registry_pb2_grpc as rg
 
-TARGET = sys.argv.pop(1)
+TARGET = sys.argv.pop(1)           # registry-service
+ACTIVITY_TARGET = sys.argv.pop(1)  # activity-service
+GATEWAY_TARGET = sys.argv.pop(1)   # gateway
 MD = (("x-imp-actor", "python-client"),)
 
 
@@ -19,6 +21,24 @@ class RegistryFromPython(unittest.TestCase):
     def setUpClass(cls):
         cls.channel = grpc.insecure_channel(TARGET)
         cls.stub = rg.RegistryServiceStub(cls.channel)
+
+    def test_every_server_lists_its_services_through_reflection(self):
+        expected = {
+            TARGET: {"imp.registry.v1.RegistryService"},
+            ACTIVITY_TARGET: {"imp.activity.v1.ActivityService"},
+            GATEWAY_TARGET: {"imp.gateway.v1.GatewayService", "imp.registry.v1.RegistryService",
+                             "imp.activity.v1.ActivityService"},
+        }
+        for target, services in expected.items():
+            with grpc.insecure_channel(target) as channel:
+                stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+                responses = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+                names = {s.name for s in next(responses).list_services_response.service}
+                self.assertTrue(services | {"grpc.health.v1.Health"} <= names, (target, names))
+                health = health_pb2_grpc.HealthStub(channel)
+                for service in services | {""}:
+                    status = health.Check(health_pb2.HealthCheckRequest(service=service))
+                    self.assertEqual(status.status, health_pb2.HealthCheckResponse.SERVING, (target, service))
 
     def test_reflection_lists_the_service_and_health(self):
         stub = reflection_pb2_grpc.ServerReflectionStub(self.channel)

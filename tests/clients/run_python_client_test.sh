@@ -5,13 +5,17 @@
 set -euo pipefail
 build=$1 src=$2
 work=$(mktemp -d /tmp/imp-pyclient.XXXXXX)
-pid=""
+pids=()
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  mariadb --no-defaults --socket="$IMP_TEST_DB_SOCKET" -uroot -e "DROP DATABASE IF EXISTS $db; DROP USER IF EXISTS '$db'@'localhost'; DROP USER IF EXISTS '$db'@'127.0.0.1'" || true
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  for d in "$db" "$db_act"; do
+    mariadb --no-defaults --socket="$IMP_TEST_DB_SOCKET" -uroot -e "DROP DATABASE IF EXISTS $d; DROP USER IF EXISTS '$d'@'localhost'; DROP USER IF EXISTS '$d'@'127.0.0.1'" || true
+  done
   rm -rf "$work"
 }
 db="py_$(openssl rand -hex 6)"
+db_act="${db}_act"
 trap cleanup EXIT
 
 mkdir -p "$work/gen" "$work/std/grpc_std"
@@ -31,11 +35,23 @@ find "$work/gen/imp" "$work/gen/grpc_std" -type d -exec touch {}/__init__.py \;
 
 password=$(openssl rand -hex 12)
 "$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "$db" "$password"
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-IMP_DB_PASSWORD=$password IMP_LOG_LEVEL=warning "$build/registry-service/registry_service" \
-  --port="$port" --db_socket="$IMP_TEST_DB_SOCKET" --db_user="$db" --db_name="$db" \
-  >"$work/registry.log" 2>&1 &
-pid=$!
-"$build/tools/impctl/impctl" health --target="127.0.0.1:$port" --wait_seconds=30 >/dev/null \
-  || { cat "$work/registry.log"; exit 1; }
-PYTHONPATH="$work/gen" /usr/bin/python3 "$src/tests/clients/python_client_test.py" "127.0.0.1:$port"
+"$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "$db_act" "$password"
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port) act_port=$(free_port) gw_port=$(free_port)
+export IMP_DB_PASSWORD=$password IMP_LOG_LEVEL=warning
+"$build/registry-service/registry_service" --port="$port" --db_socket="$IMP_TEST_DB_SOCKET" \
+  --db_user="$db" --db_name="$db" >"$work/registry.log" 2>&1 &
+pids+=($!)
+"$build/activity-service/activity_service" --port="$act_port" --db_socket="$IMP_TEST_DB_SOCKET" \
+  --db_user="$db_act" --db_name="$db_act" --registry_target="127.0.0.1:$port" >"$work/activity.log" 2>&1 &
+pids+=($!)
+echo "$(printf %s py-token | sha256sum | cut -d' ' -f1) viewer py" >"$work/tokens.txt"
+"$build/gateway/gateway" --port="$gw_port" --tokens_file="$work/tokens.txt" \
+  --registry_target="127.0.0.1:$port" --activity_target="127.0.0.1:$act_port" >"$work/gateway.log" 2>&1 &
+pids+=($!)
+for p in "$port" "$act_port" "$gw_port"; do
+  "$build/tools/impctl/impctl" health --target="127.0.0.1:$p" --wait_seconds=30 >/dev/null \
+    || { cat "$work"/*.log; exit 1; }
+done
+PYTHONPATH="$work/gen" /usr/bin/python3 "$src/tests/clients/python_client_test.py" \
+  "127.0.0.1:$port" "127.0.0.1:$act_port" "127.0.0.1:$gw_port"
