@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "activity-service/src/activity_server.h"
 #include "common/db/migrations.h"
 #include "gateway/src/gateway_server.h"
@@ -484,14 +485,72 @@ TEST_F(GatewayTest, ABackendDownGivesAPartialAnswerThatSaysSo) {
   EXPECT_EQ(map.missing_sources(0), v1::SOURCE_REGISTRY);
 }
 
+// A registry stand-in that records the deadline of the calls the gateway makes to it: the
+// proof that the caller's deadline (not the gateway's 5 s backend timeout) reaches the backend.
+class DeadlineProbe final : public reg::RegistryService::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* CreateInstitution(grpc::CallbackServerContext* ctx,
+                                              const reg::CreateInstitutionRequest*,
+                                              reg::Institution* out) override {
+    absl::MutexLock lock(&mu_);
+    deadline_ = absl::FromChrono(ctx->deadline());
+    out->set_name("institutions/probe");
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  absl::Time deadline() {
+    absl::MutexLock lock(&mu_);
+    return deadline_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  absl::Time deadline_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+};
+
 TEST_F(GatewayTest, TheCallersDeadlinePropagatesToTheBackends) {
-  Seed();
-  grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", absl::StrCat("Bearer ", kViewer));
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::microseconds(1));
-  v1::GetProgramSummaryResponse s;
-  grpc::Status status = gw_->GetProgramSummary(&ctx, {}, &s);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+  DeadlineProbe probe;
+  grpc::ServerBuilder builder;
+  int probe_port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &probe_port);
+  builder.RegisterService(&probe);
+  auto probe_server = builder.BuildAndStart();
+  ASSERT_NE(probe_port, 0);
+
+  GatewayOptions options;
+  options.registry_target = absl::StrCat("127.0.0.1:", probe_port);
+  options.activity_target = absl::StrCat("127.0.0.1:", activity_->port());
+  options.tokens_file = tokens_file_;
+  options.backend_timeout = absl::Seconds(5);
+  ServiceHostOptions host;
+  host.name = "gateway-probe";
+  GatewayServer gateway(host, options);
+  ASSERT_TRUE(gateway.Start().ok());
+  auto registry = reg::RegistryService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", gateway.port()), grpc::InsecureChannelCredentials()));
+
+  auto create = [&](absl::Duration caller_timeout) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", absl::StrCat("Bearer ", kAdmin));
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + caller_timeout));
+    reg::CreateInstitutionRequest req;
+    reg::Institution out;
+    EXPECT_TRUE(registry->CreateInstitution(&ctx, req, &out).ok());
+    return probe.deadline();
+  };
+  // The caller's 2 s deadline reaches the backend (the probe sees about now + 2 s).
+  absl::Time sent = absl::Now();
+  absl::Time seen = create(absl::Seconds(2));
+  EXPECT_LT(seen - sent, absl::Seconds(2) + absl::Milliseconds(200));
+  EXPECT_GT(seen - sent, absl::Seconds(1));
+  // A caller with a later deadline is capped by the gateway's backend timeout (5 s).
+  sent = absl::Now();
+  seen = create(absl::Seconds(60));
+  EXPECT_LT(seen - sent, absl::Seconds(5) + absl::Milliseconds(200));
+  EXPECT_GT(seen - sent, absl::Seconds(4));
+  gateway.Shutdown();
+  probe_server->Shutdown();
 }
 
 }  // namespace
