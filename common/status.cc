@@ -58,6 +58,18 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(ToGrpcCode(status.code()), std::string(status.message()));
 }
 
+const char* StatusCodeName(grpc::StatusCode code) {
+  // absl's names are the canonical gRPC names, and the codes have the same numbers.
+  static const auto* const kNames = [] {
+    auto* names = new std::string[17];
+    for (int c = 0; c <= 16; ++c)
+      names[c] = absl::StatusCodeToString(static_cast<absl::StatusCode>(c));
+    return names;
+  }();
+  const int c = static_cast<int>(code);
+  return c >= 0 && c <= 16 ? kNames[c].c_str() : "UNKNOWN";
+}
+
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(FromGrpcCode(status.error_code()), status.error_message());

@@ -12,6 +12,9 @@ namespace imp {
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
+// The canonical name of a status code ("INVALID_ARGUMENT"), for logs and command-line output.
+const char* StatusCodeName(grpc::StatusCode code);
+
 }  // namespace imp
 
 #endif  // IMP_COMMON_STATUS_H_

@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/server/request_context.h"
+#include "common/status.h"
 
 namespace imp {
 namespace {
@@ -31,7 +32,7 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
       const double latency_ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
       Log(status.ok() ? LogLevel::kInfo : LogLevel::kWarning, "rpc",
           {{"method", method_},
-           {"status", StatusName(status.error_code())},
+           {"status", StatusCodeName(status.error_code())},
            {"latency_ms", absl::StrFormat("%.3f", latency_ms)},
            {"actor", actor_},
            {"error", status.error_message()}});
@@ -40,29 +41,6 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
   }
 
  private:
-  static std::string StatusName(grpc::StatusCode code) {
-    switch (code) {
-      case grpc::StatusCode::OK: return "OK";
-      case grpc::StatusCode::CANCELLED: return "CANCELLED";
-      case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-      case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-      case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-      case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-      case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-      case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-      case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-      case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-      case grpc::StatusCode::ABORTED: return "ABORTED";
-      case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-      case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-      case grpc::StatusCode::INTERNAL: return "INTERNAL";
-      case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-      case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-      case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-      default: return "UNKNOWN";
-    }
-  }
-
   const std::string method_;
   const ActorResolver& resolver_;
   const absl::Time start_;

@@ -20,6 +20,13 @@ TEST(StatusMapping, EveryAbslCodeMapsToTheSameGrpcCodeAndBack) {
   }
 }
 
+TEST(StatusMapping, CodeNamesAreTheCanonicalOnes) {
+  EXPECT_STREQ(StatusCodeName(grpc::StatusCode::OK), "OK");
+  EXPECT_STREQ(StatusCodeName(grpc::StatusCode::INVALID_ARGUMENT), "INVALID_ARGUMENT");
+  EXPECT_STREQ(StatusCodeName(grpc::StatusCode::UNAUTHENTICATED), "UNAUTHENTICATED");
+  EXPECT_STREQ(StatusCodeName(static_cast<grpc::StatusCode>(99)), "UNKNOWN");
+}
+
 TEST(StatusMapping, KeepsTheMessageThatNamesTheField) {
   grpc::Status s = ToGrpcStatus(absl::InvalidArgumentError("institution.country: 'XX' is unknown"));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);

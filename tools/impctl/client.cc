@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/status.h"
 #include "tools/impctl/flags.h"
 
 namespace imp::impctl {
@@ -40,25 +41,7 @@ int ExitCodeFor(grpc::StatusCode code) {
 }
 
 int ReportError(const grpc::Status& status) {
-  static constexpr const char* kNames[] = {"OK",
-                                           "CANCELLED",
-                                           "UNKNOWN",
-                                           "INVALID_ARGUMENT",
-                                           "DEADLINE_EXCEEDED",
-                                           "NOT_FOUND",
-                                           "ALREADY_EXISTS",
-                                           "PERMISSION_DENIED",
-                                           "RESOURCE_EXHAUSTED",
-                                           "FAILED_PRECONDITION",
-                                           "ABORTED",
-                                           "OUT_OF_RANGE",
-                                           "UNIMPLEMENTED",
-                                           "INTERNAL",
-                                           "UNAVAILABLE",
-                                           "DATA_LOSS",
-                                           "UNAUTHENTICATED"};
-  const int code = static_cast<int>(status.error_code());
-  std::fprintf(stderr, "impctl: %s: %s\n", code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN",
+  std::fprintf(stderr, "impctl: %s: %s\n", StatusCodeName(status.error_code()),
                status.error_message().c_str());
   return ExitCodeFor(status.error_code());
 }
