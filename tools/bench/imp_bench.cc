@@ -6,6 +6,8 @@
 //   import  ImportActivities of --import_rows rows: rows per second
 //   stats   GetActivityStats over one month while the activities OUTSIDE that month grow
 //           tenfold: the latency must stay flat (the query reads only the period's rows)
+//   summary GetProgramSummary and GetPartnershipMap through the gateway (--gateway, --token):
+//           the aggregations' latency over what the other scenarios stored
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -21,16 +23,21 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "imp/activity/v1/activity.grpc.pb.h"
+#include "imp/gateway/v1/gateway.grpc.pb.h"
 #include "imp/registry/v1/registry.grpc.pb.h"
 
 ABSL_FLAG(std::string, registry, "127.0.0.1:50051", "registry-service address");
 ABSL_FLAG(std::string, activity, "127.0.0.1:50052", "activity-service address");
-ABSL_FLAG(std::string, scenarios, "get,import,stats", "comma-separated scenarios to run");
+ABSL_FLAG(std::string, scenarios, "get,import,stats,summary", "comma-separated scenarios to run");
 ABSL_FLAG(int, seconds, 5, "get: seconds per concurrency level");
 ABSL_FLAG(std::string, concurrency, "1,8,32", "get: concurrency levels");
 ABSL_FLAG(int, import_rows, 20000, "import: rows to import in one call");
 ABSL_FLAG(int, stats_base_rows, 10000, "stats: activities outside the month at first");
 ABSL_FLAG(int, stats_calls, 200, "stats: calls per measurement");
+ABSL_FLAG(std::string, gateway, "",
+          "summary: gateway address (the scenario is skipped when empty)");
+ABSL_FLAG(std::string, token, "", "summary: bearer token for the gateway");
+ABSL_FLAG(int, summary_calls, 50, "summary: calls per aggregation");
 
 namespace {
 
@@ -221,6 +228,50 @@ void RunStats(act::ActivityService::Stub& activity, reg::RegistryService::Stub& 
   }
 }
 
+void RunSummary() {
+  const std::string target = absl::GetFlag(FLAGS_gateway);
+  if (target.empty()) return;
+  auto gateway = imp::gateway::v1::GatewayService::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  std::printf("\n== summary: aggregations through the gateway (%d calls each) ==\n",
+              absl::GetFlag(FLAGS_summary_calls));
+  std::printf("%22s %10s %10s\n", "aggregation", "p50 ms", "p99 ms");
+  auto measure = [&](const char* label, auto call) {
+    std::vector<double> ms;
+    for (int i = 0; i < absl::GetFlag(FLAGS_summary_calls); ++i) {
+      grpc::ClientContext ctx;
+      ctx.AddMetadata("authorization", "Bearer " + absl::GetFlag(FLAGS_token));
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(1));
+      const absl::Time start = absl::Now();
+      Check(call(ctx), label);
+      ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+    }
+    std::printf("%22s %10.2f %10.2f\n", label, Percentile(ms, 0.5), Percentile(ms, 0.99));
+  };
+  auto summary = [&](grpc::ClientContext& ctx, bool one_month) {
+    imp::gateway::v1::GetProgramSummaryRequest req;
+    if (one_month) {
+      req.mutable_start_date()->set_year(2024);
+      req.mutable_start_date()->set_month(4);
+      req.mutable_start_date()->set_day(1);
+      req.mutable_end_date()->set_year(2024);
+      req.mutable_end_date()->set_month(4);
+      req.mutable_end_date()->set_day(30);
+    }
+    imp::gateway::v1::GetProgramSummaryResponse resp;
+    grpc::Status s = gateway->GetProgramSummary(&ctx, req, &resp);
+    if (s.ok() && resp.missing_sources_size() > 0)
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "partial answer");
+    return s;
+  };
+  measure("summary, 2024-04", [&](grpc::ClientContext& ctx) { return summary(ctx, true); });
+  measure("summary, all time", [&](grpc::ClientContext& ctx) { return summary(ctx, false); });
+  measure("GetPartnershipMap", [&](grpc::ClientContext& ctx) {
+    imp::gateway::v1::GetPartnershipMapResponse resp;
+    return gateway->GetPartnershipMap(&ctx, {}, &resp);
+  });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -238,6 +289,7 @@ int main(int argc, char** argv) {
     if (s == "get") RunGet(*registry, f);
     if (s == "import") RunImport(*activity, f, prefix);
     if (s == "stats") RunStats(*activity, *registry, prefix);
+    if (s == "summary") RunSummary();
   }
   return 0;
 }

@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD="${IMP_BUILD_DIR:-$ROOT/build}"
 bash "$ROOT/deploy/install-deps.sh"
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD" --parallel "$(nproc)" --target registry_service activity_service imp_bench impctl
+cmake --build "$BUILD" --parallel "$(nproc)" --target registry_service activity_service gateway imp_bench impctl
 
 STATE=$(mktemp -d /tmp/imp-bench.XXXXXX)
 pids=()
@@ -31,6 +31,13 @@ IMP_LOG_LEVEL=warning IMP_DB_PASSWORD=benchpw2 "$BUILD/activity-service/activity
   --db_socket="$SOCK" --db_user=bench_activity --db_name=bench_activity \
   --registry_target="127.0.0.1:$RP" 2>"$STATE/activity.log" &
 pids+=($!)
-"$BUILD/tools/impctl/impctl" health --target="127.0.0.1:$RP" --wait_seconds=30 >/dev/null
-"$BUILD/tools/impctl/impctl" health --target="127.0.0.1:$AP" --wait_seconds=30 >/dev/null
-"$BUILD/tools/bench/imp_bench" --registry="127.0.0.1:$RP" --activity="127.0.0.1:$AP" "$@"
+GP=$(free_port) TOKEN=$(openssl rand -hex 16)
+echo "$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1) viewer bench" >"$STATE/tokens.txt"
+IMP_LOG_LEVEL=warning "$BUILD/gateway/gateway" --port="$GP" --tokens_file="$STATE/tokens.txt" \
+  --registry_target="127.0.0.1:$RP" --activity_target="127.0.0.1:$AP" 2>"$STATE/gateway.log" &
+pids+=($!)
+for port in "$RP" "$AP" "$GP"; do
+  "$BUILD/tools/impctl/impctl" health --target="127.0.0.1:$port" --wait_seconds=30 >/dev/null
+done
+"$BUILD/tools/bench/imp_bench" --registry="127.0.0.1:$RP" --activity="127.0.0.1:$AP" \
+  --gateway="127.0.0.1:$GP" --token="$TOKEN" "$@"
