@@ -115,9 +115,23 @@ class RegistryFromPython(unittest.TestCase):
         batch = s.BatchGetAgreements(r.BatchGetAgreementsRequest(names=[agreement.name]))
         self.assertEqual(len(batch.agreements[0].parties), 2)
 
-        suspended = s.SuspendAgreement(r.SuspendAgreementRequest(name=agreement.name, etag=active.etag))
+        updated_agreement = s.UpdateAgreement(r.UpdateAgreementRequest(
+            agreement=r.Agreement(name=agreement.name, funders=["GIZ Hospital Partnerships programme"]),
+            update_mask=field_mask_pb2.FieldMask(paths=["funders"])), metadata=MD)
+        self.assertEqual(list(updated_agreement.funders), ["GIZ Hospital Partnerships programme"])
+        institutions = s.BatchGetInstitutions(r.BatchGetInstitutionsRequest(names=[fr.name, ua.name]))
+        self.assertEqual([i.name for i in institutions.institutions], [fr.name, ua.name])
+
+        suspended = s.SuspendAgreement(r.SuspendAgreementRequest(name=agreement.name, etag=updated_agreement.etag))
         self.assertEqual(suspended.state, r.Agreement.STATE_SUSPENDED)
-        s.TerminateAgreement(r.TerminateAgreementRequest(name=agreement.name))
+        s.ExpireAgreement(r.ExpireAgreementRequest(name=agreement.name))
+        with self.assertRaises(grpc.RpcError) as final:
+            s.TerminateAgreement(r.TerminateAgreementRequest(name=agreement.name))
+        self.assertEqual(final.exception.code(), grpc.StatusCode.FAILED_PRECONDITION)
+        gone = s.DeleteAgreement(r.DeleteAgreementRequest(name=agreement.name))
+        self.assertTrue(gone.HasField("delete_time"))
+        back = s.UndeleteAgreement(r.UndeleteAgreementRequest(name=agreement.name))
+        self.assertFalse(back.HasField("delete_time"))
         deleted = s.DeleteInstitution(r.DeleteInstitutionRequest(name=fr.name))
         self.assertTrue(deleted.HasField("delete_time"))
         restored = s.UndeleteInstitution(r.UndeleteInstitutionRequest(name=fr.name))
