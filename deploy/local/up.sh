@@ -2,13 +2,17 @@
 # One command on a fresh machine: install what is missing, build (Release), start a private
 # MariaDB and the three services, load the demo data, and print how to call the suite.
 # Safe to re-run; data survives deploy/local/down.sh + up.sh (it lives in $IMP_STATE_DIR).
+# Ports and directories can be moved with IMP_STATE_DIR, IMP_BUILD_DIR, IMP_DB_PORT,
+# IMP_GATEWAY_PORT, IMP_REGISTRY_PORT and IMP_ACTIVITY_PORT.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STATE="${IMP_STATE_DIR:-$ROOT/.imp-local}"
 BUILD="${IMP_BUILD_DIR:-$ROOT/build}"
 DB_PORT="${IMP_DB_PORT:-3316}"
-GATEWAY_PORT=50050 REGISTRY_PORT=50051 ACTIVITY_PORT=50052
+GATEWAY_PORT="${IMP_GATEWAY_PORT:-50050}"
+REGISTRY_PORT="${IMP_REGISTRY_PORT:-50051}"
+ACTIVITY_PORT="${IMP_ACTIVITY_PORT:-50052}"
 mkdir -p "$STATE/run" "$STATE/logs"
 
 bash "$ROOT/deploy/install-deps.sh"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The local runtime as a newcomer uses it: deploy/local/up.sh on fresh state loads the demo data
+# and serves it; re-running up.sh is safe; data survives down.sh + up.sh, and the demo data is
+# not loaded twice. Runs the real scripts on free ports in a temporary state directory.
+# Args: BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1 src=$2
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+export IMP_STATE_DIR=$(mktemp -d /tmp/imp-up.XXXXXX) IMP_BUILD_DIR=$build
+export IMP_DB_PORT=$(free_port) IMP_GATEWAY_PORT=$(free_port) IMP_REGISTRY_PORT=$(free_port) IMP_ACTIVITY_PORT=$(free_port)
+cleanup() {
+  "$src/deploy/local/down.sh" >/dev/null 2>&1 || true
+  rm -rf "$IMP_STATE_DIR"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+impctl() { IMP_TARGET="127.0.0.1:$IMP_GATEWAY_PORT" IMP_TOKEN_FILE="$IMP_STATE_DIR/admin.token" "$build/tools/impctl/impctl" "$@"; }
+operations() { impctl summary --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("operations", 0))'; }
+
+"$src/deploy/local/up.sh" >"$IMP_STATE_DIR/up1.log" 2>&1 || { cat "$IMP_STATE_DIR/up1.log"; fail "first up.sh"; }
+grep -q "imported 91 of 91 rows" "$IMP_STATE_DIR/up1.log" || fail "demo activities not loaded"
+[ "$(operations)" = 104 ] || fail "demo operations after first start: $(operations)"
+grep -q " admin " "$IMP_STATE_DIR/tokens.txt" || fail "no admin token line"
+grep -qF "$(cat "$IMP_STATE_DIR/admin.token")" "$IMP_STATE_DIR/tokens.txt" && fail "the tokens file must not hold the token itself"
+
+"$src/deploy/local/up.sh" >"$IMP_STATE_DIR/up2.log" 2>&1 || fail "re-running up.sh"
+grep -q "already running" "$IMP_STATE_DIR/up2.log" || fail "re-run should find the services running"
+
+echo '{"display_name": "Persistence check hospital", "kind": "KIND_HOSPITAL", "country": "PL"}' \
+  | impctl create institution - persistence-check >/dev/null || fail "create"
+"$src/deploy/local/down.sh" >/dev/null || fail "down.sh"
+impctl health --target="127.0.0.1:$IMP_GATEWAY_PORT" >/dev/null 2>&1 && fail "gateway still answering after down.sh"
+"$src/deploy/local/up.sh" >"$IMP_STATE_DIR/up3.log" 2>&1 || { cat "$IMP_STATE_DIR/up3.log"; fail "up.sh after down.sh"; }
+grep -q "loading the demo data" "$IMP_STATE_DIR/up3.log" && fail "demo data loaded twice"
+impctl get institution persistence-check >/dev/null || fail "data did not survive down.sh + up.sh"
+[ "$(operations)" = 104 ] || fail "operations after restart: $(operations)"
+echo "up/down: all checks passed"
