@@ -5,6 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
+  openssl coreutils python3              # scripts: secrets, token hashes, free ports
   protobuf-compiler libprotobuf-dev
   libgrpc++-dev protobuf-compiler-grpc   # gRPC's CMake config requires the plugins
   libabsl-dev
