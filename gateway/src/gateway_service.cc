@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/api/iso3166.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
 #include "gateway/src/aggregations.h"
@@ -300,6 +301,17 @@ grpc::ServerUnaryReactor* GatewayService::GetProgramSummary(grpc::CallbackServer
   if (valid.ok()) valid = api::ValidateDate(end, "end_date");
   if (valid.ok() && api::IsSet(start) && api::CompareDates(end, start) < 0) {
     valid = absl::InvalidArgumentError("end_date: must not be before start_date");
+  }
+  if (valid.ok() && !req->country().empty() && !api::IsIsoCountryCode(req->country())) {
+    valid = absl::InvalidArgumentError(
+        absl::StrCat("country: '", req->country(), "' is not an ISO 3166-1 alpha-2 code"));
+  }
+  if (valid.ok() && !req->oblast().empty() && !api::IsUkrainianRegionCode(req->oblast())) {
+    valid = absl::InvalidArgumentError(
+        absl::StrCat("oblast: '", req->oblast(), "' is not an ISO 3166-2:UA code (e.g. UA-46)"));
+  }
+  if (valid.ok() && !req->institution().empty()) {
+    valid = api::ParseResourceName(req->institution(), "institutions", "institution").status();
   }
   if (!valid.ok()) {
     reactor->Finish(ToGrpcStatus(valid));

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -398,6 +399,19 @@ TEST_F(GatewayTest, ProgramSummaryAndMapMatchHandComputedFigures) {
   EXPECT_EQ(s.patients_helped(), 14);
   EXPECT_EQ(s.consultations(), 9);
   EXPECT_EQ(s.distinct_participating_institutions(), 4);  // lviv, lille, volyn, sussex
+
+  // Bad narrowing is the caller's error, named, not a partial answer.
+  for (auto [field, set] :
+       std::vector<std::pair<std::string, std::function<void(v1::GetProgramSummaryRequest&)>>>{
+           {"country", [](auto& r) { r.set_country("ZZ"); }},
+           {"oblast", [](auto& r) { r.set_oblast("UA-99"); }},
+           {"institution", [](auto& r) { r.set_institution("lviv"); }}}) {
+    v1::GetProgramSummaryRequest bad = req;
+    set(bad);
+    grpc::Status status = gw_->GetProgramSummary(Ctx(kViewer).get(), bad, &s);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
+    EXPECT_EQ(status.error_message().rfind(field, 0), 0u) << status.error_message();
+  }
 
   // Narrowed to Lviv oblast.
   req.set_oblast("UA-46");
