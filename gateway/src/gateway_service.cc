@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/api/iso3166.h"
+#include "common/api/page_token.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
 #include "gateway/src/aggregations.h"
@@ -223,9 +224,10 @@ grpc::ServerUnaryReactor* GatewayService::GetAgreementOverview(
   auto* reactor = ctx->DefaultReactor();
   auto who = Admit(facade_, ctx, reactor, "GetAgreementOverview");
   if (!who) return reactor;
-  auto id = api::ParseResourceName(req->name(), "agreements", "name");
-  if (!id.ok()) {
-    reactor->Finish(ToGrpcStatus(id.status()));
+  absl::Status valid = api::ParseResourceName(req->name(), "agreements", "name").status();
+  if (valid.ok()) valid = api::EffectivePageSize(req->page_size()).status();
+  if (!valid.ok()) {
+    reactor->Finish(ToGrpcStatus(valid));
     return reactor;
   }
   Backends* b = &facade_->backends();

@@ -463,6 +463,11 @@ TEST_F(GatewayTest, OverviewsResolveCounterpartsAndActivities) {
   areq.set_name("agreements/lviv-lille");
   v1::GetAgreementOverviewResponse ao;
   ASSERT_TRUE(gw_->GetAgreementOverview(Ctx(kViewer).get(), areq, &ao).ok());
+  v1::GetAgreementOverviewRequest negative = areq;
+  negative.set_page_size(-1);
+  v1::GetAgreementOverviewResponse refused;
+  EXPECT_EQ(gw_->GetAgreementOverview(Ctx(kViewer).get(), negative, &refused).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
   ASSERT_EQ(ao.parties_size(), 2);
   EXPECT_EQ(ao.parties(1).institution().country(), "FR");
   EXPECT_EQ(ao.activity_totals().operations(), 12);
