@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # impctl end to end: real registry, activity and gateway binaries on free loopback ports, a fresh
-# database per service on the test MariaDB ($IMP_TEST_DB_SOCKET), and the real impctl binary.
+# database per service on the test MariaDB ($IMP_TEST_DB_SOCKET), and the real impctl binary
+# talking to the gateway with a bearer token.
 # Args: BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1 src=$2
 impctl="$build/tools/impctl/impctl"
+py=/usr/bin/python3
 work=$(mktemp -d /tmp/imp-impctl.XXXXXX)
 pids=()
 suffix=$(openssl rand -hex 4)
@@ -18,7 +20,30 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# run EXPECTED_RC impctl-args...: stdout to $work/out, stderr to $work/err, checks the exit code.
+run() {
+  local want=$1 rc=0
+  shift
+  "$impctl" "$@" >"$work/out" 2>"$work/err" || rc=$?
+  [ "$rc" = "$want" ] || fail "impctl $* exited $rc, expected $want; stdout: $(head -c 2000 "$work/out"); stderr: $(head -c 2000 "$work/err")"
+}
+out_has() { grep -qF -- "$1" "$work/out" || fail "stdout lacks '$1': $(head -c 2000 "$work/out")"; }
+err_has() { grep -qF -- "$1" "$work/err" || fail "stderr lacks '$1': $(head -c 2000 "$work/err")"; }
+json_ok() { $py -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/out" || fail "stdout is not one JSON document: $(head -c 2000 "$work/out")"; }
+# Data rows of a CSV file, one per line with embedded line breaks escaped, sorted. The activity
+# service keeps partner_institutions as a set (returned sorted), so that cell is compared as one.
+rows() {
+  $py - "$1" <<'PY'
+import csv, sys
+table = list(csv.reader(open(sys.argv[1], encoding="utf-8")))
+sets = [i for i, c in enumerate(table[0]) if c == "partner_institutions"]
+for r in table[1:]:
+    for i in sets:
+        r[i] = "|".join(sorted(r[i].split("|")))
+print("\n".join(sorted(repr(r) for r in table[1:])))
+PY
+}
 
 "$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "reg_$suffix" pw1
 "$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "act_$suffix" pw2
@@ -37,89 +62,248 @@ IMP_DB_PASSWORD=pw2 "$build/activity-service/activity_service" --port="$AP" --db
   --activity_target="127.0.0.1:$AP" 2>"$work/gateway.log" & pids+=($!)
 for p in "$RP" "$AP" "$GP"; do "$impctl" health --target="127.0.0.1:$p" --wait_seconds=30 >/dev/null || fail "port $p not serving"; done
 
-export IMP_TARGET="127.0.0.1:$GP" IMP_TOKEN="$admin"
+unset IMP_TOKEN IMP_TOKEN_FILE
+export IMP_TARGET="127.0.0.1:$GP"
 demo="$src/deploy/demo"
 
-# Import the demo data set.
-"$impctl" import institutions "$demo/institutions.csv" >"$work/out" 2>/dev/null || fail "institutions import"
-grep -q "imported 36 of 36 rows (0 failed)" "$work/out" || fail "institutions: $(cat "$work/out")"
-"$impctl" import agreements "$demo/agreements.csv" >"$work/out" 2>/dev/null || fail "agreements import"
-grep -q "imported 11 of 11 rows (0 failed)" "$work/out" || fail "agreements: $(cat "$work/out")"
+# --- Who am I, and where the token comes from -------------------------------------------------
+run 7 whoami
+err_has "UNAUTHENTICATED"
+printf '  %s\n\n' "$admin" >"$work/admin.token"   # whitespace around the token is ignored
+printf '%s' "$viewer" >"$work/viewer.token"
+export IMP_TOKEN_FILE="$work/admin.token"
+run 0 whoami
+out_has "e2e-admin"
+run 0 whoami --json
+json_ok
+grep -q '"role": "ROLE_ADMIN"' "$work/out" || fail "whoami --json: $(cat "$work/out")"
+IMP_TOKEN="$admin" run 0 whoami --token_file="$work/viewer.token"   # the flag beats the environment
+out_has "e2e-viewer"
+unset IMP_TOKEN_FILE
+export IMP_TOKEN="$admin"
 
-# Activities with bad rows: line 3 has an unknown host, line 5 a bad date. All-or-nothing.
-/usr/bin/python3 - "$demo/activities.csv" "$work/bad.csv" <<'PY'
+# --- Institutions and agreements, row by row --------------------------------------------------
+run 0 import institutions "$demo/institutions.csv"
+out_has "imported 36 of 36 rows (0 failed)"
+run 0 import agreements "$demo/agreements.csv" --json
+json_ok
+$py - "$work/out" <<'PY' || fail "agreements --json report: $(cat "$work/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert (d["kind"], d["rows"], d["imported"], d["failed"], d["errors"]) == ("agreements", 11, 11, 0, []), d
+PY
+err_has "imported 11 of 11 rows (0 failed)"   # with --json the line goes to stderr
+# The same file again: the same request ids, so the service replays and creates nothing twice.
+run 0 import institutions "$demo/institutions.csv"
+out_has "imported 36 of 36 rows (0 failed)"
+# Other request ids: every row exists already; reported as such, not as a failure...
+run 0 import institutions "$demo/institutions.csv" --request_id=again
+out_has "imported 0 of 36 rows (0 failed, 36 already there)"
+# ...unless --strict: then every row is an error, and all of them ALREADY_EXISTS -> 6.
+run 6 import institutions "$demo/institutions.csv" --request_id=strict --strict --errors_csv="$work/strict.csv"
+out_has "imported 0 of 36 rows (36 failed)"
+grep -q "^line 2: " "$work/err" || fail "strict report: $(head "$work/err")"
+[ "$(wc -l <"$work/strict.csv")" = 37 ] || fail "strict errors csv: $(head "$work/strict.csv")"
+# A viewer may not create: every row denied -> 7.
+printf '%s\n%s\n' "$(head -1 "$demo/institutions.csv")" 'viewer-made,Viewer Hospital,,,HOSPITAL,PL,,,,' >"$work/one.csv"
+IMP_TOKEN="$viewer" run 7 import institutions "$work/one.csv"
+err_has "line 2: "
+out_has "imported 0 of 1 rows (1 failed)"
+
+# Agreements in later lifecycle states are created then moved on; a re-run moves nothing twice.
+$py - "$demo/agreements.csv" "$work/lifecycle.csv" <<'PY'
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1], encoding="utf-8")))
-rows[2][4] = "no-such-hospital"   # line 3: host_institution
-rows[4][6] = "2024-13-40"         # line 5: start_date
-csv.writer(open(sys.argv[2], "w", encoding="utf-8", newline=""), lineterminator="\n").writerows(rows[:20])
+header, base = rows[0], rows[1]          # base: an ACTIVE, signed agreement
+out = [header]
+for state, signed in (("SUSPENDED", "2024-03-01"), ("EXPIRED", "2024-03-02"),
+                      ("TERMINATED", "2024-03-03"), ("TERMINATED", "")):
+    r = list(base)
+    r[0] = f"lifecycle-{state.lower()}-{'signed' if signed else 'unsigned'}"
+    r[1] = f"Lifecycle check, {state} ({'signed' if signed else 'never signed'})"
+    r[3], r[5] = state, signed
+    out.append(r)
+csv.writer(open(sys.argv[2], "w", encoding="utf-8", newline=""), lineterminator="\n").writerows(out)
 PY
-set +e
-"$impctl" import activities "$work/bad.csv" --mode=best_effort --errors_csv="$work/errors.csv" >"$work/out" 2>"$work/err"
-rc=$?
-set -e
-[ "$rc" = 4 ] || fail "bad rows must exit 4, got $rc: $(cat "$work/err")"
-grep -q "^line 3: activity.host_institution: institutions/no-such-hospital does not exist" "$work/err" || fail "line 3 report: $(cat "$work/err")"
-grep -q "^line 5: activity.start_date:" "$work/err" || fail "line 5 report: $(cat "$work/err")"
-grep -q "imported 17 of 19 rows (2 failed)" "$work/out" || fail "best effort count: $(cat "$work/out")"
-[ "$(wc -l <"$work/errors.csv")" = 3 ] || fail "errors csv: $(cat "$work/errors.csv")"
+run 0 import agreements "$work/lifecycle.csv" --request_id=lifecycle
+out_has "imported 4 of 4 rows (0 failed)"
+run 0 import agreements "$work/lifecycle.csv" --request_id=lifecycle
+out_has "imported 4 of 4 rows (0 failed)"
+run 0 list agreements --json --filter='state != "ACTIVE"'
+$py - "$work/out" <<'PY' || fail "lifecycle states: $(cat "$work/out")"
+import json, sys
+got = {a["name"]: a["state"] for a in json.load(open(sys.argv[1]))["agreements"]}
+want = {"agreements/lifecycle-suspended-signed": "STATE_SUSPENDED",
+        "agreements/lifecycle-expired-signed": "STATE_EXPIRED",
+        "agreements/lifecycle-terminated-signed": "STATE_TERMINATED",
+        "agreements/lifecycle-terminated-unsigned": "STATE_TERMINATED",
+        "agreements/volyn-rch-uh-sussex-2023": "STATE_PROPOSED"}
+assert got == want, got
+PY
 
-# The whole file, all-or-nothing: the 17 already there are row errors, nothing else applied.
-set +e
-"$impctl" import activities "$demo/activities.csv" >"$work/out" 2>"$work/err"
-rc=$?
-set -e
-[ "$rc" = 4 ] || fail "re-import over existing ids must report rows: rc $rc"
-grep -q "imported 0 of 91 rows" "$work/out" || fail "all-or-nothing: $(cat "$work/out")"
+# --- Activities with bad rows -----------------------------------------------------------------
+# Line 3: a host the registry does not know (found by the service); line 5: a date that does
+# not exist, line 7: a participants cell without a headcount, line 9: an unknown direction
+# (found by impctl before sending).
+$py - "$demo/activities.csv" "$work/bad.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-8")))[:20]
+rows[2][4] = "no-such-hospital"
+rows[4][6] = "2024-13-40"
+assert rows[6][15], rows[6]
+rows[6][15] = rows[6][15].split("|")[0].rsplit(":", 1)[0]
+rows[8][11] = "SIDEWAYS"
+csv.writer(open(sys.argv[2], "w", encoding="utf-8", newline=""), lineterminator="\n").writerows(rows)
+PY
+expect_bad_rows() {
+  grep -q "^line 3: activity.host_institution: institutions/no-such-hospital does not exist" "$work/err" || fail "line 3 report: $(cat "$work/err")"
+  grep -q "^line 5: start_date: 2024-13-40 is not a complete calendar date" "$work/err" || fail "line 5 report: $(cat "$work/err")"
+  grep -q "^line 7: participants: '[a-z-]*:[A-Z_]*' is not institution_id:PROFESSION:headcount" "$work/err" || fail "line 7 report: $(cat "$work/err")"
+  grep -q "^line 9: direction: 'SIDEWAYS' is not one of TO_UKRAINE" "$work/err" || fail "line 9 report: $(cat "$work/err")"
+}
+# All or nothing (the default): nothing applied, and still every bad row reported in one run.
+run 4 import activities "$work/bad.csv"
+expect_bad_rows
+out_has "imported 0 of 19 rows (4 failed)"
+err_has "nothing was applied"
+run 0 list activities --json
+$py -c 'import json,sys; d=json.load(open(sys.argv[1])); assert not d["activities"], d' "$work/out" || fail "all-or-nothing applied rows"
+# Best effort: the 15 good rows go in; the report is also written as CSV.
+run 4 import activities "$work/bad.csv" --mode=best_effort --errors_csv="$work/errors.csv"
+expect_bad_rows
+out_has "imported 15 of 19 rows (4 failed)"
+$py - "$work/errors.csv" <<'PY' || fail "errors csv: $(cat "$work/errors.csv")"
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-8")))
+assert rows[0] == ["line", "field", "reason"], rows[0]
+assert [(r[0], r[1]) for r in rows[1:]] == [("3", "activity.host_institution"), ("5", "start_date"),
+                                             ("7", "participants"), ("9", "direction")], rows
+PY
+# The whole file, all or nothing: rows already there are row errors, nothing else applied.
+run 4 import activities "$demo/activities.csv"
+out_has "imported 0 of 91 rows ("
+err_has "already exists"
 # Best effort imports the rest; the same call again is a replay that applies nothing.
-"$impctl" import activities "$demo/activities.csv" --mode=best_effort --request_id=full >"$work/out" 2>"$work/err" || true
-grep -q "imported 74 of 91 rows (17 failed)" "$work/out" || fail "best effort: $(cat "$work/out")"
-"$impctl" import activities "$demo/activities.csv" --mode=best_effort --request_id=full >"$work/out" 2>"$work/err" || true
-grep -q "applied before" "$work/err" || fail "replay not reported: $(cat "$work/err")"
+run 4 import activities "$demo/activities.csv" --mode=best_effort --request_id=full
+out_has "imported 76 of 91 rows (15 failed)"
+run 4 import activities "$demo/activities.csv" --mode=best_effort --request_id=full --json
+json_ok
+err_has "applied before"
+grep -q '"replayed": true' "$work/out" || fail "replay not in JSON: $(cat "$work/out")"
 
-# Export round trip: institutions and agreements export to the very rows imported.
-for kind in institutions agreements; do
-  "$impctl" export "$kind" --output="$work/$kind.csv" || fail "export $kind"
-  diff <(tail -n +2 "$demo/$kind.csv" | sort) <(tail -n +2 "$work/$kind.csv" | sort) >"$work/diff" || fail "$kind round trip: $(head "$work/diff")"
+# --- Export -> import round trip --------------------------------------------------------------
+for kind in institutions agreements activities; do
+  run 0 export "$kind" --output="$work/$kind.csv" --page_size=7   # several pages
+  err_has "exported"
 done
-"$impctl" export activities --output="$work/activities.csv"
-[ "$(/usr/bin/python3 -c 'import csv,sys; print(len(list(csv.reader(open(sys.argv[1])))) - 1)' "$work/activities.csv")" = 91 ] || fail "activities export count"
-"$impctl" import activities "$work/activities.csv" --validate_only --request_id=check >"$work/out" 2>"$work/err" || fail "exported activities must validate: $(cat "$work/err")"
+cat "$demo/agreements.csv" <(tail -n +2 "$work/lifecycle.csv") >"$work/agreements-in.csv"
+diff <(rows "$demo/institutions.csv") <(rows "$work/institutions.csv") >"$work/diff" || fail "institutions round trip: $(head "$work/diff")"
+diff <(rows "$work/agreements-in.csv") <(rows "$work/agreements.csv") >"$work/diff" || fail "agreements round trip: $(head "$work/diff")"
+diff <(rows "$demo/activities.csv") <(rows "$work/activities.csv") >"$work/diff" || fail "activities round trip: $(head "$work/diff")"
+run 0 export institutions   # to stdout
+diff <(rows "$demo/institutions.csv") <(rows "$work/out") >/dev/null || fail "export to stdout"
+# Exported in creation order, the institutions file is the demo file byte for byte.
+cmp -s "$demo/institutions.csv" "$work/institutions.csv" || fail "institutions export differs from the demo file"
+# The exported files import again (new request ids): everything is already there.
+run 0 import institutions "$work/institutions.csv" --request_id=reimport
+out_has "imported 0 of 36 rows (0 failed, 36 already there)"
+run 0 import agreements "$work/agreements.csv" --request_id=reimport
+out_has "imported 0 of 15 rows (0 failed, 15 already there)"
+run 0 import activities "$work/activities.csv" --validate_only --request_id=check
+out_has "validated 91 rows (0 failed); nothing was applied"
 
-# Summary figures against totals computed here from the CSV (an independent implementation).
-"$impctl" summary --json >"$work/summary.json" || fail "summary"
-/usr/bin/python3 - "$demo/activities.csv" "$work/summary.json" <<'PY'
+# --- Summary and map --------------------------------------------------------------------------
+# The figures against totals computed here from the CSV (an independent implementation).
+cat >"$work/figures.py" <<'PY'
 import csv, json, sys
 rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
-got = json.load(open(sys.argv[2]))
+lo, hi = (sys.argv[3], sys.argv[4]) if len(sys.argv) > 4 else ("0000", "9999")
+rows = [r for r in rows if lo <= r["start_date"] <= hi]
 n = lambda v: int(v) if v else 0
-trainees = sum(int(p.split(":")[2]) for r in rows if r["kind"] in ("TRAINING", "EVENT") for p in r["participants"].split("|") if p)
-doctors = sum(int(p.split(":")[2]) for r in rows if r["kind"] in ("TRAINING", "EVENT") for p in r["participants"].split("|") if p and p.split(":")[1] == "DOCTOR")
+groups = [p.split(":") for r in rows if r["kind"] in ("TRAINING", "EVENT") for p in r["participants"].split("|") if p]
 want = {
-    "trainees": trainees, "trainee_doctors": doctors,
+    "trainees": sum(int(g[2]) for g in groups),
+    "trainee_doctors": sum(int(g[2]) for g in groups if g[1] == "DOCTOR"),
     "operations": sum(n(r["operations"]) for r in rows if r["kind"] == "OPERATION"),
     "patients_helped": sum(n(r["patients"]) for r in rows if r["kind"] in ("OPERATION", "TELEMEDICINE")),
     "visits": sum(1 for r in rows if r["kind"] == "VISIT"),
     "consultations": sum(n(r["consultations"]) for r in rows if r["kind"] == "TELEMEDICINE"),
 }
+if sys.argv[2] == "-":
+    print(json.dumps(want))
+    sys.exit(0)
+got = json.load(open(sys.argv[2]))
 for key, value in want.items():
-    if int(got.get(key, 0)) != value:
-        sys.exit(f"FAIL: summary {key} = {got.get(key)}, computed from the CSV {value}")
-if got.get("missing_sources"):
+    if int(got[key]) != value:
+        sys.exit(f"FAIL: summary {key} = {got[key]}, computed from the CSV {value}")
+if got["missing_sources"]:
     sys.exit(f"FAIL: unexpected partial answer {got['missing_sources']}")
-print("summary matches the CSV:", want)
 PY
-"$impctl" summary | grep -q "joint operations" || fail "summary table"
-"$impctl" map --json | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["countries"], d'
-"$impctl" list agreements --json --filter='state = "ACTIVE"' | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d["agreements"]) == 10, len(d["agreements"])'
+run 0 summary --json
+json_ok
+$py "$work/figures.py" "$demo/activities.csv" "$work/out" || fail "summary figures"
+run 0 summary --json --from=2024-01-01 --to=2024-12-31
+$py "$work/figures.py" "$demo/activities.csv" "$work/out" 2024-01-01 2024-12-31 || fail "summary figures for 2024"
+# The table shows the same figures.
+run 0 summary
+$py - "$work/out" "$($py "$work/figures.py" "$demo/activities.csv" -)" <<'PY' || fail "summary table: $(cat "$work/out")"
+import json, re, sys
+table = open(sys.argv[1], encoding="utf-8").read()
+want = json.loads(sys.argv[2])
+labels = {"joint operations": "operations", "of which doctors": "trainee_doctors",
+          "telemedical consultations": "consultations", "international visits": "visits",
+          "health workers trained (trainings, events)": "trainees",
+          "patients helped (operations, telemedicine)": "patients_helped"}
+for label, key in labels.items():
+    m = re.search(r"^\s+" + re.escape(label) + r"\s+(\d+)$", table, re.M)
+    assert m and int(m.group(1)) == want[key], (label, m and m.group(1), want[key])
+assert "PARTIAL" not in table
+PY
+run 0 map
+out_has "COUNTRY"
+grep -qE "^  FR +[0-9]+ +[0-9]+$" "$work/out" || fail "map table: $(cat "$work/out")"
+run 0 map --json
+$py -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["countries"] and d["oblasts"] and not d["missing_sources"], d' "$work/out" || fail "map json"
 
-# Exit codes for gRPC errors.
-set +e
-"$impctl" get institution no-such-thing 2>/dev/null; [ $? = 5 ] || fail "NOT_FOUND must exit 5"
-IMP_TOKEN=wrong "$impctl" list institutions >/dev/null 2>&1; [ $? = 7 ] || fail "UNAUTHENTICATED must exit 7"
-IMP_TOKEN="$viewer" "$impctl" delete institution okhmatdyt 2>/dev/null; [ $? = 7 ] || fail "PERMISSION_DENIED must exit 7"
-echo '{"display_name": "X", "kind": "KIND_HOSPITAL", "country": "XX"}' | "$impctl" create institution - 2>"$work/err"; [ $? = 4 ] || fail "INVALID_ARGUMENT must exit 4"
-grep -q "INVALID_ARGUMENT: institution.country" "$work/err" || fail "field not named: $(cat "$work/err")"
-IMP_TARGET=127.0.0.1:1 "$impctl" list institutions >/dev/null 2>&1; [ $? = 8 ] || fail "UNAVAILABLE must exit 8"
-set -e
+# --- Lists: all pages, one JSON document ------------------------------------------------------
+run 0 list institutions --json --page_size=5
+$py -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["institutions"]) == 36, len(d["institutions"])' "$work/out" || fail "list --json pages"
+run 0 list agreements --json --filter='state = "ACTIVE"'
+$py -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["agreements"]) == 10, len(d["agreements"])' "$work/out" || fail "list filter"
+run 0 list institutions --filter='country = "UA"'
+out_has "okhmatdyt"
+grep -q "^[0-9]* institutions$" "$work/out" || fail "list count line: $(tail -2 "$work/out")"
+
+# --- Single resources and exit codes ----------------------------------------------------------
+run 0 get institution okhmatdyt
+json_ok
+etag=$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["etag"])' "$work/out")
+echo '{"city": "Kyiv"}' >"$work/city.json"
+run 0 update institution okhmatdyt "$work/city.json" --update_mask=city --etag="$etag"
+run 6 update institution okhmatdyt "$work/city.json" --update_mask=city --etag="$etag"   # stale
+err_has "ABORTED"
+run 5 get institution no-such-thing
+err_has "NOT_FOUND"
+run 4 delete institution moh-ukraine   # a party to ACTIVE agreements
+err_has "FAILED_PRECONDITION"
+echo '{"display_name": "X", "kind": "KIND_HOSPITAL", "country": "XX"}' >"$work/bad.json"
+run 4 create institution "$work/bad.json"
+err_has "INVALID_ARGUMENT: institution.country"
+IMP_TOKEN=wrong run 7 list institutions
+IMP_TOKEN="$viewer" run 7 delete activity "$(sed -n 2p "$demo/activities.csv" | cut -d, -f1)"
+err_has "PERMISSION_DENIED"
+run 0 delete activity "$(sed -n 2p "$demo/activities.csv" | cut -d, -f1)"
+run 0 undelete activity "$(sed -n 2p "$demo/activities.csv" | cut -d, -f1)"
+IMP_TARGET=127.0.0.1:1 run 8 list institutions
+# Usage errors: 2.
+run 2 list institutions --no_such_flag
+run 2 list institutions --page_size=many
+run 2 frobnicate
+run 2 summary --from=2024-02-30
+run 2 import activities "$work/no-such-file.csv"
+printf 'id,name\nx,y\n' >"$work/wrong-header.csv"
+run 2 import institutions "$work/wrong-header.csv"
+err_has "line 1: missing display_name"
+run 0 --help
+out_has "Exit codes:"
 echo "impctl end to end: all checks passed"

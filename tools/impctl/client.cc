@@ -43,6 +43,20 @@ int ExitCodeFor(grpc::StatusCode code) {
 int ReportError(const grpc::Status& status) {
   std::fprintf(stderr, "impctl: %s: %s\n", StatusCodeName(status.error_code()),
                status.error_message().c_str());
+  // The two mistakes everyone makes first: the wrong address and a missing token.
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      std::fprintf(stderr, "impctl: (target %s; set --target or $IMP_TARGET)\n",
+                   TargetFromFlags().c_str());
+      break;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      std::fprintf(stderr,
+                   "impctl: (the gateway needs a token: --token, --token_file, $IMP_TOKEN or "
+                   "$IMP_TOKEN_FILE)\n");
+      break;
+    default: break;
+  }
   return ExitCodeFor(status.error_code());
 }
 
@@ -52,21 +66,32 @@ std::string TargetFromFlags() {
   return target.empty() ? "127.0.0.1:50050" : target;
 }
 
+absl::StatusOr<std::string> TokenFromFlags() {
+  // What the command line says beats what the environment says, so that
+  // `--token_file=viewer.token` works in a shell that exports an admin $IMP_TOKEN.
+  if (std::string token = absl::GetFlag(FLAGS_token); !token.empty()) return token;
+  std::string file = absl::GetFlag(FLAGS_token_file);
+  if (file.empty()) {
+    if (std::string token = Env("IMP_TOKEN"); !token.empty()) return token;
+    file = Env("IMP_TOKEN_FILE");
+  }
+  if (file.empty()) return std::string();
+  std::ifstream in(file);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read the token file ", file));
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string token(absl::StripAsciiWhitespace(text.str()));
+  if (token.empty())
+    return absl::InvalidArgumentError(absl::StrCat("the token file ", file, " is empty"));
+  return token;
+}
+
 absl::StatusOr<Client> Client::FromFlags() {
   Client c;
   c.target_ = TargetFromFlags();
-  c.token_ = absl::GetFlag(FLAGS_token);
-  if (c.token_.empty()) c.token_ = Env("IMP_TOKEN");
-  std::string token_file = absl::GetFlag(FLAGS_token_file);
-  if (token_file.empty()) token_file = Env("IMP_TOKEN_FILE");
-  if (c.token_.empty() && !token_file.empty()) {
-    std::ifstream in(token_file);
-    if (!in)
-      return absl::InvalidArgumentError(absl::StrCat("cannot read the token file ", token_file));
-    std::stringstream text;
-    text << in.rdbuf();
-    c.token_ = std::string(absl::StripAsciiWhitespace(text.str()));
-  }
+  auto token = TokenFromFlags();
+  if (!token.ok()) return token.status();
+  c.token_ = *std::move(token);
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   c.channel_ = grpc::CreateCustomChannel(c.target_, grpc::InsecureChannelCredentials(), args);

@@ -18,8 +18,8 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;      // anything else
 inline constexpr int kExitUsage = 2;       // bad command line or input file
 inline constexpr int kExitNotServing = 3;  // health: not SERVING
-inline constexpr int kExitInvalid =
-    4;  // INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, rows rejected
+// INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE; import rows rejected
+inline constexpr int kExitInvalid = 4;
 inline constexpr int kExitNotFound = 5;     // NOT_FOUND
 inline constexpr int kExitConflict = 6;     // ALREADY_EXISTS, ABORTED (etag)
 inline constexpr int kExitDenied = 7;       // UNAUTHENTICATED, PERMISSION_DENIED
@@ -29,8 +29,10 @@ int ExitCodeFor(grpc::StatusCode code);
 // Prints "impctl: CODE: message" to stderr and returns the exit code for it.
 int ReportError(const grpc::Status& status);
 
-// The gateway connection: target from --target or $IMP_TARGET, token from --token, $IMP_TOKEN,
-// --token_file or $IMP_TOKEN_FILE.
+// The gateway connection (any server works: the registry and activity services serve the same
+// RPCs without a token). Target: --target, else $IMP_TARGET, else 127.0.0.1:50050. Token:
+// --token, else the file --token_file names, else $IMP_TOKEN, else the file $IMP_TOKEN_FILE names
+// (surrounding whitespace trimmed); none means no authorization header.
 class Client {
  public:
   static absl::StatusOr<Client> FromFlags();
@@ -53,6 +55,7 @@ class Client {
 };
 
 std::string TargetFromFlags();
+absl::StatusOr<std::string> TokenFromFlags();
 
 }  // namespace imp::impctl
 

@@ -1,10 +1,13 @@
 #include "tools/impctl/csv.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace imp::impctl {
 
 absl::StatusOr<CsvTable> ParseCsv(absl::string_view text) {
+  // Spreadsheet programs save "CSV UTF-8" with a byte-order mark; it is not part of the header.
+  absl::ConsumePrefix(&text, "\xEF\xBB\xBF");
   CsvTable table;
   std::vector<std::string> fields;
   std::string field;

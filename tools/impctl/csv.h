@@ -21,8 +21,9 @@ struct CsvTable {
 };
 
 // RFC 4180: comma-separated, fields containing commas, quotes or line breaks are quoted, a
-// quote inside is doubled; CRLF or LF line ends; UTF-8 passes through. The first record is the
-// header. INVALID_ARGUMENT names the line of a malformed record.
+// quote inside is doubled; CRLF or LF line ends; UTF-8 passes through (a leading byte-order mark
+// is skipped); blank lines are skipped. The first record is the header; every other record must
+// have as many fields. INVALID_ARGUMENT names the line of a malformed record.
 absl::StatusOr<CsvTable> ParseCsv(absl::string_view text);
 
 // One record, quoted where needed, ending in "\n".

@@ -2,27 +2,28 @@
 
 #include "absl/flags/flag.h"
 
+// Help texts start with the commands a flag applies to; `impctl --help` lists them all.
 ABSL_FLAG(std::string, target, "",
-          "Gateway address HOST:PORT (default $IMP_TARGET, else 127.0.0.1:50050).");
-ABSL_FLAG(std::string, token, "", "Bearer token (default $IMP_TOKEN).");
-ABSL_FLAG(std::string, token_file, "", "File holding the bearer token (default $IMP_TOKEN_FILE).");
-ABSL_FLAG(bool, json, false, "Print results as proto JSON, for scripts.");
+          "Gateway or service HOST:PORT (else $IMP_TARGET, else 127.0.0.1:50050).");
+ABSL_FLAG(std::string, token, "", "Bearer token (else --token_file, $IMP_TOKEN, $IMP_TOKEN_FILE).");
+ABSL_FLAG(std::string, token_file, "",
+          "File holding the bearer token; whitespace around it is ignored.");
+ABSL_FLAG(bool, json, false, "Print the result as one proto JSON document on stdout.");
 ABSL_FLAG(std::string, filter, "", "list/export: AIP-160 filter, e.g. 'country = \"FR\"'.");
 ABSL_FLAG(std::string, order_by, "", "list/export: sort order, e.g. 'display_name'.");
 ABSL_FLAG(int, page_size, 0,
-          "list: results per page (default 50; with --json all pages are read).");
+          "list/export: results per call (default 50, max 1000); all pages are read.");
 ABSL_FLAG(bool, show_deleted, false, "list/export: include soft-deleted resources.");
 ABSL_FLAG(std::string, etag, "", "update/delete/undelete: act only on this version.");
 ABSL_FLAG(std::string, update_mask, "",
           "update: comma-separated fields to change (default: those given).");
 ABSL_FLAG(std::string, request_id, "",
-          "create/import: idempotency key (import default: derived from the file's content).");
+          "create/import: idempotency key (import: per row <id>-<line>; default from the file).");
 ABSL_FLAG(std::string, mode, "all_or_nothing", "import activities: all_or_nothing or best_effort.");
 ABSL_FLAG(bool, validate_only, false, "import activities: check every row, apply nothing.");
 ABSL_FLAG(bool, strict, false,
-          "import institutions/agreements: treat rows that already exist as errors.");
-ABSL_FLAG(std::string, errors_csv, "",
-          "import: also write the per-row error report to this CSV file.");
+          "import institutions/agreements: rows that exist already are errors.");
+ABSL_FLAG(std::string, errors_csv, "", "import: also write the per-row error report to this file.");
 ABSL_FLAG(std::string, output, "", "export: write the CSV here instead of standard output.");
 ABSL_FLAG(std::string, from, "", "summary: first day YYYY-MM-DD (default: the beginning).");
 ABSL_FLAG(std::string, to, "", "summary: last day YYYY-MM-DD (default: today).");

@@ -2,13 +2,15 @@
 
 #include <google/protobuf/descriptor.h>
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/api/proto_util.h"
 
 namespace imp::impctl {
 namespace {
@@ -58,21 +60,15 @@ absl::Status DateFromCell(const std::string& cell, absl::string_view column,
                           google::type::Date* out) {
   const std::string value(absl::StripAsciiWhitespace(cell));
   if (value.empty()) return absl::OkStatus();
-  int y = 0, m = 0, d = 0;
-  if (value.size() != 10 || value[4] != '-' || value[7] != '-' ||
-      !absl::SimpleAtoi(value.substr(0, 4), &y) || !absl::SimpleAtoi(value.substr(5, 2), &m) ||
-      !absl::SimpleAtoi(value.substr(8, 2), &d)) {
-    return Bad(column, absl::StrCat("'", value, "' is not a date YYYY-MM-DD"));
-  }
-  out->set_year(y);
-  out->set_month(m);
-  out->set_day(d);
+  // The services' own parser, so a date the file accepts is one the API accepts.
+  auto date = api::DateFromString(value, column);
+  if (!date.ok()) return date.status();
+  *out = *date;
   return absl::OkStatus();
 }
 
 std::string DateToCell(const google::type::Date& d) {
-  if (d.year() == 0 && d.month() == 0 && d.day() == 0) return "";
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+  return api::IsSet(d) ? api::DateToString(d) : "";
 }
 
 absl::StatusOr<int> IntFromCell(const std::string& cell, absl::string_view column) {
@@ -82,6 +78,15 @@ absl::StatusOr<int> IntFromCell(const std::string& cell, absl::string_view colum
   if (!absl::SimpleAtoi(value, &n))
     return Bad(column, absl::StrCat("'", value, "' is not a whole number"));
   return n;
+}
+
+// The parser guarantees as many cells as header columns; a caller that built the cells itself
+// gets an error rather than an out-of-range read.
+absl::Status CheckWidth(const std::vector<std::string>& fields,
+                        const std::vector<std::string>& columns) {
+  if (fields.size() == columns.size()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(fields.size(), " cells where ", columns.size(), " columns are expected"));
 }
 
 std::string IntToCell(int n) { return n == 0 ? "" : absl::StrCat(n); }
@@ -98,6 +103,9 @@ absl::Status GroupsFromCell(const std::string& cell,
     if (bits.size() != 3) {
       return Bad("participants",
                  absl::StrCat("'", part, "' is not institution_id:PROFESSION:headcount"));
+    }
+    if (bits[0].empty()) {
+      return Bad("participants", absl::StrCat("'", part, "' has no institution id"));
     }
     auto* g = out->Add();
     g->set_institution(Name("institutions", bits[0]));
@@ -176,11 +184,28 @@ std::string BareId(const std::string& name) {
 absl::Status CheckHeader(const std::vector<std::string>& header,
                          const std::vector<std::string>& expected) {
   if (header == expected) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("line 1: the header must be exactly: ", absl::StrJoin(expected, ",")));
+  std::vector<std::string> missing, unexpected;
+  for (const auto& column : expected) {
+    if (std::find(header.begin(), header.end(), column) == header.end()) missing.push_back(column);
+  }
+  for (const auto& column : header) {
+    if (std::find(expected.begin(), expected.end(), column) == expected.end()) {
+      unexpected.push_back(column);
+    }
+  }
+  std::string problem = "the columns are in another order";
+  if (!missing.empty()) problem = absl::StrCat("missing ", absl::StrJoin(missing, ", "));
+  if (!unexpected.empty()) {
+    absl::StrAppend(&problem, missing.empty() ? "" : "; ", "unexpected ",
+                    absl::StrJoin(unexpected, ", "));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "line 1: ", problem, "; the header must be exactly: ", absl::StrJoin(expected, ",")));
 }
 
 absl::StatusOr<InstitutionRow> InstitutionFromCsv(const std::vector<std::string>& f) {
+  absl::Status width = CheckWidth(f, kInstitutionColumns);
+  if (!width.ok()) return width;
   InstitutionRow row;
   row.id = f[0];
   auto& in = row.institution;
@@ -212,6 +237,8 @@ std::vector<std::string> InstitutionToCsv(const reg::Institution& in) {
 }
 
 absl::StatusOr<AgreementRow> AgreementFromCsv(const std::vector<std::string>& f) {
+  absl::Status width = CheckWidth(f, kAgreementColumns);
+  if (!width.ok()) return width;
   AgreementRow row;
   row.id = f[0];
   auto& a = row.agreement;
@@ -223,9 +250,18 @@ absl::StatusOr<AgreementRow> AgreementFromCsv(const std::vector<std::string>& f)
   if (!state.ok()) return state.status();
   row.target_state =
       *state == 0 ? reg::Agreement::STATE_PROPOSED : static_cast<reg::Agreement::State>(*state);
-  // Created as PROPOSED or ACTIVE; later states are reached through the lifecycle methods.
-  a.set_state(row.target_state == reg::Agreement::STATE_PROPOSED ? reg::Agreement::STATE_PROPOSED
-                                                                 : reg::Agreement::STATE_ACTIVE);
+  absl::Status s = DateFromCell(f[5], "signed_on", a.mutable_signed_on());
+  if (s.ok()) s = DateFromCell(f[6], "valid_from", a.mutable_valid_from());
+  if (s.ok()) s = DateFromCell(f[7], "valid_until", a.mutable_valid_until());
+  if (!s.ok()) return s;
+  // Created as PROPOSED or ACTIVE; later states are reached through the lifecycle methods. An
+  // unsigned TERMINATED agreement is an abandoned proposal (PROPOSED -> TERMINATED); every other
+  // later state passes through ACTIVE, which needs the signing date.
+  const bool unsigned_terminated =
+      row.target_state == reg::Agreement::STATE_TERMINATED && !api::IsSet(a.signed_on());
+  a.set_state(row.target_state == reg::Agreement::STATE_PROPOSED || unsigned_terminated
+                  ? reg::Agreement::STATE_PROPOSED
+                  : reg::Agreement::STATE_ACTIVE);
   for (const std::string& part : SplitList(f[4])) {
     std::vector<std::string> bits = absl::StrSplit(part, ':');
     if (bits.size() != 2)
@@ -236,10 +272,6 @@ absl::StatusOr<AgreementRow> AgreementFromCsv(const std::vector<std::string>& f)
     if (!role.ok()) return role.status();
     p->set_role(static_cast<reg::Party::Role>(*role));
   }
-  absl::Status s = DateFromCell(f[5], "signed_on", a.mutable_signed_on());
-  if (s.ok()) s = DateFromCell(f[6], "valid_from", a.mutable_valid_from());
-  if (s.ok()) s = DateFromCell(f[7], "valid_until", a.mutable_valid_until());
-  if (!s.ok()) return s;
   a.set_signing_event(f[8]);
   for (auto& area : SplitList(f[9])) a.add_cooperation_areas(area);
   for (auto& form : SplitList(f[10])) {
@@ -280,6 +312,8 @@ std::vector<std::string> AgreementToCsv(const reg::Agreement& a) {
 }
 
 absl::StatusOr<ActivityRow> ActivityFromCsv(const std::vector<std::string>& f) {
+  absl::Status width = CheckWidth(f, kActivityColumns);
+  if (!width.ok()) return width;
   ActivityRow row;
   row.id = f[0];
   auto& a = row.activity;

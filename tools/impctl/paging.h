@@ -1,0 +1,42 @@
+#ifndef IMP_TOOLS_IMPCTL_PAGING_H_
+#define IMP_TOOLS_IMPCTL_PAGING_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/flags/flag.h"
+#include "tools/impctl/client.h"
+#include "tools/impctl/flags.h"
+
+namespace imp::impctl {
+
+// A List request from --filter, --order_by, --page_size and --show_deleted.
+template <typename Request>
+Request ListRequestFromFlags() {
+  Request req;
+  req.set_filter(absl::GetFlag(FLAGS_filter));
+  req.set_order_by(absl::GetFlag(FLAGS_order_by));
+  req.set_page_size(absl::GetFlag(FLAGS_page_size));
+  req.set_show_deleted(absl::GetFlag(FLAGS_show_deleted));
+  return req;
+}
+
+// Reads every page of a List method (AIP-158) into one response: the repeated field holds all
+// results and next_page_token is empty. `call(context, request, response)` is the stub method.
+template <typename Response, typename Request, typename Call>
+grpc::Status ListAllPages(Client& client, Request req, Call call, Response* all) {
+  all->Clear();
+  for (;;) {
+    Response page;
+    grpc::Status s = call(client.Context().get(), req, &page);
+    if (!s.ok()) return s;
+    all->MergeFrom(page);
+    if (page.next_page_token().empty()) break;
+    req.set_page_token(page.next_page_token());
+  }
+  all->clear_next_page_token();
+  return grpc::Status::OK;
+}
+
+}  // namespace imp::impctl
+
+#endif  // IMP_TOOLS_IMPCTL_PAGING_H_

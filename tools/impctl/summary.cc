@@ -1,0 +1,162 @@
+// impctl summary and map: the programme's figures as tables for people (or --json for scripts).
+// A partial answer (a backend did not respond) is announced before any figure and on stderr,
+// because its numbers are too low and must not be quoted as they are.
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/api/iso3166.h"
+#include "common/api/proto_util.h"
+#include "tools/impctl/commands.h"
+#include "tools/impctl/flags.h"
+#include "tools/impctl/kind.h"
+#include "tools/impctl/output.h"
+#include "tools/impctl/table.h"
+
+namespace imp::impctl {
+namespace {
+
+namespace gw = gateway::v1;
+
+template <typename Response>
+void AnnouncePartial(const Response& r) {
+  if (r.missing_sources().empty() && r.warnings().empty()) return;
+  std::vector<std::string> missing;
+  for (int s : r.missing_sources()) missing.push_back(gw::Source_Name(static_cast<gw::Source>(s)));
+  const std::string what =
+      missing.empty() ? "warnings"
+                      : absl::StrCat("PARTIAL ANSWER, missing ", absl::StrJoin(missing, ", "),
+                                     ": the figures that depend on it are too low");
+  std::fprintf(stderr, "impctl: %s\n", what.c_str());
+  for (const auto& w : r.warnings()) std::fprintf(stderr, "impctl:   %s\n", w.c_str());
+  if (absl::GetFlag(FLAGS_json)) return;
+  std::printf("!! %s\n", what.c_str());
+  for (const auto& w : r.warnings()) std::printf("!!   %s\n", w.c_str());
+  std::printf("\n");
+}
+
+std::string Count(int64_t n) { return absl::StrCat(n); }
+
+std::string OblastName(const std::string& code) {
+  return std::string(api::UkrainianRegionName(code));
+}
+
+}  // namespace
+
+int Summary(Client& client, const std::vector<std::string>& args) {
+  if (!args.empty()) {
+    std::fprintf(stderr,
+                 "impctl: usage: impctl summary [--from=YYYY-MM-DD] [--to=YYYY-MM-DD] "
+                 "[--country=FR] [--oblast=UA-46] [--area=CODE] [--institution=ID]\n");
+    return kExitUsage;
+  }
+  gw::GetProgramSummaryRequest req;
+  const std::string from = absl::GetFlag(FLAGS_from), to = absl::GetFlag(FLAGS_to);
+  for (auto [text, flag, date] : {std::tuple{from, "--from", req.mutable_start_date()},
+                                  std::tuple{to, "--to", req.mutable_end_date()}}) {
+    if (text.empty()) continue;
+    auto parsed = api::DateFromString(text, flag);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "impctl: %s\n", std::string(parsed.status().message()).c_str());
+      return kExitUsage;
+    }
+    *date = *parsed;
+  }
+  req.set_country(absl::GetFlag(FLAGS_country));
+  req.set_oblast(absl::GetFlag(FLAGS_oblast));
+  req.set_cooperation_area(absl::GetFlag(FLAGS_area));
+  const std::string institution = absl::GetFlag(FLAGS_institution);
+  if (!institution.empty()) req.set_institution(FullName(Kind::kInstitution, institution));
+  gw::GetProgramSummaryResponse r;
+  grpc::Status s = client.gateway().GetProgramSummary(client.Context().get(), req, &r);
+  if (!s.ok()) return ReportError(s);
+  AnnouncePartial(r);
+  if (absl::GetFlag(FLAGS_json)) {
+    PrintJson(r);
+    return kExitOk;
+  }
+
+  std::vector<std::string> scope;
+  if (!req.country().empty()) scope.push_back(absl::StrCat("country ", req.country()));
+  if (!req.oblast().empty()) scope.push_back(absl::StrCat("oblast ", req.oblast()));
+  if (!req.cooperation_area().empty())
+    scope.push_back(absl::StrCat("area ", req.cooperation_area()));
+  if (!req.institution().empty()) scope.push_back(req.institution());
+  std::printf("International Medical Partnership programme, %s .. %s%s\n\n",
+              from.empty() ? "the beginning" : from.c_str(), to.empty() ? "today" : to.c_str(),
+              scope.empty() ? "" : absl::StrCat(" (", absl::StrJoin(scope, ", "), ")").c_str());
+
+  Table figures({"", ""}, {false, true});
+  figures.AddRow({"Partnerships", ""});
+  figures.AddRow({"  agreements signed in the period", Count(r.agreements_signed_in_period())});
+  figures.AddRow({"  agreements in force at the end", Count(r.agreements_in_force_at_end())});
+  figures.AddRow({"", ""});
+  figures.AddRow({"What the partnerships did", ""});
+  figures.AddRow({"  health workers trained (trainings, events)", Count(r.trainees())});
+  figures.AddRow({"    of which doctors", Count(r.trainee_doctors())});
+  figures.AddRow({"  institutions taking part", Count(r.distinct_participating_institutions())});
+  figures.AddRow({"  joint operations", Count(r.operations())});
+  figures.AddRow({"  patients helped (operations, telemedicine)", Count(r.patients_helped())});
+  figures.AddRow({"  international visits", Count(r.visits())});
+  figures.AddRow({"  telemedical consultations", Count(r.consultations())});
+  std::printf("%s", figures.Render().c_str());
+
+  // Months without signings add nothing to read; the last month shows the total.
+  Table months({"MONTH", "SIGNED", "CUMULATIVE"}, {false, true, true});
+  for (int i = 0; i < r.cumulative_partnerships_size(); ++i) {
+    const auto& m = r.cumulative_partnerships(i);
+    if (m.signed_in_month() == 0 && i + 1 < r.cumulative_partnerships_size()) continue;
+    months.AddRow({m.month(), Count(m.signed_in_month()), Count(m.cumulative())});
+  }
+  if (!months.empty()) {
+    std::printf("\nPartnerships signed, by month\n%s", months.Render("  ").c_str());
+  }
+  Table countries({"COUNTRY", "INSTITUTIONS"}, {false, true});
+  for (const auto& c : r.institutions_by_country()) countries.AddRow({c.key(), Count(c.count())});
+  if (!countries.empty()) {
+    std::printf("\nInstitutions in partnerships, by country\n%s", countries.Render("  ").c_str());
+  }
+  Table oblasts({"OBLAST", "", "INSTITUTIONS"}, {false, false, true});
+  for (const auto& c : r.institutions_by_oblast()) {
+    oblasts.AddRow({c.key(), OblastName(c.key()), Count(c.count())});
+  }
+  if (!oblasts.empty()) {
+    std::printf("\nUkrainian institutions in partnerships, by oblast\n%s",
+                oblasts.Render("  ").c_str());
+  }
+  return kExitOk;
+}
+
+int Map(Client& client, const std::vector<std::string>& args) {
+  if (!args.empty()) {
+    std::fprintf(stderr, "impctl: usage: impctl map [--include_inactive]\n");
+    return kExitUsage;
+  }
+  gw::GetPartnershipMapRequest req;
+  req.set_include_inactive(absl::GetFlag(FLAGS_include_inactive));
+  gw::GetPartnershipMapResponse r;
+  grpc::Status s = client.gateway().GetPartnershipMap(client.Context().get(), req, &r);
+  if (!s.ok()) return ReportError(s);
+  AnnouncePartial(r);
+  if (absl::GetFlag(FLAGS_json)) {
+    PrintJson(r);
+    return kExitOk;
+  }
+  std::printf("Partnership map (%s)\n\n",
+              req.include_inactive() ? "all agreements" : "agreements in force: ACTIVE, SUSPENDED");
+  Table countries({"COUNTRY", "PARTNERSHIPS", "INSTITUTIONS"}, {false, true, true});
+  for (const auto& c : r.countries()) {
+    countries.AddRow({c.key(), Count(c.partnerships()), Count(c.institutions())});
+  }
+  std::printf("%s", countries.Render("  ").c_str());
+  Table oblasts({"OBLAST", "", "PARTNERSHIPS", "INSTITUTIONS"}, {false, false, true, true});
+  for (const auto& c : r.oblasts()) {
+    oblasts.AddRow(
+        {c.key(), OblastName(c.key()), Count(c.partnerships()), Count(c.institutions())});
+  }
+  std::printf("\n%s", oblasts.Render("  ").c_str());
+  return kExitOk;
+}
+
+}  // namespace imp::impctl
