@@ -306,4 +306,17 @@ run 2 import institutions "$work/wrong-header.csv"
 err_has "line 1: missing display_name"
 run 0 --help
 out_has "Exit codes:"
+out_has "--errors_csv"
+
+# --- A partial answer is announced, not passed off as figures ---------------------------------
+kill "${pids[1]}"   # the activity service
+wait "${pids[1]}" 2>/dev/null || true
+run 0 summary
+out_has "!! PARTIAL ANSWER: no answer from SOURCE_ACTIVITY"
+err_has "PARTIAL ANSWER"
+grep -qE "^  joint operations +n/a$" "$work/out" || fail "missing figures must read n/a: $(cat "$work/out")"
+run 0 summary --json
+json_ok
+grep -q '"SOURCE_ACTIVITY"' "$work/out" || fail "missing_sources in JSON: $(cat "$work/out")"
+run 8 list activities
 echo "impctl end to end: all checks passed"

@@ -43,17 +43,24 @@ int ExitCodeFor(grpc::StatusCode code) {
 int ReportError(const grpc::Status& status) {
   std::fprintf(stderr, "impctl: %s: %s\n", StatusCodeName(status.error_code()),
                status.error_message().c_str());
-  // The two mistakes everyone makes first: the wrong address and a missing token.
+  // The mistakes everyone makes first: the wrong address (or server) and a missing token.
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      std::fprintf(stderr, "impctl: (target %s; set --target or $IMP_TARGET)\n",
+      // The gateway passes on a backend's UNAVAILABLE too, so this names both possibilities.
+      std::fprintf(stderr,
+                   "impctl: (called %s, from --target or $IMP_TARGET: it or a service behind it "
+                   "did not answer)\n",
                    TargetFromFlags().c_str());
       break;
     case grpc::StatusCode::UNAUTHENTICATED:
       std::fprintf(stderr,
                    "impctl: (the gateway needs a token: --token, --token_file, $IMP_TOKEN or "
                    "$IMP_TOKEN_FILE)\n");
+      break;
+    case grpc::StatusCode::UNIMPLEMENTED:
+      std::fprintf(stderr, "impctl: (%s does not serve this method; the gateway serves them all)\n",
+                   TargetFromFlags().c_str());
       break;
     default: break;
   }

@@ -25,9 +25,10 @@ void AnnouncePartial(const Response& r) {
   std::vector<std::string> missing;
   for (int s : r.missing_sources()) missing.push_back(gw::Source_Name(static_cast<gw::Source>(s)));
   const std::string what =
-      missing.empty() ? "warnings"
-                      : absl::StrCat("PARTIAL ANSWER, missing ", absl::StrJoin(missing, ", "),
-                                     ": the figures that depend on it are too low");
+      missing.empty()
+          ? "warnings"
+          : absl::StrCat("PARTIAL ANSWER: no answer from ", absl::StrJoin(missing, ", "),
+                         "; the figures that depend on it are missing or too low");
   std::fprintf(stderr, "impctl: %s\n", what.c_str());
   for (const auto& w : r.warnings()) std::fprintf(stderr, "impctl:   %s\n", w.c_str());
   if (absl::GetFlag(FLAGS_json)) return;
@@ -37,6 +38,14 @@ void AnnouncePartial(const Response& r) {
 }
 
 std::string Count(int64_t n) { return absl::StrCat(n); }
+
+template <typename Response>
+bool Missing(const Response& r, gw::Source source) {
+  for (int s : r.missing_sources()) {
+    if (s == source) return true;
+  }
+  return false;
+}
 
 std::string OblastName(const std::string& code) {
   return std::string(api::UkrainianRegionName(code));
@@ -87,19 +96,28 @@ int Summary(Client& client, const std::vector<std::string>& args) {
               from.empty() ? "the beginning" : from.c_str(), to.empty() ? "today" : to.c_str(),
               scope.empty() ? "" : absl::StrCat(" (", absl::StrJoin(scope, ", "), ")").c_str());
 
+  // A figure from a backend that did not answer is unknown, not zero.
+  const bool no_registry = Missing(r, gw::SOURCE_REGISTRY);
+  const bool no_activity = Missing(r, gw::SOURCE_ACTIVITY);
+  auto from_registry = [&](int64_t n) { return no_registry ? "n/a" : Count(n); };
+  auto from_activity = [&](int64_t n) { return no_activity ? "n/a" : Count(n); };
   Table figures({"", ""}, {false, true});
   figures.AddRow({"Partnerships", ""});
-  figures.AddRow({"  agreements signed in the period", Count(r.agreements_signed_in_period())});
-  figures.AddRow({"  agreements in force at the end", Count(r.agreements_in_force_at_end())});
+  figures.AddRow(
+      {"  agreements signed in the period", from_registry(r.agreements_signed_in_period())});
+  figures.AddRow(
+      {"  agreements in force at the end", from_registry(r.agreements_in_force_at_end())});
   figures.AddRow({"", ""});
   figures.AddRow({"What the partnerships did", ""});
-  figures.AddRow({"  health workers trained (trainings, events)", Count(r.trainees())});
-  figures.AddRow({"    of which doctors", Count(r.trainee_doctors())});
-  figures.AddRow({"  institutions taking part", Count(r.distinct_participating_institutions())});
-  figures.AddRow({"  joint operations", Count(r.operations())});
-  figures.AddRow({"  patients helped (operations, telemedicine)", Count(r.patients_helped())});
-  figures.AddRow({"  international visits", Count(r.visits())});
-  figures.AddRow({"  telemedical consultations", Count(r.consultations())});
+  figures.AddRow({"  health workers trained (trainings, events)", from_activity(r.trainees())});
+  figures.AddRow({"    of which doctors", from_activity(r.trainee_doctors())});
+  figures.AddRow(
+      {"  institutions taking part", from_activity(r.distinct_participating_institutions())});
+  figures.AddRow({"  joint operations", from_activity(r.operations())});
+  figures.AddRow(
+      {"  patients helped (operations, telemedicine)", from_activity(r.patients_helped())});
+  figures.AddRow({"  international visits", from_activity(r.visits())});
+  figures.AddRow({"  telemedical consultations", from_activity(r.consultations())});
   std::printf("%s", figures.Render().c_str());
 
   // Months without signings add nothing to read; the last month shows the total.
