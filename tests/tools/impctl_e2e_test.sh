@@ -96,6 +96,10 @@ err_has "imported 11 of 11 rows (0 failed)"   # with --json the line goes to std
 # The same file again: the same request ids, so the service replays and creates nothing twice.
 run 0 import institutions "$demo/institutions.csv"
 out_has "imported 36 of 36 rows (0 failed)"
+# On a terminal (script(1) provides one) progress is a bar redrawn in place on stderr.
+script -qec "$impctl import institutions $demo/institutions.csv" /dev/null >"$work/tty" </dev/null
+grep -q $'\r''institutions \[#*\.*\]' "$work/tty" || fail "no progress bar on a terminal: $(head -c 300 "$work/tty" | od -c | head)"
+grep -q "100% 36/36" "$work/tty" || fail "progress bar does not finish: $(tail -c 300 "$work/tty")"
 # Other request ids: every row exists already; reported as such, not as a failure...
 run 0 import institutions "$demo/institutions.csv" --request_id=again
 out_has "imported 0 of 36 rows (0 failed, 36 already there)"
@@ -307,6 +311,21 @@ err_has "line 1: missing display_name"
 run 0 --help
 out_has "Exit codes:"
 out_has "--errors_csv"
+
+# --- A file larger than one stream message (1,000 rows each) ----------------------------------
+$py - "$demo/activities.csv" "$work/bulk.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-8")))
+visit = next(r for r in rows[1:] if r[1] == "VISIT")
+out = [rows[0]] + [[f"bulk-{i:05d}"] + visit[1:] for i in range(2500)]
+out[1234][4] = "not-registered"   # line 1235
+csv.writer(open(sys.argv[2], "w", encoding="utf-8", newline=""), lineterminator="\n").writerows(out)
+PY
+run 4 import activities "$work/bulk.csv" --mode=best_effort
+out_has "imported 2499 of 2500 rows (1 failed)"
+err_has "line 1235: activity.host_institution: institutions/not-registered does not exist"
+run 0 list activities --json --filter='kind = "VISIT"' --page_size=1000
+$py -c 'import json,sys; d=json.load(open(sys.argv[1])); n=sum(a["name"].startswith("activities/bulk-") for a in d["activities"]); assert n == 2499, n' "$work/out" || fail "bulk rows listed"
 
 # --- A partial answer is announced, not passed off as figures ---------------------------------
 kill "${pids[1]}"   # the activity service

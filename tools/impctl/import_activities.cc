@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
 #include "tools/impctl/import.h"
 #include "tools/impctl/mapping.h"
 #include "tools/impctl/progress.h"
@@ -14,6 +15,8 @@ namespace act = activity::v1;
 // Rows per stream message: small enough to keep each message far below the size limits, large
 // enough that 100,000 rows are a hundred messages.
 constexpr size_t kChunkRows = 1000;
+// ImportActivities takes at most this many rows per call (activity.proto).
+constexpr size_t kMaxRowsPerCall = 100000;
 
 grpc::Status Send(Client& client, const std::vector<act::ImportRow>& rows,
                   const act::ImportActivitiesRequest& first, act::ImportActivitiesResponse* resp) {
@@ -58,6 +61,13 @@ grpc::Status ImportActivityRows(Client& client, const CsvTable& table, const Imp
     rows.push_back(std::move(r));
   }
   if (rows.empty()) return grpc::Status::OK;
+  // One call is one all-or-nothing unit, so a larger file is not split behind the user's back.
+  if (rows.size() > kMaxRowsPerCall) {
+    return grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("the file has ", rows.size(), " rows; one import takes at most ",
+                     kMaxRowsPerCall, ": split the file"));
+  }
 
   act::ImportActivitiesRequest first;
   first.set_mode(options.best_effort ? act::ImportActivitiesRequest::MODE_BEST_EFFORT
