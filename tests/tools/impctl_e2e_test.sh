@@ -108,6 +108,12 @@ run 6 import institutions "$demo/institutions.csv" --request_id=strict --strict 
 out_has "imported 0 of 36 rows (36 failed)"
 grep -q "^line 2: " "$work/err" || fail "strict report: $(head "$work/err")"
 [ "$(wc -l <"$work/strict.csv")" = 37 ] || fail "strict errors csv: $(head "$work/strict.csv")"
+# A new id under a name another institution has is a conflict, not "already there".
+printf '%s\n%s\n' "$(head -1 "$demo/institutions.csv")" 'okhmatdyt-again,"National Children'"'"'s Specialized Hospital ""OKHMATDYT""",,,HOSPITAL,UA,UA-30,Kyiv,,' >"$work/dup.csv"
+run 6 import institutions "$work/dup.csv"
+err_has "line 2: institution: "
+err_has "already exists as institutions/okhmatdyt"
+out_has "imported 0 of 1 rows (1 failed)"
 # A viewer may not create: every row denied -> 7.
 printf '%s\n%s\n' "$(head -1 "$demo/institutions.csv")" 'viewer-made,Viewer Hospital,,,HOSPITAL,PL,,,,' >"$work/one.csv"
 IMP_TOKEN="$viewer" run 7 import institutions "$work/one.csv"

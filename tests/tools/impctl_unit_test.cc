@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "tools/impctl/client.h"
 #include "tools/impctl/csv.h"
+#include "tools/impctl/import.h"
 #include "tools/impctl/import_report.h"
 #include "tools/impctl/kind.h"
 #include "tools/impctl/mapping.h"
@@ -351,6 +352,26 @@ TEST(ImportReport, ExitCodes) {
   EXPECT_EQ(ExitCodeForRowErrors({{2, absl::StatusCode::kAlreadyExists, "", ""},
                                   {3, absl::StatusCode::kInvalidArgument, "", ""}}),
             kExitInvalid);
+}
+
+TEST(ImportReport, AlreadyThereOnlyWhenTheMessageNamesTheRowsOwnResource) {
+  EXPECT_TRUE(IsTheRowItself(
+      absl::AlreadyExistsError("institution_id: institutions/okhmatdyt already exists"),
+      "institutions/okhmatdyt"));
+  EXPECT_TRUE(
+      IsTheRowItself(absl::AlreadyExistsError("institution: 'Okhmatdyt' in UA already exists as "
+                                              "institutions/okhmatdyt"),
+                     "institutions/okhmatdyt"));
+  // Another institution holds the name: the row's own id was never created.
+  EXPECT_FALSE(
+      IsTheRowItself(absl::AlreadyExistsError("institution: 'Okhmatdyt' in UA already exists as "
+                                              "institutions/okhmatdyt"),
+                     "institutions/okhmatdyt-2"));
+  EXPECT_FALSE(IsTheRowItself(
+      absl::AlreadyExistsError("institution_id: institutions/okhmatdyt-2 already exists"),
+      "institutions/okhmatdyt"));
+  EXPECT_TRUE(IsTheRowItself(absl::AlreadyExistsError("anything"), "")) << "no id in the row";
+  EXPECT_FALSE(IsTheRowItself(absl::InvalidArgumentError("institutions/x"), "institutions/x"));
 }
 
 TEST(ExitCodes, EveryGrpcCodeHasItsDocumentedExitCode) {

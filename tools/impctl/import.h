@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "tools/impctl/client.h"
 #include "tools/impctl/csv.h"
 #include "tools/impctl/import_report.h"
@@ -26,6 +27,12 @@ struct ImportOptions {
   // Activities: check every row, apply nothing.
   bool validate_only = false;
 };
+
+// Whether an ALREADY_EXISTS answer to creating `name` ("institutions/okhmatdyt") is about that
+// very resource, i.e. the row is already there. Another resource with the same display name and
+// country is a conflict the row's author must resolve, not a success. An empty `name` (the
+// service picks the id) accepts any: a previous run created it under a generated id.
+bool IsTheRowItself(const absl::Status& already_exists, const std::string& name);
 
 // Institutions or agreements, one Create call per row (agreements then reach their CSV state
 // through the lifecycle methods).

@@ -1,6 +1,7 @@
 // impctl import institutions|agreements: one Create call per CSV row.
 #include <functional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "tools/impctl/import.h"
@@ -102,12 +103,21 @@ grpc::Status CreateAgreement(Client& client, const CsvRecord& rec, const std::st
 
 }  // namespace
 
+bool IsTheRowItself(const absl::Status& already_exists, const std::string& name) {
+  if (!absl::IsAlreadyExists(already_exists)) return false;
+  if (name.empty()) return true;
+  const absl::string_view message = already_exists.message();
+  return absl::EndsWith(message, name) || absl::StrContains(message, absl::StrCat(name, " "));
+}
+
 grpc::Status ImportRegistryRows(Client& client, Kind kind, const CsvTable& table,
                                 const ImportOptions& options, ImportReport* report) {
   const auto create = kind == Kind::kInstitution ? CreateInstitution : CreateAgreement;
   Progress progress(report->kind, table.records.size(), Progress::StderrIsTty());
   for (size_t i = 0; i < table.records.size(); ++i) {
     const CsvRecord& rec = table.records[i];
+    const std::string& id = rec.fields.front();  // the parser guarantees the header's width
+    const std::string name = id.empty() ? "" : FullName(kind, id);
     absl::Status row_error;
     grpc::Status s =
         create(client, rec, absl::StrCat(options.request_id, "-", rec.line), &row_error);
@@ -115,7 +125,7 @@ grpc::Status ImportRegistryRows(Client& client, Kind kind, const CsvTable& table
     if (!s.ok()) row_error = FromGrpcStatus(s);
     if (row_error.ok()) {
       ++report->imported;
-    } else if (absl::IsAlreadyExists(row_error) && !options.strict) {
+    } else if (!options.strict && IsTheRowItself(row_error, name)) {
       ++report->existing;
     } else {
       report->errors.push_back(RowErrorFromStatus(rec.line, row_error));
