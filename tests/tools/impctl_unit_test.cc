@@ -235,6 +235,10 @@ TEST(Mapping, BadCellsNameTheColumn) {
   a[16] = "ten";
   EXPECT_EQ(ActivityFromCsv(a).status().message().rfind("hours: 'ten'", 0), 0u);
   a[16] = "";
+  a[17] = "5";  // operations belong to OPERATION rows
+  EXPECT_EQ(ActivityFromCsv(a).status().message(),
+            "operations: must be empty for a TRAINING activity");
+  a[17] = "";
   a[14] = "SEMINAR";  // an event type, not a training format
   EXPECT_EQ(ActivityFromCsv(a).status().message().rfind("format_or_type: 'SEMINAR'", 0), 0u);
   a[14] = "INTERNSHIP";

@@ -3,6 +3,8 @@
 #include <google/protobuf/descriptor.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -131,6 +133,26 @@ std::string GroupsToCell(const google::protobuf::RepeatedPtrField<act::Participa
         ":", g.headcount()));
   }
   return absl::StrJoin(parts, "|");
+}
+
+// Columns 14.. hold the details of one kind each. A value in another kind's column would be
+// dropped without a trace, so it is an error instead.
+absl::Status CheckKindColumns(const std::string& kind, const std::vector<std::string>& f) {
+  static const auto* const kUsed = new std::map<std::string, std::set<size_t>>{
+      {"TRAINING", {14, 15, 16}},   // format_or_type, participants, hours
+      {"OPERATION", {17, 18, 19}},  // operations, patients, specialty
+      {"VISIT", {14, 20, 21}},      // format_or_type, specialists, purpose
+      {"TELEMEDICINE", {18, 22}},   // patients, consultations
+      {"EVENT", {14, 15}},          // format_or_type, participants
+  };
+  const auto used = kUsed->find(kind);
+  if (used == kUsed->end()) return absl::OkStatus();  // the unknown kind is reported instead
+  for (size_t i = 14; i < f.size(); ++i) {
+    if (used->second.count(i) == 0 && !absl::StripAsciiWhitespace(f[i]).empty()) {
+      return Bad(kActivityColumns[i], absl::StrCat("must be empty for a ", kind, " activity"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -334,6 +356,8 @@ absl::StatusOr<ActivityRow> ActivityFromCsv(const std::vector<std::string>& f) {
   a.set_direction(static_cast<act::Activity::Direction>(*direction));
   a.set_cooperation_area(f[12]);
   a.set_notes(f[13]);
+  absl::Status unused = CheckKindColumns(kind, f);
+  if (!unused.ok()) return unused;
   const std::string& type = f[14];
   auto number = [&](int column) { return IntFromCell(f[column], kActivityColumns[column]); };
   if (kind == "TRAINING") {
