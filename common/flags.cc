@@ -8,6 +8,14 @@ ABSL_FLAG(std::string, listen_address, "127.0.0.1", "Address to listen on.");
 ABSL_FLAG(int, port, 0, "Port to listen on (0 picks a free port).");
 ABSL_FLAG(int, worker_threads, 8, "Threads that run blocking work (database calls).");
 ABSL_FLAG(int, drain_seconds, 10, "On SIGTERM/SIGINT, how long in-flight calls may finish.");
+ABSL_FLAG(int, shutdown_grace_ms, 1000,
+          "On SIGTERM/SIGINT, how long health reports NOT_SERVING while calls are still taken, "
+          "before the drain stops accepting them.");
+ABSL_FLAG(int, max_queued_requests, 64,
+          "Calls waiting for a worker at most; more are refused at once (RESOURCE_EXHAUSTED).");
+ABSL_FLAG(int, max_queue_wait_ms, 40,
+          "A call that waited this long for a worker is refused (RESOURCE_EXHAUSTED); it waits "
+          "less when calls run fast (a few average run times).");
 ABSL_FLAG(int, max_message_mb, 32, "Largest request or response message, in MiB.");
 ABSL_FLAG(std::string, db_host, "127.0.0.1", "MariaDB host.");
 ABSL_FLAG(int, db_port, 3306, "MariaDB TCP port.");
@@ -28,6 +36,9 @@ ServiceHostOptions ServiceHostOptionsFromFlags(const std::string& service_name) 
   options.port = absl::GetFlag(FLAGS_port);
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   options.drain_timeout = absl::Seconds(absl::GetFlag(FLAGS_drain_seconds));
+  options.shutdown_grace = absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
+  options.max_queued_requests = static_cast<size_t>(absl::GetFlag(FLAGS_max_queued_requests));
+  options.max_queue_wait = absl::Milliseconds(absl::GetFlag(FLAGS_max_queue_wait_ms));
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
   return options;
 }

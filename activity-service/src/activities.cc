@@ -40,7 +40,8 @@ const std::vector<std::string>& UpdatableFields() {
                                                                  "operation",
                                                                  "visit",
                                                                  "telemedicine",
-                                                                 "event"};
+                                                                 "event",
+                                                                 "external_reference"};
   return *fields;
 }
 
@@ -65,6 +66,18 @@ void Audit(db::Connection& c, const RequestContext& ctx, const store::ActivityRo
   change.snapshot_json = api::ToJson(row.activity);
   change.change_time = now;
   db::RecordChange(c, change);
+}
+
+// ALREADY_EXISTS naming the other activity when `a`'s external reference is taken, for its host,
+// by an activity other than `id`.
+absl::Status ExternalReferenceFree(db::Connection& c, const Activity& a, const std::string& id) {
+  if (a.external_reference().empty()) return absl::OkStatus();
+  auto other = store::FindIdByExternalReference(c, store::IdOf(a.host_institution()),
+                                                a.external_reference());
+  if (!other || *other == id) return absl::OkStatus();
+  return absl::AlreadyExistsError(
+      absl::StrCat("activity.external_reference: already used by ", store::ActivityName(*other),
+                   " for host ", a.host_institution()));
 }
 
 const char* StateWord(ReferenceState s) {
@@ -143,7 +156,7 @@ absl::Status Activities::GetActivity(const RequestContext& ctx, const v1::GetAct
                                      Activity* out) {
   auto id = api::ParseResourceName(req.name(), "activities", "name");
   if (!id.ok()) return id.status();
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     auto row = store::FindActivity(c, *id, false);
     if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
     *out = row->activity;
@@ -171,10 +184,10 @@ absl::Status Activities::ListActivities(const RequestContext& ctx,
   absl::Status filtered = AppendActivityFilter(req.filter(), query);
   if (!filtered.ok()) return filtered;
   db::FinishListQuery(query, order, "a.pk", *page);
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     std::vector<store::ActivityRow> rows;
-    db::ReadPage(*query.Execute(c), *page, 19, out->mutable_next_page_token(),
+    db::ReadPage(*query.Execute(c), *page, 20, out->mutable_next_page_token(),
                  [&](sql::ResultSet& rs) {
                    rows.push_back(store::ReadActivity(rs));
                    return rows.back().pk;
@@ -198,13 +211,15 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
   const Activity& a = req.activity();
   absl::Status valid = ValidateActivity(a);
   if (!valid.ok()) return valid;
+  const db::RequestIdentity identity = db::RequestIdentity::Of(req, ctx.actor);
   // A retry after success must not fail on references that changed since: look first.
   if (!req.request_id().empty()) {
     bool replayed = false;
-    absl::Status s = db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
-      auto earlier = db::FindRequestId(c, kCreateMethod, req.request_id());
-      if (!earlier) return absl::OkStatus();
-      auto row = store::FindActivity(c, store::IdOf(*earlier), false);
+    absl::Status s = db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
+      auto earlier = db::FindRequestId(c, kCreateMethod, req.request_id(), identity);
+      if (!earlier.ok()) return earlier.status();
+      if (!*earlier) return absl::OkStatus();
+      auto row = store::FindActivity(c, store::IdOf(**earlier), false);
       if (row) {
         *out = row->activity;
         replayed = true;
@@ -217,10 +232,12 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
   absl::Status refs = CheckReferences(a, ctx.deadline);
   if (!refs.ok()) return refs;
   const std::string name = store::ActivityName(id);
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     if (!req.request_id().empty()) {
-      if (auto earlier = db::ClaimRequestId(c, kCreateMethod, req.request_id(), name)) {
-        auto row = store::FindActivity(c, store::IdOf(*earlier), false);
+      auto earlier = db::ClaimRequestId(c, kCreateMethod, req.request_id(), name, identity);
+      if (!earlier.ok()) return earlier.status();
+      if (*earlier) {
+        auto row = store::FindActivity(c, store::IdOf(**earlier), false);
         if (!row) return absl::InternalError("request_id refers to a missing activity");
         *out = row->activity;
         return absl::OkStatus();
@@ -229,6 +246,8 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
     if (store::FindActivity(c, id, false)) {
       return absl::AlreadyExistsError(absl::StrCat("activity_id: ", name, " already exists"));
     }
+    absl::Status key_free = ExternalReferenceFree(c, a, id);
+    if (!key_free.ok()) return key_free;
     const absl::Time now = NowMicros();
     store::InsertActivity(c, id, a, now);
     auto row = store::FindActivity(c, id, false);
@@ -247,7 +266,7 @@ absl::Status Activities::UpdateActivity(const RequestContext& ctx,
   // Read, merge and check references outside the write transaction (the registry call must not
   // hold row locks); the write then re-checks the etag so nothing changed in between.
   store::ActivityRow current;
-  absl::Status read = db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  absl::Status read = db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     auto row = store::FindActivity(c, *id, false);
     if (!row) return absl::NotFoundError(absl::StrCat(req.activity().name(), " not found"));
     current = std::move(*row);
@@ -275,13 +294,15 @@ absl::Status Activities::UpdateActivity(const RequestContext& ctx,
   if (!valid.ok()) return valid;
   absl::Status refs = CheckReferences(merged, ctx.deadline);
   if (!refs.ok()) return refs;
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     auto row = store::FindActivity(c, *id, true);
     if (!row) return absl::NotFoundError(absl::StrCat(req.activity().name(), " not found"));
     if (row->revision != current.revision) {
       return absl::AbortedError(absl::StrCat(
           "etag: ", req.activity().name(), " changed during the update; read it again and retry"));
     }
+    absl::Status key_free = ExternalReferenceFree(c, merged, *id);
+    if (!key_free.ok()) return key_free;
     const absl::Time now = NowMicros();
     store::UpdateActivity(c, row->pk, merged, now);
     auto updated = store::FindActivity(c, *id, false);
@@ -295,7 +316,7 @@ absl::Status Activities::SetDeleted(const RequestContext& ctx, const std::string
                                     const std::string& etag, bool deleted, Activity* out) {
   auto id = api::ParseResourceName(name, "activities", "name");
   if (!id.ok()) return id.status();
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     auto row = store::FindActivity(c, *id, true);
     if (!row) return absl::NotFoundError(absl::StrCat(name, " not found"));
     if (row->deleted == deleted) {
@@ -334,7 +355,7 @@ absl::Status Activities::BatchGetActivities(const RequestContext& ctx,
     if (!id.ok()) return id.status();
     ids.push_back(*id);
   }
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     for (size_t i = 0; i < ids.size(); ++i) {
       auto row = store::FindActivity(c, ids[i], false);
@@ -352,7 +373,7 @@ absl::Status Activities::ListChanges(const RequestContext& ctx, const v1::ListCh
   if (!id.ok()) return id.status();
   auto page = db::StartPage(req.page_size(), req.page_token(), req.name());
   if (!page.ok()) return page.status();
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     if (!store::FindActivity(c, *id, false))
       return absl::NotFoundError(absl::StrCat(req.name(), " not found"));

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "activity-service/src/references.h"
 #include "common/db/database.h"
 #include "common/server/request_context.h"
@@ -12,12 +13,16 @@
 
 namespace imp::activity {
 
-// A whole import call, as assembled from the request stream.
-struct ImportBatch {
-  std::string request_id;
-  v1::ImportActivitiesRequest::Mode mode = v1::ImportActivitiesRequest::MODE_ALL_OR_NOTHING;
-  bool validate_only = false;
-  std::vector<v1::ImportRow> rows;
+// Where an import's messages come from: the gRPC edge implements it over the call's stream
+// (activity_grpc.cc), logic tests over a vector.
+class ImportStream {
+ public:
+  virtual ~ImportStream() = default;
+  // The next message, valid until the next call; nullptr at the end of a stream the client
+  // half-closed while still waiting for the answer — the only end after which an import may
+  // commit. CANCELLED or DEADLINE_EXCEEDED when the client went away, the deadline passed or
+  // the stream stayed idle too long.
+  virtual absl::StatusOr<const v1::ImportActivitiesRequest*> Next() = 0;
 };
 
 inline constexpr size_t kMaxImportRows = 100000;
@@ -45,7 +50,9 @@ class Activities {
   absl::Status BatchGetActivities(const RequestContext& ctx,
                                   const v1::BatchGetActivitiesRequest& req,
                                   v1::BatchGetActivitiesResponse* out);
-  absl::Status ImportActivities(const RequestContext& ctx, const ImportBatch& batch,
+  // Reads `stream` to its end, applying rows as they come (see activity.proto). Holds one
+  // message and one chunk of rows at a time, never the whole import.
+  absl::Status ImportActivities(const RequestContext& ctx, ImportStream& stream,
                                 v1::ImportActivitiesResponse* out);
   absl::Status GetActivityStats(const RequestContext& ctx, const v1::GetActivityStatsRequest& req,
                                 v1::GetActivityStatsResponse* out);

@@ -1,19 +1,22 @@
 #ifndef IMP_ACTIVITY_ACTIVITY_GRPC_H_
 #define IMP_ACTIVITY_ACTIVITY_GRPC_H_
 
+#include <atomic>
+
 #include "activity-service/src/activities.h"
+#include "activity-service/src/import_reactor.h"
 #include "common/worker_pool.h"
 #include "imp/activity/v1/activity.grpc.pb.h"
 
 namespace imp::activity {
 
 // The gRPC edge of the activity service: unary methods hand their request to Activities on a
-// worker thread; ImportActivities reads the whole stream on gRPC's threads (no blocking there)
-// and then hands the assembled batch to a worker.
+// worker thread; ImportActivities is driven by a worker that pulls the stream message by
+// message (import_reactor.h).
 class ActivityGrpcService final : public v1::ActivityService::CallbackService {
  public:
-  ActivityGrpcService(Activities* activities, WorkerPool* workers)
-      : activities_(activities), workers_(workers) {}
+  ActivityGrpcService(Activities* activities, WorkerPool* workers, ImportLimits import_limits)
+      : activities_(activities), workers_(workers), import_limits_(import_limits) {}
 
 #define IMP_ACTIVITY_METHOD(Method, Request, Response)                                       \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Request* req, \
@@ -35,6 +38,8 @@ class ActivityGrpcService final : public v1::ActivityService::CallbackService {
  private:
   Activities* activities_;
   WorkerPool* workers_;
+  const ImportLimits import_limits_;
+  std::atomic<int> imports_running_{0};
 };
 
 }  // namespace imp::activity

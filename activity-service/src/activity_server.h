@@ -20,7 +20,7 @@ const std::vector<db::Migration>& Migrations();  // generated from migrations/*.
 class ActivityServer {
  public:
   ActivityServer(ServiceHostOptions host_options, db::PoolOptions db_options,
-                 std::string registry_target);
+                 std::string registry_target, ImportLimits import_limits = {});
 
   // Drains the host first: in-flight calls use the members declared before it.
   ~ActivityServer() { host_.Shutdown(); }

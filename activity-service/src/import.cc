@@ -1,49 +1,33 @@
-// Activities::ImportActivities: bulk import with per-row errors, all-or-nothing or best-effort,
-// and request-id replay.
+// Activities::ImportActivities: a streamed bulk import. Rows are validated, checked against the
+// registry and applied message by message, inside one transaction that commits only at the
+// confirmed end of the stream; a retry with the same request_id replays the first answer.
 #include <cppconn/exception.h>
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "activity-service/src/activities.h"
+#include "activity-service/src/import_apply.h"
 #include "activity-service/src/statements.h"
 #include "activity-service/src/store.h"
 #include "activity-service/src/validation.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
-#include "common/db/changes.h"
 #include "common/db/errors.h"
 #include "common/db/migrations.h"
+#include "common/db/request_ids.h"
 
 namespace imp::activity {
 namespace {
 
 using v1::ImportActivitiesRequest;
 using v1::ImportActivitiesResponse;
-
-constexpr int kMaxListedErrors = 10000;
-// Rows per multi-row INSERT: large enough to amortise round trips, small enough for packets.
-constexpr size_t kChunkRows = 500;
-
-void AddError(ImportActivitiesResponse* out, int64_t row, const absl::Status& status) {
-  out->set_rows_failed(out->rows_failed() + 1);
-  if (out->errors_size() >= kMaxListedErrors) return;
-  auto* e = out->add_errors();
-  e->set_row_number(row);
-  const std::string message(status.message());
-  const size_t colon = message.find(": ");
-  if (colon == std::string::npos) {
-    e->set_reason(message);
-  } else {
-    e->set_field(message.substr(0, colon));
-    e->set_reason(message.substr(colon + 2));
-  }
-}
 
 // A row without an id gets one derived from the request id and its row number, so a retried
 // import maps each row to the same activity (and a duplicate insert is caught by the key).
@@ -54,161 +38,259 @@ std::string RowId(const std::string& request_id, const v1::ImportRow& row) {
                       db::Sha256Hex(absl::StrCat(request_id, "#", row.row_number())).substr(0, 20));
 }
 
-// A stored answer (base64 of the serialized response), marked as replayed.
-bool ParseStored(const std::string& stored, ImportActivitiesResponse* out) {
+// What an earlier call with this request id answered, and who sent what.
+struct StoredImport {
+  ImportActivitiesResponse response;
+  db::RequestIdentity identity;
+};
+
+std::optional<StoredImport> ReadStored(db::Connection& c, const std::string& request_id) {
+  auto& ps = c.Prepare(stmt::kSelectImport);
+  ps.setString(1, request_id);
+  std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+  if (!rs->next()) return std::nullopt;
+  StoredImport stored;
   std::string bytes;
-  if (!absl::Base64Unescape(stored, &bytes) || !out->ParseFromString(bytes)) return false;
-  out->set_replayed(true);
-  return true;
+  if (!absl::Base64Unescape(std::string(rs->getString("response")), &bytes) ||
+      !stored.response.ParseFromString(bytes)) {
+    return std::nullopt;
+  }
+  stored.response.set_replayed(true);
+  stored.identity = {std::string(rs->getString("fingerprint")), std::string(rs->getString("actor"))};
+  return stored;
 }
+
+// One import call, fed message by message. Three ways it can go, fixed by the first message:
+//   replay        the request id answered before: the stream is only fingerprinted, and the
+//                 first answer is returned if the same caller sent the same rows;
+//   validate only nothing is written;
+//   apply         a transaction is held from the first message to the end of the stream.
+class ImportRun {
+ public:
+  ImportRun(db::Database* db, ReferenceLookup* references, const RequestContext& ctx,
+            ImportActivitiesResponse* out)
+      : db_(db), references_(references), ctx_(ctx), out_(out) {}
+
+  absl::Status Start(const ImportActivitiesRequest& first) {
+    request_id_ = first.request_id();
+    absl::Status ok = api::ValidateRequestId(request_id_);
+    if (!ok.ok()) return ok;
+    if (!ImportActivitiesRequest::Mode_IsValid(first.mode())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("mode: ", first.mode(), " is not a mode; use MODE_ALL_OR_NOTHING or "
+                       "MODE_BEST_EFFORT"));
+    }
+    all_or_nothing_ = first.mode() != ImportActivitiesRequest::MODE_BEST_EFFORT;
+    validate_only_ = first.validate_only();
+    ImportActivitiesRequest header = first;
+    header.clear_rows();
+    header.clear_request_id();
+    fingerprint_.Add(header);
+    if (validate_only_) return absl::OkStatus();
+    if (!request_id_.empty()) {
+      absl::Status read = db_->Read(ctx_.deadline, [&](db::Connection& c) {
+        stored_ = ReadStored(c, request_id_);
+        return absl::OkStatus();
+      });
+      if (!read.ok() || stored_) return read;
+    }
+    auto held = db_->Begin(ctx_);
+    if (!held.ok()) return held.status();
+    held_ = *std::move(held);
+    if (request_id_.empty()) return absl::OkStatus();
+    // Claim the id first: a concurrent call with the same id waits here until this one commits
+    // (then it replays this answer) or rolls back (then it applies the import itself).
+    bool claimed = false;
+    absl::Status claim = held_->Run([&](db::Connection& c) -> absl::Status {
+      auto& ps = c.Prepare(stmt::kClaimImport);
+      ps.setString(1, request_id_);
+      ps.setString(2, ctx_.actor);
+      try {
+        ps.executeUpdate();
+        claimed = true;
+      } catch (const sql::SQLException& e) {
+        if (e.getErrorCode() != db::kErrDuplicateKey) throw;
+      }
+      return absl::OkStatus();
+    });
+    if (!claim.ok() || claimed) return claim;
+    held_.reset();  // the other call committed first: answer as it did
+    return db_->Read(ctx_.deadline, [&](db::Connection& c) {
+      stored_ = ReadStored(c, request_id_);
+      return stored_ ? absl::OkStatus()
+                     : absl::AbortedError("request_id: an import with this id is in progress");
+    });
+  }
+
+  absl::Status Add(const ImportActivitiesRequest& message) {
+    for (const auto& row : message.rows()) fingerprint_.Add(row);
+    if (stored_) return absl::OkStatus();  // replay: the rows are only fingerprinted
+    received_ += message.rows_size();
+    out_->set_rows_received(received_);
+    if (received_ > static_cast<int64_t>(kMaxImportRows)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("rows: at most ", kMaxImportRows, " rows per import call"));
+    }
+    std::vector<PendingRow> valid = Validate(message);
+    absl::Status refs = CheckReferences(valid);
+    if (!refs.ok()) return refs;
+    if (validate_only_ || (all_or_nothing_ && out_->rows_failed() > 0)) return absl::OkStatus();
+    for (size_t from = 0; from < valid.size(); from += kApplyChunkRows) {
+      if (ctx_.Cancelled()) return absl::CancelledError("the call was cancelled; nothing applied");
+      const size_t to = std::min(valid.size(), from + kApplyChunkRows);
+      std::vector<PendingRow> chunk(valid.begin() + from, valid.begin() + to);
+      bool must_roll_back = false;
+      absl::Status applied = held_->Run([&](db::Connection& c) {
+        must_roll_back = ApplyRows(c, ctx_, chunk, all_or_nothing_, out_);
+        return absl::OkStatus();
+      });
+      if (!applied.ok()) return applied;
+      if (must_roll_back) return absl::OkStatus();  // rows_failed > 0: nothing more is applied
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Finish() {
+    if (stored_) {
+      absl::Status same =
+          db::CheckSameRequest(stored_->identity, {fingerprint_.Finish(), ctx_.actor});
+      if (!same.ok()) return same;
+      *out_ = stored_->response;
+      return absl::OkStatus();
+    }
+    if (validate_only_ || (all_or_nothing_ && out_->rows_failed() > 0)) {
+      // Nothing is applied, and the request id stays free for the corrected import.
+      held_.reset();
+      ClearApplied();
+      return absl::OkStatus();
+    }
+    if (!request_id_.empty()) {
+      const std::string fingerprint = fingerprint_.Finish();
+      absl::Status recorded = held_->Run([&](db::Connection& c) {
+        auto& record = c.Prepare(stmt::kRecordImport);
+        record.setString(1, absl::Base64Escape(out_->SerializeAsString()));
+        record.setString(2, fingerprint);
+        record.setString(3, ctx_.actor);
+        record.setString(4, request_id_);
+        record.executeUpdate();
+        return absl::OkStatus();
+      });
+      if (!recorded.ok()) return recorded;
+    }
+    return held_->Commit();
+  }
+
+ private:
+  // Validates each row on its own; rows that fail are reported, the others returned.
+  std::vector<PendingRow> Validate(const ImportActivitiesRequest& message) {
+    std::vector<PendingRow> valid;
+    for (const auto& row : message.rows()) {
+      PendingRow pending{&row, RowId(request_id_, row)};
+      absl::Status s = ValidateActivity(row.activity());
+      if (s.ok() && !api::IsValidResourceId(pending.id)) {
+        s = absl::InvalidArgumentError(
+            absl::StrCat("activity_id: '", pending.id, "' is not a valid id"));
+      }
+      if (s.ok() && !seen_ids_.insert(pending.id).second) {
+        s = absl::InvalidArgumentError(
+            absl::StrCat("activity_id: '", pending.id, "' appears twice in this import"));
+      }
+      const std::string& key = row.activity().external_reference();
+      if (s.ok() && !key.empty() &&
+          !seen_keys_.insert(absl::StrCat(row.activity().host_institution(), "\n", key)).second) {
+        s = absl::InvalidArgumentError(
+            "activity.external_reference: appears twice for this host in this import");
+      }
+      if (!s.ok()) {
+        AddRowError(out_, row.row_number(), s);
+        continue;
+      }
+      valid.push_back(std::move(pending));
+    }
+    return valid;
+  }
+
+  // Checks the references of `rows` against the registry, asking only about names this call
+  // has not resolved yet; rows with a bad reference are reported and dropped.
+  absl::Status CheckReferences(std::vector<PendingRow>& rows) {
+    References unknown;
+    for (const auto& row : rows) {
+      References refs;
+      CollectReferences(row.row->activity(), refs);
+      for (const auto& n : refs.institutions)
+        if (!facts_.institutions.contains(n)) unknown.institutions.insert(n);
+      for (const auto& n : refs.agreements)
+        if (!facts_.agreements.contains(n)) unknown.agreements.insert(n);
+      for (const auto& n : refs.cooperation_areas)
+        if (!facts_.cooperation_areas.contains(n)) unknown.cooperation_areas.insert(n);
+    }
+    if (!unknown.institutions.empty() || !unknown.agreements.empty() ||
+        !unknown.cooperation_areas.empty()) {
+      auto facts = references_->Lookup(unknown, ctx_.deadline);
+      if (!facts.ok()) return facts.status();
+      facts_.institutions.insert(facts->institutions.begin(), facts->institutions.end());
+      facts_.agreements.insert(facts->agreements.begin(), facts->agreements.end());
+      facts_.cooperation_areas.insert(facts->cooperation_areas.begin(),
+                                      facts->cooperation_areas.end());
+    }
+    std::vector<PendingRow> kept;
+    for (auto& row : rows) {
+      absl::Status s = ReferenceProblem(row.row->activity(), facts_);
+      if (s.ok()) {
+        kept.push_back(std::move(row));
+      } else {
+        AddRowError(out_, row.row->row_number(), s);
+      }
+    }
+    rows = std::move(kept);
+    return absl::OkStatus();
+  }
+
+  void ClearApplied() {
+    out_->set_rows_imported(0);
+    out_->set_rows_created(0);
+    out_->set_rows_updated(0);
+    out_->set_rows_unchanged(0);
+    out_->clear_activity_names();
+  }
+
+  db::Database* db_;
+  ReferenceLookup* references_;
+  const RequestContext& ctx_;
+  ImportActivitiesResponse* out_;
+  std::string request_id_;
+  bool all_or_nothing_ = true;
+  bool validate_only_ = false;
+  std::optional<StoredImport> stored_;
+  std::unique_ptr<db::HeldTransaction> held_;
+  db::Fingerprinter fingerprint_;
+  int64_t received_ = 0;
+  absl::flat_hash_set<std::string> seen_ids_;
+  absl::flat_hash_set<std::string> seen_keys_;
+  ReferenceFacts facts_;  // every reference resolved so far in this call
+};
 
 }  // namespace
 
-absl::Status Activities::ImportActivities(const RequestContext& ctx, const ImportBatch& batch,
+absl::Status Activities::ImportActivities(const RequestContext& ctx, ImportStream& stream,
                                           ImportActivitiesResponse* out) {
   out->Clear();
-  absl::Status request_id_ok = api::ValidateRequestId(batch.request_id);
-  if (!request_id_ok.ok()) return request_id_ok;
-  if (batch.rows.size() > kMaxImportRows) {
-    return absl::InvalidArgumentError(absl::StrCat("rows: at most ", kMaxImportRows, " per call"));
+  auto first = stream.Next();
+  if (!first.ok()) return first.status();
+  if (*first == nullptr) {
+    return absl::InvalidArgumentError("rows: the import stream ended before its first message");
   }
-  const bool all_or_nothing = batch.mode != ImportActivitiesRequest::MODE_BEST_EFFORT;
-
-  // 1. A request id seen before: answer as the first time, apply nothing.
-  if (!batch.request_id.empty() && !batch.validate_only) {
-    bool replayed = false;
-    absl::Status s = db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
-      auto& ps = c.Prepare(stmt::kSelectImport);
-      ps.setString(1, batch.request_id);
-      std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-      if (rs->next() && ParseStored(std::string(rs->getString(1)), out)) replayed = true;
-      return absl::OkStatus();
-    });
-    if (!s.ok() || replayed) return s;
+  ImportRun run(db_, references_, ctx, out);
+  absl::Status s = run.Start(**first);
+  for (const ImportActivitiesRequest* message = *first; s.ok() && message != nullptr;) {
+    s = run.Add(*message);
+    if (!s.ok()) break;
+    auto next = stream.Next();
+    if (!next.ok()) return next.status();
+    message = *next;
   }
-
-  // 2. Validate every row on its own.
-  out->set_rows_received(static_cast<int64_t>(batch.rows.size()));
-  std::vector<bool> valid(batch.rows.size(), false);
-  std::vector<std::string> ids(batch.rows.size());
-  absl::flat_hash_set<std::string> seen_ids;
-  References references;
-  for (size_t i = 0; i < batch.rows.size(); ++i) {
-    const auto& row = batch.rows[i];
-    ids[i] = RowId(batch.request_id, row);
-    absl::Status s = ValidateActivity(row.activity());
-    if (s.ok() && !api::IsValidResourceId(ids[i])) {
-      s = absl::InvalidArgumentError(absl::StrCat("activity_id: '", ids[i], "' is not a valid id"));
-    }
-    if (s.ok() && !seen_ids.insert(ids[i]).second) {
-      s = absl::InvalidArgumentError(
-          absl::StrCat("activity_id: '", ids[i], "' appears twice in this import"));
-    }
-    if (!s.ok()) {
-      AddError(out, row.row_number(), s);
-      continue;
-    }
-    valid[i] = true;
-    CollectReferences(row.activity(), references);
-  }
-
-  // 3. Check every reference in one round of batched registry calls.
-  auto facts = references_->Lookup(references, ctx.deadline);
-  if (!facts.ok()) return facts.status();
-  for (size_t i = 0; i < batch.rows.size(); ++i) {
-    if (!valid[i]) continue;
-    absl::Status s = ReferenceProblem(batch.rows[i].activity(), *facts);
-    if (!s.ok()) {
-      valid[i] = false;
-      AddError(out, batch.rows[i].row_number(), s);
-    }
-  }
-  if (batch.validate_only || (all_or_nothing && out->rows_failed() > 0)) return absl::OkStatus();
-
-  // 4. Apply the valid rows and record the answer under the request id, in one transaction.
-  const ImportActivitiesResponse before_apply = *out;
-  bool rolled_back = false;
-  absl::Status applied = db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
-    *out = before_apply;  // the transaction may run again after a deadlock
-    if (!batch.request_id.empty()) {
-      // Claim the id first: a concurrent retry waits here for this transaction to finish.
-      auto& claim = c.Prepare(stmt::kInsertImport);
-      claim.setString(1, batch.request_id);
-      claim.setString(2, "");
-      try {
-        claim.executeUpdate();
-      } catch (const sql::SQLException& e) {
-        if (e.getErrorCode() != db::kErrDuplicateKey) throw;
-        auto& ps = c.Prepare(stmt::kSelectImport);
-        ps.setString(1, batch.request_id);
-        std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-        if (rs->next()) ParseStored(std::string(rs->getString(1)), out);
-        return absl::OkStatus();
-      }
-    }
-    const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
-    std::vector<size_t> pending;
-    for (size_t i = 0; i < batch.rows.size(); ++i) {
-      if (valid[i]) pending.push_back(i);
-    }
-    for (size_t from = 0; from < pending.size(); from += kChunkRows) {
-      const size_t to = std::min(pending.size(), from + kChunkRows);
-      std::vector<std::string> chunk_ids;
-      for (size_t k = from; k < to; ++k) chunk_ids.push_back(ids[pending[k]]);
-      // Ids taken by earlier imports or creates are row errors, found before inserting.
-      const auto taken = store::PksOf(c, chunk_ids);
-      std::vector<std::string> new_ids;
-      std::vector<const v1::Activity*> new_rows;
-      std::vector<size_t> new_index;
-      for (size_t k = from; k < to; ++k) {
-        const size_t i = pending[k];
-        if (taken.contains(ids[i])) {
-          const absl::Status exists = absl::AlreadyExistsError(
-              absl::StrCat("activity_id: ", store::ActivityName(ids[i]), " already exists"));
-          if (all_or_nothing) {
-            ImportActivitiesResponse failed = before_apply;
-            AddError(&failed, batch.rows[i].row_number(), exists);
-            *out = failed;
-            rolled_back = true;
-            return absl::AbortedError("import rolled back");  // rolls back: nothing applied
-          }
-          AddError(out, batch.rows[i].row_number(), exists);
-          continue;
-        }
-        new_ids.push_back(ids[i]);
-        new_rows.push_back(&batch.rows[i].activity());
-        new_index.push_back(i);
-      }
-      store::InsertActivities(c, new_ids, new_rows, now);
-      std::vector<db::ChangeRecord> changes;
-      for (size_t k = 0; k < new_ids.size(); ++k) {
-        v1::Activity stored = *new_rows[k];
-        stored.set_name(store::ActivityName(new_ids[k]));
-        stored.set_kind(KindOf(stored));
-        db::ChangeRecord change;
-        change.resource_name = stored.name();
-        change.revision = 1;
-        change.actor = ctx.actor;
-        change.action = "CREATE";
-        change.snapshot_json = api::ToJson(stored);
-        change.change_time = now;
-        changes.push_back(std::move(change));
-        out->add_activity_names(stored.name());
-      }
-      db::RecordChanges(c, changes);
-      out->set_rows_imported(out->rows_imported() + static_cast<int64_t>(new_ids.size()));
-    }
-    if (!batch.request_id.empty()) {
-      auto& record = c.Prepare(stmt::kRecordImport);
-      record.setString(1, absl::Base64Escape(out->SerializeAsString()));
-      record.setString(2, batch.request_id);
-      record.executeUpdate();
-    }
-    return absl::OkStatus();
-  });
-  // An all-or-nothing import that met an existing id applied nothing: that is an answer with
-  // row errors, not a failed call.
-  return rolled_back ? absl::OkStatus() : applied;
+  if (!s.ok()) return s;
+  return run.Finish();
 }
 
 }  // namespace imp::activity

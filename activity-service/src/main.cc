@@ -8,6 +8,12 @@
 ABSL_FLAG(std::string, registry_target, "127.0.0.1:50051",
           "registry-service address, for checking institution and agreement references.");
 
+ABSL_FLAG(int, import_idle_seconds, 30,
+          "An import stream that sends nothing for this long is ended; nothing is applied.");
+ABSL_FLAG(int, max_concurrent_imports, 2,
+          "Imports running at once (each holds a worker and a database connection); more are "
+          "refused with RESOURCE_EXHAUSTED.");
+
 int main(int argc, char** argv) {
   imp::BlockTerminationSignals();
   absl::SetFlag(&FLAGS_port, 50052);
@@ -15,8 +21,11 @@ int main(int argc, char** argv) {
   absl::SetFlag(&FLAGS_db_user, "imp_activity");
   absl::SetProgramUsageMessage("Serves imp.activity.v1.ActivityService.");
   absl::ParseCommandLine(argc, argv);
+  imp::activity::ImportLimits import_limits;
+  import_limits.idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_import_idle_seconds));
+  import_limits.max_concurrent = absl::GetFlag(FLAGS_max_concurrent_imports);
   imp::activity::ActivityServer server(imp::ServiceHostOptionsFromFlags("activity"),
                                        imp::PoolOptionsFromFlags(),
-                                       absl::GetFlag(FLAGS_registry_target));
+                                       absl::GetFlag(FLAGS_registry_target), import_limits);
   return server.RunUntilSignal();
 }

@@ -13,7 +13,7 @@ using imp::db::Statement;
 #define IMP_ACTIVITY_COLUMNS                                                               \
   "a.pk, a.id, a.title, a.agreement_id, a.host_institution_id, a.start_date, a.end_date, " \
   "a.country, a.region, a.city, a.direction, a.cooperation_area, a.notes, a.details, "     \
-  "a.revision, a.create_time, a.update_time, a.delete_time "
+  "a.revision, a.create_time, a.update_time, a.delete_time, a.external_reference "
 inline constexpr char kActivityColumns[] = IMP_ACTIVITY_COLUMNS;
 
 inline constexpr Statement kSelectActivityById{
@@ -30,15 +30,16 @@ inline constexpr Statement kInsertActivity{
     "INSERT INTO activities (id, kind, title, agreement_id, host_institution_id, start_date, "
     "end_date, country, region, city, direction, cooperation_area, notes, details, "
     "participants, doctors, operations, patients_treated, specialists, consultations, "
-    "telemedicine_patients, revision, create_time, update_time) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"};
+    "telemedicine_patients, external_reference, revision, create_time, update_time) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"};
 inline constexpr Statement kUpdateActivity{
     "update_activity",
     "UPDATE activities SET kind = ?, title = ?, agreement_id = ?, host_institution_id = ?, "
     "start_date = ?, end_date = ?, country = ?, region = ?, city = ?, direction = ?, "
     "cooperation_area = ?, notes = ?, details = ?, participants = ?, doctors = ?, "
     "operations = ?, patients_treated = ?, specialists = ?, consultations = ?, "
-    "telemedicine_patients = ?, revision = revision + 1, update_time = ? WHERE pk = ?"};
+    "telemedicine_patients = ?, external_reference = ?, revision = revision + 1, "
+    "update_time = ? WHERE pk = ?"};
 inline constexpr Statement kSetActivityDeleteTime{
     "set_activity_delete_time",
     "UPDATE activities SET delete_time = ?, revision = revision + 1, update_time = ? "
@@ -49,22 +50,32 @@ inline constexpr Statement kInsertInvolvement{
     "insert_involvement",
     "INSERT IGNORE INTO activity_institutions (activity_pk, institution_id, role, is_primary, "
     "start_date) VALUES (?, ?, ?, ?, ?)"};
-inline constexpr Statement kSelectImport{"select_import",
-                                         "SELECT response FROM imports WHERE request_id = ?"};
-inline constexpr Statement kInsertImport{
-    "insert_import",
-    "INSERT INTO imports (request_id, response, create_time) VALUES (?, ?, UTC_TIMESTAMP(6))"};
-inline constexpr Statement kRecordImport{"record_import",
-                                         "UPDATE imports SET response = ? WHERE request_id = ?"};
+inline constexpr Statement kSelectImport{
+    "select_import",
+    "SELECT response, fingerprint, actor FROM imports WHERE request_id = ? AND response <> ''"};
+inline constexpr Statement kClaimImport{
+    "claim_import",
+    "INSERT INTO imports (request_id, response, create_time, fingerprint, actor) "
+    "VALUES (?, '', UTC_TIMESTAMP(6), '', ?)"};
+inline constexpr Statement kRecordImport{
+    "record_import",
+    "UPDATE imports SET response = ?, fingerprint = ?, actor = ? WHERE request_id = ?"};
 
 // Fragments of the bulk (multi-row) statements used by imports.
 inline constexpr char kBulkInsertActivities[] =
     "INSERT INTO activities (id, kind, title, agreement_id, host_institution_id, start_date, "
     "end_date, country, region, city, direction, cooperation_area, notes, details, "
     "participants, doctors, operations, patients_treated, specialists, consultations, "
-    "telemedicine_patients, revision, create_time, update_time) VALUES ";
+    "telemedicine_patients, external_reference, revision, create_time, update_time) VALUES ";
 inline constexpr char kActivityValues[] =
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)";
+    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)";
+// Activities stored under some of one host's external references (imports by key).
+inline constexpr char kSelectByExternalReferences[] =
+    "SELECT " IMP_ACTIVITY_COLUMNS
+    "FROM activities a WHERE a.host_institution_id = ? AND a.external_reference IN (";
+inline constexpr Statement kSelectIdByExternalReference{
+    "select_id_by_external_reference",
+    "SELECT id FROM activities WHERE host_institution_id = ? AND external_reference = ?"};
 inline constexpr char kBulkInsertInvolvements[] =
     "INSERT IGNORE INTO activity_institutions (activity_pk, institution_id, role, is_primary, "
     "start_date) VALUES ";

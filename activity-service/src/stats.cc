@@ -115,7 +115,7 @@ absl::Status Activities::GetActivityStats(const RequestContext& ctx,
     group_distinct_q = std::move(*gd);
   }
   const int nkeys = static_cast<int>(grouped.keys.size());
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     {
       auto rs = totals_q->Execute(c);

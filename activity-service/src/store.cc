@@ -3,6 +3,7 @@
 #include <cppconn/prepared_statement.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/container/flat_hash_set.h"
@@ -36,7 +37,7 @@ std::string EndDate(const Activity& a) {
   return api::DateToString(api::IsSet(a.end_date()) ? a.end_date() : a.start_date());
 }
 
-// The 20 column values shared by insert and update, in statement order.
+// The 21 column values shared by insert and update, in statement order.
 std::vector<db::Query::Value> ActivityValues(const Activity& a) {
   const Counters n = CountersOf(a);
   db::Query::Value agreement;
@@ -60,7 +61,8 @@ std::vector<db::Query::Value> ActivityValues(const Activity& a) {
           n.patients_treated,
           n.specialists,
           n.consultations,
-          n.telemedicine_patients};
+          n.telemedicine_patients,
+          a.external_reference().empty() ? db::Query::Value() : a.external_reference()};
 }
 
 void BindValues(sql::PreparedStatement& ps, int first,
@@ -77,7 +79,7 @@ void BindValues(sql::PreparedStatement& ps, int first,
   }
 }
 
-// Binds the 20 columns shared by insert and update, from `first`.
+// Binds the 21 columns shared by insert and update, from `first`.
 void BindActivity(sql::PreparedStatement& ps, int first, const Activity& a) {
   BindValues(ps, first, ActivityValues(a));
 }
@@ -99,9 +101,13 @@ void WriteInvolvements(db::Connection& c, int64_t pk, const Activity& a) {
   }
 }
 
-void ReadDate(sql::ResultSet& rs, int column, google::type::Date* date) {
+void ReadDate(sql::ResultSet& rs, const char* column, google::type::Date* date) {
   auto parsed = api::DateFromString(std::string(rs.getString(column)), "date");
   if (parsed.ok()) *date = *parsed;
+}
+
+absl::Time ReadTime(sql::ResultSet& rs, const char* column) {
+  return db::TimeFromSql(std::string(rs.getString(column)));
 }
 
 }  // namespace
@@ -115,31 +121,34 @@ std::string IdOf(absl::string_view name) {
 
 ActivityRow ReadActivity(sql::ResultSet& rs) {
   ActivityRow row;
-  row.pk = rs.getInt64(1);
+  row.pk = rs.getInt64("pk");
   Activity& a = row.activity;
-  (void)google::protobuf::util::JsonStringToMessage(std::string(rs.getString(14)), &a);
-  a.set_name(ActivityName(std::string(rs.getString(2))));
+  (void)google::protobuf::util::JsonStringToMessage(std::string(rs.getString("details")), &a);
+  a.set_name(ActivityName(std::string(rs.getString("id"))));
   a.set_kind(KindOf(a));
-  a.set_title(rs.getString(3));
-  if (!rs.isNull(4)) a.set_agreement(absl::StrCat("agreements/", std::string(rs.getString(4))));
-  a.set_host_institution(absl::StrCat("institutions/", std::string(rs.getString(5))));
-  ReadDate(rs, 6, a.mutable_start_date());
-  ReadDate(rs, 7, a.mutable_end_date());
-  a.mutable_location()->set_country(rs.getString(8));
-  a.mutable_location()->set_region(rs.getString(9));
-  a.mutable_location()->set_city(rs.getString(10));
+  a.set_title(rs.getString("title"));
+  if (!rs.isNull("agreement_id"))
+    a.set_agreement(absl::StrCat("agreements/", std::string(rs.getString("agreement_id"))));
+  a.set_host_institution(
+      absl::StrCat("institutions/", std::string(rs.getString("host_institution_id"))));
+  ReadDate(rs, "start_date", a.mutable_start_date());
+  ReadDate(rs, "end_date", a.mutable_end_date());
+  a.mutable_location()->set_country(rs.getString("country"));
+  a.mutable_location()->set_region(rs.getString("region"));
+  a.mutable_location()->set_city(rs.getString("city"));
   Activity::Direction direction;
-  if (Activity::Direction_Parse(std::string(rs.getString(11)), &direction))
+  if (Activity::Direction_Parse(std::string(rs.getString("direction")), &direction))
     a.set_direction(direction);
-  a.set_cooperation_area(rs.getString(12));
-  a.set_notes(rs.getString(13));
-  row.revision = rs.getInt64(15);
+  a.set_cooperation_area(rs.getString("cooperation_area"));
+  a.set_notes(rs.getString("notes"));
+  if (!rs.isNull("external_reference")) a.set_external_reference(rs.getString("external_reference"));
+  row.revision = rs.getInt64("revision");
   a.set_etag(absl::StrCat("r", row.revision));
-  *a.mutable_create_time() = api::ToTimestamp(db::TimeFromSql(std::string(rs.getString(16))));
-  *a.mutable_update_time() = api::ToTimestamp(db::TimeFromSql(std::string(rs.getString(17))));
-  if (!rs.isNull(18)) {
+  *a.mutable_create_time() = api::ToTimestamp(ReadTime(rs, "create_time"));
+  *a.mutable_update_time() = api::ToTimestamp(ReadTime(rs, "update_time"));
+  if (!rs.isNull("delete_time")) {
     row.deleted = true;
-    *a.mutable_delete_time() = api::ToTimestamp(db::TimeFromSql(std::string(rs.getString(18))));
+    *a.mutable_delete_time() = api::ToTimestamp(ReadTime(rs, "delete_time"));
   }
   return row;
 }
@@ -171,8 +180,8 @@ int64_t InsertActivity(db::Connection& c, const std::string& id, const Activity&
   auto& ps = c.Prepare(stmt::kInsertActivity);
   ps.setString(1, id);
   BindActivity(ps, 2, a);
-  ps.setString(22, db::TimeToSql(now));
   ps.setString(23, db::TimeToSql(now));
+  ps.setString(24, db::TimeToSql(now));
   ps.executeUpdate();
   std::unique_ptr<sql::ResultSet> rs(c.Prepare(stmt::kLastInsertId).executeQuery());
   const int64_t pk = rs->next() ? rs->getInt64(1) : 0;
@@ -184,8 +193,8 @@ int64_t InsertActivity(db::Connection& c, const std::string& id, const Activity&
 void UpdateActivity(db::Connection& c, int64_t pk, const Activity& a, absl::Time now) {
   auto& ps = c.Prepare(stmt::kUpdateActivity);
   BindActivity(ps, 1, a);
-  ps.setString(21, db::TimeToSql(now));
-  ps.setInt64(22, pk);
+  ps.setString(22, db::TimeToSql(now));
+  ps.setInt64(23, pk);
   ps.executeUpdate();
   WriteInvolvements(c, pk, a);
 }
@@ -234,6 +243,47 @@ absl::flat_hash_map<std::string, int64_t> InsertActivities(
   }
   if (!first) involvements.ExecuteUpdate(c);
   return pks;
+}
+
+absl::flat_hash_map<std::string, ActivityRow> FindByExternalReferences(
+    db::Connection& c, const std::string& host_id, const std::vector<std::string>& references) {
+  absl::flat_hash_map<std::string, ActivityRow> found;
+  if (references.empty()) return found;
+  db::Query q(stmt::kSelectByExternalReferences);
+  q.BindAll("?", {host_id});
+  for (size_t i = 0; i < references.size(); ++i) q.Bind(i == 0 ? "?" : ", ?", references[i]);
+  q.Sql(")");
+  std::vector<ActivityRow> rows;
+  {
+    auto rs = q.Execute(c);
+    while (rs->next()) rows.push_back(ReadActivity(*rs));
+  }
+  for (auto& row : rows) {
+    LoadPartners(c, row);
+    std::string key = row.activity.external_reference();
+    found.emplace(std::move(key), std::move(row));
+  }
+  return found;
+}
+
+std::optional<std::string> FindIdByExternalReference(db::Connection& c, const std::string& host_id,
+                                                     const std::string& reference) {
+  auto& ps = c.Prepare(stmt::kSelectIdByExternalReference);
+  ps.setString(1, host_id);
+  ps.setString(2, reference);
+  std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+  if (!rs->next()) return std::nullopt;
+  return std::string(rs->getString("id"));
+}
+
+bool SameContent(const ActivityRow& stored, const Activity& a) {
+  if (ActivityValues(stored.activity) != ActivityValues(a)) return false;
+  std::vector<std::string> before(stored.activity.partner_institutions().begin(),
+                                  stored.activity.partner_institutions().end());
+  std::vector<std::string> after(a.partner_institutions().begin(), a.partner_institutions().end());
+  std::sort(before.begin(), before.end());
+  std::sort(after.begin(), after.end());
+  return before == after;
 }
 
 void SetActivityDeleteTime(db::Connection& c, int64_t pk, std::optional<absl::Time> when,

@@ -45,6 +45,15 @@ absl::flat_hash_map<std::string, int64_t> InsertActivities(
 // The pks of those of `ids` that exist.
 absl::flat_hash_map<std::string, int64_t> PksOf(db::Connection& c,
                                                 const std::vector<std::string>& ids);
+// The activities stored under `references` for one host institution (partners loaded), by
+// reference; deleted ones included.
+absl::flat_hash_map<std::string, ActivityRow> FindByExternalReferences(
+    db::Connection& c, const std::string& host_id, const std::vector<std::string>& references);
+// The id of the activity stored under (host, reference), if any.
+std::optional<std::string> FindIdByExternalReference(db::Connection& c, const std::string& host_id,
+                                                     const std::string& reference);
+// Would storing `a` over `stored` change nothing (every stored column and the partners)?
+bool SameContent(const ActivityRow& stored, const v1::Activity& a);
 void SetActivityDeleteTime(db::Connection& c, int64_t pk, std::optional<absl::Time> when,
                            absl::Time now);
 

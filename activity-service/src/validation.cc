@@ -45,6 +45,20 @@ absl::Status CheckGroups(const google::protobuf::RepeatedPtrField<v1::Participan
   return absl::OkStatus();
 }
 
+// A key a spreadsheet can hold: at most 128 bytes, no control characters, not blank.
+absl::Status CheckExternalReference(const std::string& reference) {
+  constexpr absl::string_view kField = "activity.external_reference";
+  if (reference.empty()) return absl::OkStatus();
+  if (reference.size() > 128) return Invalid(kField, "at most 128 bytes");
+  if (absl::StripAsciiWhitespace(reference) != reference) {
+    return Invalid(kField, "must not start or end with spaces");
+  }
+  for (unsigned char ch : reference) {
+    if (ch < 0x20 || ch == 0x7f) return Invalid(kField, "must not contain control characters");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckDetails(const Activity& a) {
   switch (a.details_case()) {
     case Activity::kTraining: {
@@ -218,7 +232,7 @@ absl::Status ValidateActivity(const Activity& a) {
     }
   }
   if (a.notes().size() > 10000) return Invalid("activity.notes", "at most 10000 bytes");
-  return absl::OkStatus();
+  return CheckExternalReference(a.external_reference());
 }
 
 }  // namespace imp::activity

@@ -3,7 +3,10 @@
 #include <cppconn/exception.h>
 #include <cppconn/statement.h>
 
+#include <algorithm>
 #include <utility>
+
+#include "absl/strings/str_format.h"
 
 namespace imp::db {
 
@@ -40,6 +43,19 @@ sql::PreparedStatement& Connection::PrepareDynamic(const std::string& sql) {
 void Connection::ExecuteDirect(const char* sql) {
   std::unique_ptr<sql::Statement> s(raw_->createStatement());
   s->execute(sql);
+}
+
+void Connection::LimitStatementTime(absl::Duration remaining) {
+  // MariaDB takes seconds with microsecond precision; below a millisecond nothing can run.
+  const absl::Duration wanted = std::max(remaining, absl::Milliseconds(1));
+  const bool too_long = statement_limit_ == absl::ZeroDuration() || statement_limit_ > wanted;
+  const bool far_too_short = statement_limit_ < wanted * 0.8;
+  if (!too_long && !far_too_short) return;
+  const absl::Duration limit = absl::Floor(wanted, absl::Milliseconds(1));
+  const std::string sql =
+      absl::StrFormat("SET SESSION max_statement_time = %.3f", absl::ToDoubleSeconds(limit));
+  ExecuteDirect(sql.c_str());
+  statement_limit_ = limit;
 }
 
 bool Connection::Ping() {

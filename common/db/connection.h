@@ -43,6 +43,13 @@ class Connection {
   void Touch(absl::Time now) { last_used_ = now; }
   bool Ping();  // a cheap round trip; false when the server is gone
 
+  // Bounds each statement on this connection by `remaining` (MariaDB's max_statement_time), so
+  // that a query outliving its caller's deadline is stopped by the server itself (error 1969)
+  // instead of holding a worker and a connection after the caller gave up. The session value is
+  // changed only when it would exceed `remaining` or fall far below it, so calls with similar
+  // deadlines cost no extra round trip. Throws sql::SQLException.
+  void LimitStatementTime(absl::Duration remaining);
+
   sql::Connection& raw() { return *raw_; }
 
  private:
@@ -52,6 +59,7 @@ class Connection {
   absl::flat_hash_map<std::string, std::unique_ptr<sql::PreparedStatement>> dynamic_;
   bool broken_ = false;
   absl::Time last_used_ = absl::InfinitePast();
+  absl::Duration statement_limit_ = absl::ZeroDuration();  // 0: the server default (none)
 };
 
 }  // namespace imp::db

@@ -4,9 +4,9 @@
 
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/time/clock.h"
 #include "common/db/errors.h"
-#include "common/db/transaction.h"
 #include "common/log.h"
 
 namespace imp::db {
@@ -14,13 +14,50 @@ namespace {
 
 constexpr int kMaxConflictAttempts = 4;
 
+// Bounds the connection's statements by what is left of the caller's time.
+void LimitToDeadline(Connection& conn, absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) return;
+  conn.LimitStatementTime(deadline - absl::Now());
+}
+
 }  // namespace
+
+absl::Status ReadyToCommit(const RequestContext& ctx, bool* entered_gate) {
+  *entered_gate = false;
+  if (ctx.commit_gate != nullptr) {
+    if (!ctx.commit_gate->Enter()) {
+      return absl::UnavailableError("server is shutting down; nothing was changed, retry");
+    }
+    *entered_gate = true;
+  }
+  absl::Status refused;
+  if (ctx.Cancelled()) {
+    refused = absl::CancelledError("the call was cancelled; nothing was changed");
+  } else if (absl::Now() >= ctx.deadline) {
+    refused = absl::DeadlineExceededError("deadline passed before commit; nothing was changed");
+  }
+  if (!refused.ok() && *entered_gate) {
+    ctx.commit_gate->Leave();
+    *entered_gate = false;
+  }
+  return refused;
+}
 
 Database::Database(PoolOptions options, std::vector<Migration> migrations)
     : pool_(std::move(options)), migrations_(std::move(migrations)) {}
 
+absl::Status Database::InTransaction(const RequestContext& ctx,
+                                     absl::FunctionRef<absl::Status(Connection&)> work) {
+  return RunTransaction(ctx.deadline, &ctx, work);
+}
+
 absl::Status Database::InTransaction(absl::Time deadline,
                                      absl::FunctionRef<absl::Status(Connection&)> work) {
+  return RunTransaction(deadline, nullptr, work);
+}
+
+absl::Status Database::RunTransaction(absl::Time deadline, const RequestContext* ctx,
+                                      absl::FunctionRef<absl::Status(Connection&)> work) {
   if (!migrated_.load())
     return absl::UnavailableError("database not ready: schema not yet migrated");
   bool retried_lost_connection = false;
@@ -31,9 +68,18 @@ absl::Status Database::InTransaction(absl::Time deadline,
     Connection& conn = **lease;
     bool committing = false;
     try {
+      LimitToDeadline(conn, deadline);
       Transaction tx(conn);
       absl::Status status = work(conn);
       if (!status.ok()) return status;  // rolled back by ~Transaction
+      bool entered_gate = false;
+      if (ctx != nullptr) {
+        absl::Status ready = ReadyToCommit(*ctx, &entered_gate);
+        if (!ready.ok()) return ready;  // rolled back by ~Transaction
+      }
+      absl::Cleanup leave = [&] {
+        if (entered_gate) ctx->commit_gate->Leave();
+      };
       committing = true;
       tx.Commit();
       return absl::OkStatus();
@@ -67,6 +113,7 @@ absl::Status Database::Read(absl::Time deadline,
     auto lease = pool_.Acquire(deadline);
     if (!lease.ok()) return lease.status();
     try {
+      LimitToDeadline(**lease, deadline);
       return work(**lease);
     } catch (const sql::SQLException& e) {
       if (IsConnectionLost(e.getErrorCode())) {
@@ -78,16 +125,83 @@ absl::Status Database::Read(absl::Time deadline,
   }
 }
 
-absl::Status Database::CheckReady(absl::Time deadline) {
-  auto lease = pool_.Acquire(deadline);
+absl::StatusOr<std::unique_ptr<HeldTransaction>> Database::Begin(const RequestContext& ctx) {
+  if (!migrated_.load())
+    return absl::UnavailableError("database not ready: schema not yet migrated");
+  auto lease = pool_.Acquire(ctx.deadline);
   if (!lease.ok()) return lease.status();
+  auto held = std::unique_ptr<HeldTransaction>(new HeldTransaction(ctx, *std::move(lease)));
+  absl::Status started = held->Run([&](Connection& conn) {
+    LimitToDeadline(conn, ctx.deadline);
+    held->tx_.emplace(conn);
+    return absl::OkStatus();
+  });
+  if (!started.ok()) return started;
+  return held;
+}
+
+HeldTransaction::HeldTransaction(const RequestContext& ctx, ConnectionPool::Lease lease)
+    : ctx_(ctx), lease_(std::move(lease)) {}
+
+HeldTransaction::~HeldTransaction() { tx_.reset(); }  // rolls back unless committed
+
+absl::Status HeldTransaction::Run(absl::FunctionRef<absl::Status(Connection&)> work) {
+  if (!failed_.ok()) return failed_;
+  try {
+    absl::Status status = work(*lease_);
+    if (!status.ok()) {
+      failed_ = status;
+      tx_.reset();
+    }
+    return status;
+  } catch (const sql::SQLException& e) {
+    if (IsConnectionLost(e.getErrorCode())) lease_->MarkBroken();
+    failed_ = MapSqlException(e, "held transaction");
+    tx_.reset();
+    return failed_;
+  }
+}
+
+absl::Status HeldTransaction::Commit() {
+  if (!failed_.ok()) return failed_;
+  bool entered_gate = false;
+  absl::Status ready = ReadyToCommit(ctx_, &entered_gate);
+  if (!ready.ok()) {
+    failed_ = ready;
+    tx_.reset();
+    return ready;
+  }
+  absl::Cleanup leave = [&] {
+    if (entered_gate) ctx_.commit_gate->Leave();
+  };
+  return Run([&](Connection& conn) {
+    conn.Touch(absl::Now());
+    tx_->Commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Database::CheckReady(absl::Time deadline) {
   if (!migrated_.load()) {
+    auto lease = pool_.Acquire(deadline);
+    if (!lease.ok()) return lease.status();
     absl::Status status = ApplyMigrations(**lease, migrations_);
     if (!status.ok()) return status;
     migrated_.store(true);
     return absl::OkStatus();
   }
-  if (!(*lease)->Ping()) return absl::UnavailableError("database unavailable; retry later");
+  return Probe();
+}
+
+absl::Status Database::Probe() {
+  absl::MutexLock lock(&probe_mu_);
+  if (probe_ == nullptr || probe_->broken()) {
+    probe_.reset();
+    auto conn = pool_.ConnectWithTimeout(absl::Seconds(1));
+    if (!conn.ok()) return conn.status();
+    probe_ = *std::move(conn);
+  }
+  if (!probe_->Ping()) return absl::UnavailableError("database not answering; retry later");
   return absl::OkStatus();
 }
 

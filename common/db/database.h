@@ -2,18 +2,29 @@
 #define IMP_COMMON_DB_DATABASE_H_
 
 #include <atomic>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/db/migrations.h"
 #include "common/db/pool.h"
+#include "common/db/transaction.h"
+#include "common/server/request_context.h"
 
 namespace imp::db {
 
+class HeldTransaction;
+
 // A service's database: the connection pool, its schema migrations, and the one way service code
 // runs SQL. Thread-safe. Every call blocks, so it must only run on a worker thread.
+//
+// Every statement runs under MariaDB's max_statement_time set from the caller's deadline, so a
+// query cannot outlive the call it serves.
 class Database {
  public:
   Database(PoolOptions options, std::vector<Migration> migrations);
@@ -24,6 +35,15 @@ class Database {
   // retried once on a new connection; a connection lost during COMMIT is UNAVAILABLE (outcome
   // unknown: creates carry a request_id so the client's retry is safe).
   // `work` may therefore run more than once: it must assign its outputs, not append to them.
+  //
+  // Writes pass the call's RequestContext: right before COMMIT the transaction rolls back instead
+  // when the caller has gone (CANCELLED), its deadline has passed (DEADLINE_EXCEEDED) or the
+  // server is draining (UNAVAILABLE, through ctx.commit_gate), so a call reported failed has
+  // changed nothing.
+  absl::Status InTransaction(const RequestContext& ctx,
+                             absl::FunctionRef<absl::Status(Connection&)> work);
+  // The same for work that needs no commit-time checks (reads that must agree across
+  // statements, and work outside any call).
   absl::Status InTransaction(absl::Time deadline,
                              absl::FunctionRef<absl::Status(Connection&)> work);
 
@@ -33,7 +53,14 @@ class Database {
   // statements use InTransaction. A lost connection is retried once (reads are idempotent).
   absl::Status Read(absl::Time deadline, absl::FunctionRef<absl::Status(Connection&)> work);
 
-  // Applies pending migrations if that has not succeeded yet, then pings the server.
+  // Starts a transaction held across several steps, for work fed by a stream (imports). Unlike
+  // InTransaction it is never retried, because the steps cannot be replayed: a deadlock or a
+  // lost connection fails it and the client retries the whole call with its request_id.
+  absl::StatusOr<std::unique_ptr<HeldTransaction>> Begin(const RequestContext& ctx);
+
+  // Applies pending migrations if that has not succeeded yet, then probes the server over a
+  // connection of its own (never a pool slot, so busy requests cannot make the service look
+  // down) with a short timeout (so a stalled server is noticed within about a second).
   // OK means requests can be served. FAILED_PRECONDITION means a migration file was edited
   // after it was applied: the process must not serve and should stop.
   absl::Status CheckReady(absl::Time deadline);
@@ -41,10 +68,45 @@ class Database {
   bool migrated() const { return migrated_.load(); }
 
  private:
+  absl::Status RunTransaction(absl::Time deadline, const RequestContext* ctx,
+                              absl::FunctionRef<absl::Status(Connection&)> work);
+
+  absl::Status Probe();
+
   ConnectionPool pool_;
   const std::vector<Migration> migrations_;
   std::atomic<bool> migrated_{false};
+  absl::Mutex probe_mu_;
+  std::unique_ptr<Connection> probe_ ABSL_GUARDED_BY(probe_mu_);
 };
+
+// A transaction held open across the steps of one streamed call (Database::Begin). Used by one
+// thread at a time. Rolls back when destroyed uncommitted. After any step fails, the transaction
+// is finished (rolled back) and every later step fails too.
+class HeldTransaction {
+ public:
+  ~HeldTransaction();
+
+  // Runs one step; sql::SQLException is mapped by MapSqlException.
+  absl::Status Run(absl::FunctionRef<absl::Status(Connection&)> work);
+  // Commits unless the caller has gone, its deadline has passed or the server is draining
+  // (as Database::InTransaction(ctx, ...) does).
+  absl::Status Commit();
+
+ private:
+  friend class Database;
+  HeldTransaction(const RequestContext& ctx, ConnectionPool::Lease lease);
+
+  const RequestContext& ctx_;
+  ConnectionPool::Lease lease_;
+  std::optional<Transaction> tx_;
+  absl::Status failed_;
+};
+
+// The checks every COMMIT of a call passes, in order: the server is not draining (the commit
+// gate lets it in), the caller is still there, its deadline has not passed. On OK with
+// *entered_gate set, commit now and then call ctx.commit_gate->Leave().
+absl::Status ReadyToCommit(const RequestContext& ctx, bool* entered_gate);
 
 }  // namespace imp::db
 

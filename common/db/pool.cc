@@ -90,7 +90,17 @@ void ConnectionPool::Release(std::unique_ptr<Connection> conn) {
   ++free_slots_;
 }
 
+absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::ConnectWithTimeout(
+    absl::Duration timeout) {
+  return Connect(timeout, timeout);
+}
+
 absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::Connect() {
+  return Connect(options_.connect_timeout, options_.read_timeout);
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::Connect(absl::Duration connect_timeout,
+                                                                    absl::Duration io_timeout) {
   sql::ConnectOptionsMap props;
   if (!options_.socket.empty()) {
     props["hostName"] = sql::SQLString("localhost");
@@ -102,9 +112,9 @@ absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::Connect() {
   props["password"] = sql::SQLString(options_.password);
   if (!options_.database.empty()) props["schema"] = sql::SQLString(options_.database);
   props["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
-  props["OPT_CONNECT_TIMEOUT"] = Seconds(options_.connect_timeout);
-  props["OPT_READ_TIMEOUT"] = Seconds(options_.read_timeout);
-  props["OPT_WRITE_TIMEOUT"] = Seconds(options_.write_timeout);
+  props["OPT_CONNECT_TIMEOUT"] = Seconds(connect_timeout);
+  props["OPT_READ_TIMEOUT"] = Seconds(io_timeout);
+  props["OPT_WRITE_TIMEOUT"] = Seconds(io_timeout);
   props["OPT_RECONNECT"] = false;
   try {
     auto conn =

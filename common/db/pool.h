@@ -63,8 +63,15 @@ class ConnectionPool {
 
   const PoolOptions& options() const { return options_; }
 
+  // A connection outside the pool with every timeout set to `timeout` (at least one second,
+  // the driver's unit), for health probes that must neither wait for a pool slot nor hang on a
+  // stalled server.
+  absl::StatusOr<std::unique_ptr<Connection>> ConnectWithTimeout(absl::Duration timeout);
+
  private:
   absl::StatusOr<std::unique_ptr<Connection>> Connect();
+  absl::StatusOr<std::unique_ptr<Connection>> Connect(absl::Duration connect_timeout,
+                                                      absl::Duration io_timeout);
   void Release(std::unique_ptr<Connection> conn);
 
   const PoolOptions options_;

@@ -2,9 +2,15 @@
 
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
+#include <openssl/evp.h>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <memory>
 
+#include "absl/strings/str_cat.h"
+#include "common/db/migrations.h"
 #include "common/db/statement.h"
 
 namespace imp::db {
@@ -12,35 +18,109 @@ namespace {
 
 constexpr Statement kClaim{
     "claim_request_id",
-    "INSERT IGNORE INTO request_ids (method, request_id, resource_name, create_time) "
-    "VALUES (?, ?, ?, UTC_TIMESTAMP(6))"};
-constexpr Statement kLookup{
-    "lookup_request_id",
-    "SELECT resource_name FROM request_ids WHERE method = ? AND request_id = ?"};
+    "INSERT IGNORE INTO request_ids (method, request_id, resource_name, create_time, "
+    "fingerprint, actor) VALUES (?, ?, ?, UTC_TIMESTAMP(6), ?, ?)"};
+constexpr Statement kLookup{"lookup_request_id",
+                            "SELECT resource_name, fingerprint, actor FROM request_ids "
+                            "WHERE method = ? AND request_id = ?"};
+
+std::string DeterministicBytes(const google::protobuf::Message& message) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream out(&stream);
+  out.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&out);
+  out.Trim();
+  return bytes;
+}
 
 }  // namespace
 
-std::optional<std::string> ClaimRequestId(Connection& conn, absl::string_view method,
-                                          absl::string_view request_id,
-                                          absl::string_view resource_name) {
+struct Fingerprinter::State {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~State() { EVP_MD_CTX_free(ctx); }
+};
+
+Fingerprinter::Fingerprinter() : state_(std::make_unique<State>()) {
+  EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr);
+}
+
+Fingerprinter::~Fingerprinter() = default;
+
+void Fingerprinter::Add(const google::protobuf::Message& part) {
+  const std::string bytes = DeterministicBytes(part);
+  const std::string length = absl::StrCat(bytes.size(), ":");
+  EVP_DigestUpdate(state_->ctx, length.data(), length.size());
+  EVP_DigestUpdate(state_->ctx, bytes.data(), bytes.size());
+}
+
+std::string Fingerprinter::Finish() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(state_->ctx, digest, &size);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < size; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0xf]);
+  }
+  return hex;
+}
+
+RequestIdentity RequestIdentity::Of(const google::protobuf::Message& request,
+                                    absl::string_view actor) {
+  std::unique_ptr<google::protobuf::Message> copy(request.New());
+  copy->CopyFrom(request);
+  if (const auto* field = copy->GetDescriptor()->FindFieldByName("request_id")) {
+    copy->GetReflection()->ClearField(copy.get(), field);
+  }
+  return RequestIdentity{Sha256Hex(DeterministicBytes(*copy)), std::string(actor)};
+}
+
+absl::Status CheckSameRequest(const RequestIdentity& stored, const RequestIdentity& now) {
+  if (!stored.actor.empty() && stored.actor != now.actor) {
+    return absl::InvalidArgumentError(
+        "request_id: already used by another caller; choose a new request_id for a new request");
+  }
+  if (!stored.fingerprint.empty() && stored.fingerprint != now.fingerprint) {
+    return absl::InvalidArgumentError(
+        "request_id: already used for a request with different content; a retry must repeat "
+        "the request exactly, a new request needs a new request_id");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> ClaimRequestId(Connection& conn,
+                                                          absl::string_view method,
+                                                          absl::string_view request_id,
+                                                          absl::string_view resource_name,
+                                                          const RequestIdentity& identity) {
   auto& claim = conn.Prepare(kClaim);
   claim.setString(1, std::string(method));
   claim.setString(2, std::string(request_id));
   claim.setString(3, std::string(resource_name));
+  claim.setString(4, identity.fingerprint);
+  claim.setString(5, identity.actor);
   if (claim.executeUpdate() == 1) return std::nullopt;
   // The other claimant committed; if it rolled back between the two statements, this finds
   // nothing and the caller goes on as the owner would (the unique key still guards it).
-  return FindRequestId(conn, method, request_id);
+  return FindRequestId(conn, method, request_id, identity);
 }
 
-std::optional<std::string> FindRequestId(Connection& conn, absl::string_view method,
-                                         absl::string_view request_id) {
+absl::StatusOr<std::optional<std::string>> FindRequestId(Connection& conn,
+                                                         absl::string_view method,
+                                                         absl::string_view request_id,
+                                                         const RequestIdentity& identity) {
   auto& lookup = conn.Prepare(kLookup);
   lookup.setString(1, std::string(method));
   lookup.setString(2, std::string(request_id));
   std::unique_ptr<sql::ResultSet> rs(lookup.executeQuery());
   if (!rs->next()) return std::nullopt;
-  return std::string(rs->getString(1));
+  absl::Status same = CheckSameRequest(
+      RequestIdentity{std::string(rs->getString("fingerprint")), std::string(rs->getString("actor"))},
+      identity);
+  if (!same.ok()) return same;
+  return std::string(rs->getString("resource_name"));
 }
 
 }  // namespace imp::db

@@ -1,33 +1,77 @@
 #ifndef IMP_COMMON_DB_REQUEST_IDS_H_
 #define IMP_COMMON_DB_REQUEST_IDS_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/db/connection.h"
+#include "google/protobuf/message.h"
 
 namespace imp::db {
 
+// What a request said and who sent it, stored with its request id: a request id answers only a
+// retry of the same request by the same caller. Reusing the id for another request, or by
+// another caller, is refused instead of silently answered with the first request's result.
+struct RequestIdentity {
+  std::string fingerprint;  // SHA-256 (hex) of the request, its request_id field left out
+  std::string actor;
+
+  // Fingerprints `request` by its deterministic serialization with the `request_id` field
+  // cleared, so that only the content counts.
+  static RequestIdentity Of(const google::protobuf::Message& request, absl::string_view actor);
+};
+
+// The fingerprint of a request that arrives in parts (a client stream): each part is added as it
+// arrives (deterministic serialization, length-prefixed), so the stream is never held whole.
+// Not thread-safe.
+class Fingerprinter {
+ public:
+  Fingerprinter();
+  ~Fingerprinter();
+  Fingerprinter(const Fingerprinter&) = delete;
+  Fingerprinter& operator=(const Fingerprinter&) = delete;
+
+  void Add(const google::protobuf::Message& part);
+  // SHA-256 (hex) of everything added; call once, at the end.
+  std::string Finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// OK when `stored` (an earlier request with the same id) is the same request from the same
+// caller; INVALID_ARGUMENT naming request_id otherwise. Entries from before fingerprints were
+// kept (empty) are accepted.
+absl::Status CheckSameRequest(const RequestIdentity& stored, const RequestIdentity& now);
+
 // AIP-155 request ids, kept in each service's own `request_ids` table:
 //   request_ids(method VARCHAR(64), request_id VARCHAR(64), resource_name VARCHAR(200),
-//               create_time DATETIME(6), PRIMARY KEY (method, request_id))
+//               create_time DATETIME(6), fingerprint CHAR(64), actor VARCHAR(200),
+//               PRIMARY KEY (method, request_id))
 //
 // Claim inside the creating transaction, before writing the resource. The primary key makes a
 // concurrent claim of the same id wait for the first transaction: if it commits, the second
 // claim returns the name the first one created; if it rolls back, the second claim succeeds.
 // Either way exactly one resource exists per request id.
 //
-// Returns nullopt when the id is now ours (go on and create `resource_name`), or the name of the
-// resource an earlier request with this id created.
-std::optional<std::string> ClaimRequestId(Connection& conn, absl::string_view method,
-                                          absl::string_view request_id,
-                                          absl::string_view resource_name);
+// Returns nullopt when the id is now ours (go on and create `resource_name`), the name of the
+// resource an earlier identical request created, or INVALID_ARGUMENT (CheckSameRequest).
+absl::StatusOr<std::optional<std::string>> ClaimRequestId(Connection& conn,
+                                                          absl::string_view method,
+                                                          absl::string_view request_id,
+                                                          absl::string_view resource_name,
+                                                          const RequestIdentity& identity);
 
-// The resource an earlier request with this id created, without claiming the id. For callers
-// that must not repeat side effects (such as reference checks) on a retry.
-std::optional<std::string> FindRequestId(Connection& conn, absl::string_view method,
-                                         absl::string_view request_id);
+// The resource an earlier identical request with this id created, without claiming the id. For
+// callers that must not repeat side effects (such as reference checks) on a retry.
+absl::StatusOr<std::optional<std::string>> FindRequestId(Connection& conn,
+                                                         absl::string_view method,
+                                                         absl::string_view request_id,
+                                                         const RequestIdentity& identity);
 
 }  // namespace imp::db
 

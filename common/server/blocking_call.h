@@ -15,15 +15,19 @@ namespace imp {
 
 // Serves a unary callback RPC whose work blocks (database calls): the callback thread only
 // queues `handler` on `pool` and returns; a worker runs it and finishes the reactor with the
-// status it returns. `handler` has the signature absl::Status(const RequestContext&) and writes
+// status it returns. The pool's admission control may refuse the call (RESOURCE_EXHAUSTED) at
+// once or after a short wait, before anything has run; a call whose client has gone or whose
+// deadline has passed by the time a worker takes it is dropped unrun. `handler` has the signature absl::Status(const RequestContext&) and writes
 // the response itself (request and response outlive the reactor's Finish).
 template <typename Handler>
 grpc::ServerUnaryReactor* ServeBlocking(grpc::CallbackServerContext* ctx, WorkerPool& pool,
                                         Handler handler) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   RequestContext rc = RequestContext::FromServerContext(*ctx);
-  absl::Status queued =
-      pool.Submit([ctx, reactor, rc = std::move(rc), handler = std::move(handler)]() mutable {
+  rc.commit_gate = pool.commit_gate();
+  const absl::Time deadline = rc.deadline;
+  absl::Status queued = pool.Submit(
+      [ctx, reactor, rc = std::move(rc), handler = std::move(handler)]() mutable {
         if (ctx->IsCancelled()) {
           reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "request cancelled"));
           return;
@@ -34,7 +38,9 @@ grpc::ServerUnaryReactor* ServeBlocking(grpc::CallbackServerContext* ctx, Worker
           return;
         }
         reactor->Finish(ToGrpcStatus(handler(rc)));
-      });
+      },
+      // Refused after queueing (admission control): nothing has run.
+      [reactor](absl::Status refused) { reactor->Finish(ToGrpcStatus(refused)); }, deadline);
   if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
   return reactor;
 }

@@ -26,6 +26,7 @@ RequestContext RequestContext::FromServerContext(const grpc::ServerContextBase& 
   } else {
     rc.deadline = std::min(absl::FromChrono(deadline), fallback);
   }
+  rc.is_cancelled = [&ctx] { return ctx.IsCancelled(); };
   return rc;
 }
 

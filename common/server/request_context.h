@@ -3,10 +3,12 @@
 
 #include <grpcpp/server_context.h>
 
+#include <functional>
 #include <string>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/server/commit_gate.h"
 
 namespace imp {
 
@@ -18,9 +20,19 @@ inline constexpr char kActorMetadataKey[] = "x-imp-actor";
 struct RequestContext {
   std::string actor = "anonymous";
   absl::Time deadline = absl::InfiniteFuture();
+  // Whether the caller has gone (it cancelled, its deadline passed, or its connection dropped).
+  // The gRPC edge sets it; work that writes asks it last thing before COMMIT, because a call
+  // whose client has gone must change nothing. Empty (logic tests): never cancelled.
+  std::function<bool()> is_cancelled;
+  // The server's commit gate, which every COMMIT passes (see commit_gate.h); null outside a
+  // server (logic tests).
+  CommitGate* commit_gate = nullptr;
 
-  // Reads x-imp-actor and the call deadline. A call without a deadline gets `default_timeout`
-  // so that no database wait is unbounded.
+  bool Cancelled() const { return is_cancelled && is_cancelled(); }
+
+  // Reads x-imp-actor and the call deadline, and asks `ctx` for cancellation. A call without a
+  // deadline gets `default_timeout` so that no database wait is unbounded. `ctx` must outlive
+  // every use of the result (it does until the call is finished).
   static RequestContext FromServerContext(const grpc::ServerContextBase& ctx,
                                           absl::Duration default_timeout = absl::Seconds(30));
 };

@@ -4,11 +4,13 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
 
@@ -24,7 +26,8 @@ void BlockTerminationSignals() {
 
 ServiceHost::ServiceHost(ServiceHostOptions options)
     : options_(std::move(options)),
-      workers_(static_cast<size_t>(options_.worker_threads), options_.max_queued_requests) {}
+      workers_(static_cast<size_t>(options_.worker_threads),
+               AdmissionOptions{options_.max_queued_requests, options_.max_queue_wait}) {}
 
 ServiceHost::~ServiceHost() { Shutdown(); }
 
@@ -33,6 +36,10 @@ void ServiceHost::AddService(grpc::Service* service, const std::string& full_nam
 }
 
 void ServiceHost::SetReadinessCheck(ReadinessCheck check) { readiness_check_ = std::move(check); }
+
+void ServiceHost::SetServiceCheck(const std::string& full_name, ReadinessCheck check) {
+  service_checks_.emplace_back(full_name, std::move(check));
+}
 
 absl::Status ServiceHost::Start() {
   grpc::EnableDefaultHealthCheckService(true);
@@ -50,11 +57,13 @@ absl::Status ServiceHost::Start() {
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", address));
   }
-  // The default health service starts out SERVING; nothing is ready until the check says so.
-  SetServing(!readiness_check_);
+  // The default health service starts out SERVING; nothing is ready until the checks say so.
+  SetServing(!readiness_check_ && service_checks_.empty());
   Log(LogLevel::kInfo, "server_started",
       {{"service", options_.name}, {"address", absl::StrCat(options_.listen_address, ":", port_)}});
-  if (readiness_check_) readiness_thread_ = std::thread([this] { ReadinessLoop(); });
+  if (readiness_check_ || !service_checks_.empty()) {
+    readiness_thread_ = std::thread([this] { ReadinessLoop(); });
+  }
   return absl::OkStatus();
 }
 
@@ -64,11 +73,32 @@ void ServiceHost::SetServing(bool serving) {
   for (const auto& [service, name] : services_) health->SetServingStatus(name, serving);
 }
 
+void ServiceHost::PublishHealth(bool ready,
+                                const absl::flat_hash_map<std::string, bool>& own) {
+  auto* health = server_->GetHealthCheckService();
+  health->SetServingStatus("", ready);
+  for (const auto& [service, name] : services_) {
+    auto it = own.find(name);
+    health->SetServingStatus(name, ready && (it == own.end() || it->second));
+  }
+}
+
 void ServiceHost::ReadinessLoop() {
-  bool last_ready = false;
   bool first = true;
+  bool last_ready = false;
+  absl::flat_hash_map<std::string, bool> last_own;
   for (;;) {
-    absl::Status status = readiness_check_(absl::Now() + options_.readiness_interval * 3);
+    // Each probe gets at most two intervals, so a stalled dependency turns NOT_SERVING within
+    // about three intervals of stalling.
+    const absl::Time deadline = absl::Now() + options_.readiness_interval * 2;
+    absl::Status status = readiness_check_ ? readiness_check_(deadline) : absl::OkStatus();
+    absl::flat_hash_map<std::string, bool> own;
+    std::vector<std::string> reasons;
+    for (auto& [name, check] : service_checks_) {
+      absl::Status s = check(absl::Now() + options_.readiness_interval * 2);
+      own[name] = s.ok();
+      if (!s.ok()) reasons.push_back(absl::StrCat(name, ": ", s.message()));
+    }
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
     if (absl::IsFailedPrecondition(status)) {
@@ -78,19 +108,31 @@ void ServiceHost::ReadinessLoop() {
       return;
     }
     const bool ready = status.ok();
-    if (first || ready != last_ready) {
-      SetServing(ready);
-      Log(ready ? LogLevel::kInfo : LogLevel::kWarning, "health",
+    if (first || ready != last_ready || own != last_own) {
+      PublishHealth(ready, own);
+      if (!ready) reasons.insert(reasons.begin(), std::string(status.message()));
+      Log(ready && reasons.empty() ? LogLevel::kInfo : LogLevel::kWarning, "health",
           {{"service", options_.name},
            {"status", ready ? "SERVING" : "NOT_SERVING"},
-           {"reason", ready ? "ready" : std::string(status.message())}});
+           {"reason", reasons.empty() ? "ready" : absl::StrJoin(reasons, "; ")}});
       last_ready = ready;
+      last_own = std::move(own);
       first = false;
     }
     auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
     mu_.AwaitWithTimeout(absl::Condition(&stop), options_.readiness_interval);
     if (stopping_) return;
   }
+}
+
+void ServiceHost::CloseCommitGateAt(absl::Time when) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return drain_done_; };
+    if (mu_.AwaitWithDeadline(absl::Condition(&done), when)) return;
+  }
+  Log(LogLevel::kInfo, "commit_gate_closed", {{"service", options_.name}});
+  workers_.commit_gate()->Close();
 }
 
 void ServiceHost::Shutdown() {
@@ -103,9 +145,21 @@ void ServiceHost::Shutdown() {
   if (server_ == nullptr) return;
   Log(LogLevel::kInfo, "draining", {{"service", options_.name}});
   SetServing(false);
+  // NOT_SERVING while still answering: watchers of health move away first.
+  if (options_.shutdown_grace > absl::ZeroDuration()) absl::SleepFor(options_.shutdown_grace);
+  const absl::Time deadline = absl::Now() + options_.drain_timeout;
+  // gRPC cancels what still runs at the deadline; the gate closes a little before, so that a
+  // commit that got in has its answer sent before the cancel, and none gets in after.
+  const absl::Duration answer_grace = std::min(absl::Milliseconds(500), options_.drain_timeout / 4);
+  std::thread gate_closer([this, when = deadline - answer_grace] { CloseCommitGateAt(when); });
   server_->GetHealthCheckService()->Shutdown();
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.drain_timeout));
+  server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
+  {
+    absl::MutexLock lock(&mu_);
+    drain_done_ = true;
+  }
+  gate_closer.join();
   Log(LogLevel::kInfo, "stopped", {{"service", options_.name}});
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
@@ -25,9 +26,15 @@ struct ServiceHostOptions {
   int port = 0;  // 0 picks a free port (tests); see ServiceHost::port()
   int max_message_bytes = 32 << 20;
   absl::Duration drain_timeout = absl::Seconds(10);
-  absl::Duration readiness_interval = absl::Seconds(1);
+  // On shutdown, how long health reports NOT_SERVING while calls are still accepted, so that
+  // load balancers and clients watching health move away before connections are refused.
+  absl::Duration shutdown_grace = absl::ZeroDuration();
+  // How often readiness is probed; each probe has its own short timeout, so health follows the
+  // database within about two intervals.
+  absl::Duration readiness_interval = absl::Milliseconds(500);
   int worker_threads = 8;
-  size_t max_queued_requests = 4096;
+  size_t max_queued_requests = 64;
+  absl::Duration max_queue_wait = absl::Milliseconds(40);
   ActorResolver actor_resolver;  // optional; defaults to x-imp-actor
 };
 
@@ -37,8 +44,15 @@ struct ServiceHostOptions {
 // graceful drain on SIGTERM/SIGINT.
 //
 // Health is NOT_SERVING until the readiness check first succeeds (database reachable and
-// migrated), follows it afterwards (NOT_SERVING while the database is down), and turns
-// NOT_SERVING for good when shutdown starts.
+// migrated), follows it afterwards (NOT_SERVING while the database is down or stalled), and turns
+// NOT_SERVING for good when shutdown starts — for the shutdown grace before connections are
+// refused. Each service name is published: "" and every added service follow the readiness
+// check; a service with a check of its own (the gateway's facades follow their backends) is
+// SERVING when both agree.
+//
+// Drain: after the grace, gRPC stops taking calls and lets running ones finish until the drain
+// deadline; shortly before it, the workers' commit gate closes (commit_gate.h), so a call still
+// running then rolls back instead of committing after gRPC has cancelled it.
 class ServiceHost {
  public:
   // Returns OK when the process can serve. FAILED_PRECONDITION is fatal (e.g. an edited
@@ -57,6 +71,9 @@ class ServiceHost {
   // is the name its health status is published under.
   void AddService(grpc::Service* service, const std::string& full_name);
   void SetReadinessCheck(ReadinessCheck check);
+  // A check of its own for one of the added services' health (before Start()). It runs on the
+  // readiness thread and may block up to its deadline.
+  void SetServiceCheck(const std::string& full_name, ReadinessCheck check);
 
   absl::Status Start();
   int port() const { return port_; }
@@ -70,18 +87,24 @@ class ServiceHost {
 
  private:
   void ReadinessLoop();
+  // Publishes every name: the process readiness `ready`, and for each service its own check too.
+  void PublishHealth(bool ready, const absl::flat_hash_map<std::string, bool>& own);
   void SetServing(bool serving);
+  // Closes the commit gate at `when` unless Shutdown() finished before (drain_done_).
+  void CloseCommitGateAt(absl::Time when);
 
   const ServiceHostOptions options_;
   WorkerPool workers_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   ReadinessCheck readiness_check_;
+  std::vector<std::pair<std::string, ReadinessCheck>> service_checks_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool fatal_ ABSL_GUARDED_BY(mu_) = false;
+  bool drain_done_ ABSL_GUARDED_BY(mu_) = false;
   std::thread readiness_thread_;
   std::atomic<bool> shut_down_{false};
 };

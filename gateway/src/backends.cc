@@ -16,12 +16,31 @@ Backends::Backends(const std::string& registry_target, const std::string& activi
           grpc::CreateChannel(activity_target, grpc::InsecureChannelCredentials()))),
       timeout_(timeout) {}
 
+absl::Time BackendDeadline(absl::Time now, absl::Time caller_deadline,
+                           absl::Duration default_timeout) {
+  if (caller_deadline == absl::InfiniteFuture()) return now + default_timeout;
+  // Leave the gateway time to relay the backend's answer (or its error) before the caller's own
+  // deadline fires: a tenth of the time left, at most half a second.
+  const absl::Duration left = caller_deadline - now;
+  return caller_deadline - std::min(left / 10, absl::Milliseconds(500));
+}
+
 std::unique_ptr<grpc::ClientContext> Backends::ContextFor(grpc::CallbackServerContext* server_ctx,
                                                           const std::string& actor) const {
+  return ContextFor(server_ctx, actor, timeout_);
+}
+
+std::unique_ptr<grpc::ClientContext> Backends::ContextFor(grpc::CallbackServerContext* server_ctx,
+                                                          const std::string& actor,
+                                                          absl::Duration default_timeout) const {
   std::unique_ptr<grpc::ClientContext> ctx =
       grpc::ClientContext::FromCallbackServerContext(*server_ctx);
-  const auto capped = absl::ToChronoTime(absl::Now() + timeout_);
-  ctx->set_deadline(std::min(server_ctx->deadline(), capped));
+  const auto caller = server_ctx->deadline();
+  const absl::Time caller_deadline = caller == std::chrono::system_clock::time_point::max()
+                                         ? absl::InfiniteFuture()
+                                         : absl::FromChrono(caller);
+  ctx->set_deadline(
+      absl::ToChronoTime(BackendDeadline(absl::Now(), caller_deadline, default_timeout)));
   ctx->AddMetadata(kActorMetadataKey, actor);
   return ctx;
 }

@@ -13,6 +13,13 @@
 namespace imp::gateway {
 
 // The two backends and how the gateway calls them.
+// The deadline of a backend call made at `now` for a caller whose deadline is
+// `caller_deadline` (InfiniteFuture when it set none): the caller's deadline less a margin for
+// relaying the answer, so that work the caller would not wait for stops in the backend, and
+// work it would wait for is never cut short by a fixed gateway timeout.
+absl::Time BackendDeadline(absl::Time now, absl::Time caller_deadline,
+                           absl::Duration default_timeout);
+
 class Backends {
  public:
   Backends(const std::string& registry_target, const std::string& activity_target,
@@ -26,10 +33,14 @@ class Backends {
   }
   activity::v1::ActivityService::Stub& activity_stub() { return *activity_; }
 
-  // A context for a backend call made on behalf of `server_ctx`: cancellation and the caller's
-  // deadline propagate, the per-backend timeout caps the wait, x-imp-actor names the caller.
+  // A context for a backend call made on behalf of `server_ctx`: cancellation propagates, the
+  // backend gets the caller's own deadline less a margin (BackendDeadline), or the default
+  // timeout when the caller set none, and x-imp-actor names the caller.
   std::unique_ptr<grpc::ClientContext> ContextFor(grpc::CallbackServerContext* server_ctx,
                                                   const std::string& actor) const;
+  std::unique_ptr<grpc::ClientContext> ContextFor(grpc::CallbackServerContext* server_ctx,
+                                                  const std::string& actor,
+                                                  absl::Duration default_timeout) const;
 
  private:
   std::unique_ptr<registry::v1::RegistryService::Stub> registry_;

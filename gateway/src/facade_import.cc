@@ -1,8 +1,12 @@
-// ActivityFacade::ImportActivities: the streaming import through the gateway. The stream is
-// read on gRPC's threads; authorisation (per row, for scoped editors) happens before anything
-// is forwarded; the relay to activity-service runs on a worker thread (a blocking client
-// stream there never holds a gRPC callback thread).
+// ActivityFacade::ImportActivities: the streaming import through the gateway, relayed message by
+// message to activity-service with the non-blocking client API. The gateway holds one message
+// at a time: it reads the next message from the client only when the backend has taken the
+// previous one, so flow control holds a fast client back instead of the gateway's memory.
+#include <atomic>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "activity-service/src/activities.h"
 #include "gateway/src/facade.h"
 
 namespace imp::gateway {
@@ -10,70 +14,191 @@ namespace {
 
 namespace act = activity::v1;
 
-class ImportProxy final : public grpc::ServerReadReactor<act::ImportActivitiesRequest> {
+// One relayed import: the client's call (this server reactor) and the backend call (Backend, a
+// client reactor). Each side's callbacks run on gRPC threads, possibly at the same time, so the
+// shared state is under mu_; no callback blocks.
+//
+// The end of the client's stream is relayed as WritesDone only when it was a half-close: as in
+// activity-service (import_reactor.h), OnReadDone(false) is followed by sending the initial
+// metadata, which fails on a call that was cancelled or whose client died. A dead client's
+// backend call is cancelled instead, so the backend rolls the import back.
+//
+// Lifetime: the relay is deleted when both calls are done (two references, one per OnDone).
+class ImportRelay final : public grpc::ServerReadReactor<act::ImportActivitiesRequest> {
  public:
-  ImportProxy(grpc::CallbackServerContext* ctx, Facade* facade, WorkerPool* workers,
+  ImportRelay(grpc::CallbackServerContext* ctx, Facade* facade,
               act::ImportActivitiesResponse* response)
-      : ctx_(ctx), facade_(facade), workers_(workers), response_(response) {
+      : ctx_(ctx), facade_(facade), response_(response), backend_(this) {
     absl::StatusOr<Principal> who = facade_->tokens().Authenticate(ctx_->client_metadata());
     absl::Status allowed =
         who.ok() ? Authorize(*who, Access::kWrite, "ImportActivities") : who.status();
     if (!allowed.ok()) {
+      refs_.store(1);  // no backend call
       Finish(ToGrpcStatus(allowed));
       return;
     }
     who_ = *who;
+    client_ = facade_->backends().ContextFor(ctx_, who_.actor, kImportDefaultTimeout);
+    facade_->backends().activity()->ImportActivities(client_.get(), &backend_response_, &backend_);
+    // OnDone waits until the relay has started its last backend operation. The backend's
+    // initial metadata (OnReadInitialMetadataDone) arrives early if it ends the call first.
+    backend_.AddHold();
+    backend_.StartCall();
     StartRead(&message_);
   }
 
+  // Client side.
   void OnReadDone(bool ok) override {
+    if (Finished()) return;  // a read completing after the relay answered
     if (!ok) {
-      Relay();
+      StartSendInitialMetadata();  // the probe: see the class comment
       return;
     }
-    for (const auto& row : message_.rows()) {
-      absl::Status s = CheckScope(who_, InvolvedInstitutions(row.activity()),
-                                  absl::StrCat("row ", row.row_number()));
-      if (!s.ok()) {
-        Finish(ToGrpcStatus(s));  // nothing has been forwarded
+    rows_ += message_.rows_size();
+    absl::Status refused;
+    if (rows_ > static_cast<int64_t>(activity::kMaxImportRows)) {
+      refused = absl::InvalidArgumentError(
+          absl::StrCat("rows: at most ", activity::kMaxImportRows, " rows per import call"));
+    }
+    for (int i = 0; refused.ok() && i < message_.rows_size(); ++i) {
+      const auto& row = message_.rows(i);
+      refused = CheckScope(who_, InvolvedInstitutions(row.activity()),
+                           absl::StrCat("row ", row.row_number()));
+    }
+    if (!refused.ok()) {
+      Abandon(refused);
+      return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_ || early_end_) return;  // the backend is ending the call; its status answers
+      writing_ = true;
+    }
+    backend_.StartWrite(&message_);
+  }
+
+  void OnSendInitialMetadataDone(bool ok) override {
+    if (Finished()) return;
+    if (!ok || ctx_->IsCancelled()) {
+      Abandon(absl::CancelledError("the client went away before finishing its import stream"));
+      return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (early_end_) return;  // the hold is released; the backend's status answers
+      writes_done_ = true;
+    }
+    backend_.StartWritesDone();
+    ReleaseBackendHold();
+  }
+
+  void OnCancel() override {
+    if (client_ != nullptr) client_->TryCancel();
+  }
+
+  void OnDone() override { Unref(); }
+
+ private:
+  static constexpr absl::Duration kImportDefaultTimeout = absl::Minutes(30);
+
+  class Backend final : public grpc::ClientWriteReactor<act::ImportActivitiesRequest> {
+   public:
+    explicit Backend(ImportRelay* relay) : relay_(relay) {}
+    void OnWriteDone(bool ok) override { relay_->BackendWriteDone(ok); }
+    void OnReadInitialMetadataDone(bool) override { relay_->BackendAnswering(); }
+    void OnDone(const grpc::Status& status) override { relay_->BackendDone(status); }
+
+   private:
+    ImportRelay* const relay_;
+  };
+
+  void BackendWriteDone(bool ok) {
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      if (!ok || finished_ || early_end_) {  // the backend call is ending: BackendDone answers
+        ReleaseBackendHoldLocked();
         return;
       }
     }
-    messages_.push_back(std::move(message_));
-    message_.Clear();
     StartRead(&message_);
   }
 
-  void OnDone() override { delete this; }
-
- private:
-  void Relay() {
-    absl::Status queued = workers_->Submit([this] {
-      auto client = facade_->backends().ContextFor(ctx_, who_.actor);
-      auto writer = facade_->backends().activity_stub().ImportActivities(client.get(), response_);
-      for (const auto& m : messages_) {
-        if (!writer->Write(m)) break;  // the backend ended the call; Finish says why
-      }
-      writer->WritesDone();
-      Finish(writer->Finish());
-    });
-    if (!queued.ok()) Finish(ToGrpcStatus(queued));
+  // The backend sent its initial metadata: after our WritesDone that confirms the half-close;
+  // before it, the backend is ending the call early (an error) while the client may still send.
+  void BackendAnswering() {
+    absl::MutexLock lock(&mu_);
+    if (writes_done_) return;
+    early_end_ = true;
+    if (!writing_) ReleaseBackendHoldLocked();
   }
 
-  grpc::CallbackServerContext* ctx_;
-  Facade* facade_;
-  WorkerPool* workers_;
-  act::ImportActivitiesResponse* response_;
+  void BackendDone(const grpc::Status& status) {
+    FinishOnce(status, /*with_response=*/true);
+    Unref();
+  }
+
+  // Ends the relay with `status` and makes the backend roll back: its call is cancelled.
+  void Abandon(const absl::Status& status) {
+    FinishOnce(ToGrpcStatus(status));
+    client_->TryCancel();
+    ReleaseBackendHold();
+  }
+
+  void FinishOnce(const grpc::Status& status, bool with_response = false) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      finished_ = true;
+    }
+    if (with_response && status.ok()) *response_ = backend_response_;
+    Finish(status);
+  }
+
+  bool Finished() {
+    absl::MutexLock lock(&mu_);
+    return finished_;
+  }
+
+  void ReleaseBackendHold() {
+    absl::MutexLock lock(&mu_);
+    ReleaseBackendHoldLocked();
+  }
+
+  void ReleaseBackendHoldLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (hold_released_) return;
+    hold_released_ = true;
+    backend_.RemoveHold();
+  }
+
+  void Unref() {
+    if (refs_.fetch_sub(1) == 1) delete this;
+  }
+
+  grpc::CallbackServerContext* const ctx_;
+  Facade* const facade_;
+  act::ImportActivitiesResponse* const response_;
   Principal who_;
-  act::ImportActivitiesRequest message_;
-  std::vector<act::ImportActivitiesRequest> messages_;
+  std::unique_ptr<grpc::ClientContext> client_;
+  Backend backend_;
+  act::ImportActivitiesRequest message_;  // read from the client, then written to the backend
+  act::ImportActivitiesResponse backend_response_;
+  int64_t rows_ = 0;  // only touched by OnReadDone, which gRPC runs one at a time
+  std::atomic<int> refs_{2};
+
+  absl::Mutex mu_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool writes_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool early_end_ ABSL_GUARDED_BY(mu_) = false;
+  bool hold_released_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace
 
 grpc::ServerReadReactor<act::ImportActivitiesRequest>* ActivityFacade::ImportActivities(
     grpc::CallbackServerContext* ctx, act::ImportActivitiesResponse* resp) {
-  return new ImportProxy(ctx, facade_, workers_, resp);
+  return new ImportRelay(ctx, facade_, resp);
 }
 
 }  // namespace imp::gateway

@@ -11,7 +11,8 @@ ABSL_FLAG(std::string, tokens_file, "",
           "Bearer tokens: lines of `sha256-hex role actor [institutions/<id>...]` "
           "(role: viewer, editor or admin; institutions scope an editor).");
 ABSL_FLAG(int, backend_timeout_seconds, 10,
-          "Longest wait for a backend when the caller sets no earlier deadline.");
+          "Deadline of a backend call made for a caller that set no deadline of its own "
+          "(a caller's deadline, less a margin, always applies otherwise).");
 
 int main(int argc, char** argv) {
   imp::BlockTerminationSignals();

@@ -117,7 +117,7 @@ absl::Status Registry::GetAgreement(const RequestContext& ctx, const v1::GetAgre
                                     Agreement* out) {
   auto id = api::ParseResourceName(req.name(), "agreements", "name");
   if (!id.ok()) return id.status();
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     auto row = store::FindAgreement(c, *id, false);
     if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
     *out = row->agreement;
@@ -146,7 +146,7 @@ absl::Status Registry::ListAgreements(const RequestContext& ctx,
   }
   db::FinishListQuery(query, *order, "a.pk", *page);
 
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     std::vector<store::AgreementRow> rows;
     db::ReadPage(*query.Execute(c), *page, 19, out->mutable_next_page_token(),
@@ -179,13 +179,15 @@ absl::Status Registry::CreateAgreement(const RequestContext& ctx,
   }
   const std::string name = store::AgreementName(id);
 
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     absl::Status valid = ValidateAgreement(a, AreaCodes(c));
     if (!valid.ok()) return valid;
     if (!req.request_id().empty()) {
-      auto earlier = db::ClaimRequestId(c, kCreateAgreementMethod, req.request_id(), name);
-      if (earlier) {
-        auto row = store::FindAgreement(c, earlier->substr(earlier->find('/') + 1), false);
+      auto earlier = db::ClaimRequestId(c, kCreateAgreementMethod, req.request_id(), name,
+                                        db::RequestIdentity::Of(req, ctx.actor));
+      if (!earlier.ok()) return earlier.status();
+      if (*earlier) {
+        auto row = store::FindAgreement(c, (*earlier)->substr((*earlier)->find('/') + 1), false);
         if (!row) return absl::InternalError("request_id refers to a missing agreement");
         *out = row->agreement;
         return absl::OkStatus();
@@ -213,7 +215,7 @@ absl::Status Registry::UpdateAgreement(const RequestContext& ctx,
   auto paths =
       api::ResolveUpdateMask(req.update_mask(), req.agreement(), UpdatableAgreementFields());
   if (!paths.ok()) return paths.status();
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     auto row = store::FindAgreement(c, *id, true);
     if (!row) return absl::NotFoundError(absl::StrCat(req.agreement().name(), " not found"));
     if (row->deleted) {
@@ -244,7 +246,7 @@ absl::Status Registry::DeleteAgreement(const RequestContext& ctx,
                                        const v1::DeleteAgreementRequest& req, Agreement* out) {
   auto id = api::ParseResourceName(req.name(), "agreements", "name");
   if (!id.ok()) return id.status();
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     auto row = store::FindAgreement(c, *id, true);
     if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
     if (row->deleted)
@@ -264,7 +266,7 @@ absl::Status Registry::UndeleteAgreement(const RequestContext& ctx,
                                          const v1::UndeleteAgreementRequest& req, Agreement* out) {
   auto id = api::ParseResourceName(req.name(), "agreements", "name");
   if (!id.ok()) return id.status();
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     auto row = store::FindAgreement(c, *id, true);
     if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
     if (!row->deleted)
@@ -293,7 +295,7 @@ absl::Status Registry::BatchGetAgreements(const RequestContext& ctx,
     if (!id.ok()) return id.status();
     ids.push_back(*id);
   }
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     for (size_t i = 0; i < ids.size(); ++i) {
       auto row = store::FindAgreement(c, ids[i], false);
@@ -314,7 +316,7 @@ absl::Status Registry::Transition(const RequestContext& ctx, const std::string& 
     absl::Status valid = api::ValidateDate(*signed_on, "signed_on");
     if (!valid.ok()) return valid;
   }
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     auto row = store::FindAgreement(c, *id, true);
     if (!row) return absl::NotFoundError(absl::StrCat(name, " not found"));
     if (row->deleted) return absl::FailedPreconditionError(absl::StrCat(name, " is deleted"));
@@ -375,7 +377,7 @@ absl::Status Registry::ListPartners(const RequestContext& ctx, const v1::ListPar
   auto page = db::StartPage(req.page_size(), req.page_token(),
                             absl::StrCat(req.institution(), "|", req.include_inactive()));
   if (!page.ok()) return page.status();
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     auto self = store::FindInstitution(c, *id, false);
     if (!self) return absl::NotFoundError(absl::StrCat(req.institution(), " not found"));
@@ -413,7 +415,7 @@ absl::Status Registry::ListPartners(const RequestContext& ctx, const v1::ListPar
 absl::Status Registry::ListCooperationAreas(const RequestContext& ctx,
                                             const v1::ListCooperationAreasRequest&,
                                             v1::ListCooperationAreasResponse* out) {
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     auto& ps = c.Prepare(stmt::kSelectCooperationAreaCodes);
     std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
@@ -434,7 +436,7 @@ absl::Status Registry::ListChanges(const RequestContext& ctx, const v1::ListChan
   if (!id.ok()) return id.status();
   auto page = db::StartPage(req.page_size(), req.page_token(), req.name());
   if (!page.ok()) return page.status();
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     const bool exists = is_institution ? store::FindInstitution(c, *id, false).has_value()
                                        : store::FindAgreement(c, *id, false).has_value();

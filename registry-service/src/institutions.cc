@@ -101,7 +101,7 @@ absl::Status Registry::ListInstitutions(const RequestContext& ctx,
   }
   db::FinishListQuery(query, *order, "i.pk", *page);
 
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     db::ReadPage(*query.Execute(c), *page, 16, out->mutable_next_page_token(),
                  [&](sql::ResultSet& rs) {
@@ -127,11 +127,13 @@ absl::Status Registry::CreateInstitution(const RequestContext& ctx,
   if (!valid.ok()) return valid;
   const std::string name = store::InstitutionName(id);
 
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     if (!req.request_id().empty()) {
-      auto earlier = db::ClaimRequestId(c, kCreateInstitutionMethod, req.request_id(), name);
-      if (earlier) {
-        auto row = store::FindInstitution(c, earlier->substr(earlier->find('/') + 1), false);
+      auto earlier = db::ClaimRequestId(c, kCreateInstitutionMethod, req.request_id(), name,
+                                        db::RequestIdentity::Of(req, ctx.actor));
+      if (!earlier.ok()) return earlier.status();
+      if (*earlier) {
+        auto row = store::FindInstitution(c, (*earlier)->substr((*earlier)->find('/') + 1), false);
         if (!row) return absl::InternalError("request_id refers to a missing institution");
         *out = row->institution;
         return absl::OkStatus();
@@ -165,7 +167,7 @@ absl::Status Registry::UpdateInstitution(const RequestContext& ctx,
       api::ResolveUpdateMask(req.update_mask(), req.institution(), UpdatableInstitutionFields());
   if (!paths.ok()) return paths.status();
 
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     auto row = store::FindInstitution(c, *id, true);
     if (!row) return absl::NotFoundError(absl::StrCat(req.institution().name(), " not found"));
     if (row->deleted) {
@@ -201,7 +203,7 @@ absl::Status Registry::DeleteInstitution(const RequestContext& ctx,
                                          Institution* out) {
   auto id = api::ParseResourceName(req.name(), "institutions", "name");
   if (!id.ok()) return id.status();
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     auto row = store::FindInstitution(c, *id, true);
     if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
     if (row->deleted)
@@ -229,7 +231,7 @@ absl::Status Registry::UndeleteInstitution(const RequestContext& ctx,
                                            Institution* out) {
   auto id = api::ParseResourceName(req.name(), "institutions", "name");
   if (!id.ok()) return id.status();
-  return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
+  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     auto row = store::FindInstitution(c, *id, true);
     if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
     if (!row->deleted)

@@ -51,8 +51,11 @@ class ActivityTest : public ::testing::Test {
     registry_ = std::make_unique<registry::RegistryServer>(host, registry_db_->pool_options());
     ASSERT_TRUE(registry_->Start().ok());
     host.name = "activity-test";
+    ImportLimits import_limits;
+    import_limits.max_concurrent = 4;  // ConcurrentRetriesOfOneImportApplyItOnce runs four
     activity_ = std::make_unique<ActivityServer>(host, activity_db_->pool_options(),
-                                                 absl::StrCat("127.0.0.1:", registry_->port()));
+                                                 absl::StrCat("127.0.0.1:", registry_->port()),
+                                                 import_limits);
     ASSERT_TRUE(activity_->Start().ok());
     reg_ = reg::RegistryService::NewStub(grpc::CreateChannel(
         absl::StrCat("127.0.0.1:", registry_->port()), grpc::InsecureChannelCredentials()));

@@ -58,12 +58,24 @@ class RegistryFromPython(unittest.TestCase):
                                       local_name="Кременчуцький перинатальний центр",
                                       kind=r.Institution.KIND_HOSPITAL, country="UA", region="UA-53")),
             metadata=MD)
+        # A retry repeats the request exactly and gets the first answer ...
         again = s.CreateInstitution(r.CreateInstitutionRequest(
             institution_id="py-kremenchuk-perinatal", request_id="py-req-1",
             institution=r.Institution(display_name="Kremenchuk Perinatal Centre",
+                                      local_name="Кременчуцький перинатальний центр",
                                       kind=r.Institution.KIND_HOSPITAL, country="UA", region="UA-53")),
             metadata=MD)
         self.assertEqual(ua.etag, again.etag)
+        # ... while the same request_id on another request is refused, naming request_id.
+        with self.assertRaises(grpc.RpcError) as reused:
+            s.CreateInstitution(r.CreateInstitutionRequest(
+                institution_id="py-kremenchuk-perinatal", request_id="py-req-1",
+                institution=r.Institution(display_name="Kremenchuk Perinatal Centre",
+                                          kind=r.Institution.KIND_HOSPITAL, country="UA",
+                                          region="UA-53")),
+                metadata=MD)
+        self.assertEqual(reused.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertTrue(reused.exception.details().startswith("request_id:"))
         self.assertEqual(s.GetInstitution(r.GetInstitutionRequest(name=ua.name)).local_name,
                          "Кременчуцький перинатальний центр")
         fr = s.CreateInstitution(r.CreateInstitutionRequest(

@@ -1,0 +1,109 @@
+#include "activity-service/src/import_reactor.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/server/request_context.h"
+#include "common/status.h"
+
+namespace imp::activity {
+
+ImportReactor::ImportReactor(grpc::CallbackServerContext* ctx, Activities* activities,
+                             WorkerPool* workers, const ImportLimits& limits,
+                             std::atomic<int>* running, v1::ImportActivitiesResponse* response)
+    : ctx_(ctx),
+      activities_(activities),
+      workers_(workers),
+      limits_(limits),
+      running_(running),
+      response_(response) {
+  if (running_->fetch_add(1) >= limits_.max_concurrent) {
+    running_->fetch_sub(1);
+    Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        absl::StrCat("at most ", limits_.max_concurrent,
+                                     " imports run at once; retry the import later")));
+    return;
+  }
+  absl::Status queued = workers_->Submit([this] { Run(); },
+                                         [this](absl::Status refused) {
+                                           running_->fetch_sub(1);
+                                           Finish(ToGrpcStatus(refused));
+                                         });
+  if (!queued.ok()) {
+    running_->fetch_sub(1);
+    Finish(ToGrpcStatus(queued));
+  }
+}
+
+void ImportReactor::Run() {
+  RequestContext rc = RequestContext::FromServerContext(*ctx_, limits_.default_timeout);
+  rc.commit_gate = workers_->commit_gate();
+  rc.is_cancelled = [this] {
+    absl::MutexLock lock(&mu_);
+    return cancelled_ || ctx_->IsCancelled();
+  };
+  deadline_ = rc.deadline;
+  absl::Status status = activities_->ImportActivities(rc, *this, response_);
+  running_->fetch_sub(1);
+  Finish(ToGrpcStatus(status));  // the last touch: OnDone may delete this right after
+}
+
+ImportReactor::Event ImportReactor::Await(absl::Time until) {
+  absl::MutexLock lock(&mu_);
+  auto happened = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return event_ != Event::kNone || cancelled_;
+  };
+  mu_.AwaitWithDeadline(absl::Condition(&happened), until);
+  const Event event = event_;
+  event_ = Event::kNone;
+  return event;
+}
+
+absl::StatusOr<const v1::ImportActivitiesRequest*> ImportReactor::Next() {
+  message_.Clear();
+  StartRead(&message_);
+  const absl::Time idle_until = std::min(absl::Now() + limits_.idle_timeout, deadline_);
+  const Event read = Await(idle_until);
+  if (read == Event::kMessage) return &message_;
+  if (read == Event::kNone) {
+    // Nothing arrived: cancelled, past the deadline, or idle. The read stays pending until the
+    // call is finished, which completes it.
+    {
+      absl::MutexLock lock(&mu_);
+      if (cancelled_) return absl::CancelledError("the import was cancelled; nothing was applied");
+    }
+    if (absl::Now() >= deadline_) {
+      return absl::DeadlineExceededError("the import's deadline passed; nothing was applied");
+    }
+    return absl::DeadlineExceededError(
+        absl::StrCat("no message for ", absl::FormatDuration(limits_.idle_timeout),
+                     ": the import stream was idle and has been ended; nothing was applied"));
+  }
+  // kEnded: a half-close or a dead call. Probe the call by sending the initial metadata.
+  StartSendInitialMetadata();
+  const Event probe = Await(deadline_);
+  if (probe == Event::kMetadataSent && !ctx_->IsCancelled()) return nullptr;
+  return absl::CancelledError(
+      "the import stream ended without a half-close (cancelled or disconnected); nothing was "
+      "applied");
+}
+
+void ImportReactor::OnReadDone(bool ok) {
+  absl::MutexLock lock(&mu_);
+  event_ = ok ? Event::kMessage : Event::kEnded;
+}
+
+void ImportReactor::OnSendInitialMetadataDone(bool ok) {
+  absl::MutexLock lock(&mu_);
+  event_ = ok ? Event::kMetadataSent : Event::kMetadataFailed;
+}
+
+void ImportReactor::OnCancel() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+}
+
+void ImportReactor::OnDone() { delete this; }
+
+}  // namespace imp::activity
