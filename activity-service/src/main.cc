@@ -9,12 +9,16 @@ ABSL_FLAG(std::string, registry_target, "127.0.0.1:50051",
           "registry-service address, for checking institution and agreement references.");
 
 int main(int argc, char** argv) {
-  imp::BlockTerminationSignals();
   absl::SetFlag(&FLAGS_port, 50052);
   absl::SetFlag(&FLAGS_db_name, "imp_activity");
   absl::SetFlag(&FLAGS_db_user, "imp_activity");
   absl::SetProgramUsageMessage("Serves imp.activity.v1.ActivityService.");
   absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_migrate_only)) {
+    return imp::db::RunMigrateOnly(imp::PoolOptionsFromFlags(), imp::activity::Migrations());
+  }
+  // Before any thread starts (the --migrate_only step keeps the default: SIGTERM ends it).
+  imp::BlockTerminationSignals();
   imp::activity::ActivityServer server(imp::ServiceHostOptionsFromFlags("activity"),
                                        imp::PoolOptionsFromFlags(),
                                        absl::GetFlag(FLAGS_registry_target));
