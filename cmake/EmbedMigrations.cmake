@@ -7,6 +7,8 @@ foreach(f IN LISTS FILES)
   get_filename_component(name "${f}" NAME)
   file(READ "${f}" content)
   string(REGEX MATCH "^[0-9]+" version "${name}")
+  # Without this, 0010 would be a C++ octal literal (8) and 0008 would not compile.
+  string(REGEX REPLACE "^0+([0-9])" "\\1" version "${version}")
   string(APPEND body "      {${version}, \"${name}\", R\"imp_sql(${content})imp_sql\"},\n")
 endforeach()
 string(APPEND body "  };\n  return *kMigrations;\n}\n\n}  // namespace ${NAMESPACE}\n")

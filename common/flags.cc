@@ -23,6 +23,16 @@ ABSL_FLAG(std::string, db_socket, "", "MariaDB Unix socket; overrides --db_host/
 ABSL_FLAG(std::string, db_user, "", "MariaDB user.");
 ABSL_FLAG(std::string, db_password, "",
           "MariaDB password; when empty, the IMP_DB_PASSWORD environment variable is used.");
+ABSL_FLAG(std::string, db_migration_user, "",
+          "MariaDB user that may change the schema (CREATE, ALTER, INDEX, DROP, REFERENCES on this "
+          "service's schema). When set, the service applies pending migrations at start-up; when "
+          "empty, it only checks that the schema is current and stays NOT_SERVING until it is.");
+ABSL_FLAG(std::string, db_migration_password, "",
+          "Password of --db_migration_user; when empty, the IMP_DB_MIGRATION_PASSWORD environment "
+          "variable is used.");
+ABSL_FLAG(bool, migrate_only, false,
+          "Apply pending migrations as --db_migration_user, then exit: 0 when the schema is "
+          "current, 1 with the reason logged. The step a deploy or an init container runs.");
 ABSL_FLAG(std::string, db_name, "", "MariaDB database (schema) owned by this service.");
 ABSL_FLAG(int, db_pool_size, 8, "Database connections in the pool.");
 ABSL_FLAG(int, db_timeout_seconds, 30, "Connection read/write timeout in seconds.");
@@ -52,6 +62,13 @@ db::PoolOptions PoolOptionsFromFlags() {
   options.password = absl::GetFlag(FLAGS_db_password);
   if (options.password.empty()) {
     if (const char* env = std::getenv("IMP_DB_PASSWORD"); env != nullptr) options.password = env;
+  }
+  options.migration_user = absl::GetFlag(FLAGS_db_migration_user);
+  options.migration_password = absl::GetFlag(FLAGS_db_migration_password);
+  if (options.migration_password.empty()) {
+    if (const char* env = std::getenv("IMP_DB_MIGRATION_PASSWORD"); env != nullptr) {
+      options.migration_password = env;
+    }
   }
   options.database = absl::GetFlag(FLAGS_db_name);
   options.size = absl::GetFlag(FLAGS_db_pool_size);

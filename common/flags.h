@@ -22,6 +22,9 @@ ABSL_DECLARE_FLAG(int, db_port);
 ABSL_DECLARE_FLAG(std::string, db_socket);
 ABSL_DECLARE_FLAG(std::string, db_user);
 ABSL_DECLARE_FLAG(std::string, db_password);
+ABSL_DECLARE_FLAG(std::string, db_migration_user);
+ABSL_DECLARE_FLAG(std::string, db_migration_password);
+ABSL_DECLARE_FLAG(bool, migrate_only);
 ABSL_DECLARE_FLAG(std::string, db_name);
 ABSL_DECLARE_FLAG(int, db_pool_size);
 ABSL_DECLARE_FLAG(int, db_timeout_seconds);
@@ -29,8 +32,9 @@ ABSL_DECLARE_FLAG(int, db_timeout_seconds);
 namespace imp {
 
 ServiceHostOptions ServiceHostOptionsFromFlags(const std::string& service_name);
-// --db_password falls back to the IMP_DB_PASSWORD environment variable, so that the secret
-// need not appear in the process list.
+// --db_password falls back to the IMP_DB_PASSWORD environment variable (and
+// --db_migration_password to IMP_DB_MIGRATION_PASSWORD), so that secrets need not appear in the
+// process list.
 db::PoolOptions PoolOptionsFromFlags();
 
 }  // namespace imp

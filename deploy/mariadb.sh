@@ -6,8 +6,14 @@
 #   deploy/mariadb.sh stop DIR         stop the server whose data is in DIR (waits for exit)
 #   deploy/mariadb.sh status DIR       exit 0 when it is running
 #
-# Clients connect as root over the socket DIR/mysqld.sock (root has no password and is reachable
-# only through that socket, which lives in our own directory).
+# The administrator is root (or, when this runs as another OS user, that user): it authenticates
+# with unix_socket only, i.e. only over the socket DIR/mysqld.sock and only as the same OS user.
+# No root account exists for TCP connections. Services connect with their own users (see
+# provision-db.sh), over TCP or the socket.
+#
+# `start` also hardens a data directory created by an older version of this script (root with an
+# empty password, reachable over TCP as root@127.0.0.1 / root@::1): every run drops root accounts
+# other than root@localhost and anonymous accounts, and makes root@localhost unix_socket only.
 set -euo pipefail
 
 cmd=${1:?usage: mariadb.sh start|stop|status DIR [PORT]}
@@ -19,10 +25,38 @@ find_bin() { command -v "$1" 2>/dev/null || ls "/usr/sbin/$1" 2>/dev/null || tru
 
 running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 
+admin=$(id -un)
+# Runs SQL as the administrator over the socket. A data directory from before the hardening has
+# only root with an empty password: when the OS user is not root, that is the way in (once).
+admin_sql() {
+  local user=$admin
+  if ! mariadb --no-defaults --socket="$sock" -u"$user" -e 'SELECT 1' >/dev/null 2>&1; then user=root; fi
+  mariadb --no-defaults --socket="$sock" -u"$user" "$@"
+}
+
+harden() {
+  # 1. The OS user (when not root) keeps a way in that needs no password: unix_socket.
+  if [ "$admin" != root ]; then
+    admin_sql <<SQL
+CREATE USER IF NOT EXISTS '$admin'@'localhost' IDENTIFIED VIA unix_socket;
+GRANT ALL PRIVILEGES ON *.* TO '$admin'@'localhost' WITH GRANT OPTION;
+SQL
+  fi
+  # 2. No root over TCP, no anonymous accounts (DROP USER takes names, not a query: list them).
+  local drops
+  drops=$(admin_sql -N -e "SELECT CONCAT('DROP USER ', QUOTE(User), '@', QUOTE(Host), ';')
+    FROM mysql.user WHERE User = '' OR (User = 'root' AND Host <> 'localhost')")
+  # 3. root@localhost: unix_socket only (no password alternative).
+  admin_sql <<SQL
+$drops
+ALTER USER IF EXISTS 'root'@'localhost' IDENTIFIED VIA unix_socket;
+SQL
+}
+
 case "$cmd" in
   start)
     port=${3:?port required}
-    if running; then exit 0; fi
+    if running; then harden; exit 0; fi
     mkdir -p "$dir"
     mkdir -p "$dir/tmp"  # a tmpdir of its own: concurrent servers never share temporary files
     if [ ! -d "$dir/data/mysql" ]; then
@@ -30,7 +64,7 @@ case "$cmd" in
       # time; a clean second attempt succeeds.
       for attempt in 1 2; do
         if "$(find_bin mariadb-install-db)" --no-defaults --datadir="$dir/data" --user="$(id -un)" \
-          --auth-root-authentication-method=normal --skip-test-db --tmpdir="$dir/tmp" \
+          --auth-root-authentication-method=socket --skip-test-db --tmpdir="$dir/tmp" \
           >"$dir/install.log" 2>&1; then
           break
         fi
@@ -46,7 +80,8 @@ case "$cmd" in
       --innodb-flush-log-at-trx-commit=1 --max-connections=500 --skip-name-resolve \
       </dev/null >/dev/null 2>&1 &
     for _ in $(seq 1 300); do
-      if [ -S "$sock" ] && mariadb --no-defaults --socket="$sock" -uroot -e 'SELECT 1' >/dev/null 2>&1; then
+      if [ -S "$sock" ] && admin_sql -e 'SELECT 1' >/dev/null 2>&1; then
+        harden
         exit 0
       fi
       sleep 0.1

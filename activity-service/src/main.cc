@@ -15,12 +15,16 @@ ABSL_FLAG(int, max_concurrent_imports, 2,
           "refused with RESOURCE_EXHAUSTED.");
 
 int main(int argc, char** argv) {
-  imp::BlockTerminationSignals();
   absl::SetFlag(&FLAGS_port, 50052);
   absl::SetFlag(&FLAGS_db_name, "imp_activity");
   absl::SetFlag(&FLAGS_db_user, "imp_activity");
   absl::SetProgramUsageMessage("Serves imp.activity.v1.ActivityService.");
   absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_migrate_only)) {
+    return imp::db::RunMigrateOnly(imp::PoolOptionsFromFlags(), imp::activity::Migrations());
+  }
+  // Before any thread starts (the --migrate_only step keeps the default: SIGTERM ends it).
+  imp::BlockTerminationSignals();
   imp::activity::ImportLimits import_limits;
   import_limits.idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_import_idle_seconds));
   import_limits.max_concurrent = absl::GetFlag(FLAGS_max_concurrent_imports);

@@ -250,7 +250,7 @@ absl::flat_hash_map<std::string, ActivityRow> FindByExternalReferences(
   absl::flat_hash_map<std::string, ActivityRow> found;
   if (references.empty()) return found;
   db::Query q(stmt::kSelectByExternalReferences);
-  q.BindAll("?", {host_id});
+  q.BindAll("", {host_id});  // the fragment holds its placeholder
   for (size_t i = 0; i < references.size(); ++i) q.Bind(i == 0 ? "?" : ", ?", references[i]);
   q.Sql(")");
   std::vector<ActivityRow> rows;

@@ -2,6 +2,7 @@
 
 #include <cppconn/exception.h>
 
+#include <string>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
@@ -183,10 +184,16 @@ absl::Status HeldTransaction::Commit() {
 
 absl::Status Database::CheckReady(absl::Time deadline) {
   if (!migrated_.load()) {
+    if (!pool_.options().migration_user.empty()) {
+      absl::Status applied = MigrateSchema(pool_.options(), migrations_, deadline);
+      if (!applied.ok()) return applied;
+    }
+    // Verified as the runtime user whether or not this process migrated: the schema may have
+    // been migrated by another replica or a --migrate_only step, or not at all yet.
     auto lease = pool_.Acquire(deadline);
     if (!lease.ok()) return lease.status();
-    absl::Status status = ApplyMigrations(**lease, migrations_);
-    if (!status.ok()) return status;
+    absl::Status verified = VerifyMigrations(**lease, migrations_);
+    if (!verified.ok()) return verified;
     migrated_.store(true);
     return absl::OkStatus();
   }
@@ -203,6 +210,42 @@ absl::Status Database::Probe() {
   }
   if (!probe_->Ping()) return absl::UnavailableError("database not answering; retry later");
   return absl::OkStatus();
+}
+
+absl::Status MigrateSchema(const PoolOptions& options, const std::vector<Migration>& migrations,
+                           absl::Time deadline) {
+  if (options.migration_user.empty()) {
+    return absl::FailedPreconditionError(
+        "no migration user configured (--db_migration_user, --db_migration_password or "
+        "IMP_DB_MIGRATION_PASSWORD)");
+  }
+  PoolOptions migrator = options;
+  migrator.user = options.migration_user;
+  migrator.password = options.migration_password;
+  migrator.size = 1;
+  // One statement may run as long as the lease lasts (a large ALTER TABLE).
+  migrator.read_timeout = kMigrationLease;
+  migrator.write_timeout = kMigrationLease;
+  ConnectionPool pool(std::move(migrator));
+  auto lease = pool.Acquire(deadline);
+  if (!lease.ok()) return lease.status();
+  return ApplyMigrations(**lease, migrations, deadline);
+}
+
+int RunMigrateOnly(const PoolOptions& options, const std::vector<Migration>& migrations) {
+  // Long enough for a crashed migrator's lease to expire; a live one that is still busy after
+  // that makes this step fail (exit 1) and the deploy retry it.
+  const absl::Time deadline = absl::Now() + kMigrationLease + absl::Seconds(30);
+  absl::Status status = MigrateSchema(options, migrations, deadline);
+  if (!status.ok()) {
+    Log(LogLevel::kError, "migrate_failed",
+        {{"database", options.database}, {"error", status.ToString()}});
+    return 1;
+  }
+  Log(LogLevel::kInfo, "migrate_done",
+      {{"database", options.database},
+       {"version", migrations.empty() ? "0" : std::to_string(migrations.back().version)}});
+  return 0;
 }
 
 }  // namespace imp::db

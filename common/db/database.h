@@ -58,11 +58,15 @@ class Database {
   // lost connection fails it and the client retries the whole call with its request_id.
   absl::StatusOr<std::unique_ptr<HeldTransaction>> Begin(const RequestContext& ctx);
 
-  // Applies pending migrations if that has not succeeded yet, then probes the server over a
-  // connection of its own (never a pool slot, so busy requests cannot make the service look
-  // down) with a short timeout (so a stalled server is noticed within about a second).
-  // OK means requests can be served. FAILED_PRECONDITION means a migration file was edited
-  // after it was applied: the process must not serve and should stop.
+  // Until it first succeeds: applies pending migrations over a short-lived connection as the
+  // migration user when one is configured, then checks through the runtime pool that
+  // `schema_migrations` records every migration this binary has, with matching checksums.
+  // Afterwards: probes the server over a connection of its own (never a pool slot, so busy
+  // requests cannot make the service look down) with a short timeout (so a stalled server is
+  // noticed within about a second). OK means requests can be served. UNAVAILABLE "schema at
+  // version N, binary needs M" means migrations are pending and this process may not apply them
+  // (no migration user): keep NOT_SERVING and ask again. FAILED_PRECONDITION means a migration
+  // file was edited after it was applied: the process must not serve and should stop.
   absl::Status CheckReady(absl::Time deadline);
 
   bool migrated() const { return migrated_.load(); }
@@ -107,6 +111,17 @@ class HeldTransaction {
 // gate lets it in), the caller is still there, its deadline has not passed. On OK with
 // *entered_gate set, commit now and then call ctx.commit_gate->Leave().
 absl::Status ReadyToCommit(const RequestContext& ctx, bool* entered_gate);
+
+// Applies pending migrations over a connection of its own as `options.migration_user` (closed
+// before returning), waiting until `deadline` for another migrator's lease. FAILED_PRECONDITION
+// when no migration user is configured or a migration was edited.
+absl::Status MigrateSchema(const PoolOptions& options, const std::vector<Migration>& migrations,
+                           absl::Time deadline);
+
+// The `--migrate_only` step of a deploy (or a Kubernetes init container): MigrateSchema, one log
+// line with the outcome, and the process exit code: 0 when the schema is current (applied now or
+// before), 1 with the reason logged otherwise.
+int RunMigrateOnly(const PoolOptions& options, const std::vector<Migration>& migrations);
 
 }  // namespace imp::db
 

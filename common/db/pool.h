@@ -17,8 +17,13 @@ struct PoolOptions {
   std::string host = "127.0.0.1";
   int port = 3306;
   std::string socket;  // when set, connect over this Unix socket instead of TCP
-  std::string user;
+  std::string user;    // the runtime user: DML on its own schema only
   std::string password;
+  // The DDL-capable user that applies migrations (Database::CheckReady opens a short-lived
+  // connection as this user when it is set). Empty: the process never changes the schema and
+  // waits until someone else (e.g. `--migrate_only`) has migrated it.
+  std::string migration_user;
+  std::string migration_password;
   std::string database;
   int size = 8;
   absl::Duration connect_timeout = absl::Seconds(2);

@@ -25,18 +25,34 @@ echo "up: starting MariaDB on 127.0.0.1:$DB_PORT (data in $STATE/mariadb)"
 "$ROOT/deploy/mariadb.sh" start "$STATE/mariadb" "$DB_PORT"
 SOCK="$STATE/mariadb/mysqld.sock"
 
-# Each service owns its schema and its own database user; passwords are generated once.
-if [ ! -f "$STATE/secrets.env" ]; then
-  umask 077
-  {
-    echo "REGISTRY_DB_PASSWORD=$(openssl rand -hex 16)"
-    echo "ACTIVITY_DB_PASSWORD=$(openssl rand -hex 16)"
-  } >"$STATE/secrets.env"
-fi
+# Each service owns its schema and two database users: the runtime user (DML only, what the
+# running service connects as) and <schema>_migrate (DDL, used only by the --migrate_only step
+# below). Passwords are generated once; an install from before the migration users gets theirs
+# added here.
+umask_before=$(umask)
+umask 077
+touch "$STATE/secrets.env"
+for var in REGISTRY_DB_PASSWORD ACTIVITY_DB_PASSWORD REGISTRY_DB_MIGRATION_PASSWORD \
+  ACTIVITY_DB_MIGRATION_PASSWORD; do
+  grep -q "^$var=" "$STATE/secrets.env" || echo "$var=$(openssl rand -hex 16)" >>"$STATE/secrets.env"
+done
+umask "$umask_before"
 # shellcheck disable=SC1091
 source "$STATE/secrets.env"
-"$ROOT/deploy/provision-db.sh" "$SOCK" imp_registry "$REGISTRY_DB_PASSWORD"
-"$ROOT/deploy/provision-db.sh" "$SOCK" imp_activity "$ACTIVITY_DB_PASSWORD"
+"$ROOT/deploy/provision-db.sh" "$SOCK" imp_registry "$REGISTRY_DB_PASSWORD" \
+  "$REGISTRY_DB_MIGRATION_PASSWORD"
+"$ROOT/deploy/provision-db.sh" "$SOCK" imp_activity "$ACTIVITY_DB_PASSWORD" \
+  "$ACTIVITY_DB_MIGRATION_PASSWORD"
+# Schema migrations run as their own step, as a deploy would run them; the services themselves
+# get only their runtime credentials and refuse to serve an out-of-date schema.
+migrate() {  # binary schema migration-password
+  IMP_DB_MIGRATION_PASSWORD="$3" "$BUILD/$1" --migrate_only --db_socket="$SOCK" --db_name="$2" \
+    --db_migration_user="${2}_migrate" 2>>"$STATE/logs/migrate.log" \
+    || { echo "up: $2 migrations failed; see $STATE/logs/migrate.log" >&2; exit 1; }
+}
+echo "up: applying schema migrations"
+migrate registry-service/registry_service imp_registry "$REGISTRY_DB_MIGRATION_PASSWORD"
+migrate activity-service/activity_service imp_activity "$ACTIVITY_DB_MIGRATION_PASSWORD"
 
 # Gateway tokens: the file stores only SHA-256 hashes; the admin token itself is kept in
 # $STATE/admin.token (mode 600) for impctl.

@@ -6,13 +6,17 @@
 #include "registry-service/src/registry_server.h"
 
 int main(int argc, char** argv) {
-  imp::BlockTerminationSignals();
   absl::SetFlag(&FLAGS_port, 50051);
   absl::SetFlag(&FLAGS_db_name, "imp_registry");
   absl::SetFlag(&FLAGS_db_user, "imp_registry");
   absl::SetProgramUsageMessage(
       "Serves imp.registry.v1.RegistryService (institutions, agreements).");
   absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_migrate_only)) {
+    return imp::db::RunMigrateOnly(imp::PoolOptionsFromFlags(), imp::registry::Migrations());
+  }
+  // Before any thread starts (the --migrate_only step keeps the default: SIGTERM ends it).
+  imp::BlockTerminationSignals();
   imp::registry::RegistryServer server(imp::ServiceHostOptionsFromFlags("registry"),
                                        imp::PoolOptionsFromFlags());
   return server.RunUntilSignal();

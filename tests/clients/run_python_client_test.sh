@@ -10,7 +10,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   for d in "$db" "$db_act"; do
-    mariadb --no-defaults --socket="$IMP_TEST_DB_SOCKET" -uroot -e "DROP DATABASE IF EXISTS $d; DROP USER IF EXISTS '$d'@'localhost'; DROP USER IF EXISTS '$d'@'127.0.0.1'" || true
+    mariadb --no-defaults --socket="$IMP_TEST_DB_SOCKET" -u"$(id -un)" -e "DROP DATABASE IF EXISTS $d; DROP USER IF EXISTS '$d'@'localhost', '$d'@'127.0.0.1', '${d}_migrate'@'localhost', '${d}_migrate'@'127.0.0.1'" || true
   done
   rm -rf "$work"
 }
@@ -34,16 +34,16 @@ protoc -I "$work/std" --python_out="$work/gen" --grpc_out="$work/gen" \
 find "$work/gen/imp" "$work/gen/grpc_std" -type d -exec touch {}/__init__.py \;
 
 password=$(openssl rand -hex 12)
-"$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "$db" "$password"
-"$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "$db_act" "$password"
+"$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "$db" "$password" "$password"
+"$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "$db_act" "$password" "$password"
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(free_port) act_port=$(free_port) gw_port=$(free_port)
-export IMP_DB_PASSWORD=$password IMP_LOG_LEVEL=warning
+export IMP_DB_PASSWORD=$password IMP_DB_MIGRATION_PASSWORD=$password IMP_LOG_LEVEL=warning
 "$build/registry-service/registry_service" --port="$port" --db_socket="$IMP_TEST_DB_SOCKET" \
-  --db_user="$db" --db_name="$db" >"$work/registry.log" 2>&1 &
+  --db_user="$db" --db_migration_user="${db}_migrate" --db_name="$db" >"$work/registry.log" 2>&1 &
 pids+=($!)
 "$build/activity-service/activity_service" --port="$act_port" --db_socket="$IMP_TEST_DB_SOCKET" \
-  --db_user="$db_act" --db_name="$db_act" --registry_target="127.0.0.1:$port" >"$work/activity.log" 2>&1 &
+  --db_user="$db_act" --db_migration_user="${db_act}_migrate" --db_name="$db_act" --registry_target="127.0.0.1:$port" >"$work/activity.log" 2>&1 &
 pids+=($!)
 echo "$(printf %s py-token | sha256sum | cut -d' ' -f1) viewer py" >"$work/tokens.txt"
 "$build/gateway/gateway" --port="$gw_port" --tokens_file="$work/tokens.txt" \

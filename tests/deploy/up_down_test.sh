@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The local runtime as a newcomer uses it: deploy/local/up.sh on fresh state loads the demo data
 # and serves it; re-running up.sh is safe; data survives down.sh + up.sh, and the demo data is
-# not loaded twice. Runs the real scripts on free ports in a temporary state directory.
+# not loaded twice; MariaDB's root is not reachable over TCP and the services' runtime users may not
+# change the schema; an install whose secrets predate the migration users gets them added.
+# Runs the real scripts on free ports in a temporary state directory.
 # Args: BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1 src=$2
@@ -22,6 +24,19 @@ grep -q "imported 91 of 91 rows" "$IMP_STATE_DIR/up1.log" || fail "demo activiti
 [ "$(operations)" = 104 ] || fail "demo operations after first start: $(operations)"
 grep -q " admin " "$IMP_STATE_DIR/tokens.txt" || fail "no admin token line"
 grep -qF "$(cat "$IMP_STATE_DIR/admin.token")" "$IMP_STATE_DIR/tokens.txt" && fail "the tokens file must not hold the token itself"
+tcp_sql() {  # user password sql: runs over TCP on the up.sh MariaDB, output in $IMP_STATE_DIR/sql.out
+  mariadb --no-defaults -h127.0.0.1 -P"$IMP_DB_PORT" -u"$1" ${2:+-p"$2"} -N -e "$3" >"$IMP_STATE_DIR/sql.out" 2>&1
+}
+tcp_sql root "" 'SELECT CURRENT_USER()' && fail "root got into MariaDB over TCP: $(cat "$IMP_STATE_DIR/sql.out")"
+grep -qE '1130|1045|1698' "$IMP_STATE_DIR/sql.out" || fail "root over TCP: $(cat "$IMP_STATE_DIR/sql.out")"
+registry_password=$(sed -n 's/^REGISTRY_DB_PASSWORD=//p' "$IMP_STATE_DIR/secrets.env")
+tcp_sql imp_registry "$registry_password" 'SELECT COUNT(*) FROM imp_registry.institutions' \
+  || fail "the registry's runtime user cannot read its schema: $(cat "$IMP_STATE_DIR/sql.out")"
+tcp_sql imp_registry "$registry_password" 'CREATE TABLE imp_registry.extra (id INT PRIMARY KEY)' \
+  && fail "the registry's runtime user may create tables"
+grep -q 1142 "$IMP_STATE_DIR/sql.out" || fail "runtime user CREATE: $(cat "$IMP_STATE_DIR/sql.out")"
+tcp_sql imp_registry "$registry_password" 'SELECT COUNT(*) FROM imp_activity.activities' \
+  && fail "the registry's runtime user may read the activity schema"
 
 "$src/deploy/local/up.sh" >"$IMP_STATE_DIR/up2.log" 2>&1 || fail "re-running up.sh"
 grep -q "already running" "$IMP_STATE_DIR/up2.log" || fail "re-run should find the services running"
@@ -30,7 +45,11 @@ echo '{"display_name": "Persistence check hospital", "kind": "KIND_HOSPITAL", "c
   | impctl create institution - persistence-check >/dev/null || fail "create"
 "$src/deploy/local/down.sh" >/dev/null || fail "down.sh"
 impctl health --target="127.0.0.1:$IMP_GATEWAY_PORT" >/dev/null 2>&1 && fail "gateway still answering after down.sh"
+# An install from before the migration users: its secrets hold only the runtime passwords.
+sed -i '/_MIGRATION_PASSWORD=/d' "$IMP_STATE_DIR/secrets.env"
 "$src/deploy/local/up.sh" >"$IMP_STATE_DIR/up3.log" 2>&1 || { cat "$IMP_STATE_DIR/up3.log"; fail "up.sh after down.sh"; }
+[ "$(grep -c '_MIGRATION_PASSWORD=' "$IMP_STATE_DIR/secrets.env")" = 2 ] || fail "migration passwords not added to secrets.env"
+[ "$(stat -c %a "$IMP_STATE_DIR/secrets.env")" = 600 ] || fail "secrets.env is not private"
 grep -q "loading the demo data" "$IMP_STATE_DIR/up3.log" && fail "demo data loaded twice"
 impctl get institution persistence-check >/dev/null || fail "data did not survive down.sh + up.sh"
 [ "$(operations)" = 104 ] || fail "operations after restart: $(operations)"

@@ -7,6 +7,7 @@
 #include <cppconn/statement.h>
 #include <mysql_driver.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 
 namespace imp::testing {
 namespace {
@@ -29,12 +31,19 @@ std::string RandomSuffix() {
   return absl::StrCat(absl::Hex(rng(), absl::kZeroPad16));
 }
 
+// deploy/mariadb.sh's administrator: root, or the OS user running it, through unix_socket
+// authentication (no password; the server checks who is at the other end of the socket).
+std::string AdminUser() {
+  const passwd* pw = getpwuid(geteuid());
+  return pw != nullptr ? pw->pw_name : "root";
+}
+
 std::unique_ptr<sql::Connection> RootConnection(const std::string& socket) {
   static sql::mysql::MySQL_Driver* driver = sql::mysql::get_mysql_driver_instance();
   sql::ConnectOptionsMap props;
   props["hostName"] = sql::SQLString("localhost");
   props["socket"] = sql::SQLString(socket);
-  props["userName"] = sql::SQLString("root");
+  props["userName"] = sql::SQLString(AdminUser());
   props["password"] = sql::SQLString("");
   props["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
   try {
@@ -49,6 +58,8 @@ void RunAsRoot(const std::string& socket, const std::string& sql) {
   std::unique_ptr<sql::Statement> stmt(conn->createStatement());
   stmt->execute(sql);
 }
+
+std::string MigrationUserOf(const std::string& name) { return name + "_migrate"; }
 
 std::string SourceDir() {
   const char* dir = std::getenv("IMP_SOURCE_DIR");
@@ -82,21 +93,36 @@ std::unique_ptr<TestDatabase> TestDatabase::Create(absl::string_view socket) {
   }
   const std::string name = absl::StrCat("t_", RandomSuffix());
   const std::string password = RandomSuffix();
+  const std::string migration_password = RandomSuffix();
   RunAsRoot(sock, absl::StrCat("CREATE DATABASE ", name,
                                " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"));
+  // The grants deploy/provision-db.sh gives (there at localhost and 127.0.0.1; tests connect
+  // over the socket only). '_' is escaped: in a database-level grant it is a wildcard.
+  const std::string schema = absl::StrReplaceAll(name, {{"_", "\\_"}});
+  const std::string migration_user = MigrationUserOf(name);
   RunAsRoot(sock,
             absl::StrCat("CREATE USER '", name, "'@'localhost' IDENTIFIED BY '", password, "'"));
-  RunAsRoot(sock, absl::StrCat("GRANT ALL PRIVILEGES ON ", name, ".* TO '", name, "'@'localhost'"));
-  return std::unique_ptr<TestDatabase>(new TestDatabase(sock, name, password));
+  RunAsRoot(sock, absl::StrCat("GRANT ", kRuntimePrivileges, " ON `", schema, "`.* TO '", name,
+                               "'@'localhost'"));
+  RunAsRoot(sock, absl::StrCat("CREATE USER '", migration_user, "'@'localhost' IDENTIFIED BY '",
+                               migration_password, "'"));
+  RunAsRoot(sock, absl::StrCat("GRANT ", kRuntimePrivileges, ", ", kMigrationPrivileges, " ON `",
+                               schema, "`.* TO '", migration_user, "'@'localhost'"));
+  return std::unique_ptr<TestDatabase>(new TestDatabase(sock, name, password, migration_password));
 }
 
-TestDatabase::TestDatabase(std::string socket, std::string name, std::string password)
-    : socket_(std::move(socket)), name_(std::move(name)), password_(std::move(password)) {}
+TestDatabase::TestDatabase(std::string socket, std::string name, std::string password,
+                           std::string migration_password)
+    : socket_(std::move(socket)),
+      name_(std::move(name)),
+      password_(std::move(password)),
+      migration_password_(std::move(migration_password)) {}
 
 TestDatabase::~TestDatabase() {
   try {
     RunAsRoot(socket_, absl::StrCat("DROP DATABASE IF EXISTS ", name_));
-    RunAsRoot(socket_, absl::StrCat("DROP USER IF EXISTS '", name_, "'@'localhost'"));
+    RunAsRoot(socket_, absl::StrCat("DROP USER IF EXISTS '", name_, "'@'localhost', '",
+                                    MigrationUserOf(name_), "'@'localhost'"));
   } catch (...) {
     // The server may already be gone (outage tests); nothing to clean then.
   }
@@ -107,6 +133,8 @@ db::PoolOptions TestDatabase::pool_options() const {
   options.socket = socket_;
   options.user = name_;
   options.password = password_;
+  options.migration_user = MigrationUserOf(name_);
+  options.migration_password = migration_password_;
   options.database = name_;
   options.size = 8;
   options.connect_timeout = absl::Seconds(2);

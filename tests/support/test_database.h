@@ -9,7 +9,13 @@
 
 namespace imp::testing {
 
-// A fresh, empty database and a user that owns only it, on the MariaDB that tests/run.sh started
+// The privileges deploy/provision-db.sh grants on a service's own schema (and nothing else).
+inline constexpr char kRuntimePrivileges[] = "SELECT, INSERT, UPDATE, DELETE";
+inline constexpr char kMigrationPrivileges[] = "CREATE, ALTER, INDEX, DROP, REFERENCES";
+
+// A fresh, empty database and its two users, as deploy/provision-db.sh creates them: the runtime
+// user (same name as the database; DML only) and the migration user (<name>_migrate; DML plus
+// DDL), both on that database only. On the MariaDB that tests/run.sh started
 // (IMP_TEST_DB_SOCKET). Dropped when destroyed, so tests are hermetic and may run in parallel.
 class TestDatabase {
  public:
@@ -18,19 +24,23 @@ class TestDatabase {
   static std::unique_ptr<TestDatabase> Create(absl::string_view socket = "");
   ~TestDatabase();
 
-  // Options for a service's pool: connect as the database's own user.
+  // Options for a service's pool: the runtime user, and the migration user for CheckReady to
+  // apply migrations with (clear migration_user to start a service that may not migrate).
   db::PoolOptions pool_options() const;
   const std::string& name() const { return name_; }
-  // Runs one statement as root inside this database (test setup and inspection).
+  // Runs one statement as the administrator (root) inside this database (test setup and
+  // inspection).
   void Execute(const std::string& sql) const;
   // The first column of the first row of `sql`, as a string ("" when there is no row).
   std::string QueryString(const std::string& sql) const;
 
  private:
-  TestDatabase(std::string socket, std::string name, std::string password);
+  TestDatabase(std::string socket, std::string name, std::string password,
+               std::string migration_password);
   std::string socket_;
   std::string name_;
   std::string password_;
+  std::string migration_password_;
 };
 
 // A MariaDB server of the test's own, in a temporary directory on a free port, that the test may

@@ -14,7 +14,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   for db in "reg_$suffix" "act_$suffix"; do
-    mariadb --no-defaults --socket="$IMP_TEST_DB_SOCKET" -uroot -e "DROP DATABASE IF EXISTS $db; DROP USER IF EXISTS '$db'@'localhost'; DROP USER IF EXISTS '$db'@'127.0.0.1'" || true
+    mariadb --no-defaults --socket="$IMP_TEST_DB_SOCKET" -u"$(id -un)" -e "DROP DATABASE IF EXISTS $db; DROP USER IF EXISTS '$db'@'localhost', '$db'@'127.0.0.1', '${db}_migrate'@'localhost', '${db}_migrate'@'127.0.0.1'" || true
   done
   rm -rf "$work"
 }
@@ -45,8 +45,8 @@ print("\n".join(sorted(repr(r) for r in table[1:])))
 PY
 }
 
-"$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "reg_$suffix" pw1
-"$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "act_$suffix" pw2
+"$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "reg_$suffix" pw1 mpw1
+"$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "act_$suffix" pw2 mpw2
 RP=$(free_port) AP=$(free_port) GP=$(free_port)
 admin=admin-$suffix viewer=viewer-$suffix
 {
@@ -54,10 +54,10 @@ admin=admin-$suffix viewer=viewer-$suffix
   echo "$(printf %s "$viewer" | sha256sum | cut -d' ' -f1) viewer e2e-viewer"
 } >"$work/tokens.txt"
 export IMP_LOG_LEVEL=warning
-IMP_DB_PASSWORD=pw1 "$build/registry-service/registry_service" --port="$RP" --db_socket="$IMP_TEST_DB_SOCKET" \
-  --db_user="reg_$suffix" --db_name="reg_$suffix" 2>"$work/registry.log" & pids+=($!)
-IMP_DB_PASSWORD=pw2 "$build/activity-service/activity_service" --port="$AP" --db_socket="$IMP_TEST_DB_SOCKET" \
-  --db_user="act_$suffix" --db_name="act_$suffix" --registry_target="127.0.0.1:$RP" 2>"$work/activity.log" & pids+=($!)
+IMP_DB_PASSWORD=pw1 IMP_DB_MIGRATION_PASSWORD=mpw1 "$build/registry-service/registry_service" --port="$RP" --db_socket="$IMP_TEST_DB_SOCKET" \
+  --db_user="reg_$suffix" --db_migration_user="reg_${suffix}_migrate" --db_name="reg_$suffix" 2>"$work/registry.log" & pids+=($!)
+IMP_DB_PASSWORD=pw2 IMP_DB_MIGRATION_PASSWORD=mpw2 "$build/activity-service/activity_service" --port="$AP" --db_socket="$IMP_TEST_DB_SOCKET" \
+  --db_user="act_$suffix" --db_migration_user="act_${suffix}_migrate" --db_name="act_$suffix" --registry_target="127.0.0.1:$RP" 2>"$work/activity.log" & pids+=($!)
 "$build/gateway/gateway" --port="$GP" --tokens_file="$work/tokens.txt" --registry_target="127.0.0.1:$RP" \
   --activity_target="127.0.0.1:$AP" 2>"$work/gateway.log" & pids+=($!)
 for p in "$RP" "$AP" "$GP"; do "$impctl" health --target="127.0.0.1:$p" --wait_seconds=30 >/dev/null || fail "port $p not serving"; done

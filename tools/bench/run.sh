@@ -21,14 +21,16 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 "$ROOT/deploy/mariadb.sh" start "$STATE/mariadb" "$(free_port)"
 SOCK="$STATE/mariadb/mysqld.sock"
-"$ROOT/deploy/provision-db.sh" "$SOCK" bench_registry benchpw1
-"$ROOT/deploy/provision-db.sh" "$SOCK" bench_activity benchpw2
+"$ROOT/deploy/provision-db.sh" "$SOCK" bench_registry benchpw1 benchmigratepw1
+"$ROOT/deploy/provision-db.sh" "$SOCK" bench_activity benchpw2 benchmigratepw2
 RP=$(free_port) AP=$(free_port)
-IMP_LOG_LEVEL=warning IMP_DB_PASSWORD=benchpw1 "$BUILD/registry-service/registry_service" --port="$RP" \
-  --db_socket="$SOCK" --db_user=bench_registry --db_name=bench_registry 2>"$STATE/registry.log" &
+IMP_LOG_LEVEL=warning IMP_DB_PASSWORD=benchpw1 IMP_DB_MIGRATION_PASSWORD=benchmigratepw1 \
+  "$BUILD/registry-service/registry_service" --port="$RP" --db_socket="$SOCK" \
+  --db_user=bench_registry --db_migration_user=bench_registry_migrate --db_name=bench_registry 2>"$STATE/registry.log" &
 pids+=($!)
-IMP_LOG_LEVEL=warning IMP_DB_PASSWORD=benchpw2 "$BUILD/activity-service/activity_service" --port="$AP" \
-  --db_socket="$SOCK" --db_user=bench_activity --db_name=bench_activity \
+IMP_LOG_LEVEL=warning IMP_DB_PASSWORD=benchpw2 IMP_DB_MIGRATION_PASSWORD=benchmigratepw2 \
+  "$BUILD/activity-service/activity_service" --port="$AP" --db_socket="$SOCK" \
+  --db_user=bench_activity --db_migration_user=bench_activity_migrate --db_name=bench_activity \
   --registry_target="127.0.0.1:$RP" 2>"$STATE/activity.log" &
 pids+=($!)
 GP=$(free_port) TOKEN=$(openssl rand -hex 16)
