@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/api/errors.h"
 
 namespace imp {
 
@@ -23,8 +24,9 @@ absl::Status WorkerPool::Submit(absl::AnyInvocable<void() &&> task) {
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("server is shutting down");
   if (queue_.size() >= max_queued_) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("server overloaded: ", queue_.size(), " requests already queued"));
+    return api::WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                               "server overloaded: ", queue_.size(), " requests already queued")),
+                           api::kReasonOverloaded);
   }
   queue_.push_back(std::move(task));
   return absl::OkStatus();

@@ -11,6 +11,7 @@
 #include "activity-service/src/store.h"
 #include "activity-service/src/validation.h"
 #include "common/api/changes_page.h"
+#include "common/api/errors.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
 #include "common/db/changes.h"
@@ -49,9 +50,10 @@ absl::Time NowMicros() { return absl::FromUnixMicros(absl::ToUnixMicros(absl::No
 absl::Status CheckEtag(const std::string& requested, const std::string& current,
                        const std::string& name) {
   if (requested.empty() || requested == current) return absl::OkStatus();
-  return absl::AbortedError(absl::StrCat("etag: ", name, " has changed (current etag ", current,
-                                         ", request etag ", requested,
-                                         "); read it again and retry"));
+  return api::WithReason(
+      absl::AbortedError(absl::StrCat("etag: ", name, " has changed (current etag ", current,
+                                      ", request etag ", requested, "); read it again and retry")),
+      api::kReasonEtagMismatch, {{"field", "etag"}, {"resource", name}});
 }
 
 void Audit(db::Connection& c, const RequestContext& ctx, const store::ActivityRow& row,
@@ -93,7 +95,7 @@ absl::Status ReferenceProblem(const Activity& a, const ReferenceFacts& facts) {
     auto it = known.find(name);
     const ReferenceState state = it == known.end() ? ReferenceState::kUnknown : it->second;
     if (state == ReferenceState::kOk) return absl::OkStatus();
-    return absl::FailedPreconditionError(absl::StrCat(field, ": ", name, " ", StateWord(state)));
+    return api::InvalidReference(field, name, StateWord(state));
   };
   absl::Status s = check(facts.institutions, a.host_institution(), "activity.host_institution");
   if (!s.ok()) return s;
@@ -204,6 +206,10 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
     absl::Status s = db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
       auto earlier = db::FindRequestId(c, kCreateMethod, req.request_id());
       if (!earlier) return absl::OkStatus();
+      if (!req.activity_id().empty() && *earlier != store::ActivityName(id)) {
+        return api::RequestIdReused(api::ResourceType<Activity>(), *earlier,
+                                    store::ActivityName(id));
+      }
       auto row = store::FindActivity(c, store::IdOf(*earlier), false);
       if (row) {
         *out = row->activity;
@@ -220,6 +226,9 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
   return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
     if (!req.request_id().empty()) {
       if (auto earlier = db::ClaimRequestId(c, kCreateMethod, req.request_id(), name)) {
+        if (!req.activity_id().empty() && *earlier != name) {
+          return api::RequestIdReused(api::ResourceType<Activity>(), *earlier, name);
+        }
         auto row = store::FindActivity(c, store::IdOf(*earlier), false);
         if (!row) return absl::InternalError("request_id refers to a missing activity");
         *out = row->activity;
@@ -227,7 +236,7 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
       }
     }
     if (store::FindActivity(c, id, false)) {
-      return absl::AlreadyExistsError(absl::StrCat("activity_id: ", name, " already exists"));
+      return api::ResourceExists(api::ResourceType<Activity>(), name, "activity_id");
     }
     const absl::Time now = NowMicros();
     store::InsertActivity(c, id, a, now);
@@ -279,8 +288,10 @@ absl::Status Activities::UpdateActivity(const RequestContext& ctx,
     auto row = store::FindActivity(c, *id, true);
     if (!row) return absl::NotFoundError(absl::StrCat(req.activity().name(), " not found"));
     if (row->revision != current.revision) {
-      return absl::AbortedError(absl::StrCat(
-          "etag: ", req.activity().name(), " changed during the update; read it again and retry"));
+      return api::WithReason(
+          absl::AbortedError(absl::StrCat("etag: ", req.activity().name(),
+                                          " changed during the update; read it again and retry")),
+          api::kReasonEtagMismatch, {{"field", "etag"}, {"resource", req.activity().name()}});
     }
     const absl::Time now = NowMicros();
     store::UpdateActivity(c, row->pk, merged, now);
@@ -338,8 +349,10 @@ absl::Status Activities::BatchGetActivities(const RequestContext& ctx,
     out->Clear();
     for (size_t i = 0; i < ids.size(); ++i) {
       auto row = store::FindActivity(c, ids[i], false);
-      if (!row)
-        return absl::NotFoundError(absl::StrCat("names[", i, "]: ", req.names(i), " not found"));
+      if (!row) {
+        return api::ResourceNotFound(api::ResourceType<Activity>(), req.names(i),
+                                     absl::StrCat("names[", i, "]"));
+      }
       *out->add_activities() = std::move(row->activity);
     }
     return absl::OkStatus();

@@ -55,7 +55,7 @@ class ImportProxy final : public grpc::ServerReadReactor<act::ImportActivitiesRe
         if (!writer->Write(m)) break;  // the backend ended the call; Finish says why
       }
       writer->WritesDone();
-      Finish(writer->Finish());
+      Finish(ForwardedStatus(writer->Finish()));
     });
     if (!queued.ok()) Finish(ToGrpcStatus(queued));
   }

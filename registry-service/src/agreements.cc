@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/api/changes_page.h"
+#include "common/api/errors.h"
 #include "common/api/filter.h"
 #include "common/api/page_token.h"
 #include "common/api/proto_util.h"
@@ -184,6 +185,9 @@ absl::Status Registry::CreateAgreement(const RequestContext& ctx,
     if (!valid.ok()) return valid;
     if (!req.request_id().empty()) {
       auto earlier = db::ClaimRequestId(c, kCreateAgreementMethod, req.request_id(), name);
+      if (earlier && !req.agreement_id().empty() && *earlier != name) {
+        return api::RequestIdReused(api::ResourceType<Agreement>(), *earlier, name);
+      }
       if (earlier) {
         auto row = store::FindAgreement(c, earlier->substr(earlier->find('/') + 1), false);
         if (!row) return absl::InternalError("request_id refers to a missing agreement");
@@ -192,7 +196,7 @@ absl::Status Registry::CreateAgreement(const RequestContext& ctx,
       }
     }
     if (store::FindAgreement(c, id, false)) {
-      return absl::AlreadyExistsError(absl::StrCat("agreement_id: ", name, " already exists"));
+      return api::ResourceExists(api::ResourceType<Agreement>(), name, "agreement_id");
     }
     auto party_pks = store::LockParties(c, a);
     if (!party_pks.ok()) return party_pks.status();
@@ -297,8 +301,10 @@ absl::Status Registry::BatchGetAgreements(const RequestContext& ctx,
     out->Clear();
     for (size_t i = 0; i < ids.size(); ++i) {
       auto row = store::FindAgreement(c, ids[i], false);
-      if (!row)
-        return absl::NotFoundError(absl::StrCat("names[", i, "]: ", req.names(i), " not found"));
+      if (!row) {
+        return api::ResourceNotFound(api::ResourceType<Agreement>(), req.names(i),
+                                     absl::StrCat("names[", i, "]"));
+      }
       *out->add_agreements() = std::move(row->agreement);
     }
     return absl::OkStatus();

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/api/errors.h"
 #include "common/api/filter.h"
 #include "common/api/page_token.h"
 #include "common/api/proto_util.h"
@@ -130,6 +131,9 @@ absl::Status Registry::CreateInstitution(const RequestContext& ctx,
   return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
     if (!req.request_id().empty()) {
       auto earlier = db::ClaimRequestId(c, kCreateInstitutionMethod, req.request_id(), name);
+      if (earlier && !req.institution_id().empty() && *earlier != name) {
+        return api::RequestIdReused(api::ResourceType<Institution>(), *earlier, name);
+      }
       if (earlier) {
         auto row = store::FindInstitution(c, earlier->substr(earlier->find('/') + 1), false);
         if (!row) return absl::InternalError("request_id refers to a missing institution");
@@ -139,12 +143,13 @@ absl::Status Registry::CreateInstitution(const RequestContext& ctx,
     }
     if (auto dup =
             store::FindInstitutionIdByKey(c, in.country(), NormalizeName(in.display_name()))) {
-      return absl::AlreadyExistsError(absl::StrCat("institution: '", in.display_name(), "' in ",
-                                                   in.country(), " already exists as ",
-                                                   store::InstitutionName(*dup)));
+      return api::ResourceExists(api::ResourceType<Institution>(), store::InstitutionName(*dup),
+                                 "institution",
+                                 absl::StrCat("'", in.display_name(), "' in ", in.country(),
+                                              " already exists as ", store::InstitutionName(*dup)));
     }
     if (store::FindInstitution(c, id, false)) {
-      return absl::AlreadyExistsError(absl::StrCat("institution_id: ", name, " already exists"));
+      return api::ResourceExists(api::ResourceType<Institution>(), name, "institution_id");
     }
     const absl::Time now = NowMicros();
     store::InsertInstitution(c, id, in, now);
@@ -182,9 +187,10 @@ absl::Status Registry::UpdateInstitution(const RequestContext& ctx,
     if (auto dup = store::FindInstitutionIdByKey(c, merged.country(),
                                                  NormalizeName(merged.display_name()));
         dup && *dup != *id) {
-      return absl::AlreadyExistsError(absl::StrCat("institution: '", merged.display_name(), "' in ",
-                                                   merged.country(), " already exists as ",
-                                                   store::InstitutionName(*dup)));
+      return api::ResourceExists(api::ResourceType<Institution>(), store::InstitutionName(*dup),
+                                 "institution",
+                                 absl::StrCat("'", merged.display_name(), "' in ", merged.country(),
+                                              " already exists as ", store::InstitutionName(*dup)));
     }
     const absl::Time now = NowMicros();
     store::UpdateInstitution(c, row->pk, merged, now);
@@ -259,8 +265,10 @@ absl::Status Registry::BatchGetInstitutions(const RequestContext& ctx,
     out->Clear();
     for (size_t i = 0; i < ids.size(); ++i) {
       auto row = store::FindInstitution(c, ids[i], false);
-      if (!row)
-        return absl::NotFoundError(absl::StrCat("names[", i, "]: ", req.names(i), " not found"));
+      if (!row) {
+        return api::ResourceNotFound(api::ResourceType<Institution>(), req.names(i),
+                                     absl::StrCat("names[", i, "]"));
+      }
       *out->add_institutions() = std::move(row->institution);
     }
     return absl::OkStatus();
