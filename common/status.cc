@@ -87,9 +87,20 @@ size_t FieldPathLength(absl::string_view message) {
   }
 }
 
-// The google.rpc.Status serialised within kMaxErrorDetailsBytes (see status.h).
-std::string FitDetails(rpc::Status proto) {
-  if (proto.ByteSizeLong() <= kMaxErrorDetailsBytes) return proto.SerializeAsString();
+// The size of `message` in the grpc-message trailer, which percent-encodes every byte outside
+// printable ASCII, and '%'.
+size_t EncodedMessageSize(absl::string_view message) {
+  size_t size = 0;
+  for (const char c : message) {
+    const auto b = static_cast<unsigned char>(c);
+    size += b < 0x20 || b > 0x7e || b == '%' ? 3 : 1;
+  }
+  return size;
+}
+
+// The google.rpc.Status serialised within `budget` bytes (see status.h).
+std::string FitDetails(rpc::Status proto, size_t budget) {
+  if (proto.ByteSizeLong() <= budget) return proto.SerializeAsString();
   for (auto& any : *proto.mutable_details()) {
     rpc::BadRequest bad;
     rpc::PreconditionFailure failure;
@@ -105,13 +116,13 @@ std::string FitDetails(rpc::Status proto) {
       any.PackFrom(info);
     }
   }
-  if (proto.ByteSizeLong() <= kMaxErrorDetailsBytes) return proto.SerializeAsString();
+  if (proto.ByteSizeLong() <= budget) return proto.SerializeAsString();
   auto* details = proto.mutable_details();
   details->erase(
       std::remove_if(details->begin(), details->end(),
                      [](const google::protobuf::Any& any) { return !any.Is<rpc::ErrorInfo>(); }),
       details->end());
-  if (proto.ByteSizeLong() <= kMaxErrorDetailsBytes) return proto.SerializeAsString();
+  if (proto.ByteSizeLong() <= budget) return proto.SerializeAsString();
   return "";
 }
 
@@ -181,8 +192,12 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     any->set_type_url(url);
     any->set_value(std::move(value));
   }
+  const size_t message_size = EncodedMessageSize(status.message());
+  const size_t budget = message_size >= kMaxErrorTrailerBytes
+                            ? 0
+                            : std::min(kMaxErrorDetailsBytes, kMaxErrorTrailerBytes - message_size);
   return grpc::Status(ToGrpcCode(status.code()), std::string(status.message()),
-                      FitDetails(std::move(proto)));
+                      FitDetails(std::move(proto), budget));
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

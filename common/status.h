@@ -3,6 +3,8 @@
 
 #include <grpcpp/support/status.h>
 
+#include <cstddef>
+
 #include "absl/status/status.h"
 
 namespace imp {
@@ -16,9 +18,12 @@ namespace imp {
 // googleapis' decoders in every language read.
 //
 // ToGrpcStatus sends every payload of `status` plus the derived details (WithDerivedDetails).
-// If the encoded google.rpc.Status would exceed kMaxErrorDetailsBytes (trailers share the
-// peer's 8 KiB metadata limit with the message itself), descriptions are dropped first, then
-// every detail but ErrorInfo, then the details altogether: the code and message always arrive.
+// The trailers (grpc-message, percent-encoded, and the details) must stay within the peer's
+// metadata limit, 8 KiB by default: a trailer over it turns the whole error into the client's
+// RESOURCE_EXHAUSTED. So the encoded google.rpc.Status gets at most kMaxErrorDetailsBytes, and
+// no more than kMaxErrorTrailerBytes minus the encoded message; over that, descriptions are
+// dropped first, then every detail but ErrorInfo, then the details altogether: the code and
+// message always arrive as they did without details.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 // Restores the payloads from the binary error details (ignored when they do not decode or
 // disagree with the status code).
@@ -30,6 +35,7 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 grpc::Status ForwardedStatus(const grpc::Status& status);
 
 inline constexpr size_t kMaxErrorDetailsBytes = 4096;
+inline constexpr size_t kMaxErrorTrailerBytes = 6144;
 
 // The details the edge derives when `status` carries none of its own. This is the ONE place the
 // message convention "<field>: <reason>" (e.g. "activity.start_date: '2024-13-40' is not a

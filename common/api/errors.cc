@@ -1,5 +1,8 @@
 #include "common/api/errors.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include "absl/strings/str_cat.h"
 
 namespace imp::api {
@@ -46,8 +49,15 @@ std::string TypeUrl(absl::string_view full_name) {
 }
 
 void SetDetail(absl::Status& status, const google::protobuf::Message& detail) {
-  status.SetPayload(TypeUrl(detail.GetDescriptor()->full_name()),
-                    absl::Cord(detail.SerializeAsString()));
+  // Deterministic (ErrorInfo.metadata is a map): the same error has the same bytes on the wire.
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    detail.SerializeToCodedStream(&out);
+  }
+  status.SetPayload(TypeUrl(detail.GetDescriptor()->full_name()), absl::Cord(std::move(bytes)));
 }
 
 absl::Status InvalidField(absl::string_view field, absl::string_view description) {

@@ -1,13 +1,16 @@
 // Error details (common/api/errors.h, common/status.h): what travels in grpc-status-details-bin,
 // without a network.
+#include <grpcpp/grpcpp.h>
+
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/api/errors.h"
 #include "common/status.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
-#include "imp/registry/v1/registry.pb.h"
+#include "imp/registry/v1/registry.grpc.pb.h"
 
 namespace imp {
 namespace {
@@ -204,7 +207,7 @@ TEST(ErrorDetails, DetailsThatDoNotDecodeOrDisagreeWithTheCodeAreIgnored) {
 
 TEST(ErrorDetails, OversizedDetailsShrinkButCodeAndMessageAlwaysArrive) {
   // Descriptions go first: a long description fits once it is dropped.
-  const std::string long_text(3000, 'x');
+  const std::string long_text(2500, 'x');
   absl::Status s = api::InvalidField("notes", long_text);
   rpc::Status proto = Wire(ToGrpcStatus(s));
   EXPECT_LE(proto.ByteSizeLong(), kMaxErrorDetailsBytes);
@@ -217,6 +220,66 @@ TEST(ErrorDetails, OversizedDetailsShrinkButCodeAndMessageAlwaysArrive) {
   const grpc::Status huge = ToGrpcStatus(absl::InvalidArgumentError(std::string(5000, 'y')));
   EXPECT_EQ(huge.error_details(), "");
   EXPECT_EQ(huge.error_message().size(), 5000u);
+}
+
+// A server that answers GetInstitution with `answer`, to see what a client receives.
+class Answering final : public registry::v1::RegistryService::CallbackService {
+ public:
+  explicit Answering(absl::Status answer) : answer_(std::move(answer)) {}
+  grpc::ServerUnaryReactor* GetInstitution(grpc::CallbackServerContext* ctx,
+                                           const registry::v1::GetInstitutionRequest*,
+                                           registry::v1::Institution*) override {
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(answer_));
+    return reactor;
+  }
+
+ private:
+  const absl::Status answer_;
+};
+
+grpc::Status Receive(const absl::Status& answer) {
+  Answering service(answer);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  auto server = builder.BuildAndStart();
+  auto stub = registry::v1::RegistryService::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  registry::v1::Institution out;
+  grpc::Status received = stub->GetInstitution(&ctx, {}, &out);
+  server->Shutdown();
+  return received;
+}
+
+TEST(ErrorDetails, LongNonAsciiMessagesStillArriveWithTheirCodeOverLoopback) {
+  // grpc-message percent-encodes non-ASCII bytes (3 per byte): 1,200 Cyrillic letters are 7,200
+  // bytes of trailer. With the details (which repeat the message) on top, the trailers would pass
+  // the client's 8 KiB metadata limit and the client would see RESOURCE_EXHAUSTED instead.
+  std::string long_name, medium_name;
+  for (int i = 0; i < 1200; ++i) long_name += "\xd1\x8f";  // "я"
+  for (int i = 0; i < 600; ++i) medium_name += "\xd1\x8f";
+  grpc::Status got = Receive(api::InvalidField("institution.display_name", long_name));
+  EXPECT_EQ(got.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << got.error_message().substr(0, 80);
+  EXPECT_EQ(got.error_message(), absl::StrCat("institution.display_name: ", long_name));
+  EXPECT_EQ(got.error_details(), "") << "no room left for details";
+
+  // A shorter one keeps its details, without the descriptions that repeat the message.
+  got = Receive(api::InvalidField("institution.display_name", medium_name));
+  ASSERT_EQ(got.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const absl::Status back = FromGrpcStatus(got);
+  EXPECT_EQ(api::FieldOf(back), "institution.display_name");
+  EXPECT_EQ(api::ReasonOf(back), "FIELD_INVALID");
+
+  // And an ordinary error arrives whole, byte for byte.
+  const absl::Status not_found = api::ResourceNotFound("", "institutions/x", "names[1]");
+  got = Receive(not_found);
+  EXPECT_EQ(got.error_details(), ToGrpcStatus(not_found).error_details());
+  EXPECT_EQ(api::FieldOf(FromGrpcStatus(got)), "names[1]");
 }
 
 }  // namespace
