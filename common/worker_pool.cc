@@ -5,13 +5,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/api/errors.h"
 
 namespace imp {
 namespace {
 
+// RESOURCE_EXHAUSTED with reason OVERLOADED and a retry delay: nothing has run.
 absl::Status Overloaded(absl::string_view why) {
-  return absl::ResourceExhaustedError(
-      absl::StrCat("server overloaded: ", why, "; retry with backoff"));
+  return api::WithRetryDelay(
+      api::WithReason(absl::ResourceExhaustedError(
+                          absl::StrCat("server overloaded: ", why, "; retry with backoff")),
+                      api::kReasonOverloaded),
+      absl::Milliseconds(100));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "activity-service/src/store.h"
 #include "activity-service/src/validation.h"
 #include "common/api/changes_page.h"
+#include "common/api/errors.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
 #include "common/db/changes.h"
@@ -50,9 +51,10 @@ absl::Time NowMicros() { return absl::FromUnixMicros(absl::ToUnixMicros(absl::No
 absl::Status CheckEtag(const std::string& requested, const std::string& current,
                        const std::string& name) {
   if (requested.empty() || requested == current) return absl::OkStatus();
-  return absl::AbortedError(absl::StrCat("etag: ", name, " has changed (current etag ", current,
-                                         ", request etag ", requested,
-                                         "); read it again and retry"));
+  return api::WithReason(
+      absl::AbortedError(absl::StrCat("etag: ", name, " has changed (current etag ", current,
+                                      ", request etag ", requested, "); read it again and retry")),
+      api::kReasonEtagMismatch, {{"field", "etag"}, {"resource", name}});
 }
 
 void Audit(db::Connection& c, const RequestContext& ctx, const store::ActivityRow& row,
@@ -106,7 +108,7 @@ absl::Status ReferenceProblem(const Activity& a, const ReferenceFacts& facts) {
     auto it = known.find(name);
     const ReferenceState state = it == known.end() ? ReferenceState::kUnknown : it->second;
     if (state == ReferenceState::kOk) return absl::OkStatus();
-    return absl::FailedPreconditionError(absl::StrCat(field, ": ", name, " ", StateWord(state)));
+    return api::InvalidReference(field, name, StateWord(state));
   };
   absl::Status s = check(facts.institutions, a.host_institution(), "activity.host_institution");
   if (!s.ok()) return s;
@@ -244,7 +246,7 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
       }
     }
     if (store::FindActivity(c, id, false)) {
-      return absl::AlreadyExistsError(absl::StrCat("activity_id: ", name, " already exists"));
+      return api::ResourceExists(api::ResourceType<Activity>(), name, "activity_id");
     }
     absl::Status key_free = ExternalReferenceFree(c, a, id);
     if (!key_free.ok()) return key_free;
@@ -298,8 +300,10 @@ absl::Status Activities::UpdateActivity(const RequestContext& ctx,
     auto row = store::FindActivity(c, *id, true);
     if (!row) return absl::NotFoundError(absl::StrCat(req.activity().name(), " not found"));
     if (row->revision != current.revision) {
-      return absl::AbortedError(absl::StrCat(
-          "etag: ", req.activity().name(), " changed during the update; read it again and retry"));
+      return api::WithReason(
+          absl::AbortedError(absl::StrCat("etag: ", req.activity().name(),
+                                          " changed during the update; read it again and retry")),
+          api::kReasonEtagMismatch, {{"field", "etag"}, {"resource", req.activity().name()}});
     }
     absl::Status key_free = ExternalReferenceFree(c, merged, *id);
     if (!key_free.ok()) return key_free;
@@ -359,8 +363,10 @@ absl::Status Activities::BatchGetActivities(const RequestContext& ctx,
     out->Clear();
     for (size_t i = 0; i < ids.size(); ++i) {
       auto row = store::FindActivity(c, ids[i], false);
-      if (!row)
-        return absl::NotFoundError(absl::StrCat("names[", i, "]: ", req.names(i), " not found"));
+      if (!row) {
+        return api::ResourceNotFound(api::ResourceType<Activity>(), req.names(i),
+                                     absl::StrCat("names[", i, "]"));
+      }
       *out->add_activities() = std::move(row->activity);
     }
     return absl::OkStatus();

@@ -56,6 +56,14 @@ db::ChangeRecord Change(const RequestContext& ctx, const Activity& snapshot, int
   return change;
 }
 
+// The activity as it will be stored: an unset end date is the start date.
+Activity AsStored(const Activity& a) {
+  Activity stored = a;
+  if (!api::IsSet(stored.end_date())) *stored.mutable_end_date() = stored.start_date();
+  stored.set_kind(KindOf(stored));
+  return stored;
+}
+
 // What becomes of one row.
 struct Outcome {
   enum Kind { kCreate, kUpdate, kUnchanged, kFailed } kind = kCreate;
@@ -156,9 +164,8 @@ bool ApplyRows(db::Connection& c, const RequestContext& ctx, const std::vector<P
         continue;
       case Outcome::kUpdate: {
         const store::ActivityRow& existing = *outcomes[i].stored;
-        Activity updated = a;
+        Activity updated = AsStored(a);
         updated.set_name(existing.activity.name());
-        updated.set_kind(KindOf(updated));
         *updated.mutable_create_time() = existing.activity.create_time();
         *updated.mutable_update_time() = api::ToTimestamp(now);
         updated.set_etag(absl::StrCat("r", existing.revision + 1));
@@ -172,9 +179,8 @@ bool ApplyRows(db::Connection& c, const RequestContext& ctx, const std::vector<P
       case Outcome::kCreate: {
         create_ids.push_back(rows[i].id);
         create_rows.push_back(&a);
-        Activity created = a;
+        Activity created = AsStored(a);
         created.set_name(store::ActivityName(rows[i].id));
-        created.set_kind(KindOf(created));
         changes.push_back(Change(ctx, created, 1, "CREATE", {}, now));
         out->add_activity_names(created.name());
         out->set_rows_created(out->rows_created() + 1);

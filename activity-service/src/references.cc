@@ -5,32 +5,47 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/api/errors.h"
 #include "common/server/request_context.h"
+#include "common/status.h"
 
 namespace imp::activity {
 namespace {
 
 constexpr int kBatch = 1000;
 
-// BatchGet fails NOT_FOUND naming the first unknown entry as "names[i]: ...". Returns i, or -1.
-int UnknownIndex(const grpc::Status& status) {
-  const std::string& m = status.error_message();
-  if (m.rfind("names[", 0) != 0) return -1;
+// BatchGet fails NOT_FOUND naming the first unknown entry in its error details: a BadRequest
+// on the field "names[i]" and a ResourceInfo with the name. Returns i, or -1 when the details
+// do not identify an entry of `chunk` (the message text is never read).
+int UnknownIndex(const grpc::Status& status, const std::vector<std::string>& chunk) {
+  const absl::Status details = FromGrpcStatus(status);
+  const std::string resource = api::ResourceNameOf(details);
+  const std::string field = api::FieldOf(details);
   int index = -1;
-  const size_t close = m.find(']');
-  if (close == std::string::npos || !absl::SimpleAtoi(m.substr(6, close - 6), &index)) return -1;
-  return index;
+  if (absl::StartsWith(field, "names[") && absl::EndsWith(field, "]") &&
+      absl::SimpleAtoi(absl::string_view(field).substr(6, field.size() - 7), &index) &&
+      index >= 0 && index < static_cast<int>(chunk.size()) &&
+      (resource.empty() || chunk[index] == resource)) {
+    return index;
+  }
+  const auto it = std::find(chunk.begin(), chunk.end(), resource);
+  return resource.empty() || it == chunk.end() ? -1 : static_cast<int>(it - chunk.begin());
 }
 
 absl::Status Unavailable(const grpc::Status& status) {
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    return absl::DeadlineExceededError("registry did not answer in time; references not checked");
+    return api::WithReason(
+        absl::DeadlineExceededError("registry did not answer in time; references not checked"),
+        api::kReasonDeadlineExceeded, {{"backend", "registry"}});
   }
-  return absl::UnavailableError(
-      absl::StrCat("registry unavailable, references cannot be checked: ", status.error_message()));
+  return api::WithReason(
+      absl::UnavailableError(absl::StrCat("registry unavailable, references cannot be checked: ",
+                                          status.error_message())),
+      api::kReasonBackendUnavailable, {{"backend", "registry"}});
 }
 
 // Resolves `names` with `call` (one BatchGet), retrying without each unknown entry it reports.
@@ -47,9 +62,9 @@ absl::Status Resolve(std::vector<std::string> names, Call call, Classify classif
         for (size_t i = 0; i < chunk.size(); ++i) out[chunk[i]] = classify(resp, i);
         break;
       }
-      const int unknown = UnknownIndex(status);
-      if (status.error_code() == grpc::StatusCode::NOT_FOUND && unknown >= 0 &&
-          unknown < static_cast<int>(chunk.size())) {
+      const int unknown =
+          status.error_code() == grpc::StatusCode::NOT_FOUND ? UnknownIndex(status, chunk) : -1;
+      if (unknown >= 0) {
         out[chunk[unknown]] = ReferenceState::kUnknown;
         chunk.erase(chunk.begin() + unknown);
         continue;

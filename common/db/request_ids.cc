@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/api/errors.h"
 #include "common/db/migrations.h"
 #include "common/db/statement.h"
 
@@ -77,15 +78,18 @@ RequestIdentity RequestIdentity::Of(const google::protobuf::Message& request,
   return RequestIdentity{Sha256Hex(DeterministicBytes(*copy)), std::string(actor)};
 }
 
-absl::Status CheckSameRequest(const RequestIdentity& stored, const RequestIdentity& now) {
+absl::Status CheckSameRequest(const RequestIdentity& stored, const RequestIdentity& now,
+                              absl::string_view earlier_resource) {
   if (!stored.actor.empty() && stored.actor != now.actor) {
-    return absl::InvalidArgumentError(
-        "request_id: already used by another caller; choose a new request_id for a new request");
+    return api::RequestIdReused(
+        "already used by another caller; choose a new request_id for a new request",
+        earlier_resource);
   }
   if (!stored.fingerprint.empty() && stored.fingerprint != now.fingerprint) {
-    return absl::InvalidArgumentError(
-        "request_id: already used for a request with different content; a retry must repeat "
-        "the request exactly, a new request needs a new request_id");
+    return api::RequestIdReused(
+        "already used for a request with different content; a retry must repeat the request "
+        "exactly, a new request needs a new request_id",
+        earlier_resource);
   }
   return absl::OkStatus();
 }
@@ -116,11 +120,12 @@ absl::StatusOr<std::optional<std::string>> FindRequestId(Connection& conn,
   lookup.setString(2, std::string(request_id));
   std::unique_ptr<sql::ResultSet> rs(lookup.executeQuery());
   if (!rs->next()) return std::nullopt;
+  std::string earlier(rs->getString("resource_name"));
   absl::Status same = CheckSameRequest(
       RequestIdentity{std::string(rs->getString("fingerprint")), std::string(rs->getString("actor"))},
-      identity);
+      identity, earlier);
   if (!same.ok()) return same;
-  return std::string(rs->getString("resource_name"));
+  return earlier;
 }
 
 }  // namespace imp::db

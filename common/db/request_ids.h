@@ -46,7 +46,8 @@ class Fingerprinter {
 // OK when `stored` (an earlier request with the same id) is the same request from the same
 // caller; INVALID_ARGUMENT naming request_id otherwise. Entries from before fingerprints were
 // kept (empty) are accepted.
-absl::Status CheckSameRequest(const RequestIdentity& stored, const RequestIdentity& now);
+absl::Status CheckSameRequest(const RequestIdentity& stored, const RequestIdentity& now,
+                              absl::string_view earlier_resource = "");
 
 // AIP-155 request ids, kept in each service's own `request_ids` table:
 //   request_ids(method VARCHAR(64), request_id VARCHAR(64), resource_name VARCHAR(200),

@@ -56,7 +56,7 @@ class Facade {
       grpc::ClientContext* client = backends_->ContextFor(ctx, actor).release();
       invoke(client, req, resp, [reactor, client](grpc::Status status) {
         delete client;
-        reactor->Finish(status);
+        reactor->Finish(ForwardedStatus(status));  // the backend's details, byte for byte
       });
     };
     if (scope && who->scoped()) {

@@ -134,7 +134,7 @@ class ImportRelay final : public grpc::ServerReadReactor<act::ImportActivitiesRe
   }
 
   void BackendDone(const grpc::Status& status) {
-    FinishOnce(status, /*with_response=*/true);
+    FinishOnce(ForwardedStatus(status), /*with_response=*/true);
     Unref();
   }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/api/changes_page.h"
+#include "common/api/errors.h"
 #include "common/api/filter.h"
 #include "common/api/page_token.h"
 #include "common/api/proto_util.h"
@@ -194,7 +195,7 @@ absl::Status Registry::CreateAgreement(const RequestContext& ctx,
       }
     }
     if (store::FindAgreement(c, id, false)) {
-      return absl::AlreadyExistsError(absl::StrCat("agreement_id: ", name, " already exists"));
+      return api::ResourceExists(api::ResourceType<Agreement>(), name, "agreement_id");
     }
     auto party_pks = store::LockParties(c, a);
     if (!party_pks.ok()) return party_pks.status();
@@ -299,8 +300,10 @@ absl::Status Registry::BatchGetAgreements(const RequestContext& ctx,
     out->Clear();
     for (size_t i = 0; i < ids.size(); ++i) {
       auto row = store::FindAgreement(c, ids[i], false);
-      if (!row)
-        return absl::NotFoundError(absl::StrCat("names[", i, "]: ", req.names(i), " not found"));
+      if (!row) {
+        return api::ResourceNotFound(api::ResourceType<Agreement>(), req.names(i),
+                                     absl::StrCat("names[", i, "]"));
+      }
       *out->add_agreements() = std::move(row->agreement);
     }
     return absl::OkStatus();

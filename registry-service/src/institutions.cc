@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/api/errors.h"
 #include "common/api/filter.h"
 #include "common/api/page_token.h"
 #include "common/api/proto_util.h"
@@ -141,12 +142,13 @@ absl::Status Registry::CreateInstitution(const RequestContext& ctx,
     }
     if (auto dup =
             store::FindInstitutionIdByKey(c, in.country(), NormalizeName(in.display_name()))) {
-      return absl::AlreadyExistsError(absl::StrCat("institution: '", in.display_name(), "' in ",
-                                                   in.country(), " already exists as ",
-                                                   store::InstitutionName(*dup)));
+      return api::ResourceExists(api::ResourceType<Institution>(), store::InstitutionName(*dup),
+                                 "institution",
+                                 absl::StrCat("'", in.display_name(), "' in ", in.country(),
+                                              " already exists as ", store::InstitutionName(*dup)));
     }
     if (store::FindInstitution(c, id, false)) {
-      return absl::AlreadyExistsError(absl::StrCat("institution_id: ", name, " already exists"));
+      return api::ResourceExists(api::ResourceType<Institution>(), name, "institution_id");
     }
     const absl::Time now = NowMicros();
     store::InsertInstitution(c, id, in, now);
@@ -184,9 +186,10 @@ absl::Status Registry::UpdateInstitution(const RequestContext& ctx,
     if (auto dup = store::FindInstitutionIdByKey(c, merged.country(),
                                                  NormalizeName(merged.display_name()));
         dup && *dup != *id) {
-      return absl::AlreadyExistsError(absl::StrCat("institution: '", merged.display_name(), "' in ",
-                                                   merged.country(), " already exists as ",
-                                                   store::InstitutionName(*dup)));
+      return api::ResourceExists(api::ResourceType<Institution>(), store::InstitutionName(*dup),
+                                 "institution",
+                                 absl::StrCat("'", merged.display_name(), "' in ", merged.country(),
+                                              " already exists as ", store::InstitutionName(*dup)));
     }
     const absl::Time now = NowMicros();
     store::UpdateInstitution(c, row->pk, merged, now);
@@ -261,8 +264,10 @@ absl::Status Registry::BatchGetInstitutions(const RequestContext& ctx,
     out->Clear();
     for (size_t i = 0; i < ids.size(); ++i) {
       auto row = store::FindInstitution(c, ids[i], false);
-      if (!row)
-        return absl::NotFoundError(absl::StrCat("names[", i, "]: ", req.names(i), " not found"));
+      if (!row) {
+        return api::ResourceNotFound(api::ResourceType<Institution>(), req.names(i),
+                                     absl::StrCat("names[", i, "]"));
+      }
       *out->add_institutions() = std::move(row->institution);
     }
     return absl::OkStatus();

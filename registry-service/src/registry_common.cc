@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/api/errors.h"
 #include "common/api/proto_util.h"
 
 namespace imp::registry {
@@ -9,9 +10,10 @@ namespace imp::registry {
 absl::Status CheckEtag(absl::string_view requested, absl::string_view current,
                        absl::string_view name) {
   if (requested.empty() || requested == current) return absl::OkStatus();
-  return absl::AbortedError(absl::StrCat("etag: ", name, " has changed (current etag ", current,
-                                         ", request etag ", requested,
-                                         "); read it again and retry"));
+  return api::WithReason(
+      absl::AbortedError(absl::StrCat("etag: ", name, " has changed (current etag ", current,
+                                      ", request etag ", requested, "); read it again and retry")),
+      api::kReasonEtagMismatch, {{"field", "etag"}, {"resource", std::string(name)}});
 }
 
 void Audit(db::Connection& c, const RequestContext& ctx, const std::string& name, int64_t revision,

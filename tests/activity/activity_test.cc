@@ -14,6 +14,8 @@
 #include "absl/strings/str_format.h"
 #include "activity-service/src/activity_server.h"
 #include "tests/activity/activity_fixture.h"
+#include "common/api/errors.h"
+#include "common/status.h"
 #include "gtest/gtest.h"
 #include "imp/activity/v1/activity.grpc.pb.h"
 #include "imp/registry/v1/registry.grpc.pb.h"
@@ -115,6 +117,28 @@ TEST_F(ActivityTest, ReferencesAreCheckedThroughTheRegistry) {
       s.error_message(),
       "activity.training.participant_groups[1].institution: institutions/okhmatdyt is deleted");
   EXPECT_EQ(activity_db_->QueryString("SELECT COUNT(*) FROM activities"), "0");
+}
+
+TEST_F(ActivityTest, ReferenceProblemsAndReusedRequestIdsCarryDetailsClientsActOn) {
+  Activity out;
+  Activity a = Training(1, 1, D(2024, 1, 1));
+  a.set_agreement("agreements/lviv-kaunas");
+  grpc::Status s = Create(a, &out);
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  absl::Status details = FromGrpcStatus(s);
+  EXPECT_EQ(api::ReasonOf(details), "REFERENCE_INVALID");
+  EXPECT_EQ(api::FieldOf(details), "activity.agreement");
+  EXPECT_EQ(api::ResourceNameOf(details), "agreements/lviv-kaunas");
+
+  // AIP-155: a request id is bound to what it created; reusing it for another id is refused
+  // (it used to answer with the first activity as if the second had been created).
+  ASSERT_TRUE(Create(Training(1, 1, D(2024, 1, 1)), &out, "first-week", "req-9").ok());
+  s = Create(Training(2, 2, D(2024, 2, 1)), &out, "second-week", "req-9");
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  details = FromGrpcStatus(s);
+  EXPECT_EQ(api::ReasonOf(details), "REQUEST_ID_REUSED");
+  EXPECT_EQ(api::ResourceNameOf(details), "activities/first-week");
+  EXPECT_EQ(activity_db_->QueryString("SELECT COUNT(*) FROM activities"), "1");
 }
 
 TEST_F(ActivityTest, RegistryDownMeansUnavailableAndNothingIsRecorded) {

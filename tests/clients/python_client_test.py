@@ -4,6 +4,7 @@ import unittest
 
 import grpc
 from google.protobuf import field_mask_pb2
+from google.rpc import error_details_pb2, status_pb2
 from google.type import date_pb2
 from grpc_std.health.v1 import health_pb2, health_pb2_grpc
 from grpc_std.reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
@@ -14,6 +15,27 @@ TARGET = sys.argv.pop(1)           # registry-service
 ACTIVITY_TARGET = sys.argv.pop(1)  # activity-service
 GATEWAY_TARGET = sys.argv.pop(1)   # gateway
 MD = (("x-imp-actor", "python-client"),)
+
+
+def rpc_status(error):
+    """The google.rpc.Status of an RpcError: what grpcio-status's rpc_status.from_call does
+    (Debian packages no grpcio-status), with the same checks."""
+    for key, value in error.trailing_metadata() or ():
+        if key == "grpc-status-details-bin":
+            status = status_pb2.Status.FromString(value)
+            assert status.code == error.code().value[0], (status.code, error.code())
+            assert status.message == error.details(), (status.message, error.details())
+            return status
+    return None
+
+
+def detail(status, message_type):
+    for any_detail in status.details:
+        if any_detail.Is(message_type.DESCRIPTOR):
+            out = message_type()
+            any_detail.Unpack(out)
+            return out
+    return None
 
 
 class RegistryFromPython(unittest.TestCase):
@@ -156,6 +178,37 @@ class RegistryFromPython(unittest.TestCase):
         self.assertIn(r.Change.ACTION_STATE_CHANGE, actions)
         areas = s.ListCooperationAreas(r.ListCooperationAreasRequest())
         self.assertIn("perinatal-care", [a.code for a in areas.cooperation_areas])
+
+    def test_errors_carry_google_rpc_details(self):
+        with self.assertRaises(grpc.RpcError) as bad:
+            self.stub.CreateInstitution(r.CreateInstitutionRequest(
+                institution=r.Institution(display_name="Nowhere Hospital",
+                                          kind=r.Institution.KIND_HOSPITAL, country="XX")),
+                metadata=MD)
+        status = rpc_status(bad.exception)
+        self.assertIsNotNone(status, "no grpc-status-details-bin trailer")
+        request = detail(status, error_details_pb2.BadRequest)
+        self.assertEqual(request.field_violations[0].field, "institution.country")
+        info = detail(status, error_details_pb2.ErrorInfo)
+        self.assertEqual((info.reason, info.domain), ("FIELD_INVALID", "imp.v1"))
+
+        # The same through the gateway, which forwards the registry's details.
+        with grpc.insecure_channel(GATEWAY_TARGET) as channel:
+            gateway = rg.RegistryServiceStub(channel)
+            with self.assertRaises(grpc.RpcError) as missing:
+                gateway.BatchGetInstitutions(
+                    r.BatchGetInstitutionsRequest(names=["institutions/py-none-1", "institutions/py-none-2"]),
+                    metadata=(("authorization", "Bearer py-token"),))
+            status = rpc_status(missing.exception)
+            self.assertEqual(missing.exception.code(), grpc.StatusCode.NOT_FOUND)
+            self.assertEqual(detail(status, error_details_pb2.BadRequest).field_violations[0].field, "names[0]")
+            self.assertEqual(detail(status, error_details_pb2.ResourceInfo).resource_name,
+                             "institutions/py-none-1")
+            self.assertEqual(detail(status, error_details_pb2.ErrorInfo).reason, "RESOURCE_NOT_FOUND")
+            with self.assertRaises(grpc.RpcError) as anonymous:
+                gateway.ListInstitutions(r.ListInstitutionsRequest())
+            self.assertEqual(detail(rpc_status(anonymous.exception), error_details_pb2.ErrorInfo).reason,
+                             "UNAUTHENTICATED")
 
 
 if __name__ == "__main__":

@@ -110,10 +110,11 @@ grep -q "^line 2: " "$work/err" || fail "strict report: $(head "$work/err")"
 [ "$(wc -l <"$work/strict.csv")" = 37 ] || fail "strict errors csv: $(head "$work/strict.csv")"
 # A new id under a name another institution has is a conflict, not "already there".
 printf '%s\n%s\n' "$(head -1 "$demo/institutions.csv")" 'okhmatdyt-again,"National Children'"'"'s Specialized Hospital ""OKHMATDYT""",,,HOSPITAL,UA,UA-30,Kyiv,,' >"$work/dup.csv"
-run 6 import institutions "$work/dup.csv"
+run 6 import institutions "$work/dup.csv" --json
 err_has "line 2: institution: "
 err_has "already exists as institutions/okhmatdyt"
-out_has "imported 0 of 1 rows (1 failed)"
+grep -q '"error_reason": *"RESOURCE_EXISTS"' "$work/out" || fail "error_reason in the JSON report: $(cat "$work/out")"
+err_has "imported 0 of 1 rows (1 failed)"
 # A viewer may not create: every row denied -> 7.
 printf '%s\n%s\n' "$(head -1 "$demo/institutions.csv")" 'viewer-made,Viewer Hospital,,,HOSPITAL,PL,,,,' >"$work/one.csv"
 IMP_TOKEN="$viewer" run 7 import institutions "$work/one.csv"
@@ -292,13 +293,18 @@ echo '{"city": "Kyiv"}' >"$work/city.json"
 run 0 update institution okhmatdyt "$work/city.json" --update_mask=city --etag="$etag"
 run 6 update institution okhmatdyt "$work/city.json" --update_mask=city --etag="$etag"   # stale
 err_has "ABORTED"
+err_has "impctl:   reason ETAG_MISMATCH"   # the google.rpc.ErrorInfo, through the gateway
 run 5 get institution no-such-thing
 err_has "NOT_FOUND"
+err_has "impctl:   reason RESOURCE_NOT_FOUND"
 run 4 delete institution moh-ukraine   # a party to ACTIVE agreements
 err_has "FAILED_PRECONDITION"
 echo '{"display_name": "X", "kind": "KIND_HOSPITAL", "country": "XX"}' >"$work/bad.json"
 run 4 create institution "$work/bad.json"
 err_has "INVALID_ARGUMENT: institution.country"
+# The field violation from the error details (google.rpc.BadRequest), not from the message.
+err_has "impctl:   field institution.country: "
+err_has "impctl:   reason FIELD_INVALID"
 IMP_TOKEN=wrong run 7 list institutions
 IMP_TOKEN="$viewer" run 7 delete activity "$(sed -n 2p "$demo/activities.csv" | cut -d, -f1)"
 err_has "PERMISSION_DENIED"
@@ -344,4 +350,5 @@ run 0 summary --json
 json_ok
 grep -q '"SOURCE_ACTIVITY"' "$work/out" || fail "missing_sources in JSON: $(cat "$work/out")"
 run 8 list activities
+err_has "impctl:   reason BACKEND_UNAVAILABLE"   # made by the gateway for its backend
 echo "impctl end to end: all checks passed"

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/api/errors.h"
+#include "common/status.h"
 #include "gtest/gtest.h"
 #include "tools/impctl/client.h"
 #include "tools/impctl/csv.h"
@@ -301,6 +303,30 @@ TEST(ImportReport, SplitsFieldFromReason) {
   EXPECT_EQ(FormatRowError(e), "line 3: agreement is not ACTIVE: it is X");
 }
 
+TEST(ImportReport, RowErrorsComeFromTheServicesDetails) {
+  // A reference problem as the activity service reports it, through the wire.
+  RowError e = RowErrorFromStatus(
+      4, FromGrpcStatus(ToGrpcStatus(api::InvalidReference(
+             "activity.agreement", "agreements/x", "is not ACTIVE; activities need ACTIVE"))));
+  EXPECT_EQ(e.field, "activity.agreement");
+  EXPECT_EQ(e.reason, "agreements/x is not ACTIVE; activities need ACTIVE");
+  EXPECT_EQ(e.error_reason, "REFERENCE_INVALID");
+  // The field is the details' even when the message is in another form.
+  absl::Status details = api::InvalidField("institution.website", "must start with https://");
+  absl::Status reworded(details.code(), "The website must start with https://");
+  details.ForEachPayload(
+      [&](absl::string_view url, const absl::Cord& p) { reworded.SetPayload(url, p); });
+  e = RowErrorFromStatus(5, reworded);
+  EXPECT_EQ(e.field, "institution.website");
+  EXPECT_EQ(e.reason, "must start with https://");
+  EXPECT_EQ(e.error_reason, "FIELD_INVALID");
+  // ALREADY_EXISTS names its field in ErrorInfo; the reason is the rest of the message.
+  e = RowErrorFromStatus(6, api::ResourceExists("", "institutions/x", "institution_id"));
+  EXPECT_EQ(e.field, "institution_id");
+  EXPECT_EQ(e.reason, "institutions/x already exists");
+  EXPECT_EQ(e.error_reason, "RESOURCE_EXISTS");
+}
+
 TEST(ImportReport, SummaryLinesAndErrorsCsv) {
   ImportReport r;
   r.kind = "activities";
@@ -309,8 +335,8 @@ TEST(ImportReport, SummaryLinesAndErrorsCsv) {
   EXPECT_EQ(SummaryLine(r), "imported 91 of 91 rows (0 failed)");
   r.imported = 30;
   r.existing = 3;
-  r.errors = {{9, absl::StatusCode::kInvalidArgument, "kind", "bad"},
-              {4, absl::StatusCode::kInvalidArgument, "", "a, \"quoted\" reason"}};
+  r.errors = {{9, absl::StatusCode::kInvalidArgument, "kind", "bad", ""},
+              {4, absl::StatusCode::kInvalidArgument, "", "a, \"quoted\" reason", ""}};
   EXPECT_EQ(SummaryLine(r), "imported 30 of 91 rows (2 failed, 3 already there)");
   r.unlisted_failures = 5;
   EXPECT_EQ(SummaryLine(r), "imported 30 of 91 rows (7 failed, 3 already there)");
@@ -348,34 +374,65 @@ TEST(ImportReport, SummaryLinesAndErrorsCsv) {
 
 TEST(ImportReport, ExitCodes) {
   EXPECT_EQ(ExitCodeForRowErrors({}), kExitOk);
-  EXPECT_EQ(ExitCodeForRowErrors({{2, absl::StatusCode::kInvalidArgument, "", ""}}), kExitInvalid);
-  EXPECT_EQ(ExitCodeForRowErrors({{2, absl::StatusCode::kPermissionDenied, "", ""},
-                                  {3, absl::StatusCode::kPermissionDenied, "", ""}}),
+  EXPECT_EQ(ExitCodeForRowErrors({{2, absl::StatusCode::kInvalidArgument, "", "", ""}}),
+            kExitInvalid);
+  EXPECT_EQ(ExitCodeForRowErrors({{2, absl::StatusCode::kPermissionDenied, "", "", ""},
+                                  {3, absl::StatusCode::kPermissionDenied, "", "", ""}}),
             kExitDenied);
-  EXPECT_EQ(ExitCodeForRowErrors({{2, absl::StatusCode::kAlreadyExists, "", ""}}), kExitConflict);
-  EXPECT_EQ(ExitCodeForRowErrors({{2, absl::StatusCode::kAlreadyExists, "", ""},
-                                  {3, absl::StatusCode::kInvalidArgument, "", ""}}),
+  EXPECT_EQ(ExitCodeForRowErrors({{2, absl::StatusCode::kAlreadyExists, "", "", ""}}),
+            kExitConflict);
+  EXPECT_EQ(ExitCodeForRowErrors({{2, absl::StatusCode::kAlreadyExists, "", "", ""},
+                                  {3, absl::StatusCode::kInvalidArgument, "", "", ""}}),
             kExitInvalid);
 }
 
-TEST(ImportReport, AlreadyThereOnlyWhenTheMessageNamesTheRowsOwnResource) {
-  EXPECT_TRUE(IsTheRowItself(
-      absl::AlreadyExistsError("institution_id: institutions/okhmatdyt already exists"),
-      "institutions/okhmatdyt"));
-  EXPECT_TRUE(
-      IsTheRowItself(absl::AlreadyExistsError("institution: 'Okhmatdyt' in UA already exists as "
-                                              "institutions/okhmatdyt"),
-                     "institutions/okhmatdyt"));
+TEST(ImportReport, AlreadyThereOnlyWhenTheDetailsNameTheRowsOwnResource) {
+  const std::string type = "type.googleapis.com/imp.registry.v1.Institution";
+  EXPECT_TRUE(IsTheRowItself(api::ResourceExists(type, "institutions/okhmatdyt", "institution_id"),
+                             "institutions/okhmatdyt"));
+  const absl::Status same_name =
+      api::ResourceExists(type, "institutions/okhmatdyt", "institution",
+                          "'Okhmatdyt' in UA already exists as institutions/okhmatdyt");
+  EXPECT_TRUE(IsTheRowItself(FromGrpcStatus(ToGrpcStatus(same_name)), "institutions/okhmatdyt"));
   // Another institution holds the name: the row's own id was never created.
+  EXPECT_FALSE(IsTheRowItself(same_name, "institutions/okhmatdyt-2"));
   EXPECT_FALSE(
-      IsTheRowItself(absl::AlreadyExistsError("institution: 'Okhmatdyt' in UA already exists as "
-                                              "institutions/okhmatdyt"),
-                     "institutions/okhmatdyt-2"));
+      IsTheRowItself(api::ResourceExists(type, "institutions/okhmatdyt-2", "institution_id"),
+                     "institutions/okhmatdyt"));
+  // The request id created another resource: not this row.
+  EXPECT_FALSE(IsTheRowItself(api::RequestIdReused("already used", "institutions/a"),
+                              "institutions/b"));
+  // Message text alone is not read: without details nothing is "already there".
   EXPECT_FALSE(IsTheRowItself(
-      absl::AlreadyExistsError("institution_id: institutions/okhmatdyt-2 already exists"),
+      absl::AlreadyExistsError("institution_id: institutions/okhmatdyt already exists"),
       "institutions/okhmatdyt"));
   EXPECT_TRUE(IsTheRowItself(absl::AlreadyExistsError("anything"), "")) << "no id in the row";
   EXPECT_FALSE(IsTheRowItself(absl::InvalidArgumentError("institutions/x"), "institutions/x"));
+}
+
+TEST(ExitCodes, ReasonsRefineTheCode) {
+  EXPECT_EQ(ExitCodeFor(api::WithReason(absl::AbortedError("etag: stale"), "ETAG_MISMATCH")),
+            kExitConflict);
+  // A transaction that kept colliding: retry later, nothing to re-read.
+  EXPECT_EQ(ExitCodeFor(WithDerivedDetails(absl::AbortedError("concurrent modification"))),
+            kExitUnavailable);
+  EXPECT_EQ(ExitCodeFor(api::RequestIdReused("already used", "institutions/a")), kExitConflict);
+  EXPECT_EQ(ExitCodeFor(api::InvalidField("x", "y")), kExitInvalid);
+  EXPECT_EQ(ExitCodeFor(absl::AbortedError("no details")), kExitConflict);
+}
+
+TEST(ErrorOutput, DetailLinesShowTheFieldsTheResourceAndTheReason) {
+  const absl::Status s = FromGrpcStatus(ToGrpcStatus(api::ResourceNotFound(
+      "type.googleapis.com/imp.registry.v1.Institution", "institutions/zzz", "names[2]")));
+  EXPECT_EQ(DetailLines(s), (std::vector<std::string>{
+                                "field names[2]: institutions/zzz not found",
+                                "resource institutions/zzz (not found)",
+                                "reason RESOURCE_NOT_FOUND",
+                            }));
+  const absl::Status ref =
+      api::InvalidReference("activity.agreement", "agreements/x", "is deleted");
+  EXPECT_EQ(DetailLines(ref)[0],
+            "precondition REFERENCE activity.agreement: agreements/x is deleted");
 }
 
 TEST(ExitCodes, EveryGrpcCodeHasItsDocumentedExitCode) {

@@ -9,7 +9,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/api/errors.h"
 #include "common/status.h"
+#include "google/rpc/error_details.pb.h"
 #include "tools/impctl/flags.h"
 
 namespace imp::impctl {
@@ -40,9 +42,46 @@ int ExitCodeFor(grpc::StatusCode code) {
   }
 }
 
+int ExitCodeFor(const absl::Status& status) {
+  const std::string reason = api::ReasonOf(status);
+  if (reason == api::kReasonRequestIdReused) return kExitConflict;
+  if (absl::IsAborted(status) && !reason.empty() && reason != api::kReasonEtagMismatch) {
+    return kExitUnavailable;
+  }
+  return ExitCodeFor(static_cast<grpc::StatusCode>(status.code()));
+}
+
+std::vector<std::string> DetailLines(const absl::Status& status) {
+  namespace rpc = google::rpc;
+  std::vector<std::string> lines;
+  if (auto bad = api::GetDetail<rpc::BadRequest>(status)) {
+    for (const auto& v : bad->field_violations()) {
+      lines.push_back(absl::StrCat("field ", v.field(), ": ", v.description()));
+    }
+  }
+  if (auto failure = api::GetDetail<rpc::PreconditionFailure>(status)) {
+    for (const auto& v : failure->violations()) {
+      lines.push_back(
+          absl::StrCat("precondition ", v.type(), " ", v.subject(), ": ", v.description()));
+    }
+  }
+  if (auto info = api::GetDetail<rpc::ResourceInfo>(status)) {
+    lines.push_back(absl::StrCat("resource ", info->resource_name(),
+                                 info->description().empty() ? "" : " (", info->description(),
+                                 info->description().empty() ? "" : ")"));
+  }
+  if (auto info = api::GetDetail<rpc::ErrorInfo>(status)) {
+    lines.push_back(absl::StrCat("reason ", info->reason()));
+  }
+  return lines;
+}
+
 int ReportError(const grpc::Status& status) {
   std::fprintf(stderr, "impctl: %s: %s\n", StatusCodeName(status.error_code()),
                status.error_message().c_str());
+  const absl::Status details = FromGrpcStatus(status);
+  for (const auto& line : DetailLines(details))
+    std::fprintf(stderr, "impctl:   %s\n", line.c_str());
   // The mistakes everyone makes first: the wrong address (or server) and a missing token.
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
@@ -64,7 +103,7 @@ int ReportError(const grpc::Status& status) {
       break;
     default: break;
   }
-  return ExitCodeFor(status.error_code());
+  return ExitCodeFor(details);
 }
 
 std::string TargetFromFlags() {

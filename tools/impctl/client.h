@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "imp/activity/v1/activity.grpc.pb.h"
@@ -26,7 +27,14 @@ inline constexpr int kExitDenied = 7;       // UNAUTHENTICATED, PERMISSION_DENIE
 inline constexpr int kExitUnavailable = 8;  // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED
 
 int ExitCodeFor(grpc::StatusCode code);
-// Prints "impctl: CODE: message" to stderr and returns the exit code for it.
+// The exit code for an error, by its ErrorInfo reason where that says more than the code: an
+// ABORTED that is not ETAG_MISMATCH (a transaction that kept colliding) is 8, retry later.
+int ExitCodeFor(const absl::Status& status);
+// The error details for people, one line each: "field institution.country: 'XX' is not...",
+// "precondition REFERENCE activity.agreement: ...", "resource institutions/x", "reason
+// FIELD_INVALID".
+std::vector<std::string> DetailLines(const absl::Status& status);
+// Prints "impctl: CODE: message" and the detail lines to stderr and returns the exit code.
 int ReportError(const grpc::Status& status);
 
 // The gateway connection (any server works: the registry and activity services serve the same

@@ -29,7 +29,8 @@ struct ImportOptions {
 };
 
 // Whether an ALREADY_EXISTS answer to creating `name` ("institutions/okhmatdyt") is about that
-// very resource, i.e. the row is already there. Another resource with the same display name and
+// very resource, i.e. the row is already there: its reason is RESOURCE_EXISTS and its
+// ResourceInfo names `name`. Another resource with the same display name and
 // country is a conflict the row's author must resolve, not a success. An empty `name` (the
 // service picks the id) accepts any: a previous run created it under a generated id.
 bool IsTheRowItself(const absl::Status& already_exists, const std::string& name);

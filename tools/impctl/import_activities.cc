@@ -87,7 +87,7 @@ grpc::Status ImportActivityRows(Client& client, const CsvTable& table, const Imp
   if (!s.ok()) return s;
   for (const auto& e : resp.errors()) {
     report->errors.push_back(
-        {e.row_number(), absl::StatusCode::kInvalidArgument, e.field(), e.reason()});
+        {e.row_number(), absl::StatusCode::kInvalidArgument, e.field(), e.reason(), ""});
   }
   report->unlisted_failures = std::max<int64_t>(0, resp.rows_failed() - resp.errors_size());
   report->imported = check_only ? 0 : resp.rows_imported();

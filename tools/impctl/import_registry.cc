@@ -1,8 +1,8 @@
 // impctl import institutions|agreements: one Create call per CSV row.
 #include <functional>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/api/errors.h"
 #include "common/status.h"
 #include "tools/impctl/import.h"
 #include "tools/impctl/mapping.h"
@@ -106,8 +106,9 @@ grpc::Status CreateAgreement(Client& client, const CsvRecord& rec, const std::st
 bool IsTheRowItself(const absl::Status& already_exists, const std::string& name) {
   if (!absl::IsAlreadyExists(already_exists)) return false;
   if (name.empty()) return true;
-  const absl::string_view message = already_exists.message();
-  return absl::EndsWith(message, name) || absl::StrContains(message, absl::StrCat(name, " "));
+  // The ResourceInfo of the answer names the resource that exists (the message is not read).
+  return api::ReasonOf(already_exists) == api::kReasonResourceExists &&
+         api::ResourceNameOf(already_exists) == name;
 }
 
 grpc::Status ImportRegistryRows(Client& client, Kind kind, const CsvTable& table,

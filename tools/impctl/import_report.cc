@@ -5,6 +5,9 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/api/errors.h"
+#include "common/status.h"
 #include "tools/impctl/client.h"
 #include "tools/impctl/csv.h"
 #include "tools/impctl/output.h"
@@ -12,14 +15,18 @@
 namespace imp::impctl {
 
 RowError RowErrorFromStatus(int64_t line, const absl::Status& status) {
-  const std::string message(status.message());
-  const size_t colon = message.find(": ");
-  // A field is one token ("participants", "activity.training.hours"); a colon later in a
-  // sentence does not make its first words a field.
-  if (colon == std::string::npos || colon == 0 || message.find_first_of(" '\"") < colon) {
-    return {line, status.code(), "", message};
+  // A service's error carries its details already; impctl's own have them derived here, by the
+  // one interpretation of the message convention (common/status.h).
+  const absl::Status s = WithDerivedDetails(status);
+  RowError e{line, s.code(), api::FieldOf(s), api::FieldDescriptionOf(s), api::ReasonOf(s)};
+  if (e.reason.empty()) {
+    // No violation describes the field (ALREADY_EXISTS names it in ErrorInfo): the message,
+    // without the field it starts with when it does.
+    absl::string_view message = s.message();
+    if (!e.field.empty()) absl::ConsumePrefix(&message, absl::StrCat(e.field, ": "));
+    e.reason = std::string(message);
   }
-  return {line, status.code(), message.substr(0, colon), message.substr(colon + 2)};
+  return e;
 }
 
 std::string FormatRowError(const RowError& error) {
@@ -82,6 +89,7 @@ std::string ReportJson(const ImportReport& r) {
     row["line"].set_number_value(static_cast<double>(e.line));
     row["field"].set_string_value(e.field);
     row["reason"].set_string_value(e.reason);
+    if (!e.error_reason.empty()) row["error_reason"].set_string_value(e.error_reason);
   }
   return Json(doc);
 }

@@ -18,10 +18,12 @@ struct RowError {
   absl::StatusCode code = absl::StatusCode::kInvalidArgument;
   std::string field;  // the CSV column or the API field ("activity.start_date"); may be empty
   std::string reason;
+  std::string error_reason;  // the ErrorInfo reason ("REFERENCE_INVALID"), when known
 };
 
-// Mapping and API errors read "<field>: <reason>" (the API's INVALID_ARGUMENT convention);
-// a message without that shape becomes the reason with no field.
+// The field and reason from the error's details (google.rpc BadRequest, PreconditionFailure,
+// ErrorInfo): the service's, or for impctl's own mapping errors the ones common/status.h
+// derives from its "<field>: <reason>" messages. No field when the details name none.
 RowError RowErrorFromStatus(int64_t line, const absl::Status& status);
 // "line 5: start_date: '2024-13-40' is not ..." (the form printed on stderr).
 std::string FormatRowError(const RowError& error);
@@ -54,7 +56,8 @@ std::string SummaryLine(const ImportReport& report);
 // The errors as CSV with the header line,field,reason.
 std::string ErrorsCsv(const std::vector<RowError>& errors);
 // The report as one JSON object (google.protobuf.Struct): kind, rows, imported, failed,
-// already_there, validate_only, replayed, stopped, errors[{line, field, reason}].
+// already_there, validate_only, replayed, stopped, errors[{line, field, reason, error_reason}]
+// (error_reason only when known).
 std::string ReportJson(const ImportReport& report);
 
 }  // namespace imp::impctl

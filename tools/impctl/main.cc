@@ -30,17 +30,19 @@
 // Output: results on stdout (tables for people; with --json exactly one proto JSON document),
 // progress and errors on stderr (a progress bar only when stderr is a terminal).
 //
-// Exit codes (a gRPC error prints "impctl: CODE: the server's message", which names the field):
+// Exit codes (a gRPC error prints "impctl: CODE: the server's message", then its google.rpc
+// error details, one "impctl:   ..." line each: field violations, precondition failures, the
+// resource, the reason):
 //   0  OK
 //   1  any other error (INTERNAL, UNKNOWN, CANCELLED, UNIMPLEMENTED, DATA_LOSS)
 //   2  usage: bad command line, unreadable or malformed input file, bad flag value
 //   3  health: the server answers but is not SERVING
 //   4  INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE; import: rows were rejected
 //   5  NOT_FOUND
-//   6  ALREADY_EXISTS, ABORTED (stale etag or concurrent change: read again, retry);
+//   6  ALREADY_EXISTS, ABORTED with reason ETAG_MISMATCH (stale etag: read again, retry);
 //      import --strict: every rejected row already existed
 //   7  UNAUTHENTICATED, PERMISSION_DENIED; import: every rejected row was denied
-//   8  UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED (retry later)
+//   8  UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, another ABORTED (retry later)
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -92,9 +94,10 @@ separated by '|'; participants as institution_id:PROFESSION:headcount.
 
 Exit codes: 0 ok; 1 other error; 2 usage or unreadable input; 3 not serving;
 4 invalid input (INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, import rows rejected);
-5 NOT_FOUND; 6 ALREADY_EXISTS or ABORTED (stale etag: read again and retry);
-7 UNAUTHENTICATED or PERMISSION_DENIED; 8 UNAVAILABLE, DEADLINE_EXCEEDED or
-RESOURCE_EXHAUSTED. Errors print the gRPC code and the server's message, which names the field.
+5 NOT_FOUND; 6 ALREADY_EXISTS or ABORTED ETAG_MISMATCH (stale etag: read again and retry);
+7 UNAUTHENTICATED or PERMISSION_DENIED; 8 UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED
+or another ABORTED (retry later). Errors print the gRPC code and the server's message, then
+the error details: the fields at fault, the resource, the reason (google.rpc.ErrorInfo).
 )";
 
 // `impctl --help` (or `impctl help`): the usage text and impctl's own flags, exit 0. absl's
