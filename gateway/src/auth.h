@@ -41,6 +41,8 @@ class TokenStore {
   absl::StatusOr<Principal> Authenticate(
       const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) const;
 
+  size_t size() const { return by_hash_.size(); }
+
  private:
   absl::flat_hash_map<std::string, Principal> by_hash_;
 };
