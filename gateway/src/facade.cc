@@ -139,8 +139,9 @@ void CheckActivity(Facade& f, grpc::CallbackServerContext* ctx, const Principal&
                           });
 }
 
-// Scope rules for scoped editors, by request type; methods without a rule need none (reads),
-// or are admin-only (Delete, Undelete), which no scoped token has.
+// Scope rules for scoped editors (the policy in scope.h), by request type. Reads need none;
+// Delete and Undelete are admin-only, which no scoped token is; any other write without a rule
+// is refused to scoped editors by Facade::Unary.
 template <typename Req>
 Facade::ScopeCheck<Req> ScopeOf() {
   return nullptr;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "common/worker_pool.h"
 #include "gateway/src/auth.h"
@@ -54,6 +55,13 @@ class Facade {
     absl::Status allowed = who.ok() ? Authorize(*who, AccessOf(method), method) : who.status();
     if (!allowed.ok()) {
       reactor->Finish(ToGrpcStatus(allowed));
+      return reactor;
+    }
+    if (who->scoped() && !scope && AccessOf(method) != Access::kRead) {
+      // Fail closed: a write method without a scope rule is not open to scoped editors.
+      reactor->Finish(ToGrpcStatus(absl::PermissionDeniedError(
+          absl::StrCat(method, " has no rule for editors scoped to institutions; ", who->actor,
+                       " cannot call it"))));
       return reactor;
     }
     auto forward = [this, ctx, req, resp, reactor, invoke, actor = who->actor](

@@ -20,9 +20,8 @@ std::string ScopeText(const Principal& who) {
 }
 
 absl::Status Denied(const Principal& who, absl::string_view field, absl::string_view why) {
-  return absl::PermissionDeniedError(absl::StrCat(field, ": ", why, "; ", who.actor,
-                                                  " may change only what ", ScopeText(who),
-                                                  who.scope.size() == 1 ? " owns" : " own"));
+  return absl::PermissionDeniedError(
+      absl::StrCat(field, ": ", why, "; ", who.actor, " is an editor scoped to ", ScopeText(who)));
 }
 
 bool AnyInScope(const Principal& who, const std::vector<std::string>& institutions) {
