@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/api/resource_name.h"
 #include "gateway/src/async_call.h"
 
 namespace imp::gateway {
@@ -76,14 +77,19 @@ struct PartiesLookup : std::enable_shared_from_this<PartiesLookup> {
   }
 };
 
-// Reads one stored resource for a check, with the caller's deadline and cancellation.
+// Reads one stored resource for a check, with the caller's deadline and cancellation. A
+// malformed name is refused here, naming `field` as the service would.
 template <typename Resource>
 void ReadStored(Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
-                const std::string& name, std::function<void(absl::StatusOr<Resource>)> next);
+                const std::string& name, absl::string_view field,
+                std::function<void(absl::StatusOr<Resource>)> next);
 
 template <>
 void ReadStored(Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
-                const std::string& name, std::function<void(absl::StatusOr<reg::Agreement>)> next) {
+                const std::string& name, absl::string_view field,
+                std::function<void(absl::StatusOr<reg::Agreement>)> next) {
+  absl::Status valid = api::ParseResourceName(name, "agreements", field).status();
+  if (!valid.ok()) return next(valid);
   reg::GetAgreementRequest get;
   get.set_name(name);
   CallAsync<reg::GetAgreementRequest, reg::Agreement>(
@@ -97,7 +103,10 @@ void ReadStored(Facade& f, grpc::CallbackServerContext* ctx, const Principal& wh
 
 template <>
 void ReadStored(Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
-                const std::string& name, std::function<void(absl::StatusOr<act::Activity>)> next) {
+                const std::string& name, absl::string_view field,
+                std::function<void(absl::StatusOr<act::Activity>)> next) {
+  absl::Status valid = api::ParseResourceName(name, "activities", field).status();
+  if (!valid.ok()) return next(valid);
   act::GetActivityRequest get;
   get.set_name(name);
   CallAsync<act::GetActivityRequest, act::Activity>(
@@ -178,7 +187,7 @@ Facade::ScopeCheck<reg::UpdateAgreementRequest> ScopeOf() {
   return [](Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
             const reg::UpdateAgreementRequest& req, Verdict<reg::UpdateAgreementRequest> done) {
     ReadStored<reg::Agreement>(
-        f, ctx, who, req.agreement().name(),
+        f, ctx, who, req.agreement().name(), "agreement.name",
         [who, &req, done = std::move(done)](absl::StatusOr<reg::Agreement> stored) {
           if (!stored.ok()) return done(stored.status(), nullptr);
           absl::StatusOr<reg::Agreement> after = AgreementAfterUpdate(*stored, req);
@@ -201,7 +210,7 @@ Facade::ScopeCheck<reg::UpdateAgreementRequest> ScopeOf() {
     return [](Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,                 \
               const reg::Request& req, Verdict<reg::Request> done) {                             \
       ReadStored<reg::Agreement>(                                                                \
-          f, ctx, who, req.name(),                                                               \
+          f, ctx, who, req.name(), "name",                                                       \
           [who, &req, done = std::move(done)](absl::StatusOr<reg::Agreement> stored) {           \
             absl::Status s =                                                                     \
                 stored.ok() ? MayChangeAgreementState(who, *stored) : stored.status();           \
@@ -231,7 +240,7 @@ Facade::ScopeCheck<act::UpdateActivityRequest> ScopeOf() {
   return [](Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
             const act::UpdateActivityRequest& req, Verdict<act::UpdateActivityRequest> done) {
     ReadStored<act::Activity>(
-        f, ctx, who, req.activity().name(),
+        f, ctx, who, req.activity().name(), "activity.name",
         [&f, ctx, who, &req, done = std::move(done)](absl::StatusOr<act::Activity> stored) {
           if (!stored.ok()) return done(stored.status(), nullptr);
           absl::StatusOr<act::Activity> after = ActivityAfterUpdate(*stored, req);

@@ -71,6 +71,11 @@ TEST_F(GatewayAuthzTest, ScopedEditorCannotMoveItsActivityToAnotherHospital) {
   const act::Activity stored = Read(own.name());
   EXPECT_EQ(stored.host_institution(), "institutions/volyn");
   EXPECT_EQ(stored.etag(), own.etag()) << "nothing changed";
+  // A malformed name is the caller's error, named as the activity service names it.
+  patch.set_name("volyn-training");
+  grpc::Status malformed = Update(kScoped, patch, {"host_institution"});
+  EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(malformed.error_message().rfind("activity.name", 0), 0u) << malformed.error_message();
 }
 
 TEST_F(GatewayAuthzTest, ScopedEditorCannotChangeTheHeadcountOfAnActivityAnotherHospitalHosts) {
