@@ -1,6 +1,8 @@
 // Object-level authorisation of scoped editors through the gateway, end to end: the attacks a
 // security review found (a decoy institution in the request granting a write on what the mask
 // actually changes), each refused with nothing changed, and what a scoped editor may still do.
+#include <map>
+
 #include "tests/gateway/gateway_fixture.h"
 
 namespace imp::gateway {
@@ -257,6 +259,73 @@ TEST_F(GatewayTest, AScopedWriteWithoutAnEtagIsPinnedToTheVersionTheGatewayAutho
   EXPECT_EQ(probe.etags(), (std::vector<std::string>{"authorised-version", "callers-version"}));
   gateway.Shutdown();
   probe_server->Shutdown();
+}
+
+// Serves ResolveAgreementParties over gRPC (it needs a server context): the names asked for in,
+// the resolved agreements (name and parties only) out.
+class PartiesResolver final : public reg::RegistryService::CallbackService {
+ public:
+  explicit PartiesResolver(Backends* backends) : backends_(backends) {}
+  grpc::ServerUnaryReactor* BatchGetAgreements(grpc::CallbackServerContext* ctx,
+                                               const reg::BatchGetAgreementsRequest* req,
+                                               reg::BatchGetAgreementsResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    ResolveAgreementParties(*backends_, ctx, "resolver", {req->names().begin(), req->names().end()},
+                            [reactor, resp](absl::StatusOr<AgreementParties> parties) {
+                              if (!parties.ok())
+                                return reactor->Finish(ToGrpcStatus(parties.status()));
+                              std::map<std::string, std::vector<std::string>> sorted(
+                                  parties->begin(), parties->end());
+                              for (const auto& [name, institutions] : sorted) {
+                                auto* a = resp->add_agreements();
+                                a->set_name(name);
+                                for (const auto& i : institutions)
+                                  a->add_parties()->set_institution(i);
+                              }
+                              reactor->Finish(grpc::Status::OK);
+                            });
+    return reactor;
+  }
+
+ private:
+  Backends* backends_;
+};
+
+TEST_F(GatewayAuthzTest, AgreementPartiesResolveInOneAnswerLeavingOutUnknownNames) {
+  Backends backends(Options().registry_target, Options().activity_target, absl::Seconds(5));
+  PartiesResolver resolver(&backends);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&resolver);
+  auto server = builder.BuildAndStart();
+  ASSERT_NE(port, 0);
+  auto stub = reg::RegistryService::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+
+  reg::BatchGetAgreementsRequest req;
+  for (const char* name : {"agreements/lviv-lille", "agreements/nowhere", "not-a-name", "",
+                           "agreements/volyn-sussex", "agreements/lviv-lille", "agreements/gone"}) {
+    req.add_names(name);
+  }
+  reg::BatchGetAgreementsResponse resp;
+  auto ctx = Ctx(nullptr);
+  grpc::Status s = stub->BatchGetAgreements(ctx.get(), req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(resp.agreements_size(), 2);
+  EXPECT_EQ(resp.agreements(0).name(), "agreements/lviv-lille");
+  EXPECT_EQ(resp.agreements(0).parties(0).institution(), "institutions/lviv");
+  EXPECT_EQ(resp.agreements(0).parties(1).institution(), "institutions/lille");
+  EXPECT_EQ(resp.agreements(1).name(), "agreements/volyn-sussex");
+
+  // The registry down: the lookup fails as a whole, with the registry's status.
+  registry_->Shutdown();
+  reg::BatchGetAgreementsRequest one;
+  one.add_names("agreements/volyn-sussex");
+  auto ctx2 = Ctx(nullptr);
+  EXPECT_EQ(stub->BatchGetAgreements(ctx2.get(), one, &resp).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  server->Shutdown();
 }
 
 }  // namespace
