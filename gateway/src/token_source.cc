@@ -35,17 +35,22 @@ absl::Status TokenSource::Reload() {
   std::shared_ptr<const TokenStore> fresh;
   if (parsed.ok()) fresh = std::make_shared<const TokenStore>(std::move(*parsed));
   size_t in_force = 0;
+  bool had_tokens = false;
   {
     absl::MutexLock lock(&mu_);
     loaded_ = version.ok() ? *version : FileVersion();
-    if (fresh != nullptr) current_ = fresh;
+    had_tokens = ever_loaded_;
+    if (fresh != nullptr) {
+      current_ = fresh;
+      ever_loaded_ = true;
+    }
     in_force = current_->size();
   }
   if (!parsed.ok()) {
-    Log(LogLevel::kError, "tokens_not_reloaded",
+    Log(LogLevel::kError, had_tokens ? "tokens_not_reloaded" : "tokens_not_loaded",
         {{"file", path_},
          {"error", std::string(parsed.status().message())},
-         {"kept", "the previous tokens"},
+         {"kept", had_tokens ? "the previous tokens" : "none (no tokens loaded yet)"},
          {"tokens_in_force", absl::StrCat(in_force)}});
     return parsed.status();
   }

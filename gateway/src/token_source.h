@@ -80,6 +80,7 @@ class TokenSource {
       std::make_shared<const TokenStore>();
   // The version last read (valid or not), so that the watcher reloads only on a change.
   FileVersion loaded_ ABSL_GUARDED_BY(mu_);
+  bool ever_loaded_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   // Serialises whole reloads (SIGHUP and the watcher may race), so that the version recorded
