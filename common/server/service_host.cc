@@ -21,6 +21,7 @@ void BlockTerminationSignals() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
@@ -40,6 +41,8 @@ void ServiceHost::SetReadinessCheck(ReadinessCheck check) { readiness_check_ = s
 void ServiceHost::SetServiceCheck(const std::string& full_name, ReadinessCheck check) {
   service_checks_.emplace_back(full_name, std::move(check));
 }
+
+void ServiceHost::SetReloadHook(ReloadHook hook) { reload_hook_ = std::move(hook); }
 
 absl::Status ServiceHost::Start() {
   grpc::EnableDefaultHealthCheckService(true);
@@ -174,10 +177,19 @@ int ServiceHost::RunUntilSignal() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   const timespec poll{0, 200 * 1000 * 1000};
   int exit_code = 0;
   for (;;) {
     int sig = sigtimedwait(&set, nullptr, &poll);
+    if (sig == SIGHUP) {
+      Log(LogLevel::kInfo, "signal",
+          {{"service", options_.name},
+           {"signal", "SIGHUP"},
+           {"action", reload_hook_ ? "reload" : "none (nothing to reload)"}});
+      if (reload_hook_) reload_hook_();
+      continue;
+    }
     if (sig == SIGTERM || sig == SIGINT) {
       Log(LogLevel::kInfo, "signal",
           {{"service", options_.name}, {"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});

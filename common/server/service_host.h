@@ -75,14 +75,21 @@ class ServiceHost {
   // readiness thread and may block up to its deadline.
   void SetServiceCheck(const std::string& full_name, ReadinessCheck check);
 
+  // What SIGHUP does under RunUntilSignal (e.g. the gateway re-reads its tokens file). Runs on
+  // the thread that called RunUntilSignal, so it may block briefly. Without a hook, SIGHUP is
+  // logged and ignored. Set before RunUntilSignal.
+  using ReloadHook = absl::AnyInvocable<void()>;
+  void SetReloadHook(ReloadHook hook);
+
   absl::Status Start();
   int port() const { return port_; }
 
   // NOT_SERVING, stop accepting calls, let in-flight calls finish within the drain timeout.
   void Shutdown();
 
-  // Start(), wait for SIGTERM/SIGINT or a fatal readiness failure, Shutdown(). Returns the
-  // process exit code. Call BlockTerminationSignals() first thing in main().
+  // Start(), wait for SIGTERM/SIGINT or a fatal readiness failure, Shutdown(); a SIGHUP meanwhile
+  // runs the reload hook. Returns the process exit code. Call BlockTerminationSignals() first
+  // thing in main().
   int RunUntilSignal();
 
  private:
@@ -98,6 +105,7 @@ class ServiceHost {
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   ReadinessCheck readiness_check_;
   std::vector<std::pair<std::string, ReadinessCheck>> service_checks_;
+  ReloadHook reload_hook_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 
@@ -109,8 +117,8 @@ class ServiceHost {
   std::atomic<bool> shut_down_{false};
 };
 
-// Blocks SIGTERM and SIGINT in the calling thread and every thread it later creates, so that
-// RunUntilSignal() receives them synchronously. Call before any thread is started.
+// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread and every thread it later creates, so
+// that RunUntilSignal() receives them synchronously. Call before any thread is started.
 void BlockTerminationSignals();
 
 }  // namespace imp

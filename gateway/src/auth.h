@@ -16,6 +16,24 @@ namespace imp::gateway {
 
 enum class Role { kViewer = 1, kEditor = 2, kAdmin = 3 };
 
+// Roles: a viewer reads; an editor also creates and updates; an admin also deletes and
+// undeletes. An editor whose token lists institutions (its scope S) is a *scoped editor* and may
+// write only what belongs to S (scope.h implements this; the facade applies it):
+//   - institutions: update only institutions in S; never create (nor delete: admin only);
+//   - agreements: create only with a party in S; update only when the stored agreement has a
+//     party in S AND the agreement as it will be (after the update mask) has a party in S;
+//     Activate/Suspend/Expire/Terminate only when the stored agreement has a party in S;
+//   - activities belong to their host institution: create only with the host in S; update only
+//     when the stored host is in S AND the host after the update is in S; whenever the activity
+//     after the write names an agreement, that agreement (read from the registry) must have a
+//     party in S (PERMISSION_DENIED naming `activity.agreement` otherwise). Being a partner or
+//     sending participants grants no write access.
+// The stored record is read from the backend at request time, never taken from the client. A
+// write authorised on a stored record is forwarded with the client's etag when it sent one (the
+// service catches a change since the client's read) and otherwise with the etag of the record
+// the gateway authorised on, so a change between the check and the write fails ABORTED.
+// A write method without a rule is refused to scoped editors (fail closed).
+
 // Who a bearer token stands for.
 struct Principal {
   std::string actor;  // recorded in the services' audit trails
@@ -41,6 +59,8 @@ class TokenStore {
   absl::StatusOr<Principal> Authenticate(
       const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) const;
 
+  size_t size() const { return by_hash_.size(); }
+
  private:
   absl::flat_hash_map<std::string, Principal> by_hash_;
 };
@@ -53,7 +73,7 @@ absl::Status Authorize(const Principal& who, Access access, absl::string_view me
 Access AccessOf(absl::string_view method);
 
 // The institutions a scoped editor must have at least one of; PERMISSION_DENIED naming them
-// otherwise.
+// otherwise. (A building block; the write policy itself is in scope.h.)
 absl::Status CheckScope(const Principal& who, const std::vector<std::string>& institutions,
                         absl::string_view what);
 

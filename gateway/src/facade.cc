@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/api/resource_name.h"
 #include "gateway/src/async_call.h"
 
 namespace imp::gateway {
@@ -10,34 +13,83 @@ namespace {
 
 namespace reg = registry::v1;
 namespace act = activity::v1;
-using Done = std::function<void(absl::Status)>;
 
-std::vector<std::string> PartiesOf(const reg::Agreement& a) {
-  std::vector<std::string> out;
-  for (const auto& p : a.parties()) out.push_back(p.institution());
-  return out;
+template <typename Req>
+using Verdict = Facade::Verdict<Req>;
+
+constexpr int kBatch = 1000;
+
+// BatchGet refuses a whole batch for its first unknown or malformed entry, naming it as
+// "names[i]: ...". Returns i, or -1.
+int RefusedIndex(const absl::Status& status) {
+  if (!absl::IsNotFound(status) && !absl::IsInvalidArgument(status)) return -1;
+  absl::string_view m = status.message();
+  if (!absl::ConsumePrefix(&m, "names[")) return -1;
+  int index = -1;
+  const size_t close = m.find(']');
+  if (close == absl::string_view::npos || !absl::SimpleAtoi(m.substr(0, close), &index)) return -1;
+  return index;
 }
 
-bool MaskTouches(const google::protobuf::FieldMask& mask, const google::protobuf::Message& patch,
-                 std::initializer_list<const char*> fields) {
-  for (const char* field : fields) {
-    if (mask.paths_size() == 0) {
-      const auto* f = patch.GetDescriptor()->FindFieldByName(field);
-      if (f != nullptr && (f->is_repeated() ? patch.GetReflection()->FieldSize(patch, f) > 0
-                                            : patch.GetReflection()->HasField(patch, f))) {
-        return true;
-      }
+// One ResolveAgreementParties: the names still to ask for, the batch in flight, what is known.
+struct PartiesLookup : std::enable_shared_from_this<PartiesLookup> {
+  Backends* backends;
+  grpc::CallbackServerContext* server_ctx;
+  std::string actor;
+  std::vector<std::string> names;
+  size_t next = 0;
+  std::vector<std::string> batch;
+  AgreementParties found;
+  std::function<void(absl::StatusOr<AgreementParties>)> done;
+
+  void Step() {
+    if (batch.empty()) {
+      if (next == names.size()) return done(std::move(found));
+      const size_t end = std::min(names.size(), next + kBatch);
+      batch.assign(names.begin() + next, names.begin() + end);
+      next = end;
     }
-    for (const auto& p : mask.paths()) {
-      if (p == "*" || p == field) return true;
-    }
+    reg::BatchGetAgreementsRequest req;
+    for (const auto& n : batch) req.add_names(n);
+    auto self = shared_from_this();
+    CallAsync<reg::BatchGetAgreementsRequest, reg::BatchGetAgreementsResponse>(
+        backends->ContextFor(server_ctx, actor), std::move(req),
+        [b = backends](grpc::ClientContext* c, const reg::BatchGetAgreementsRequest* r,
+                       reg::BatchGetAgreementsResponse* o, std::function<void(grpc::Status)> cb) {
+          b->registry()->BatchGetAgreements(c, r, o, std::move(cb));
+        },
+        [self](absl::StatusOr<reg::BatchGetAgreementsResponse> resp) {
+          if (resp.ok()) {
+            for (int i = 0; i < resp->agreements_size() && i < static_cast<int>(self->batch.size());
+                 ++i) {
+              self->found[self->batch[i]] = PartiesOf(resp->agreements(i));
+            }
+            self->batch.clear();
+            return self->Step();
+          }
+          const int refused = RefusedIndex(resp.status());
+          if (refused < 0 || refused >= static_cast<int>(self->batch.size())) {
+            return self->done(resp.status());
+          }
+          self->batch.erase(self->batch.begin() + refused);  // unknown: absent from the answer
+          self->Step();
+        });
   }
-  return false;
-}
+};
 
-// Reads the stored agreement, then checks that the scoped editor may change it.
-void CheckStoredAgreement(Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
-                          const std::string& name, std::function<absl::Status()> also, Done done) {
+// Reads one stored resource for a check, with the caller's deadline and cancellation. A
+// malformed name is refused here, naming `field` as the service would.
+template <typename Resource>
+void ReadStored(Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
+                const std::string& name, absl::string_view field,
+                std::function<void(absl::StatusOr<Resource>)> next);
+
+template <>
+void ReadStored(Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
+                const std::string& name, absl::string_view field,
+                std::function<void(absl::StatusOr<reg::Agreement>)> next) {
+  absl::Status valid = api::ParseResourceName(name, "agreements", field).status();
+  if (!valid.ok()) return next(valid);
   reg::GetAgreementRequest get;
   get.set_name(name);
   CallAsync<reg::GetAgreementRequest, reg::Agreement>(
@@ -46,16 +98,15 @@ void CheckStoredAgreement(Facade& f, grpc::CallbackServerContext* ctx, const Pri
            std::function<void(grpc::Status)> cb) {
         f.backends().registry()->GetAgreement(c, r, o, std::move(cb));
       },
-      [who, name, also = std::move(also),
-       done = std::move(done)](absl::StatusOr<reg::Agreement> stored) {
-        if (!stored.ok()) return done(stored.status());
-        absl::Status s = CheckScope(who, PartiesOf(*stored), name);
-        done(s.ok() && also ? also() : s);
-      });
+      std::move(next));
 }
 
-void CheckStoredActivity(Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
-                         const std::string& name, std::function<absl::Status()> also, Done done) {
+template <>
+void ReadStored(Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
+                const std::string& name, absl::string_view field,
+                std::function<void(absl::StatusOr<act::Activity>)> next) {
+  absl::Status valid = api::ParseResourceName(name, "activities", field).status();
+  if (!valid.ok()) return next(valid);
   act::GetActivityRequest get;
   get.set_name(name);
   CallAsync<act::GetActivityRequest, act::Activity>(
@@ -64,16 +115,42 @@ void CheckStoredActivity(Facade& f, grpc::CallbackServerContext* ctx, const Prin
            std::function<void(grpc::Status)> cb) {
         f.backends().activity()->GetActivity(c, r, o, std::move(cb));
       },
-      [who, name, also = std::move(also),
-       done = std::move(done)](absl::StatusOr<act::Activity> stored) {
-        if (!stored.ok()) return done(stored.status());
-        absl::Status s = CheckScope(who, InvolvedInstitutions(*stored), name);
-        done(s.ok() && also ? also() : s);
-      });
+      std::move(next));
 }
 
-// Scope rules for scoped editors, by request type; methods without a rule need none (reads),
-// or are admin-only (Delete, Undelete), which no scoped token has.
+// The request to forward after a check on a stored record: the caller's etag when it sent one
+// (so a change between the caller's read and the write is still caught), otherwise the etag of
+// the record the check authorised on (so a change between the check and the write fails
+// ABORTED instead of slipping past the check).
+template <typename Req>
+std::shared_ptr<const Req> PinEtag(const Req& req, std::string* (*etag)(Req&),
+                                   const std::string& authorised) {
+  auto copy = std::make_shared<Req>(req);
+  std::string* field = etag(*copy);
+  if (field->empty()) *field = authorised;
+  return copy;
+}
+
+// The whole activity policy: the host first (no registry call when it already fails), then
+// the agreement the activity after names, read from the registry.
+void CheckActivity(Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
+                   const act::Activity* stored, act::Activity after,
+                   std::function<void(absl::Status)> done) {
+  absl::Status host = MayWriteActivityHost(who, stored, after);
+  if (!host.ok()) return done(host);
+  if (!who.scoped() || after.agreement().empty()) return done(absl::OkStatus());
+  std::vector<std::string> names = {after.agreement()};  // before `after` moves into the callback
+  ResolveAgreementParties(f.backends(), ctx, who.actor, std::move(names),
+                          [who, after = std::move(after),
+                           done = std::move(done)](absl::StatusOr<AgreementParties> parties) {
+                            if (!parties.ok()) return done(parties.status());
+                            done(MayFileActivityUnder(who, after, *parties));
+                          });
+}
+
+// Scope rules for scoped editors (the policy in scope.h), by request type. Reads need none;
+// Delete and Undelete are admin-only, which no scoped token is; any other write without a rule
+// is refused to scoped editors by Facade::Unary.
 template <typename Req>
 Facade::ScopeCheck<Req> ScopeOf() {
   return nullptr;
@@ -82,49 +159,66 @@ Facade::ScopeCheck<Req> ScopeOf() {
 template <>
 Facade::ScopeCheck<reg::CreateInstitutionRequest> ScopeOf() {
   return [](Facade&, grpc::CallbackServerContext*, const Principal& who,
-            const reg::CreateInstitutionRequest&, Done done) {
-    done(absl::PermissionDeniedError(absl::StrCat(
-        who.actor, " is an editor scoped to institutions and cannot create institutions")));
+            const reg::CreateInstitutionRequest&, Verdict<reg::CreateInstitutionRequest> done) {
+    done(MayCreateInstitution(who), nullptr);
   };
 }
 
+// An institution's name never changes and the policy reads nothing else, so the stored record
+// need not be read (and there is no check-to-write gap to close).
 template <>
 Facade::ScopeCheck<reg::UpdateInstitutionRequest> ScopeOf() {
   return [](Facade&, grpc::CallbackServerContext*, const Principal& who,
-            const reg::UpdateInstitutionRequest& req, Done done) {
-    done(CheckScope(who, {req.institution().name()}, req.institution().name()));
+            const reg::UpdateInstitutionRequest& req, Verdict<reg::UpdateInstitutionRequest> done) {
+    done(MayUpdateInstitution(who, req.institution().name()), nullptr);
   };
 }
 
 template <>
 Facade::ScopeCheck<reg::CreateAgreementRequest> ScopeOf() {
   return [](Facade&, grpc::CallbackServerContext*, const Principal& who,
-            const reg::CreateAgreementRequest& req,
-            Done done) { done(CheckScope(who, PartiesOf(req.agreement()), "the agreement")); };
+            const reg::CreateAgreementRequest& req, Verdict<reg::CreateAgreementRequest> done) {
+    done(MayCreateAgreement(who, req.agreement()), nullptr);
+  };
 }
 
 template <>
 Facade::ScopeCheck<reg::UpdateAgreementRequest> ScopeOf() {
   return [](Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
-            const reg::UpdateAgreementRequest& req, Done done) {
-    std::function<absl::Status()> also;
-    if (MaskTouches(req.update_mask(), req.agreement(), {"parties"})) {
-      also = [who, parties = PartiesOf(req.agreement())] {
-        return CheckScope(who, parties, "the new parties");
-      };
-    }
-    CheckStoredAgreement(f, ctx, who, req.agreement().name(), std::move(also), std::move(done));
+            const reg::UpdateAgreementRequest& req, Verdict<reg::UpdateAgreementRequest> done) {
+    ReadStored<reg::Agreement>(
+        f, ctx, who, req.agreement().name(), "agreement.name",
+        [who, &req, done = std::move(done)](absl::StatusOr<reg::Agreement> stored) {
+          if (!stored.ok()) return done(stored.status(), nullptr);
+          absl::StatusOr<reg::Agreement> after = AgreementAfterUpdate(*stored, req);
+          absl::Status s = after.ok() ? MayUpdateAgreement(who, *stored, *after) : after.status();
+          if (!s.ok()) return done(s, nullptr);
+          done(s, PinEtag<reg::UpdateAgreementRequest>(
+                      req,
+                      [](reg::UpdateAgreementRequest& r) {
+                        return r.mutable_agreement()->mutable_etag();
+                      },
+                      stored->etag()));
+        });
   };
 }
 
 // The lifecycle methods act on the stored agreement.
-#define IMP_SCOPE_BY_STORED_AGREEMENT(Request)                                   \
-  template <>                                                                    \
-  Facade::ScopeCheck<reg::Request> ScopeOf() {                                   \
-    return [](Facade& f, grpc::CallbackServerContext* ctx, const Principal& who, \
-              const reg::Request& req, Done done) {                              \
-      CheckStoredAgreement(f, ctx, who, req.name(), nullptr, std::move(done));   \
-    };                                                                           \
+#define IMP_SCOPE_BY_STORED_AGREEMENT(Request)                                                   \
+  template <>                                                                                    \
+  Facade::ScopeCheck<reg::Request> ScopeOf() {                                                   \
+    return [](Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,                 \
+              const reg::Request& req, Verdict<reg::Request> done) {                             \
+      ReadStored<reg::Agreement>(                                                                \
+          f, ctx, who, req.name(), "name",                                                       \
+          [who, &req, done = std::move(done)](absl::StatusOr<reg::Agreement> stored) {           \
+            absl::Status s =                                                                     \
+                stored.ok() ? MayChangeAgreementState(who, *stored) : stored.status();           \
+            if (!s.ok()) return done(s, nullptr);                                                \
+            done(s, PinEtag<reg::Request>(                                                       \
+                        req, [](reg::Request& r) { return r.mutable_etag(); }, stored->etag())); \
+          });                                                                                    \
+    };                                                                                           \
   }
 IMP_SCOPE_BY_STORED_AGREEMENT(ActivateAgreementRequest)
 IMP_SCOPE_BY_STORED_AGREEMENT(SuspendAgreementRequest)
@@ -134,28 +228,54 @@ IMP_SCOPE_BY_STORED_AGREEMENT(TerminateAgreementRequest)
 
 template <>
 Facade::ScopeCheck<act::CreateActivityRequest> ScopeOf() {
-  return [](Facade&, grpc::CallbackServerContext*, const Principal& who,
-            const act::CreateActivityRequest& req, Done done) {
-    done(CheckScope(who, InvolvedInstitutions(req.activity()), "the activity"));
+  return [](Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
+            const act::CreateActivityRequest& req, Verdict<act::CreateActivityRequest> done) {
+    CheckActivity(f, ctx, who, nullptr, req.activity(),
+                  [done = std::move(done)](absl::Status s) { done(s, nullptr); });
   };
 }
 
 template <>
 Facade::ScopeCheck<act::UpdateActivityRequest> ScopeOf() {
   return [](Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
-            const act::UpdateActivityRequest& req, Done done) {
-    std::function<absl::Status()> also;
-    if (MaskTouches(req.update_mask(), req.activity(),
-                    {"host_institution", "partner_institutions", "training", "event"})) {
-      also = [who, involved = InvolvedInstitutions(req.activity())] {
-        return CheckScope(who, involved, "the changed activity");
-      };
-    }
-    CheckStoredActivity(f, ctx, who, req.activity().name(), std::move(also), std::move(done));
+            const act::UpdateActivityRequest& req, Verdict<act::UpdateActivityRequest> done) {
+    ReadStored<act::Activity>(
+        f, ctx, who, req.activity().name(), "activity.name",
+        [&f, ctx, who, &req, done = std::move(done)](absl::StatusOr<act::Activity> stored) {
+          if (!stored.ok()) return done(stored.status(), nullptr);
+          absl::StatusOr<act::Activity> after = ActivityAfterUpdate(*stored, req);
+          if (!after.ok()) return done(after.status(), nullptr);
+          auto kept = std::make_shared<act::Activity>(std::move(*stored));
+          CheckActivity(f, ctx, who, kept.get(), std::move(*after),
+                        [kept, &req, done](absl::Status s) {
+                          if (!s.ok()) return done(s, nullptr);
+                          done(s, PinEtag<act::UpdateActivityRequest>(
+                                      req,
+                                      [](act::UpdateActivityRequest& r) {
+                                        return r.mutable_activity()->mutable_etag();
+                                      },
+                                      kept->etag()));
+                        });
+        });
   };
 }
 
 }  // namespace
+
+void ResolveAgreementParties(Backends& backends, grpc::CallbackServerContext* server_ctx,
+                             const std::string& actor, std::vector<std::string> names,
+                             std::function<void(absl::StatusOr<AgreementParties>)> done) {
+  names.erase(std::remove(names.begin(), names.end(), std::string()), names.end());
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  auto lookup = std::make_shared<PartiesLookup>();
+  lookup->backends = &backends;
+  lookup->server_ctx = server_ctx;
+  lookup->actor = actor;
+  lookup->names = std::move(names);
+  lookup->done = std::move(done);
+  lookup->Step();
+}
 
 std::vector<std::string> InvolvedInstitutions(const act::Activity& a) {
   std::vector<std::string> out;

@@ -4,34 +4,44 @@
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "common/worker_pool.h"
 #include "gateway/src/auth.h"
 #include "gateway/src/backends.h"
+#include "gateway/src/scope.h"
+#include "gateway/src/token_source.h"
 #include "imp/activity/v1/activity.grpc.pb.h"
 #include "imp/registry/v1/registry.grpc.pb.h"
 
 namespace imp::gateway {
 
-// What the facade's services share: the token store, the backends, and the one way every
+// What the facade's services share: the tokens, the backends, and the one way every
 // forwarded unary call goes: authenticate, authorise by role, check a scoped editor's scope
-// (which may read the stored resource first), then forward with the non-blocking client API
-// and pass the backend's status through unchanged.
+// (which may read the stored resource first, see scope.h), then forward with the non-blocking
+// client API and pass the backend's status through unchanged.
 class Facade {
  public:
-  Facade(const TokenStore* tokens, Backends* backends) : tokens_(tokens), backends_(backends) {}
+  Facade(const TokenSource* tokens, Backends* backends) : tokens_(tokens), backends_(backends) {}
 
   Backends& backends() { return *backends_; }
-  const TokenStore& tokens() const { return *tokens_; }
+  // Authenticate() reads the snapshot in force at the time of the call (see TokenSource).
+  const TokenSource& tokens() const { return *tokens_; }
 
-  // Calls done(status) once, perhaps after reading from a backend.
+  // How a scope check answers: the status, and optionally the request to forward instead of
+  // the caller's (the same request with the etag of the record the check authorised on, so that
+  // the write fails ABORTED if the record changed after the check).
+  template <typename Req>
+  using Verdict = std::function<void(absl::Status, std::shared_ptr<const Req> rewritten)>;
+  // Calls done once, perhaps after reading from a backend; never blocks.
   template <typename Req>
   using ScopeCheck = std::function<void(Facade&, grpc::CallbackServerContext*, const Principal&,
-                                        const Req&, std::function<void(absl::Status)> done)>;
+                                        const Req&, Verdict<Req> done)>;
   template <typename Req, typename Resp>
   using Invoke = std::function<void(grpc::ClientContext*, const Req*, Resp*,
                                     std::function<void(grpc::Status)>)>;
@@ -47,32 +57,53 @@ class Facade {
       reactor->Finish(ToGrpcStatus(allowed));
       return reactor;
     }
-    auto forward = [this, ctx, req, resp, reactor, invoke,
-                    actor = who->actor](absl::Status scoped) {
+    if (who->scoped() && !scope && AccessOf(method) != Access::kRead) {
+      // Fail closed: a write method without a scope rule is not open to scoped editors.
+      reactor->Finish(ToGrpcStatus(absl::PermissionDeniedError(
+          absl::StrCat(method, " has no rule for editors scoped to institutions; ", who->actor,
+                       " cannot call it"))));
+      return reactor;
+    }
+    auto forward = [this, ctx, req, resp, reactor, invoke, actor = who->actor](
+                       absl::Status scoped, std::shared_ptr<const Req> rewritten) {
       if (!scoped.ok()) {
         reactor->Finish(ToGrpcStatus(scoped));
         return;
       }
       grpc::ClientContext* client = backends_->ContextFor(ctx, actor).release();
-      invoke(client, req, resp, [reactor, client](grpc::Status status) {
-        delete client;
-        reactor->Finish(ForwardedStatus(status));  // the backend's details, byte for byte
-      });
+      // `rewritten` (when set) lives until the backend has answered.
+      invoke(client, rewritten != nullptr ? rewritten.get() : req, resp,
+             [reactor, client, rewritten](grpc::Status status) {
+               delete client;
+               reactor->Finish(ForwardedStatus(status));  // the backend's details, byte for byte
+             });
     };
     if (scope && who->scoped()) {
       scope(*this, ctx, *who, *req, std::move(forward));
     } else {
-      forward(absl::OkStatus());
+      forward(absl::OkStatus(), nullptr);
     }
     return reactor;
   }
 
  private:
-  const TokenStore* tokens_;
+  const TokenSource* tokens_;
   Backends* backends_;
 };
 
-// The institutions an activity involves: host, partners, participants' home institutions.
+// Resolves the parties of the agreements named in `names` through
+// RegistryService.BatchGetAgreements (deduplicated, empty names skipped, up to 1000 names a call;
+// a name the registry does not know or refuses as malformed is left out of the answer and the
+// batch retried without it). done gets UNAVAILABLE/DEADLINE_EXCEEDED/... as the registry
+// answered when it could not be asked. Non-blocking: the calls chain on gRPC's threads and
+// done runs on one of them. The calls carry `server_ctx`'s deadline and cancellation and name
+// `actor`. For the scoped-editor checks (MayFileActivityUnder), e.g. for each import row.
+void ResolveAgreementParties(Backends& backends, grpc::CallbackServerContext* server_ctx,
+                             const std::string& actor, std::vector<std::string> names,
+                             std::function<void(absl::StatusOr<AgreementParties>)> done);
+
+// The institutions an activity involves: host, partners, participants' home institutions. (Used by
+// the import relay; since the scope policy in scope.h, involvement alone grants no write access.)
 std::vector<std::string> InvolvedInstitutions(const activity::v1::Activity& activity);
 
 // imp.registry.v1.RegistryService on the gateway, forwarded to registry-service.

@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "activity-service/src/activities.h"
 #include "gateway/src/facade.h"
+#include "gateway/src/scope.h"
 
 namespace imp::gateway {
 namespace {
@@ -55,26 +56,37 @@ class ImportRelay final : public grpc::ServerReadReactor<act::ImportActivitiesRe
       return;
     }
     rows_ += message_.rows_size();
-    absl::Status refused;
     if (rows_ > static_cast<int64_t>(activity::kMaxImportRows)) {
-      refused = absl::InvalidArgumentError(
-          absl::StrCat("rows: at most ", activity::kMaxImportRows, " rows per import call"));
-    }
-    for (int i = 0; refused.ok() && i < message_.rows_size(); ++i) {
-      const auto& row = message_.rows(i);
-      refused = CheckScope(who_, InvolvedInstitutions(row.activity()),
-                           absl::StrCat("row ", row.row_number()));
-    }
-    if (!refused.ok()) {
-      Abandon(refused);
+      Abandon(absl::InvalidArgumentError(
+          absl::StrCat("rows: at most ", activity::kMaxImportRows, " rows per import call")));
       return;
     }
-    {
-      absl::MutexLock lock(&mu_);
-      if (finished_ || early_end_) return;  // the backend is ending the call; its status answers
-      writing_ = true;
+    if (!who_.scoped()) {
+      Forward();
+      return;
     }
-    backend_.StartWrite(&message_);
+    // A scoped editor: every row must be its own to write (scope.h), which needs the parties of
+    // the agreements the rows name; each name is asked of the registry once per call.
+    std::vector<std::string> unknown;
+    for (const auto& row : message_.rows()) {
+      const std::string& agreement = row.activity().agreement();
+      if (!agreement.empty() && !parties_.contains(agreement)) unknown.push_back(agreement);
+    }
+    if (unknown.empty()) {
+      CheckRowsThenForward();
+      return;
+    }
+    ResolveAgreementParties(facade_->backends(), ctx_, who_.actor, std::move(unknown),
+                            [this](absl::StatusOr<AgreementParties> resolved) {
+                              if (!resolved.ok()) {
+                                Abandon(resolved.status());
+                                return;
+                              }
+                              for (auto& [name, parties] : *resolved) {
+                                parties_[name] = std::move(parties);
+                              }
+                              CheckRowsThenForward();
+                            });
   }
 
   void OnSendInitialMetadataDone(bool ok) override {
@@ -90,6 +102,30 @@ class ImportRelay final : public grpc::ServerReadReactor<act::ImportActivitiesRe
     }
     backend_.StartWritesDone();
     ReleaseBackendHold();
+  }
+
+  // Fields are named by the row's index in the whole stream (rows[i]), as a field path does.
+  void CheckRowsThenForward() {
+    const int64_t first = rows_ - message_.rows_size();
+    for (int i = 0; i < message_.rows_size(); ++i) {
+      absl::Status allowed = MayWriteActivity(who_, nullptr, message_.rows(i).activity(), parties_,
+                                              absl::StrCat("rows[", first + i, "].activity"));
+      if (!allowed.ok()) {
+        Abandon(allowed);  // nothing of this import is applied
+        return;
+      }
+    }
+    Forward();
+  }
+
+  // Hands the message in hand to the backend; the next is read when the backend has taken it.
+  void Forward() {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_ || early_end_) return;  // the backend is ending the call; its status answers
+      writing_ = true;
+    }
+    backend_.StartWrite(&message_);
   }
 
   void OnCancel() override {
@@ -183,7 +219,9 @@ class ImportRelay final : public grpc::ServerReadReactor<act::ImportActivitiesRe
   Backend backend_;
   act::ImportActivitiesRequest message_;  // read from the client, then written to the backend
   act::ImportActivitiesResponse backend_response_;
-  int64_t rows_ = 0;  // only touched by OnReadDone, which gRPC runs one at a time
+  // Only touched between reading a message and forwarding it, one message at a time.
+  int64_t rows_ = 0;
+  AgreementParties parties_;  // the agreements the rows named so far (scoped editors)
   std::atomic<int> refs_{2};
 
   absl::Mutex mu_;

@@ -5,17 +5,9 @@
 #include "common/log.h"
 
 namespace imp::gateway {
-namespace {
-
-absl::StatusOr<TokenStore> LoadTokens(const std::string& path) {
-  if (path.empty()) return absl::FailedPreconditionError("--tokens_file is required");
-  return TokenStore::Load(path);
-}
-
-}  // namespace
 
 ServiceHostOptions GatewayServer::WithActorResolver(ServiceHostOptions options,
-                                                    const TokenStore* tokens) {
+                                                    const TokenSource* tokens) {
   options.actor_resolver = [tokens](const std::multimap<grpc::string_ref, grpc::string_ref>& md) {
     auto who = tokens->Authenticate(md);
     return who.ok() ? who->actor : std::string("unauthenticated");
@@ -25,15 +17,21 @@ ServiceHostOptions GatewayServer::WithActorResolver(ServiceHostOptions options,
 
 GatewayServer::GatewayServer(ServiceHostOptions host_options, GatewayOptions options)
     : options_(std::move(options)),
+      tokens_(options_.tokens_file),
       backends_(options_.registry_target, options_.activity_target, options_.backend_timeout),
       facade_(&tokens_, &backends_),
       host_(WithActorResolver(std::move(host_options), &tokens_)),
       registry_facade_(&facade_),
       activity_facade_(&facade_, &host_.workers()),
       gateway_service_(&facade_) {
-  auto tokens = LoadTokens(options_.tokens_file);
-  tokens_loaded_ = tokens.status();
-  if (tokens.ok()) tokens_ = std::move(*tokens);
+  tokens_loaded_ = options_.tokens_file.empty()
+                       ? absl::FailedPreconditionError("--tokens_file is required")
+                       : tokens_.Reload();
+  if (tokens_loaded_.ok()) {
+    tokens_.StartWatching(options_.tokens_poll_interval);
+    // Runs on the thread in RunUntilSignal, never on a gRPC thread: it may read the file.
+    host_.SetReloadHook([this] { (void)tokens_.Reload(); });
+  }
   host_.AddService(&gateway_service_, v1::GatewayService::service_full_name());
   host_.AddService(&registry_facade_, registry::v1::RegistryService::service_full_name());
   host_.AddService(&activity_facade_, activity::v1::ActivityService::service_full_name());

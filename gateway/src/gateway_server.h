@@ -9,6 +9,7 @@
 #include "gateway/src/backends.h"
 #include "gateway/src/facade.h"
 #include "gateway/src/gateway_service.h"
+#include "gateway/src/token_source.h"
 
 namespace imp::gateway {
 
@@ -17,11 +18,20 @@ struct GatewayOptions {
   std::string activity_target = "127.0.0.1:50052";
   std::string tokens_file;
   absl::Duration backend_timeout = absl::Seconds(10);
+  // How often the tokens file is checked for changes (a change applies within two intervals).
+  absl::Duration tokens_poll_interval = absl::Seconds(1);
 };
 
 // The gateway assembled: GatewayService plus the authenticated RegistryService and
 // ActivityService facade on one port. It owns no database, so it is SERVING once it listens;
 // a backend that is down makes aggregations partial, not the gateway unhealthy.
+//
+// The tokens file is reloaded while the gateway runs: on SIGHUP (through the host's reload
+// hook, under RunUntilSignal) and when the file changes (TokenSource's watcher). A file that does
+// not parse is logged and leaves the previous tokens in force.
+//
+// Member order: tokens_ is declared before everything that reads it (the facade, the host's
+// actor resolver), so it is destroyed after the host has drained and no request can reach it.
 class GatewayServer {
  public:
   GatewayServer(ServiceHostOptions host_options, GatewayOptions options);
@@ -33,12 +43,18 @@ class GatewayServer {
   void Shutdown() { host_.Shutdown(); }
   int RunUntilSignal();
 
+  // Re-reads the tokens file now (what SIGHUP does); the previous tokens stay in force when the
+  // new file is refused, and the returned status says why.
+  absl::Status ReloadTokens() { return tokens_.Reload(); }
+  const TokenSource& tokens() const { return tokens_; }
+
  private:
-  static ServiceHostOptions WithActorResolver(ServiceHostOptions options, const TokenStore* tokens);
+  static ServiceHostOptions WithActorResolver(ServiceHostOptions options,
+                                              const TokenSource* tokens);
 
   const GatewayOptions options_;
   absl::Status tokens_loaded_;
-  TokenStore tokens_;
+  TokenSource tokens_;
   Backends backends_;
   Facade facade_;
   ServiceHost host_;

@@ -12,6 +12,7 @@
 #include "common/api/resource_name.h"
 #include "gateway/src/aggregations.h"
 #include "gateway/src/fanout.h"
+#include "gateway/src/filter_text.h"
 
 namespace imp::gateway {
 namespace {
@@ -108,8 +109,11 @@ void Totals(Backends* b, grpc::CallbackServerContext* ctx, const std::string& ac
       });
 }
 
-std::string Quoted(const std::string& field, const std::string& op, const std::string& value) {
-  return absl::StrCat(field, " ", op, " \"", value, "\"");
+// Cooperation-area codes are lowercase letters, digits and '-' (registry codelist).
+bool IsCooperationAreaCode(absl::string_view code) {
+  return !code.empty() && code.size() <= 64 && std::all_of(code.begin(), code.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
 }
 
 }  // namespace
@@ -163,7 +167,7 @@ grpc::ServerUnaryReactor* GatewayService::GetInstitutionOverview(
                 absl::IsNotFound(got.status()) ? absl::OkStatus() : got.status());
       });
   AllAgreements(
-      b, ctx, actor, absl::StrCat("parties:\"", name, "\""),
+      b, ctx, actor, FilterTerm("parties", ":", name),
       [b, ctx, actor, f, resp, name](absl::StatusOr<std::vector<reg::Agreement>> agreements) {
         if (!agreements.ok()) return f->Done(v1::SOURCE_REGISTRY, agreements.status());
         std::vector<std::string> others;
@@ -193,7 +197,7 @@ grpc::ServerUnaryReactor* GatewayService::GetInstitutionOverview(
       });
 
   // Activity: totals and the latest activities (one branch, two calls).
-  const std::string filter = Quoted("institution", "=", name);
+  const std::string filter = FilterTerm("institution", "=", name);
   Totals(b, ctx, actor, filter, nullptr, nullptr,
          [b, ctx, actor, f, resp, filter, latest](absl::StatusOr<act::ActivityTotals> totals) {
            if (!totals.ok()) return f->Done(v1::SOURCE_ACTIVITY, totals.status());
@@ -264,7 +268,7 @@ grpc::ServerUnaryReactor* GatewayService::GetAgreementOverview(
                   f->Done(v1::SOURCE_REGISTRY, by_name.status());
                 });
       });
-  const std::string filter = Quoted("agreement", "=", name);
+  const std::string filter = FilterTerm("agreement", "=", name);
   Totals(b, ctx, actor, filter, nullptr, nullptr,
          [f, resp](absl::StatusOr<act::ActivityTotals> totals) {
            if (totals.ok()) {
@@ -312,6 +316,12 @@ grpc::ServerUnaryReactor* GatewayService::GetProgramSummary(grpc::CallbackServer
     valid = absl::InvalidArgumentError(
         absl::StrCat("oblast: '", req->oblast(), "' is not an ISO 3166-2:UA code (e.g. UA-46)"));
   }
+  if (valid.ok() && !req->cooperation_area().empty() &&
+      !IsCooperationAreaCode(req->cooperation_area())) {
+    valid = absl::InvalidArgumentError(
+        "cooperation_area: must be a cooperation-area code, 1 to 64 lowercase letters, digits "
+        "or '-'");
+  }
   if (valid.ok() && !req->institution().empty()) {
     valid = api::ParseResourceName(req->institution(), "institutions", "institution").status();
   }
@@ -319,23 +329,24 @@ grpc::ServerUnaryReactor* GatewayService::GetProgramSummary(grpc::CallbackServer
     reactor->Finish(ToGrpcStatus(valid));
     return reactor;
   }
-  // The same narrowing, in each backend's filter language.
+  // The same narrowing, in each backend's filter language: validated values only, each quoted by
+  // FilterTerm so that no value can add terms to a backend's filter.
   std::vector<std::string> agreement_terms, activity_terms;
   if (!req->country().empty()) {
-    agreement_terms.push_back(Quoted("party_country", ":", req->country()));
-    activity_terms.push_back(Quoted("country", "=", req->country()));
+    agreement_terms.push_back(FilterTerm("party_country", ":", req->country()));
+    activity_terms.push_back(FilterTerm("country", "=", req->country()));
   }
   if (!req->oblast().empty()) {
-    agreement_terms.push_back(Quoted("party_region", ":", req->oblast()));
-    activity_terms.push_back(Quoted("region", "=", req->oblast()));
+    agreement_terms.push_back(FilterTerm("party_region", ":", req->oblast()));
+    activity_terms.push_back(FilterTerm("region", "=", req->oblast()));
   }
   if (!req->cooperation_area().empty()) {
-    agreement_terms.push_back(Quoted("cooperation_areas", ":", req->cooperation_area()));
-    activity_terms.push_back(Quoted("cooperation_area", "=", req->cooperation_area()));
+    agreement_terms.push_back(FilterTerm("cooperation_areas", ":", req->cooperation_area()));
+    activity_terms.push_back(FilterTerm("cooperation_area", "=", req->cooperation_area()));
   }
   if (!req->institution().empty()) {
-    agreement_terms.push_back(Quoted("parties", ":", req->institution()));
-    activity_terms.push_back(Quoted("institution", "=", req->institution()));
+    agreement_terms.push_back(FilterTerm("parties", ":", req->institution()));
+    activity_terms.push_back(FilterTerm("institution", "=", req->institution()));
   }
   Backends* b = &facade_->backends();
   const std::string actor = who->actor;

@@ -1,0 +1,179 @@
+// The scoped-editor write policy (gateway/src/scope.h) as plain functions: no network.
+#include "absl/strings/match.h"
+#include "gateway/src/scope.h"
+#include "gtest/gtest.h"
+
+namespace imp::gateway {
+namespace {
+
+namespace reg = registry::v1;
+namespace act = activity::v1;
+
+Principal Scoped(std::initializer_list<const char*> institutions) {
+  Principal p;
+  p.actor = "volyn-editor";
+  p.role = Role::kEditor;
+  for (const char* i : institutions) p.scope.insert(i);
+  return p;
+}
+
+Principal Unscoped(Role role) {
+  Principal p;
+  p.actor = "office";
+  p.role = role;
+  return p;
+}
+
+reg::Agreement Agreement(const std::string& name, std::initializer_list<const char*> parties) {
+  reg::Agreement a;
+  a.set_name(name);
+  a.set_etag("e1");
+  for (const char* p : parties) a.add_parties()->set_institution(p);
+  return a;
+}
+
+act::Activity Activity(const std::string& host, const std::string& agreement = "") {
+  act::Activity a;
+  a.set_name("activities/a1");
+  a.set_host_institution(host);
+  a.set_agreement(agreement);
+  a.set_title("Internship");
+  a.add_partner_institutions("institutions/lille");
+  auto* g = a.mutable_training()->add_participant_groups();
+  g->set_institution(host);
+  g->set_headcount(7);
+  return a;
+}
+
+void ExpectDenied(const absl::Status& s, absl::string_view field) {
+  EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
+  EXPECT_TRUE(absl::StartsWith(s.message(), field)) << s;
+}
+
+const Principal kVolyn = Scoped({"institutions/volyn"});
+
+TEST(ScopePolicy, InstitutionsAreUpdatedOnlyInScopeAndNeverCreatedByScopedEditors) {
+  ExpectDenied(MayCreateInstitution(kVolyn), "volyn-editor");
+  EXPECT_TRUE(MayUpdateInstitution(kVolyn, "institutions/volyn").ok());
+  ExpectDenied(MayUpdateInstitution(kVolyn, "institutions/lviv"), "institution.name");
+  EXPECT_TRUE(MayCreateInstitution(Unscoped(Role::kEditor)).ok());
+  EXPECT_TRUE(MayUpdateInstitution(Unscoped(Role::kAdmin), "institutions/lviv").ok());
+}
+
+TEST(ScopePolicy, AnAgreementNeedsAPartyInScopeBeforeAndAfterTheChange) {
+  const reg::Agreement volyn_sussex =
+      Agreement("agreements/vs", {"institutions/volyn", "institutions/sussex"});
+  const reg::Agreement lviv_sussex =
+      Agreement("agreements/vs", {"institutions/lviv", "institutions/sussex"});
+  EXPECT_TRUE(MayCreateAgreement(kVolyn, volyn_sussex).ok());
+  ExpectDenied(MayCreateAgreement(kVolyn, lviv_sussex), "agreement.parties");
+  EXPECT_TRUE(MayUpdateAgreement(kVolyn, volyn_sussex, volyn_sussex).ok());
+  ExpectDenied(MayUpdateAgreement(kVolyn, volyn_sussex, lviv_sussex), "agreement.parties");
+  ExpectDenied(MayUpdateAgreement(kVolyn, lviv_sussex, volyn_sussex), "agreement.name");
+  EXPECT_TRUE(MayChangeAgreementState(kVolyn, volyn_sussex).ok());
+  ExpectDenied(MayChangeAgreementState(kVolyn, lviv_sussex), "name");
+  EXPECT_TRUE(MayUpdateAgreement(Unscoped(Role::kEditor), lviv_sussex, lviv_sussex).ok());
+}
+
+TEST(ScopePolicy, AnActivityBelongsToItsHostNotToItsPartnersOrParticipants) {
+  const act::Activity volyn = Activity("institutions/volyn");
+  act::Activity lviv_with_volyn = Activity("institutions/lviv");
+  lviv_with_volyn.add_partner_institutions("institutions/volyn");
+  lviv_with_volyn.mutable_training()->add_participant_groups()->set_institution(
+      "institutions/volyn");
+  EXPECT_TRUE(MayWriteActivity(kVolyn, nullptr, volyn, {}).ok());
+  ExpectDenied(MayWriteActivity(kVolyn, nullptr, lviv_with_volyn, {}), "activity.host_institution");
+  EXPECT_TRUE(MayWriteActivity(kVolyn, &volyn, volyn, {}).ok());
+  // Moving away, and changing what another hospital hosts, are both refused.
+  ExpectDenied(MayWriteActivity(kVolyn, &volyn, lviv_with_volyn, {}), "activity.host_institution");
+  ExpectDenied(MayWriteActivity(kVolyn, &lviv_with_volyn, lviv_with_volyn, {}), "activity.name");
+  ExpectDenied(MayWriteActivity(kVolyn, &lviv_with_volyn, volyn, {}), "activity.name");
+  // The prefix names an import row's fields.
+  ExpectDenied(MayWriteActivity(kVolyn, nullptr, lviv_with_volyn, {}, "rows[3].activity"),
+               "rows[3].activity.host_institution");
+  EXPECT_TRUE(MayWriteActivity(Unscoped(Role::kEditor), &lviv_with_volyn, volyn, {}).ok());
+}
+
+TEST(ScopePolicy, TheAgreementAnActivityNamesMustHaveAPartyInScope) {
+  const AgreementParties known = {{"agreements/vs", {"institutions/volyn", "institutions/sussex"}},
+                                  {"agreements/ll", {"institutions/lviv", "institutions/lille"}}};
+  EXPECT_TRUE(
+      MayWriteActivity(kVolyn, nullptr, Activity("institutions/volyn", "agreements/vs"), known)
+          .ok());
+  ExpectDenied(
+      MayWriteActivity(kVolyn, nullptr, Activity("institutions/volyn", "agreements/ll"), known),
+      "activity.agreement");
+  // Also on an update that does not touch the agreement: whenever the activity names one.
+  const act::Activity filed = Activity("institutions/volyn", "agreements/ll");
+  ExpectDenied(MayWriteActivity(kVolyn, &filed, filed, known), "activity.agreement");
+  absl::Status unknown =
+      MayWriteActivity(kVolyn, nullptr, Activity("institutions/volyn", "agreements/xx"), known);
+  EXPECT_TRUE(absl::IsFailedPrecondition(unknown)) << unknown;
+  EXPECT_TRUE(absl::StartsWith(unknown.message(), "activity.agreement")) << unknown;
+  absl::Status malformed =
+      MayWriteActivity(kVolyn, nullptr, Activity("institutions/volyn", "agreements/"), known);
+  EXPECT_TRUE(absl::IsInvalidArgument(malformed)) << malformed;
+  EXPECT_TRUE(MayWriteActivity(Unscoped(Role::kAdmin), nullptr,
+                               Activity("institutions/volyn", "agreements/ll"), {})
+                  .ok());
+}
+
+TEST(ScopePolicy, TheActivityAfterAnUpdateFollowsTheMaskNotTheRequest) {
+  const act::Activity stored = Activity("institutions/volyn", "agreements/vs");
+  act::UpdateActivityRequest req;
+  req.mutable_activity()->set_name("activities/a1");
+  req.mutable_activity()->set_host_institution("institutions/lviv");
+  req.mutable_activity()->add_partner_institutions("institutions/volyn");
+  req.mutable_update_mask()->add_paths("host_institution");
+  auto after = ActivityAfterUpdate(stored, req);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->host_institution(), "institutions/lviv");
+  EXPECT_EQ(after->partner_institutions_size(), 1);
+  EXPECT_EQ(after->partner_institutions(0), "institutions/lille") << "not in the mask";
+  // No mask: every field set in the patch; "*": every field.
+  req.clear_update_mask();
+  after = ActivityAfterUpdate(stored, req);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->host_institution(), "institutions/lviv");
+  EXPECT_EQ(after->partner_institutions(0), "institutions/volyn");
+  req.mutable_update_mask()->add_paths("*");
+  after = ActivityAfterUpdate(stored, req);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->host_institution(), "institutions/lviv");
+  EXPECT_EQ(after->agreement(), "") << "'*' replaces every field, the agreement included";
+  EXPECT_EQ(after->name(), "activities/a1");
+  // Setting one details member replaces the oneof, as the activity service does.
+  act::UpdateActivityRequest ops;
+  ops.mutable_activity()->set_name("activities/a1");
+  ops.mutable_activity()->mutable_operation()->set_operations(3);
+  ops.mutable_update_mask()->add_paths("operation");
+  after = ActivityAfterUpdate(stored, ops);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->has_operation());
+  EXPECT_FALSE(after->has_training());
+  // A path that is no field is the caller's error.
+  ops.mutable_update_mask()->add_paths("hostess");
+  EXPECT_TRUE(absl::IsInvalidArgument(ActivityAfterUpdate(stored, ops).status()));
+}
+
+TEST(ScopePolicy, TheAgreementAfterAnUpdateFollowsTheMask) {
+  const reg::Agreement stored =
+      Agreement("agreements/vs", {"institutions/volyn", "institutions/sussex"});
+  reg::UpdateAgreementRequest req;
+  *req.mutable_agreement() =
+      Agreement("agreements/vs", {"institutions/lviv", "institutions/sussex"});
+  req.mutable_agreement()->set_notes("n");
+  req.mutable_update_mask()->add_paths("notes");
+  auto after = AgreementAfterUpdate(stored, req);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(PartiesOf(*after), PartiesOf(stored));
+  EXPECT_EQ(after->notes(), "n");
+  req.mutable_update_mask()->add_paths("parties");
+  after = AgreementAfterUpdate(stored, req);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->parties(0).institution(), "institutions/lviv");
+  EXPECT_EQ(after->parties_size(), 2) << "repeated fields are replaced, not appended";
+}
+
+}  // namespace
+}  // namespace imp::gateway
