@@ -3,12 +3,24 @@
 #include <cstdlib>
 
 #include "absl/flags/flag.h"
+#include "common/log.h"
 
 ABSL_FLAG(std::string, listen_address, "127.0.0.1", "Address to listen on.");
 ABSL_FLAG(int, port, 0, "Port to listen on (0 picks a free port).");
 ABSL_FLAG(int, worker_threads, 8, "Threads that run blocking work (database calls).");
 ABSL_FLAG(int, drain_seconds, 10, "On SIGTERM/SIGINT, how long in-flight calls may finish.");
 ABSL_FLAG(int, max_message_mb, 32, "Largest request or response message, in MiB.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain of this server; also its client certificate when it calls "
+          "another service. Empty: plaintext.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA bundle. Set: client certificates are required and verified against it "
+          "(mutual TLS; optional on the gateway), and calls to other services use TLS and "
+          "verify them against it.");
+ABSL_FLAG(std::vector<std::string>, trusted_peers, {"gateway"},
+          "Under mutual TLS, the client-certificate identities (common name) whose x-imp-actor "
+          "is recorded; any other peer is recorded as peer:<identity>.");
 ABSL_FLAG(std::string, db_host, "127.0.0.1", "MariaDB host.");
 ABSL_FLAG(int, db_port, 3306, "MariaDB TCP port.");
 ABSL_FLAG(std::string, db_socket, "", "MariaDB Unix socket; overrides --db_host/--db_port.");
@@ -29,6 +41,21 @@ ServiceHostOptions ServiceHostOptionsFromFlags(const std::string& service_name) 
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   options.drain_timeout = absl::Seconds(absl::GetFlag(FLAGS_drain_seconds));
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
+  TlsFiles files;
+  files.cert = absl::GetFlag(FLAGS_tls_cert);
+  files.key = absl::GetFlag(FLAGS_tls_key);
+  files.ca = absl::GetFlag(FLAGS_tls_ca);
+  absl::StatusOr<TlsOptions> tls = LoadTlsFiles(files);
+  if (tls.ok() && tls->calls_tls() && !tls->serves_tls()) {
+    tls = absl::FailedPreconditionError("--tls_ca needs --tls_cert and --tls_key");
+  }
+  if (!tls.ok()) {
+    Log(LogLevel::kError, "fatal",
+        {{"service", service_name}, {"error", std::string(tls.status().message())}});
+    std::exit(1);
+  }
+  options.tls = *std::move(tls);
+  options.trusted_peers = absl::GetFlag(FLAGS_trusted_peers);
   return options;
 }
 

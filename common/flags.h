@@ -2,6 +2,7 @@
 #define IMP_COMMON_FLAGS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/flags/declare.h"
 #include "common/db/pool.h"
@@ -14,6 +15,10 @@ ABSL_DECLARE_FLAG(int, port);
 ABSL_DECLARE_FLAG(int, worker_threads);
 ABSL_DECLARE_FLAG(int, drain_seconds);
 ABSL_DECLARE_FLAG(int, max_message_mb);
+ABSL_DECLARE_FLAG(std::string, tls_cert);
+ABSL_DECLARE_FLAG(std::string, tls_key);
+ABSL_DECLARE_FLAG(std::string, tls_ca);
+ABSL_DECLARE_FLAG(std::vector<std::string>, trusted_peers);
 ABSL_DECLARE_FLAG(std::string, db_host);
 ABSL_DECLARE_FLAG(int, db_port);
 ABSL_DECLARE_FLAG(std::string, db_socket);
@@ -25,6 +30,8 @@ ABSL_DECLARE_FLAG(int, db_timeout_seconds);
 
 namespace imp {
 
+// Reads the --tls_* files here, so that a missing or wrong file stops the process at start-up
+// with a message naming the flag (exit code 1), before anything listens or connects.
 ServiceHostOptions ServiceHostOptionsFromFlags(const std::string& service_name);
 // --db_password falls back to the IMP_DB_PASSWORD environment variable, so that the secret
 // need not appear in the process list.

@@ -7,16 +7,18 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/net/channel.h"
 #include "imp/activity/v1/activity.grpc.pb.h"
 #include "imp/registry/v1/registry.grpc.pb.h"
 
 namespace imp::gateway {
 
-// The two backends and how the gateway calls them.
+// The two backends and how the gateway calls them (channels from MakeChannel: mutual TLS with
+// the gateway's own certificate when it has a CA).
 class Backends {
  public:
   Backends(const std::string& registry_target, const std::string& activity_target,
-           absl::Duration timeout);
+           absl::Duration timeout, const ChannelOptions& channel_options);
 
   registry::v1::RegistryService::StubInterface::async_interface* registry() {
     return registry_->async();

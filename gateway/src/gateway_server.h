@@ -34,7 +34,9 @@ class GatewayServer {
   int RunUntilSignal();
 
  private:
-  static ServiceHostOptions WithActorResolver(ServiceHostOptions options, const TokenStore* tokens);
+  // The log line names the token's actor; client certificates are optional on this port.
+  static ServiceHostOptions GatewayHostOptions(ServiceHostOptions options,
+                                               const TokenStore* tokens);
 
   const GatewayOptions options_;
   absl::Status tokens_loaded_;
