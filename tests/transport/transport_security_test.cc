@@ -1,27 +1,23 @@
 // TLS, mutual TLS and caller identity against real servers on loopback: who may connect to a
 // backend, whose x-imp-actor the audit trail believes, and that a taken port is refused.
 // Certificates come from deploy/tls-certs.sh, as in a local deployment.
-#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "activity-service/src/activity_server.h"
 #include "common/db/migrations.h"
-#include "common/log.h"
 #include "gateway/src/gateway_server.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "registry-service/src/registry_server.h"
+#include "tests/support/log_capture.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_tls.h"
 
@@ -85,51 +81,6 @@ act::CreateActivityRequest NewConference(const std::string& host_id) {
   a->set_direction(act::Activity::DIRECTION_TO_UKRAINE);
   a->mutable_event()->set_type(act::EventDetails::TYPE_CONFERENCE);
   return req;
-}
-
-// Everything written to this process's stderr (the structured log) while it lives, with the
-// request log's info lines on whatever IMP_LOG_LEVEL says.
-class StderrCapture {
- public:
-  StderrCapture() : path_(absl::StrCat(::testing::TempDir(), "/stderr-", getpid(), ".log")) {
-    SetMinLogLevel(LogLevel::kInfo);
-    std::fflush(stderr);
-    saved_ = dup(2);
-    const int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(fd, 2);
-    close(fd);
-  }
-  ~StderrCapture() { Stop(); }
-
-  std::string Stop() {
-    if (saved_ >= 0) {
-      std::fflush(stderr);
-      dup2(saved_, 2);
-      close(saved_);
-      saved_ = -1;
-    }
-    std::ifstream in(path_);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::remove(path_.c_str());
-    return text.str();
-  }
-
- private:
-  const std::string path_;
-  int saved_ = -1;
-};
-
-// The request log lines of one method.
-std::vector<std::string> RpcLines(const std::string& log, const std::string& method) {
-  std::vector<std::string> lines;
-  for (absl::string_view line : absl::StrSplit(log, '\n')) {
-    if (absl::StrContains(line, "event=rpc") &&
-        absl::StrContains(line, absl::StrCat("method=", method, " "))) {
-      lines.emplace_back(line);
-    }
-  }
-  return lines;
 }
 
 class TransportSecurityTest : public ::testing::Test {
@@ -301,13 +252,14 @@ TEST_F(TransportSecurityTest, ClientCertificateOtherThanTheGatewaysCannotImperso
 
 TEST_F(TransportSecurityTest, RequestLogNamesTheCertificatesIdentityNotTheClaimedActor) {
   StartRegistry(Host("registry", certs_->For("registry")));
-  StderrCapture capture;
+  testing::LogCapture capture;
   reg::Institution out;
   grpc::Status s =
       Registry(Internal())
           ->CreateInstitution(Ctx("office-admin").get(), NewInstitution("logged"), &out);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  const auto lines = RpcLines(capture.Stop(), "/imp.registry.v1.RegistryService/CreateInstitution");
+  const auto lines =
+      testing::RpcLines(capture.Stop(), "/imp.registry.v1.RegistryService/CreateInstitution");
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_TRUE(absl::StrContains(lines[0], "actor=peer:impctl-internal")) << lines[0];
   EXPECT_FALSE(absl::StrContains(lines[0], "office-admin")) << lines[0];
@@ -321,13 +273,13 @@ TEST_F(TransportSecurityTest, ActivityServiceCallsTheRegistryAsItsOwnIdentityOve
       Registry(Internal())->CreateInstitution(Ctx().get(), NewInstitution("volyn"), &host);
   ASSERT_TRUE(s.ok()) << s.error_message();
 
-  StderrCapture capture;
+  testing::LogCapture capture;
   auto activities = act::ActivityService::NewStub(ChannelTo(activity_->port(), Internal()));
   act::Activity created;
   s = activities->CreateActivity(Ctx("office-admin").get(), NewConference("volyn"), &created);
   ASSERT_TRUE(s.ok()) << s.error_message();  // the reference check reached the registry
   const auto lines =
-      RpcLines(capture.Stop(), "/imp.registry.v1.RegistryService/BatchGetInstitutions");
+      testing::RpcLines(capture.Stop(), "/imp.registry.v1.RegistryService/BatchGetInstitutions");
   ASSERT_FALSE(lines.empty());
   for (const auto& line : lines) {
     EXPECT_TRUE(absl::StrContains(line, "actor=peer:activity")) << line;
@@ -436,53 +388,6 @@ TEST_F(TransportSecurityTest, WithoutTlsTheActorMetadataIsRecordedAsBefore) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_EQ(resp.changes_size(), 1);
   EXPECT_EQ(resp.changes(0).actor(), "office-admin");
-}
-
-TEST(ServiceHostPortTest, SecondServerOnATakenPortFailsToStartAndTheFirstKeepsServing) {
-  ServiceHostOptions options;
-  options.name = "first";
-  ServiceHost first(options);
-  ASSERT_TRUE(first.Start().ok());
-
-  options.name = "second";
-  options.port = first.port();
-  ServiceHost second(options);
-  absl::Status started = second.Start();
-  EXPECT_TRUE(absl::IsUnavailable(started)) << started;
-  EXPECT_TRUE(absl::StrContains(started.message(), "in use")) << started;
-
-  // Every new connection reaches the first server, which still answers.
-  for (int i = 0; i < 10; ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt("grpc.channel_id", i);  // a fresh connection each time
-    auto health = grpc::health::v1::Health::NewStub(grpc::CreateCustomChannel(
-        absl::StrCat("127.0.0.1:", first.port()), grpc::InsecureChannelCredentials(), args));
-    grpc::health::v1::HealthCheckResponse resp;
-    grpc::Status s = health->Check(Ctx().get(), {}, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
-  }
-}
-
-TEST(TlsFilesTest, AKeyThatDoesNotMatchTheCertificateIsRefusedNamingTheFlag) {
-  auto certs = testing::TestCertificates::Create({"registry", "gateway"});
-  TlsFiles files;
-  files.cert = certs->Path("registry.pem");
-  files.key = certs->Path("gateway.key");
-  auto tls = LoadTlsFiles(files);
-  ASSERT_FALSE(tls.ok());
-  EXPECT_TRUE(absl::StrContains(tls.status().message(), "--tls_key")) << tls.status();
-
-  files.key = certs->Path("registry.key");
-  files.ca = certs->Path("missing-ca.pem");
-  tls = LoadTlsFiles(files);
-  ASSERT_FALSE(tls.ok());
-  EXPECT_TRUE(absl::StrContains(tls.status().message(), "--tls_ca")) << tls.status();
-
-  files.ca = certs->Path("ca.pem");
-  tls = LoadTlsFiles(files);
-  ASSERT_TRUE(tls.ok()) << tls.status();
-  EXPECT_TRUE(tls->serves_tls() && tls->calls_tls());
 }
 
 }  // namespace
