@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "absl/flags/flag.h"
+#include "common/log.h"
 
 ABSL_FLAG(std::string, listen_address, "127.0.0.1", "Address to listen on.");
 ABSL_FLAG(int, port, 0, "Port to listen on (0 picks a free port).");
@@ -17,6 +18,17 @@ ABSL_FLAG(int, max_queue_wait_ms, 40,
           "A call that waited this long for a worker is refused (RESOURCE_EXHAUSTED); it waits "
           "less when calls run fast (a few average run times).");
 ABSL_FLAG(int, max_message_mb, 32, "Largest request or response message, in MiB.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain of this server; also its client certificate when it calls "
+          "another service. Empty: plaintext.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA bundle. Set: client certificates are required and verified against it "
+          "(mutual TLS; optional on the gateway), and calls to other services use TLS and "
+          "verify them against it.");
+ABSL_FLAG(std::vector<std::string>, trusted_peers, {"gateway"},
+          "Under mutual TLS, the client-certificate identities (common name) whose x-imp-actor "
+          "is recorded; any other peer is recorded as peer:<identity>.");
 ABSL_FLAG(std::string, db_host, "127.0.0.1", "MariaDB host.");
 ABSL_FLAG(int, db_port, 3306, "MariaDB TCP port.");
 ABSL_FLAG(std::string, db_socket, "", "MariaDB Unix socket; overrides --db_host/--db_port.");
@@ -50,6 +62,21 @@ ServiceHostOptions ServiceHostOptionsFromFlags(const std::string& service_name) 
   options.max_queued_requests = static_cast<size_t>(absl::GetFlag(FLAGS_max_queued_requests));
   options.max_queue_wait = absl::Milliseconds(absl::GetFlag(FLAGS_max_queue_wait_ms));
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
+  TlsFiles files;
+  files.cert = absl::GetFlag(FLAGS_tls_cert);
+  files.key = absl::GetFlag(FLAGS_tls_key);
+  files.ca = absl::GetFlag(FLAGS_tls_ca);
+  absl::StatusOr<TlsOptions> tls = LoadTlsFiles(files);
+  if (tls.ok() && tls->calls_tls() && !tls->serves_tls()) {
+    tls = absl::FailedPreconditionError("--tls_ca needs --tls_cert and --tls_key");
+  }
+  if (!tls.ok()) {
+    Log(LogLevel::kError, "fatal",
+        {{"service", service_name}, {"error", std::string(tls.status().message())}});
+    std::exit(1);
+  }
+  options.tls = *std::move(tls);
+  options.trusted_peers = absl::GetFlag(FLAGS_trusted_peers);
   return options;
 }
 

@@ -2,6 +2,7 @@
 #define IMP_COMMON_FLAGS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/flags/declare.h"
 #include "common/db/pool.h"
@@ -17,6 +18,10 @@ ABSL_DECLARE_FLAG(int, shutdown_grace_ms);
 ABSL_DECLARE_FLAG(int, max_queued_requests);
 ABSL_DECLARE_FLAG(int, max_queue_wait_ms);
 ABSL_DECLARE_FLAG(int, max_message_mb);
+ABSL_DECLARE_FLAG(std::string, tls_cert);
+ABSL_DECLARE_FLAG(std::string, tls_key);
+ABSL_DECLARE_FLAG(std::string, tls_ca);
+ABSL_DECLARE_FLAG(std::vector<std::string>, trusted_peers);
 ABSL_DECLARE_FLAG(std::string, db_host);
 ABSL_DECLARE_FLAG(int, db_port);
 ABSL_DECLARE_FLAG(std::string, db_socket);
@@ -31,6 +36,8 @@ ABSL_DECLARE_FLAG(int, db_timeout_seconds);
 
 namespace imp {
 
+// Reads the --tls_* files here, so that a missing or wrong file stops the process at start-up
+// with a message naming the flag (exit code 1), before anything listens or connects.
 ServiceHostOptions ServiceHostOptionsFromFlags(const std::string& service_name);
 // --db_password falls back to the IMP_DB_PASSWORD environment variable (and
 // --db_migration_password to IMP_DB_MIGRATION_PASSWORD), so that secrets need not appear in the

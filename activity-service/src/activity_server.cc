@@ -1,15 +1,16 @@
 #include "activity-service/src/activity_server.h"
 
-#include <grpcpp/grpcpp.h>
-
 #include <utility>
+
+#include "common/net/channel.h"
 
 namespace imp::activity {
 
 ActivityServer::ActivityServer(ServiceHostOptions host_options, db::PoolOptions db_options,
                                std::string registry_target, ImportLimits import_limits)
     : db_(std::move(db_options), Migrations()),
-      references_(grpc::CreateChannel(registry_target, grpc::InsecureChannelCredentials())),
+      // Before host_options is moved into host_ (members initialise in declaration order).
+      references_(MakeChannel(registry_target, OutgoingChannelOptions(host_options))),
       activities_(&db_, &references_),
       host_(std::move(host_options)),
       service_(&activities_, &host_.workers(), import_limits) {

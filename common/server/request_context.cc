@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/server/peer_identity.h"
 
 namespace imp {
 
@@ -14,11 +16,18 @@ std::string ClientMetadataValue(const grpc::ServerContextBase& ctx, absl::string
   return std::string(it->second.data(), it->second.size());
 }
 
+std::string ResolveActor(const grpc::ServerContextBase& ctx) {
+  std::string named = ClientMetadataValue(ctx, kActorMetadataKey);
+  if (!named.empty()) return named;
+  const std::string peer = PeerIdentity(ctx.auth_context().get());
+  if (!peer.empty()) return absl::StrCat(kPeerActorPrefix, peer);
+  return "anonymous";
+}
+
 RequestContext RequestContext::FromServerContext(const grpc::ServerContextBase& ctx,
                                                  absl::Duration default_timeout) {
   RequestContext rc;
-  std::string actor = ClientMetadataValue(ctx, kActorMetadataKey);
-  if (!actor.empty()) rc.actor = std::move(actor);
+  rc.actor = ResolveActor(ctx);
   const absl::Time fallback = absl::Now() + default_timeout;
   const auto deadline = ctx.deadline();
   if (deadline == std::chrono::system_clock::time_point::max()) {

@@ -11,21 +11,25 @@
 namespace imp {
 namespace {
 
-std::string ActorFromMetadata(const std::multimap<grpc::string_ref, grpc::string_ref>& md) {
-  auto it = md.find(kActorMetadataKey);
-  return it == md.end() ? "-" : std::string(it->second.data(), it->second.size());
-}
-
 class RequestLogInterceptor : public grpc::experimental::Interceptor {
  public:
   RequestLogInterceptor(grpc::experimental::ServerRpcInfo* info, const ActorResolver& resolver)
-      : method_(info->method()), resolver_(resolver), start_(absl::Now()) {}
+      : method_(info->method()),
+        server_context_(info->server_context()),
+        resolver_(resolver),
+        start_(absl::Now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       const auto* md = methods->GetRecvInitialMetadata();
-      if (md != nullptr) actor_ = resolver_ ? resolver_(*md) : ActorFromMetadata(*md);
+      // Without a resolver, the actor the audit trail records (RequestContext): by now gRPC's
+      // ActorGate has dropped an untrusted peer's x-imp-actor from the metadata.
+      if (resolver_) {
+        if (md != nullptr) actor_ = resolver_(*md);
+      } else if (server_context_ != nullptr) {
+        actor_ = ResolveActor(*server_context_);
+      }
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       const grpc::Status status = methods->GetSendStatus();
@@ -42,6 +46,7 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
 
  private:
   const std::string method_;
+  const grpc::ServerContextBase* const server_context_;
   const ActorResolver& resolver_;
   const absl::Time start_;
   std::string actor_ = "-";

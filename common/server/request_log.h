@@ -10,8 +10,8 @@
 
 namespace imp {
 
-// Given the client's initial metadata, names the caller for the log line. The default reads
-// x-imp-actor; the gateway names the token's identity instead.
+// Given the client's initial metadata, names the caller for the log line. The default is the
+// actor the audit trail records (ResolveActor); the gateway names the token's identity instead.
 using ActorResolver =
     std::function<std::string(const std::multimap<grpc::string_ref, grpc::string_ref>&)>;
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
+#include "common/server/peer_identity.h"
 
 namespace imp {
 
@@ -23,6 +24,13 @@ void BlockTerminationSignals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+ChannelOptions OutgoingChannelOptions(const ServiceHostOptions& options) {
+  ChannelOptions channel;
+  channel.tls = options.tls;
+  channel.max_receive_message_bytes = options.max_message_bytes;
+  return channel;
 }
 
 ServiceHost::ServiceHost(ServiceHostOptions options)
@@ -49,7 +57,22 @@ absl::Status ServiceHost::Start() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   const std::string address = absl::StrCat(options_.listen_address, ":", options_.port);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      MakeServerCredentials(options_.tls, options_.client_certificates);
+  if (options_.tls.serves_tls() && options_.tls.calls_tls()) {
+    // Client certificates are verified: only trusted peers may name another actor.
+    credentials->SetAuthMetadataProcessor(MakeActorGate(options_.trusted_peers));
+  } else if (options_.tls.serves_tls() &&
+             options_.client_certificates == ClientCertificates::kRequired) {
+    // A backend with a certificate but no CA: encrypted, but nobody is authenticated.
+    Log(LogLevel::kWarning, "tls_without_client_certificates",
+        {{"service", options_.name},
+         {"effect", "callers are not authenticated; x-imp-actor is taken from anyone"}});
+  }
+  builder.AddListeningPort(address, credentials, &port_);
+  // gRPC sets SO_REUSEPORT by default, so a second server on a taken port would start and
+  // silently take a share of the connections. Without it, binding a taken port fails.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
   for (auto& [service, name] : services_) builder.RegisterService(service);
@@ -58,12 +81,18 @@ absl::Status ServiceHost::Start() {
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", address));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", address,
+                     ": the port is in use by another process or the address is not local"));
   }
   // The default health service starts out SERVING; nothing is ready until the checks say so.
   SetServing(!readiness_check_ && service_checks_.empty());
   Log(LogLevel::kInfo, "server_started",
-      {{"service", options_.name}, {"address", absl::StrCat(options_.listen_address, ":", port_)}});
+      {{"service", options_.name},
+       {"address", absl::StrCat(options_.listen_address, ":", port_)},
+       {"transport", !options_.tls.serves_tls() ? "plaintext"
+                     : options_.tls.calls_tls() ? "mutual-tls"
+                                                : "tls"}});
   if (readiness_check_ || !service_checks_.empty()) {
     readiness_thread_ = std::thread([this] { ReadinessLoop(); });
   }

@@ -15,6 +15,8 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/net/channel.h"
+#include "common/net/tls.h"
 #include "common/server/request_log.h"
 #include "common/worker_pool.h"
 
@@ -35,8 +37,19 @@ struct ServiceHostOptions {
   int worker_threads = 8;
   size_t max_queued_requests = 64;
   absl::Duration max_queue_wait = absl::Milliseconds(40);
-  ActorResolver actor_resolver;  // optional; defaults to x-imp-actor
+  ActorResolver actor_resolver;  // optional; defaults to the audit trail's actor
+  // TLS on the port; plaintext without tls.cert_pem. With tls.ca_pem as well, client
+  // certificates are verified against it, and required unless `client_certificates` says
+  // kOptional (the gateway, whose users authenticate with bearer tokens).
+  TlsOptions tls;
+  ClientCertificates client_certificates = ClientCertificates::kRequired;
+  // Under mutual TLS, the peers (certificate identity) whose x-imp-actor is believed.
+  std::vector<std::string> trusted_peers = {"gateway"};
 };
+
+// How a server calls other services: over TLS with its own certificate as client certificate
+// when it has a CA, accepting responses as large as a service may send.
+ChannelOptions OutgoingChannelOptions(const ServiceHostOptions& options);
 
 // The bootstrap every binary shares: a gRPC server with the standard health service
 // (grpc.health.v1) and reflection, bounded message sizes, a request log line per RPC, a pool of
@@ -81,6 +94,8 @@ class ServiceHost {
   using ReloadHook = absl::AnyInvocable<void()>;
   void SetReloadHook(ReloadHook hook);
 
+  // UNAVAILABLE when the port cannot be bound, e.g. another server holds it (SO_REUSEPORT is
+  // off, so a second server never silently shares a port).
   absl::Status Start();
   int port() const { return port_; }
 

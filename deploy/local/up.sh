@@ -3,7 +3,8 @@
 # MariaDB and the three services, load the demo data, and print how to call the suite.
 # Safe to re-run; data survives deploy/local/down.sh + up.sh (it lives in $IMP_STATE_DIR).
 # Ports and directories can be moved with IMP_STATE_DIR, IMP_BUILD_DIR, IMP_DB_PORT,
-# IMP_GATEWAY_PORT, IMP_REGISTRY_PORT and IMP_ACTIVITY_PORT.
+# IMP_GATEWAY_PORT, IMP_REGISTRY_PORT and IMP_ACTIVITY_PORT. The services talk TLS (mutual TLS
+# between them, certificates in $IMP_STATE_DIR/tls); IMP_TLS=off starts them in plaintext.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -63,6 +64,27 @@ if [ ! -f "$STATE/admin.token" ]; then
     "$(tr -d '\n' <"$STATE/admin.token" | sha256sum | cut -d' ' -f1)" >"$STATE/tokens.txt"
 fi
 
+# TLS: a private CA, one certificate per service (its server and its client certificate;
+# CN and SAN DNS name the service, SAN also localhost and 127.0.0.1) and the internal-tools
+# client certificate (CN impctl-internal) for impctl, tests and other internal clients. Made
+# once (deploy/tls-certs.sh keeps existing files); keys are mode 600.
+TLS="$STATE/tls"
+TLS_ON=0
+[ "${IMP_TLS:-on}" = off ] || TLS_ON=1
+INTERNAL_CLIENT=()  # impctl flags for calling a service directly
+GATEWAY_CLIENT=()   # impctl flags for calling the gateway
+if [ "$TLS_ON" = 1 ]; then
+  "$ROOT/deploy/tls-certs.sh" "$TLS" gateway registry activity impctl-internal:client
+  INTERNAL_CLIENT=(--ca_cert="$TLS/ca.pem" --client_cert="$TLS/impctl-internal.pem"
+    --client_key="$TLS/impctl-internal.key")
+  GATEWAY_CLIENT=(--ca_cert="$TLS/ca.pem")
+fi
+tls_flags() {  # NAME: sets TLS_FLAGS to the service's --tls_* flags (none with IMP_TLS=off)
+  TLS_FLAGS=()
+  [ "$TLS_ON" = 1 ] || return 0
+  TLS_FLAGS=(--tls_cert="$TLS/$1.pem" --tls_key="$TLS/$1.key" --tls_ca="$TLS/ca.pem")
+}
+
 start_service() {  # name binary args...
   local name=$1 bin=$2
   shift 2
@@ -76,23 +98,31 @@ start_service() {  # name binary args...
   echo "up: started $name (pid $!, log $STATE/logs/$name.log)"
 }
 
+tls_flags registry
 IMP_DB_PASSWORD="$REGISTRY_DB_PASSWORD" start_service registry registry-service/registry_service \
-  --port=$REGISTRY_PORT --db_socket="$SOCK" --db_user=imp_registry --db_name=imp_registry
+  --port=$REGISTRY_PORT --db_socket="$SOCK" --db_user=imp_registry --db_name=imp_registry \
+  "${TLS_FLAGS[@]}"
+tls_flags activity
 IMP_DB_PASSWORD="$ACTIVITY_DB_PASSWORD" start_service activity activity-service/activity_service \
   --port=$ACTIVITY_PORT --db_socket="$SOCK" --db_user=imp_activity --db_name=imp_activity \
-  --registry_target=127.0.0.1:$REGISTRY_PORT
+  --registry_target=127.0.0.1:$REGISTRY_PORT "${TLS_FLAGS[@]}"
+tls_flags gateway
 start_service gateway gateway/gateway --port=$GATEWAY_PORT --tokens_file="$STATE/tokens.txt" \
-  --registry_target=127.0.0.1:$REGISTRY_PORT --activity_target=127.0.0.1:$ACTIVITY_PORT
+  --registry_target=127.0.0.1:$REGISTRY_PORT --activity_target=127.0.0.1:$ACTIVITY_PORT \
+  "${TLS_FLAGS[@]}"
 
 IMPCTL="$BUILD/tools/impctl/impctl"
-for target in 127.0.0.1:$REGISTRY_PORT 127.0.0.1:$ACTIVITY_PORT 127.0.0.1:$GATEWAY_PORT; do
-  "$IMPCTL" health --target="$target" --wait_seconds=60 >/dev/null \
+for target in 127.0.0.1:$REGISTRY_PORT 127.0.0.1:$ACTIVITY_PORT; do
+  "$IMPCTL" health --target="$target" --wait_seconds=60 "${INTERNAL_CLIENT[@]}" >/dev/null \
     || { echo "up: $target is not SERVING; see $STATE/logs" >&2; exit 1; }
 done
+"$IMPCTL" health --target="127.0.0.1:$GATEWAY_PORT" --wait_seconds=60 "${GATEWAY_CLIENT[@]}" \
+  >/dev/null || { echo "up: 127.0.0.1:$GATEWAY_PORT is not SERVING; see $STATE/logs" >&2; exit 1; }
 echo "up: all three services are SERVING"
 
 export IMP_TARGET="127.0.0.1:$GATEWAY_PORT"
 export IMP_TOKEN_FILE="$STATE/admin.token"
+if [ "$TLS_ON" = 1 ]; then export IMP_CA_CERT="$TLS/ca.pem"; fi
 # The demo data goes in through impctl and the gateway, so it passes the services' validation
 # like any other data. Imports are idempotent (request ids), so an interrupted load can rerun.
 if [ ! -f "$STATE/demo-loaded" ]; then
@@ -111,11 +141,28 @@ imp is up.
   activity  127.0.0.1:$ACTIVITY_PORT   (imp.activity.v1.ActivityService)
   MariaDB   127.0.0.1:$DB_PORT    (socket $SOCK)
 Admin token: $STATE/admin.token
+TXT
+if [ "$TLS_ON" = 1 ]; then
+  cat <<TXT
+TLS: the gateway serves TLS, the services mutual TLS between them.
+  CA certificate                 $TLS/ca.pem   (IMP_CA_CERT, impctl --ca_cert)
+  internal-tools client cert     $TLS/impctl-internal.pem, key $TLS/impctl-internal.key
+                                 (IMP_CLIENT_CERT/IMP_CLIENT_KEY: call a service directly;
+                                 the audit trail records it as peer:impctl-internal)
 Try:
-  export IMP_TARGET=127.0.0.1:$GATEWAY_PORT IMP_TOKEN_FILE=$STATE/admin.token
+  export IMP_TARGET=127.0.0.1:$GATEWAY_PORT IMP_TOKEN_FILE=$STATE/admin.token IMP_CA_CERT=$TLS/ca.pem
   $IMPCTL summary
   $IMPCTL map
   $IMPCTL list institutions --filter='country = "FR"'
-  $IMPCTL health --target=127.0.0.1:$REGISTRY_PORT
-Stop with deploy/local/down.sh (data is kept in $STATE).
+  $IMPCTL health --target=127.0.0.1:$REGISTRY_PORT ${INTERNAL_CLIENT[*]:1}
 TXT
+else
+  cat <<TXT
+TLS is off (IMP_TLS=off): every port is plaintext and the services believe any x-imp-actor.
+Try:
+  export IMP_TARGET=127.0.0.1:$GATEWAY_PORT IMP_TOKEN_FILE=$STATE/admin.token
+  $IMPCTL summary
+  $IMPCTL health --target=127.0.0.1:$REGISTRY_PORT
+TXT
+fi
+echo "Stop with deploy/local/down.sh (data is kept in $STATE)."

@@ -9,11 +9,11 @@
 namespace imp::gateway {
 
 Backends::Backends(const std::string& registry_target, const std::string& activity_target,
-                   absl::Duration timeout)
-    : registry_(registry::v1::RegistryService::NewStub(
-          grpc::CreateChannel(registry_target, grpc::InsecureChannelCredentials()))),
-      activity_(activity::v1::ActivityService::NewStub(
-          grpc::CreateChannel(activity_target, grpc::InsecureChannelCredentials()))),
+                   absl::Duration timeout, const ChannelOptions& channel_options)
+    : registry_(
+          registry::v1::RegistryService::NewStub(MakeChannel(registry_target, channel_options))),
+      activity_(
+          activity::v1::ActivityService::NewStub(MakeChannel(activity_target, channel_options))),
       timeout_(timeout) {}
 
 absl::Time BackendDeadline(absl::Time now, absl::Time caller_deadline,

@@ -7,12 +7,15 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/net/channel.h"
 #include "imp/activity/v1/activity.grpc.pb.h"
 #include "imp/registry/v1/registry.grpc.pb.h"
 
 namespace imp::gateway {
 
-// The two backends and how the gateway calls them.
+// The two backends and how the gateway calls them (channels from MakeChannel: mutual TLS with
+// the gateway's own certificate when it has a CA).
+
 // The deadline of a backend call made at `now` for a caller whose deadline is
 // `caller_deadline` (InfiniteFuture when it set none): the caller's deadline less a margin for
 // relaying the answer, so that work the caller would not wait for stops in the backend, and
@@ -23,7 +26,7 @@ absl::Time BackendDeadline(absl::Time now, absl::Time caller_deadline,
 class Backends {
  public:
   Backends(const std::string& registry_target, const std::string& activity_target,
-           absl::Duration timeout);
+           absl::Duration timeout, const ChannelOptions& channel_options);
 
   registry::v1::RegistryService::StubInterface::async_interface* registry() {
     return registry_->async();

@@ -6,8 +6,10 @@
 
 namespace imp::gateway {
 
-ServiceHostOptions GatewayServer::WithActorResolver(ServiceHostOptions options,
-                                                    const TokenSource* tokens) {
+ServiceHostOptions GatewayServer::GatewayHostOptions(ServiceHostOptions options,
+                                                     const TokenSource* tokens) {
+  // Users authenticate with bearer tokens; a client certificate is verified when presented.
+  options.client_certificates = ClientCertificates::kOptional;
   options.actor_resolver = [tokens](const std::multimap<grpc::string_ref, grpc::string_ref>& md) {
     auto who = tokens->Authenticate(md);
     return who.ok() ? who->actor : std::string("unauthenticated");
@@ -18,9 +20,12 @@ ServiceHostOptions GatewayServer::WithActorResolver(ServiceHostOptions options,
 GatewayServer::GatewayServer(ServiceHostOptions host_options, GatewayOptions options)
     : options_(std::move(options)),
       tokens_(options_.tokens_file),
-      backends_(options_.registry_target, options_.activity_target, options_.backend_timeout),
+      // host_options is moved into host_ only after this (members initialise in declaration
+      // order).
+      backends_(options_.registry_target, options_.activity_target, options_.backend_timeout,
+                OutgoingChannelOptions(host_options)),
       facade_(&tokens_, &backends_),
-      host_(WithActorResolver(std::move(host_options), &tokens_)),
+      host_(GatewayHostOptions(std::move(host_options), &tokens_)),
       registry_facade_(&facade_),
       activity_facade_(&facade_, &host_.workers()),
       gateway_service_(&facade_) {

@@ -49,8 +49,9 @@ class GatewayServer {
   const TokenSource& tokens() const { return tokens_; }
 
  private:
-  static ServiceHostOptions WithActorResolver(ServiceHostOptions options,
-                                              const TokenSource* tokens);
+  // The log line names the token's actor; client certificates are optional on this port.
+  static ServiceHostOptions GatewayHostOptions(ServiceHostOptions options,
+                                               const TokenSource* tokens);
 
   const GatewayOptions options_;
   absl::Status tokens_loaded_;

@@ -1,4 +1,5 @@
 """Drives registry_service through stubs generated from proto/ alone (no C++ code shared)."""
+import os
 import sys
 import unittest
 
@@ -14,6 +15,8 @@ from imp.registry.v1 import registry_pb2_grpc as rg
 TARGET = sys.argv.pop(1)           # registry-service
 ACTIVITY_TARGET = sys.argv.pop(1)  # activity-service
 GATEWAY_TARGET = sys.argv.pop(1)   # gateway
+TLS_TARGET = sys.argv.pop(1)       # another registry-service, under mutual TLS
+TLS_DIR = sys.argv.pop(1)          # its CA and the internal-tools certificate (deploy/tls-certs.sh)
 MD = (("x-imp-actor", "python-client"),)
 
 
@@ -209,6 +212,44 @@ class RegistryFromPython(unittest.TestCase):
                 gateway.ListInstitutions(r.ListInstitutionsRequest())
             self.assertEqual(detail(rpc_status(anonymous.exception), error_details_pb2.ErrorInfo).reason,
                              "UNAUTHENTICATED")
+
+
+def _read(name):
+    with open(os.path.join(TLS_DIR, name), "rb") as f:
+        return f.read()
+
+
+class RegistryOverMutualTlsFromPython(unittest.TestCase):
+    """How a Python internal client calls a service directly: the suite's CA and the
+    internal-tools client certificate (deploy/local/up.sh puts them in .imp-local/tls)."""
+
+    @classmethod
+    def setUpClass(cls):
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=_read("ca.pem"),
+            private_key=_read("impctl-internal.key"),
+            certificate_chain=_read("impctl-internal.pem"))
+        cls.channel = grpc.secure_channel(TLS_TARGET, credentials)
+        cls.stub = rg.RegistryServiceStub(cls.channel)
+
+    def test_the_internal_certificate_is_recorded_whatever_actor_it_claims(self):
+        created = self.stub.CreateInstitution(r.CreateInstitutionRequest(
+            institution_id="py-tls-lutsk",
+            institution=r.Institution(display_name="Lutsk City Hospital",
+                                      kind=r.Institution.KIND_HOSPITAL, country="UA", region="UA-07")),
+            metadata=(("x-imp-actor", "office-admin"),), timeout=10)
+        history = self.stub.ListChanges(r.ListChangesRequest(name=created.name), timeout=10)
+        self.assertEqual([c.actor for c in history.changes], ["peer:impctl-internal"])
+
+    def test_a_client_without_a_certificate_is_refused(self):
+        without_certificate = grpc.ssl_channel_credentials(root_certificates=_read("ca.pem"))
+        for channel in (grpc.insecure_channel(TLS_TARGET),
+                        grpc.secure_channel(TLS_TARGET, without_certificate)):
+            with channel:
+                with self.assertRaises(grpc.RpcError) as refused:
+                    rg.RegistryServiceStub(channel).ListInstitutions(
+                        r.ListInstitutionsRequest(), timeout=10)
+                self.assertEqual(refused.exception.code(), grpc.StatusCode.UNAVAILABLE)
 
 
 if __name__ == "__main__":

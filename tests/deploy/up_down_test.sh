@@ -16,7 +16,8 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-impctl() { IMP_TARGET="127.0.0.1:$IMP_GATEWAY_PORT" IMP_TOKEN_FILE="$IMP_STATE_DIR/admin.token" "$build/tools/impctl/impctl" "$@"; }
+tls=$IMP_STATE_DIR/tls
+impctl() { IMP_TARGET="127.0.0.1:$IMP_GATEWAY_PORT" IMP_TOKEN_FILE="$IMP_STATE_DIR/admin.token" IMP_CA_CERT="$tls/ca.pem" "$build/tools/impctl/impctl" "$@"; }
 operations() { impctl summary --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("operations", 0))'; }
 
 "$src/deploy/local/up.sh" >"$IMP_STATE_DIR/up1.log" 2>&1 || { cat "$IMP_STATE_DIR/up1.log"; fail "first up.sh"; }
@@ -38,7 +39,20 @@ grep -q 1142 "$IMP_STATE_DIR/sql.out" || fail "runtime user CREATE: $(cat "$IMP_
 tcp_sql imp_registry "$registry_password" 'SELECT COUNT(*) FROM imp_activity.activities' \
   && fail "the registry's runtime user may read the activity schema"
 
+# TLS by default: the certificates exist (keys private), up.sh says where, the gateway is TLS
+# and a service refuses a client without the internal-tools certificate.
+for f in ca gateway registry activity impctl-internal; do [ -s "$tls/$f.pem" ] || fail "no $tls/$f.pem"; done
+for f in "$tls"/*.key; do [ "$(stat -c %a "$f")" = 600 ] || fail "$f is not mode 600"; done
+grep -qF "$tls/ca.pem" "$IMP_STATE_DIR/up1.log" || fail "up.sh does not say where the CA is"
+grep -qF "$tls/impctl-internal.pem" "$IMP_STATE_DIR/up1.log" || fail "up.sh does not name the internal-tools certificate"
+"$build/tools/impctl/impctl" health --target="127.0.0.1:$IMP_GATEWAY_PORT" >/dev/null 2>&1 && fail "the gateway answers plaintext"
+impctl health --target="127.0.0.1:$IMP_REGISTRY_PORT" >/dev/null 2>&1 && fail "the registry answers a client without a certificate"
+impctl health --target="127.0.0.1:$IMP_REGISTRY_PORT" --client_cert="$tls/impctl-internal.pem" \
+  --client_key="$tls/impctl-internal.key" >/dev/null || fail "the registry refuses the internal-tools certificate"
+ca_before=$(sha256sum <"$tls/ca.pem")
+
 "$src/deploy/local/up.sh" >"$IMP_STATE_DIR/up2.log" 2>&1 || fail "re-running up.sh"
+[ "$(sha256sum <"$tls/ca.pem")" = "$ca_before" ] || fail "re-running up.sh made a new CA"
 grep -q "already running" "$IMP_STATE_DIR/up2.log" || fail "re-run should find the services running"
 
 echo '{"display_name": "Persistence check hospital", "kind": "KIND_HOSPITAL", "country": "PL"}' \

@@ -292,7 +292,7 @@ class PartiesResolver final : public reg::RegistryService::CallbackService {
 };
 
 TEST_F(GatewayAuthzTest, AgreementPartiesResolveInOneAnswerLeavingOutUnknownNames) {
-  Backends backends(Options().registry_target, Options().activity_target, absl::Seconds(5));
+  Backends backends(Options().registry_target, Options().activity_target, absl::Seconds(5), ChannelOptions{});
   PartiesResolver resolver(&backends);
   grpc::ServerBuilder builder;
   int port = 0;

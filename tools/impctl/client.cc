@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/api/errors.h"
+#include "common/net/channel.h"
 #include "common/status.h"
 #include "google/rpc/error_details.pb.h"
 #include "tools/impctl/flags.h"
@@ -20,6 +21,12 @@ namespace {
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
   return v == nullptr ? "" : v;
+}
+
+// The flag's value, else the environment variable's.
+std::string FlagOrEnv(const absl::Flag<std::string>& flag, const char* env) {
+  std::string value = absl::GetFlag(flag);
+  return value.empty() ? Env(env) : value;
 }
 
 }  // namespace
@@ -91,6 +98,16 @@ int ReportError(const grpc::Status& status) {
                    "impctl: (called %s, from --target or $IMP_TARGET: it or a service behind it "
                    "did not answer)\n",
                    TargetFromFlags().c_str());
+      // A TLS mismatch looks the same from here: name the flags that decide it.
+      if (FlagOrEnv(FLAGS_ca_cert, "IMP_CA_CERT").empty()) {
+        std::fprintf(stderr,
+                     "impctl: (a server that uses TLS needs --ca_cert or $IMP_CA_CERT; a service "
+                     "called directly also --client_cert and --client_key)\n");
+      } else if (FlagOrEnv(FLAGS_client_cert, "IMP_CLIENT_CERT").empty()) {
+        std::fprintf(stderr,
+                     "impctl: (a service called directly under mutual TLS needs --client_cert "
+                     "and --client_key, or $IMP_CLIENT_CERT and $IMP_CLIENT_KEY)\n");
+      }
       break;
     case grpc::StatusCode::UNAUTHENTICATED:
       std::fprintf(stderr,
@@ -132,15 +149,35 @@ absl::StatusOr<std::string> TokenFromFlags() {
   return token;
 }
 
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelFromFlags(const std::string& target) {
+  TlsFiles files;
+  files.ca = FlagOrEnv(FLAGS_ca_cert, "IMP_CA_CERT");
+  files.cert = FlagOrEnv(FLAGS_client_cert, "IMP_CLIENT_CERT");
+  files.key = FlagOrEnv(FLAGS_client_key, "IMP_CLIENT_KEY");
+  files.ca_flag = "--ca_cert";
+  files.cert_flag = "--client_cert";
+  files.key_flag = "--client_key";
+  if (files.ca.empty() && !files.cert.empty()) {
+    return absl::InvalidArgumentError(
+        "--client_cert needs --ca_cert (the CA that signed the server's certificate)");
+  }
+  absl::StatusOr<TlsOptions> tls = LoadTlsFiles(files);
+  if (!tls.ok()) return absl::InvalidArgumentError(tls.status().message());
+  ChannelOptions options;
+  options.tls = *std::move(tls);
+  options.max_receive_message_bytes = 64 << 20;  // above any service's largest send
+  return MakeChannel(target, options);
+}
+
 absl::StatusOr<Client> Client::FromFlags() {
   Client c;
   c.target_ = TargetFromFlags();
   auto token = TokenFromFlags();
   if (!token.ok()) return token.status();
   c.token_ = *std::move(token);
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
-  c.channel_ = grpc::CreateCustomChannel(c.target_, grpc::InsecureChannelCredentials(), args);
+  auto channel = ChannelFromFlags(c.target_);
+  if (!channel.ok()) return channel.status();
+  c.channel_ = *std::move(channel);
   c.registry_ = registry::v1::RegistryService::NewStub(c.channel_);
   c.activity_ = activity::v1::ActivityService::NewStub(c.channel_);
   c.gateway_ = gateway::v1::GatewayService::NewStub(c.channel_);

@@ -40,7 +40,8 @@ int ReportError(const grpc::Status& status);
 // The gateway connection (any server works: the registry and activity services serve the same
 // RPCs without a token). Target: --target, else $IMP_TARGET, else 127.0.0.1:50050. Token:
 // --token, else the file --token_file names, else $IMP_TOKEN, else the file $IMP_TOKEN_FILE names
-// (surrounding whitespace trimmed); none means no authorization header.
+// (surrounding whitespace trimmed); none means no authorization header. Transport: see
+// ChannelFromFlags.
 class Client {
  public:
   static absl::StatusOr<Client> FromFlags();
@@ -64,6 +65,11 @@ class Client {
 
 std::string TargetFromFlags();
 absl::StatusOr<std::string> TokenFromFlags();
+// A channel to `target`: TLS verified against --ca_cert ($IMP_CA_CERT) when one is given,
+// presenting --client_cert/--client_key ($IMP_CLIENT_CERT/$IMP_CLIENT_KEY) when given (a
+// service under mutual TLS needs them); plaintext without a CA. INVALID_ARGUMENT names the flag
+// of a file that is missing or wrong.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelFromFlags(const std::string& target);
 
 }  // namespace imp::impctl
 

@@ -8,6 +8,13 @@ ABSL_FLAG(std::string, target, "",
 ABSL_FLAG(std::string, token, "", "Bearer token (else --token_file, $IMP_TOKEN, $IMP_TOKEN_FILE).");
 ABSL_FLAG(std::string, token_file, "",
           "File holding the bearer token; whitespace around it is ignored.");
+ABSL_FLAG(std::string, ca_cert, "",
+          "PEM CA certificate: call --target over TLS and verify it against this CA (else "
+          "$IMP_CA_CERT; neither: plaintext).");
+ABSL_FLAG(std::string, client_cert, "",
+          "PEM client certificate for calling a service directly under mutual TLS, e.g. "
+          "health --target=127.0.0.1:50051 (else $IMP_CLIENT_CERT; needs --ca_cert).");
+ABSL_FLAG(std::string, client_key, "", "PEM key of --client_cert (else $IMP_CLIENT_KEY).");
 ABSL_FLAG(bool, json, false, "Print the result as one proto JSON document on stdout.");
 ABSL_FLAG(std::string, filter, "", "list/export: AIP-160 filter, e.g. 'country = \"FR\"'.");
 ABSL_FLAG(std::string, order_by, "", "list/export: sort order, e.g. 'display_name'.");

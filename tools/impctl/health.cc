@@ -16,14 +16,22 @@ int Health(const std::vector<std::string>&) {
   using grpc::health::v1::HealthCheckRequest;
   using grpc::health::v1::HealthCheckResponse;
   const std::string target = TargetFromFlags();
-  auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  auto channel = ChannelFromFlags(target);
+  if (!channel.ok()) {
+    std::fprintf(stderr, "impctl: %s\n", std::string(channel.status().message()).c_str());
+    return kExitUsage;
+  }
+  auto stub = grpc::health::v1::Health::NewStub(*channel);
   const absl::Time give_up = absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_wait_seconds));
   HealthCheckRequest req;
   req.set_service(absl::GetFlag(FLAGS_service));
   for (;;) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    // While there is time left, wait for the connection inside the call: gRPC then notices a
+    // server that has just started listening at once, instead of at its next backoff poll
+    // (seconds later). The last attempt fails fast, so its error says why (refused, TLS).
+    ctx.set_wait_for_ready(absl::Now() + absl::Seconds(2) < give_up);
     HealthCheckResponse resp;
     grpc::Status s = stub->Check(&ctx, req, &resp);
     const bool serving = s.ok() && resp.status() == HealthCheckResponse::SERVING;

@@ -15,7 +15,9 @@
 //
 // Connection: --target, else $IMP_TARGET, else 127.0.0.1:50050. Token (sent as
 // `authorization: Bearer <token>`): --token, else the file --token_file names, else $IMP_TOKEN,
-// else the file $IMP_TOKEN_FILE names; surrounding whitespace is trimmed.
+// else the file $IMP_TOKEN_FILE names; surrounding whitespace is trimmed. TLS: --ca_cert (else
+// $IMP_CA_CERT) verifies the server; --client_cert/--client_key (else $IMP_CLIENT_CERT /
+// $IMP_CLIENT_KEY) identify impctl to a service called directly under mutual TLS.
 //
 // CSV (import/export): the formats of deploy/demo/*.csv (RFC 4180, UTF-8, the exact header).
 // Ids are bare (okhmatdyt for institutions/okhmatdyt), enum values drop their prefix (HOSPITAL
@@ -65,7 +67,9 @@ The International Medical Partnership programme's admin CLI. Talks to the gatewa
 (--target or $IMP_TARGET, default 127.0.0.1:50050) with a bearer token (--token,
 --token_file, $IMP_TOKEN or $IMP_TOKEN_FILE, in that order). KIND is institution(s),
 agreement(s) or activity/activities; NAME is an id (okhmatdyt) or a resource name
-(institutions/okhmatdyt).
+(institutions/okhmatdyt). Over TLS with --ca_cert or $IMP_CA_CERT (the CA that signed the
+server's certificate); calling a service directly under mutual TLS also takes a client
+certificate: --client_cert/--client_key or $IMP_CLIENT_CERT/$IMP_CLIENT_KEY.
 
 Commands:
   health                        grpc.health.v1 status of --target (--service, --wait_seconds)
