@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/api/text.h"
 #include "gateway/src/async_call.h"
 
 namespace imp::gateway {
@@ -92,7 +93,8 @@ template <>
 Facade::ScopeCheck<reg::UpdateInstitutionRequest> ScopeOf() {
   return [](Facade&, grpc::CallbackServerContext*, const Principal& who,
             const reg::UpdateInstitutionRequest& req, Done done) {
-    done(CheckScope(who, {req.institution().name()}, req.institution().name()));
+    done(CheckScope(who, {req.institution().name()},
+                    api::QuoteForMessage(req.institution().name())));
   };
 }
 

@@ -6,9 +6,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/api/filter.h"
+#include "common/api/page_budget.h"
 #include "common/api/page_token.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
+#include "common/api/text.h"
 #include "common/db/keyset.h"
 #include "common/db/query.h"
 #include "common/db/request_ids.h"
@@ -51,8 +53,8 @@ absl::StatusOr<db::ListOrder> InstitutionOrder(absl::string_view order_by) {
   if (o == "create_time") return db::ListOrder{"i.create_time", false};
   if (o == "create_time desc") return db::ListOrder{"i.create_time", true};
   return absl::InvalidArgumentError(
-      absl::StrCat("order_by: '", o,
-                   "' is not supported; use display_name, country or create_time, "
+      absl::StrCat("order_by: ", api::QuoteForMessage(o),
+                   " is not supported; use display_name, country or create_time, "
                    "optionally followed by ' desc'"));
 }
 
@@ -60,6 +62,7 @@ absl::StatusOr<db::ListOrder> InstitutionOrder(absl::string_view order_by) {
 
 absl::Status Registry::GetInstitution(const RequestContext& ctx,
                                       const v1::GetInstitutionRequest& req, Institution* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.name(), "institutions", "name");
   if (!id.ok()) return id.status();
   return db_->Read(ctx.deadline, [&](db::Connection& c) -> absl::Status {
@@ -73,6 +76,7 @@ absl::Status Registry::GetInstitution(const RequestContext& ctx,
 absl::Status Registry::ListInstitutions(const RequestContext& ctx,
                                         const v1::ListInstitutionsRequest& req,
                                         v1::ListInstitutionsResponse* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto terms = api::ParseFilter(req.filter(), InstitutionFilterSchema());
   if (!terms.ok()) return terms.status();
   auto order = InstitutionOrder(req.order_by());
@@ -103,12 +107,11 @@ absl::Status Registry::ListInstitutions(const RequestContext& ctx,
 
   return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
     out->Clear();
-    db::ReadPage(*query.Execute(c), *page, 16, out->mutable_next_page_token(),
-                 [&](sql::ResultSet& rs) {
-                   store::InstitutionRow row = store::ReadInstitution(rs);
-                   *out->add_institutions() = std::move(row.institution);
-                   return row.pk;
-                 });
+    auto rows = api::ReadKeysetRows(*query.Execute(c), *page, 16, store::ReadInstitution);
+    api::FillPage(
+        rows, *page, out->mutable_next_page_token(),
+        [](store::InstitutionRow& row) -> const Institution& { return row.institution; },
+        [&](store::InstitutionRow& row) { *out->add_institutions() = std::move(row.institution); });
     return absl::OkStatus();
   });
 }
@@ -116,6 +119,7 @@ absl::Status Registry::ListInstitutions(const RequestContext& ctx,
 absl::Status Registry::CreateInstitution(const RequestContext& ctx,
                                          const v1::CreateInstitutionRequest& req,
                                          Institution* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   absl::Status request_id_ok = api::ValidateRequestId(req.request_id());
   if (!request_id_ok.ok()) return request_id_ok;
   auto new_id = api::NewResourceId(req.institution_id(), "institution_id");
@@ -139,9 +143,9 @@ absl::Status Registry::CreateInstitution(const RequestContext& ctx,
     }
     if (auto dup =
             store::FindInstitutionIdByKey(c, in.country(), NormalizeName(in.display_name()))) {
-      return absl::AlreadyExistsError(absl::StrCat("institution: '", in.display_name(), "' in ",
-                                                   in.country(), " already exists as ",
-                                                   store::InstitutionName(*dup)));
+      return absl::AlreadyExistsError(
+          absl::StrCat("institution: ", api::QuoteForMessage(in.display_name()), " in ",
+                       in.country(), " already exists as ", store::InstitutionName(*dup)));
     }
     if (store::FindInstitution(c, id, false)) {
       return absl::AlreadyExistsError(absl::StrCat("institution_id: ", name, " already exists"));
@@ -159,6 +163,7 @@ absl::Status Registry::CreateInstitution(const RequestContext& ctx,
 absl::Status Registry::UpdateInstitution(const RequestContext& ctx,
                                          const v1::UpdateInstitutionRequest& req,
                                          Institution* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.institution().name(), "institutions", "institution.name");
   if (!id.ok()) return id.status();
   auto paths =
@@ -182,9 +187,9 @@ absl::Status Registry::UpdateInstitution(const RequestContext& ctx,
     if (auto dup = store::FindInstitutionIdByKey(c, merged.country(),
                                                  NormalizeName(merged.display_name()));
         dup && *dup != *id) {
-      return absl::AlreadyExistsError(absl::StrCat("institution: '", merged.display_name(), "' in ",
-                                                   merged.country(), " already exists as ",
-                                                   store::InstitutionName(*dup)));
+      return absl::AlreadyExistsError(
+          absl::StrCat("institution: ", api::QuoteForMessage(merged.display_name()), " in ",
+                       merged.country(), " already exists as ", store::InstitutionName(*dup)));
     }
     const absl::Time now = NowMicros();
     store::UpdateInstitution(c, row->pk, merged, now);
@@ -199,6 +204,7 @@ absl::Status Registry::UpdateInstitution(const RequestContext& ctx,
 absl::Status Registry::DeleteInstitution(const RequestContext& ctx,
                                          const v1::DeleteInstitutionRequest& req,
                                          Institution* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.name(), "institutions", "name");
   if (!id.ok()) return id.status();
   return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
@@ -227,6 +233,7 @@ absl::Status Registry::DeleteInstitution(const RequestContext& ctx,
 absl::Status Registry::UndeleteInstitution(const RequestContext& ctx,
                                            const v1::UndeleteInstitutionRequest& req,
                                            Institution* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.name(), "institutions", "name");
   if (!id.ok()) return id.status();
   return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
@@ -248,6 +255,7 @@ absl::Status Registry::UndeleteInstitution(const RequestContext& ctx,
 absl::Status Registry::BatchGetInstitutions(const RequestContext& ctx,
                                             const v1::BatchGetInstitutionsRequest& req,
                                             v1::BatchGetInstitutionsResponse* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   if (req.names_size() > 1000) return absl::InvalidArgumentError("names: at most 1000 names");
   std::vector<std::string> ids;
   for (int i = 0; i < req.names_size(); ++i) {

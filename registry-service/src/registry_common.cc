@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/api/proto_util.h"
+#include "common/api/text.h"
 
 namespace imp::registry {
 
@@ -10,7 +11,7 @@ absl::Status CheckEtag(absl::string_view requested, absl::string_view current,
                        absl::string_view name) {
   if (requested.empty() || requested == current) return absl::OkStatus();
   return absl::AbortedError(absl::StrCat("etag: ", name, " has changed (current etag ", current,
-                                         ", request etag ", requested,
+                                         ", request etag ", api::QuoteForMessage(requested),
                                          "); read it again and retry"));
 }
 
