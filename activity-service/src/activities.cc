@@ -12,8 +12,10 @@
 #include "activity-service/src/validation.h"
 #include "common/api/changes_page.h"
 #include "common/api/errors.h"
+#include "common/api/page_budget.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
+#include "common/api/text.h"
 #include "common/db/changes.h"
 #include "common/db/errors.h"
 #include "common/db/keyset.h"
@@ -53,7 +55,8 @@ absl::Status CheckEtag(const std::string& requested, const std::string& current,
   if (requested.empty() || requested == current) return absl::OkStatus();
   return api::WithReason(
       absl::AbortedError(absl::StrCat("etag: ", name, " has changed (current etag ", current,
-                                      ", request etag ", requested, "); read it again and retry")),
+                                      ", request etag ", api::QuoteForMessage(requested),
+                                      "); read it again and retry")),
       api::kReasonEtagMismatch, {{"field", "etag"}, {"resource", name}});
 }
 
@@ -139,8 +142,8 @@ absl::Status ReferenceProblem(const Activity& a, const ReferenceFacts& facts) {
     auto it = facts.cooperation_areas.find(a.cooperation_area());
     if (it == facts.cooperation_areas.end() || it->second != ReferenceState::kOk) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "activity.cooperation_area: '", a.cooperation_area(),
-          "' is not in the registry's cooperation-area codelist (ListCooperationAreas)"));
+          "activity.cooperation_area: ", api::QuoteForMessage(a.cooperation_area()),
+          " is not in the registry's cooperation-area codelist (ListCooperationAreas)"));
     }
   }
   return absl::OkStatus();
@@ -156,6 +159,7 @@ absl::Status Activities::CheckReferences(const Activity& a, absl::Time deadline)
 
 absl::Status Activities::GetActivity(const RequestContext& ctx, const v1::GetActivityRequest& req,
                                      Activity* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.name(), "activities", "name");
   if (!id.ok()) return id.status();
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
@@ -169,12 +173,14 @@ absl::Status Activities::GetActivity(const RequestContext& ctx, const v1::GetAct
 absl::Status Activities::ListActivities(const RequestContext& ctx,
                                         const v1::ListActivitiesRequest& req,
                                         v1::ListActivitiesResponse* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   db::ListOrder order{"a.start_date", false};
   if (req.order_by() == "start_date desc") {
     order.descending = true;
   } else if (!req.order_by().empty() && req.order_by() != "start_date") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "order_by: '", req.order_by(), "' is not supported; use start_date or start_date desc"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("order_by: ", api::QuoteForMessage(req.order_by()),
+                     " is not supported; use start_date or start_date desc"));
   }
   auto page =
       db::StartPage(req.page_size(), req.page_token(),
@@ -188,22 +194,21 @@ absl::Status Activities::ListActivities(const RequestContext& ctx,
   db::FinishListQuery(query, order, "a.pk", *page);
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
-    std::vector<store::ActivityRow> rows;
-    db::ReadPage(*query.Execute(c), *page, 20, out->mutable_next_page_token(),
-                 [&](sql::ResultSet& rs) {
-                   rows.push_back(store::ReadActivity(rs));
-                   return rows.back().pk;
-                 });
-    for (auto& row : rows) {
-      store::LoadPartners(c, row);
-      *out->add_activities() = std::move(row.activity);
-    }
+    auto rows = api::ReadKeysetRows(*query.Execute(c), *page, 20, store::ReadActivity);
+    api::FillPage(
+        rows, *page, out->mutable_next_page_token(),
+        [&](store::ActivityRow& row) -> const Activity& {
+          store::LoadPartners(c, row);
+          return row.activity;
+        },
+        [&](store::ActivityRow& row) { *out->add_activities() = std::move(row.activity); });
     return absl::OkStatus();
   });
 }
 
 absl::Status Activities::CreateActivity(const RequestContext& ctx,
                                         const v1::CreateActivityRequest& req, Activity* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   absl::Status request_id_ok = api::ValidateRequestId(req.request_id());
   if (!request_id_ok.ok()) return request_id_ok;
   auto new_id = api::NewResourceId(req.activity_id(), "activity_id");
@@ -261,6 +266,7 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
 
 absl::Status Activities::UpdateActivity(const RequestContext& ctx,
                                         const v1::UpdateActivityRequest& req, Activity* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.activity().name(), "activities", "activity.name");
   if (!id.ok()) return id.status();
   auto paths = api::ResolveUpdateMask(req.update_mask(), req.activity(), UpdatableFields());
@@ -341,17 +347,20 @@ absl::Status Activities::SetDeleted(const RequestContext& ctx, const std::string
 
 absl::Status Activities::DeleteActivity(const RequestContext& ctx,
                                         const v1::DeleteActivityRequest& req, Activity* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   return SetDeleted(ctx, req.name(), req.etag(), true, out);
 }
 
 absl::Status Activities::UndeleteActivity(const RequestContext& ctx,
                                           const v1::UndeleteActivityRequest& req, Activity* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   return SetDeleted(ctx, req.name(), req.etag(), false, out);
 }
 
 absl::Status Activities::BatchGetActivities(const RequestContext& ctx,
                                             const v1::BatchGetActivitiesRequest& req,
                                             v1::BatchGetActivitiesResponse* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   if (req.names_size() > 1000) return absl::InvalidArgumentError("names: at most 1000 names");
   std::vector<std::string> ids;
   for (int i = 0; i < req.names_size(); ++i) {
@@ -375,6 +384,7 @@ absl::Status Activities::BatchGetActivities(const RequestContext& ctx,
 
 absl::Status Activities::ListChanges(const RequestContext& ctx, const v1::ListChangesRequest& req,
                                      v1::ListChangesResponse* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.name(), "activities", "name");
   if (!id.ok()) return id.status();
   auto page = db::StartPage(req.page_size(), req.page_token(), req.name());

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "activity-service/src/references.h"
+#include "activity-service/src/validation.h"
 #include "common/db/database.h"
 #include "common/server/request_context.h"
 #include "imp/activity/v1/activity.pb.h"
@@ -25,7 +26,7 @@ class ImportStream {
   virtual absl::StatusOr<const v1::ImportActivitiesRequest*> Next() = 0;
 };
 
-inline constexpr size_t kMaxImportRows = 100000;
+inline constexpr size_t kMaxImportRows = limits::kMaxImportRows;
 
 // The activity service's logic: validation, reference checks through the registry, storage,
 // imports, statistics and the audit trail. A plain class over the database and a

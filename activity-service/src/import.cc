@@ -19,6 +19,7 @@
 #include "activity-service/src/validation.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
+#include "common/api/text.h"
 #include "common/db/errors.h"
 #include "common/db/migrations.h"
 #include "common/db/request_ids.h"
@@ -73,7 +74,10 @@ class ImportRun {
 
   absl::Status Start(const ImportActivitiesRequest& first) {
     request_id_ = first.request_id();
-    absl::Status ok = api::ValidateRequestId(request_id_);
+    ImportActivitiesRequest header = first;
+    header.clear_rows();  // rows are checked one by one, as row errors
+    absl::Status ok = CheckRequestBounds(ctx_, header);
+    if (ok.ok()) ok = api::ValidateRequestId(request_id_);
     if (!ok.ok()) return ok;
     if (!ImportActivitiesRequest::Mode_IsValid(first.mode())) {
       return absl::InvalidArgumentError(
@@ -82,8 +86,6 @@ class ImportRun {
     }
     all_or_nothing_ = first.mode() != ImportActivitiesRequest::MODE_BEST_EFFORT;
     validate_only_ = first.validate_only();
-    ImportActivitiesRequest header = first;
-    header.clear_rows();
     header.clear_request_id();
     fingerprint_.Add(header);
     if (validate_only_) return absl::OkStatus();
@@ -189,11 +191,11 @@ class ImportRun {
       absl::Status s = ValidateActivity(row.activity());
       if (s.ok() && !api::IsValidResourceId(pending.id)) {
         s = absl::InvalidArgumentError(
-            absl::StrCat("activity_id: '", pending.id, "' is not a valid id"));
+            absl::StrCat("activity_id: ", api::QuoteForMessage(pending.id), " is not a valid id"));
       }
       if (s.ok() && !seen_ids_.insert(pending.id).second) {
-        s = absl::InvalidArgumentError(
-            absl::StrCat("activity_id: '", pending.id, "' appears twice in this import"));
+        s = absl::InvalidArgumentError(absl::StrCat("activity_id: ", api::QuoteForMessage(pending.id),
+                                                    " appears twice in this import"));
       }
       const std::string& key = row.activity().external_reference();
       if (s.ok() && !key.empty() &&

@@ -10,6 +10,7 @@
 #include "activity-service/src/activities.h"
 #include "activity-service/src/activity_filter.h"
 #include "activity-service/src/statements.h"
+#include "activity-service/src/validation.h"
 #include "common/api/proto_util.h"
 
 namespace imp::activity {
@@ -87,8 +88,7 @@ constexpr char kDistinctInstitutions[] = "COUNT(DISTINCT ai.institution_id)";
 absl::Status Activities::GetActivityStats(const RequestContext& ctx,
                                           const v1::GetActivityStatsRequest& req,
                                           v1::GetActivityStatsResponse* out) {
-  if (req.group_by_size() > 3)
-    return absl::InvalidArgumentError("group_by: at most three dimensions");
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   if (api::IsSet(req.start_date()) && api::IsSet(req.end_date()) &&
       api::CompareDates(req.end_date(), req.start_date()) < 0) {
     return absl::InvalidArgumentError("end_date: must not be before start_date");

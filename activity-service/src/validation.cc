@@ -6,21 +6,23 @@
 #include "common/api/iso3166.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
+#include "common/api/text.h"
 
 namespace imp::activity {
 namespace {
 
 using v1::Activity;
 
-constexpr int kMaxCount = 1000000;
+using limits::kMaxCount;
 
 absl::Status Invalid(absl::string_view field, absl::string_view reason) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
 }
 
-absl::Status CheckCount(int64_t value, int64_t min, absl::string_view field) {
-  if (value < min || value > kMaxCount) {
-    return Invalid(field, absl::StrCat("must be between ", min, " and ", kMaxCount));
+absl::Status CheckCount(int64_t value, int64_t min, absl::string_view field,
+                        int64_t max = kMaxCount) {
+  if (value < min || value > max) {
+    return Invalid(field, absl::StrCat("must be between ", min, " and ", max));
   }
   return absl::OkStatus();
 }
@@ -39,7 +41,7 @@ absl::Status CheckGroups(const google::protobuf::RepeatedPtrField<v1::Participan
         !v1::ParticipantGroup::Profession_IsValid(g.profession())) {
       return Invalid(field + ".profession", "is required (e.g. PROFESSION_DOCTOR)");
     }
-    absl::Status s = CheckCount(g.headcount(), 1, field + ".headcount");
+    absl::Status s = CheckCount(g.headcount(), 1, field + ".headcount", limits::kMaxHeadcount);
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
@@ -49,7 +51,9 @@ absl::Status CheckGroups(const google::protobuf::RepeatedPtrField<v1::Participan
 absl::Status CheckExternalReference(const std::string& reference) {
   constexpr absl::string_view kField = "activity.external_reference";
   if (reference.empty()) return absl::OkStatus();
-  if (reference.size() > 128) return Invalid(kField, "at most 128 bytes");
+  if (reference.size() > limits::kMaxExternalReferenceBytes) {
+    return Invalid(kField, absl::StrCat("at most ", limits::kMaxExternalReferenceBytes, " bytes"));
+  }
   if (absl::StripAsciiWhitespace(reference) != reference) {
     return Invalid(kField, "must not start or end with spaces");
   }
@@ -77,8 +81,6 @@ absl::Status CheckDetails(const Activity& a) {
       if (!s.ok()) return s;
       s = CheckCount(o.patients_treated(), 0, "activity.operation.patients_treated");
       if (!s.ok()) return s;
-      if (o.specialty().size() > 200)
-        return Invalid("activity.operation.specialty", "at most 200 bytes");
       return absl::OkStatus();
     }
     case Activity::kVisit: {
@@ -89,7 +91,6 @@ absl::Status CheckDetails(const Activity& a) {
       }
       absl::Status s = CheckCount(v.specialists(), 0, "activity.visit.specialists");
       if (!s.ok()) return s;
-      if (v.purpose().size() > 1000) return Invalid("activity.visit.purpose", "at most 1000 bytes");
       return absl::OkStatus();
     }
     case Activity::kTelemedicine: {
@@ -113,6 +114,67 @@ absl::Status CheckDetails(const Activity& a) {
 }
 
 }  // namespace
+
+const api::FieldLimits& ActivityLimits() {
+  using namespace limits;  // NOLINT(build/namespaces): the table reads better unqualified
+  static const auto* const table = [] {
+    const api::FieldLimit name{kMaxResourceNameBytes, 0};
+    const api::FieldLimit etag{kMaxEtagBytes, 0};
+    const api::FieldLimit page_token{kMaxPageTokenBytes, 0};
+    const api::FieldLimit groups{0, kMaxParticipantGroups};
+    const std::string v1 = "imp.activity.v1.";
+    const std::string ac = "imp.activity.v1.Activity.";
+    return new api::FieldLimits{
+        {ac + "name", name},
+        {ac + "title", {kMaxTitleBytes, 0}},
+        {ac + "agreement", name},
+        {ac + "host_institution", name},
+        {ac + "partner_institutions", {kMaxResourceNameBytes, kMaxPartnerInstitutions}},
+        {ac + "cooperation_area", {kMaxCooperationAreaBytes, 0}},
+        {ac + "notes", {kMaxNotesBytes, 0}},
+        {ac + "external_reference", {kMaxExternalReferenceBytes, 0}},
+        {ac + "etag", etag},
+        {v1 + "Location.country", {kMaxCodeBytes, 0}},
+        {v1 + "Location.region", {kMaxRegionBytes, 0}},
+        {v1 + "Location.city", {kMaxCityBytes, 0}},
+        {v1 + "ParticipantGroup.institution", name},
+        {v1 + "TrainingDetails.participant_groups", groups},
+        {v1 + "OperationDetails.specialty", {kMaxSpecialtyBytes, 0}},
+        {v1 + "VisitDetails.purpose", {kMaxPurposeBytes, 0}},
+        {v1 + "EventDetails.participant_groups", groups},
+        {"google.protobuf.FieldMask.paths", {kMaxUpdateMaskPathBytes, kMaxUpdateMaskPaths}},
+        {v1 + "GetActivityRequest.name", name},
+        {v1 + "ListActivitiesRequest.page_token", page_token},
+        {v1 + "ListActivitiesRequest.filter", {kMaxFilterBytes, 0}},
+        {v1 + "ListActivitiesRequest.order_by", {kMaxOrderByBytes, 0}},
+        {v1 + "CreateActivityRequest.activity_id", {kMaxResourceIdBytes, 0}},
+        {v1 + "CreateActivityRequest.request_id", {kMaxRequestIdBytes, 0}},
+        {v1 + "DeleteActivityRequest.name", name},
+        {v1 + "DeleteActivityRequest.etag", etag},
+        {v1 + "UndeleteActivityRequest.name", name},
+        {v1 + "UndeleteActivityRequest.etag", etag},
+        {v1 + "BatchGetActivitiesRequest.names", {kMaxResourceNameBytes, kMaxBatchNames}},
+        {v1 + "ImportActivitiesRequest.request_id", {kMaxRequestIdBytes, 0}},
+        {v1 + "ImportActivitiesRequest.rows", {0, limits::kMaxImportRows}},
+        {v1 + "ImportRow.activity_id", {kMaxResourceIdBytes, 0}},
+        {v1 + "GetActivityStatsRequest.filter", {kMaxFilterBytes, 0}},
+        {v1 + "GetActivityStatsRequest.group_by", {0, kMaxGroupBy}},
+        {v1 + "ListChangesRequest.name", name},
+        {v1 + "ListChangesRequest.page_token", page_token},
+    };
+  }();
+  return *table;
+}
+
+absl::Status CheckRequestBounds(const RequestContext& ctx,
+                                const google::protobuf::Message& request) {
+  if (ctx.actor.size() > limits::kMaxActorBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(kActorMetadataKey, " metadata: at most ",
+                                                   limits::kMaxActorBytes, " bytes (got ",
+                                                   ctx.actor.size(), ")"));
+  }
+  return api::CheckBounds(request, "", ActivityLimits());
+}
 
 Activity::Kind KindOf(const Activity& a) {
   switch (a.details_case()) {
@@ -168,10 +230,11 @@ std::vector<Involvement> InvolvedInstitutions(const Activity& a) {
 }
 
 absl::Status ValidateActivity(const Activity& a) {
+  absl::Status s = api::CheckBounds(a, "activity", ActivityLimits());
+  if (!s.ok()) return s;
   if (absl::StripAsciiWhitespace(a.title()).empty())
     return Invalid("activity.title", "is required");
-  if (a.title().size() > 500) return Invalid("activity.title", "at most 500 bytes");
-  absl::Status s = CheckDetails(a);
+  s = CheckDetails(a);
   if (!s.ok()) return s;
   if (a.kind() != Activity::KIND_UNSPECIFIED && a.kind() != KindOf(a)) {
     return Invalid("activity.kind", absl::StrCat(Activity::Kind_Name(a.kind()),
@@ -204,26 +267,21 @@ absl::Status ValidateActivity(const Activity& a) {
     }
   }
   if (!api::IsIsoCountryCode(a.location().country())) {
-    return Invalid(
-        "activity.location.country",
-        absl::StrCat("'", a.location().country(), "' is not an ISO 3166-1 alpha-2 code"));
+    return Invalid("activity.location.country",
+                   absl::StrCat(api::QuoteForMessage(a.location().country()),
+                                " is not an ISO 3166-1 alpha-2 code"));
   }
   if (a.location().country() == "UA" && !a.location().region().empty() &&
       !api::IsUkrainianRegionCode(a.location().region())) {
-    return Invalid(
-        "activity.location.region",
-        absl::StrCat("'", a.location().region(), "' is not an ISO 3166-2:UA code (e.g. UA-07)"));
+    return Invalid("activity.location.region",
+                   absl::StrCat(api::QuoteForMessage(a.location().region()),
+                                " is not an ISO 3166-2:UA code (e.g. UA-07)"));
   }
-  if (a.location().region().size() > 100)
-    return Invalid("activity.location.region", "at most 100 bytes");
-  if (a.location().city().size() > 200)
-    return Invalid("activity.location.city", "at most 200 bytes");
   if (a.direction() == Activity::DIRECTION_UNSPECIFIED ||
       !Activity::Direction_IsValid(a.direction())) {
     return Invalid("activity.direction", "is required (e.g. DIRECTION_FROM_UKRAINE)");
   }
   const std::string& area = a.cooperation_area();
-  if (area.size() > 64) return Invalid("activity.cooperation_area", "at most 64 bytes");
   for (char ch : area) {
     if (!absl::ascii_islower(static_cast<unsigned char>(ch)) &&
         !absl::ascii_isdigit(static_cast<unsigned char>(ch)) && ch != '-') {
@@ -231,7 +289,6 @@ absl::Status ValidateActivity(const Activity& a) {
                      "must be a codelist code: lowercase letters, digits and '-'");
     }
   }
-  if (a.notes().size() > 10000) return Invalid("activity.notes", "at most 10000 bytes");
   return CheckExternalReference(a.external_reference());
 }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/api/text.h"
 
 namespace imp::api {
 namespace {
@@ -49,7 +50,7 @@ absl::StatusOr<google::type::Date> DateFromString(absl::string_view text, absl::
       !absl::SimpleAtoi(text.substr(0, 4), &y) || !absl::SimpleAtoi(text.substr(5, 2), &m) ||
       !absl::SimpleAtoi(text.substr(8, 2), &d)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": '", text, "' is not a date in the form YYYY-MM-DD"));
+        absl::StrCat(field, ": ", QuoteForMessage(text), " is not a date in the form YYYY-MM-DD"));
   }
   google::type::Date date;
   date.set_year(y);
@@ -120,7 +121,7 @@ absl::StatusOr<std::vector<std::string>> ResolveUpdateMask(
     if (std::find(updatable.begin(), updatable.end(), path) == updatable.end()) {
       const bool exists = patch.GetDescriptor()->FindFieldByName(path) != nullptr;
       return absl::InvalidArgumentError(
-          absl::StrCat("update_mask: '", path, "' ",
+          absl::StrCat("update_mask: ", QuoteForMessage(path), " ",
                        exists ? "cannot be updated (output only or changed by another method)"
                               : "is not a field of the resource",
                        "; updatable: ", absl::StrJoin(updatable, ", ")));

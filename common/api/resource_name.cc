@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/api/text.h"
 
 namespace imp::api {
 
@@ -25,8 +26,8 @@ absl::StatusOr<std::string> ParseResourceName(absl::string_view name, absl::stri
   const std::string prefix = absl::StrCat(collection, "/");
   if (name.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
   if (!absl::StartsWith(name, prefix) || !IsValidResourceId(name.substr(prefix.size()))) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": '", name,
-                                                   "' is not a valid name; expected ", prefix,
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", QuoteForMessage(name),
+                                                   " is not a valid name; expected ", prefix,
                                                    "{id} with id matching [a-z][a-z0-9-]{0,62}"));
   }
   return std::string(name.substr(prefix.size()));
@@ -59,8 +60,9 @@ absl::Status ValidateRequestId(absl::string_view request_id) {
 absl::StatusOr<std::string> NewResourceId(absl::string_view requested, absl::string_view field) {
   if (requested.empty()) return GenerateResourceId();
   if (IsValidResourceId(requested)) return std::string(requested);
-  return absl::InvalidArgumentError(absl::StrCat(
-      field, ": '", requested, "' must match [a-z][a-z0-9-]{0,62} and not end with '-'"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": ", QuoteForMessage(requested),
+                   " must match [a-z][a-z0-9-]{0,62} and not end with '-'"));
 }
 
 }  // namespace imp::api

@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/server/peer_identity.h"
+#include "common/server/parse_error_interceptor.h"
 
 namespace imp {
 
@@ -77,6 +78,7 @@ absl::Status ServiceHost::Start() {
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
   for (auto& [service, name] : services_) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(MakeParseErrorInterceptor());  // first: the log shows what it sends
   interceptors.push_back(MakeRequestLogInterceptor(options_.actor_resolver));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server_ = builder.BuildAndStart();

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/api/resource_name.h"
+#include "common/api/text.h"
 #include "gateway/src/async_call.h"
 
 namespace imp::gateway {

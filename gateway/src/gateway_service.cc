@@ -10,6 +10,7 @@
 #include "common/api/page_token.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
+#include "common/api/text.h"
 #include "gateway/src/aggregations.h"
 #include "gateway/src/fanout.h"
 #include "gateway/src/filter_text.h"
@@ -309,12 +310,12 @@ grpc::ServerUnaryReactor* GatewayService::GetProgramSummary(grpc::CallbackServer
     valid = absl::InvalidArgumentError("end_date: must not be before start_date");
   }
   if (valid.ok() && !req->country().empty() && !api::IsIsoCountryCode(req->country())) {
-    valid = absl::InvalidArgumentError(
-        absl::StrCat("country: '", req->country(), "' is not an ISO 3166-1 alpha-2 code"));
+    valid = absl::InvalidArgumentError(absl::StrCat(
+        "country: ", api::QuoteForMessage(req->country()), " is not an ISO 3166-1 alpha-2 code"));
   }
   if (valid.ok() && !req->oblast().empty() && !api::IsUkrainianRegionCode(req->oblast())) {
-    valid = absl::InvalidArgumentError(
-        absl::StrCat("oblast: '", req->oblast(), "' is not an ISO 3166-2:UA code (e.g. UA-46)"));
+    valid = absl::InvalidArgumentError(absl::StrCat("oblast: ", api::QuoteForMessage(req->oblast()),
+                                                    " is not an ISO 3166-2:UA code (e.g. UA-46)"));
   }
   if (valid.ok() && !req->cooperation_area().empty() &&
       !IsCooperationAreaCode(req->cooperation_area())) {

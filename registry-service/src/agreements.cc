@@ -9,9 +9,11 @@
 #include "common/api/changes_page.h"
 #include "common/api/errors.h"
 #include "common/api/filter.h"
+#include "common/api/page_budget.h"
 #include "common/api/page_token.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
+#include "common/api/text.h"
 #include "common/db/changes.h"
 #include "common/db/keyset.h"
 #include "common/db/query.h"
@@ -101,8 +103,8 @@ absl::StatusOr<db::ListOrder> AgreementOrder(absl::string_view order_by) {
   if (o == "create_time") return db::ListOrder{"a.create_time", false};
   if (o == "create_time desc") return db::ListOrder{"a.create_time", true};
   return absl::InvalidArgumentError(
-      absl::StrCat("order_by: '", o,
-                   "' is not supported; use signed_on, title or create_time, optionally "
+      absl::StrCat("order_by: ", api::QuoteForMessage(o),
+                   " is not supported; use signed_on, title or create_time, optionally "
                    "followed by ' desc'"));
 }
 
@@ -116,6 +118,7 @@ absl::flat_hash_set<std::string> AreaCodes(db::Connection& c) {
 
 absl::Status Registry::GetAgreement(const RequestContext& ctx, const v1::GetAgreementRequest& req,
                                     Agreement* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.name(), "agreements", "name");
   if (!id.ok()) return id.status();
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
@@ -129,6 +132,7 @@ absl::Status Registry::GetAgreement(const RequestContext& ctx, const v1::GetAgre
 absl::Status Registry::ListAgreements(const RequestContext& ctx,
                                       const v1::ListAgreementsRequest& req,
                                       v1::ListAgreementsResponse* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto terms = api::ParseFilter(req.filter(), AgreementFilterSchema());
   if (!terms.ok()) return terms.status();
   auto order = AgreementOrder(req.order_by());
@@ -149,22 +153,21 @@ absl::Status Registry::ListAgreements(const RequestContext& ctx,
 
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
-    std::vector<store::AgreementRow> rows;
-    db::ReadPage(*query.Execute(c), *page, 19, out->mutable_next_page_token(),
-                 [&](sql::ResultSet& rs) {
-                   rows.push_back(store::ReadAgreement(rs));
-                   return rows.back().pk;
-                 });
-    for (auto& row : rows) {
-      store::LoadParties(c, row);
-      *out->add_agreements() = std::move(row.agreement);
-    }
+    auto rows = api::ReadKeysetRows(*query.Execute(c), *page, 19, store::ReadAgreement);
+    api::FillPage(
+        rows, *page, out->mutable_next_page_token(),
+        [&](store::AgreementRow& row) -> const Agreement& {
+          store::LoadParties(c, row);
+          return row.agreement;
+        },
+        [&](store::AgreementRow& row) { *out->add_agreements() = std::move(row.agreement); });
     return absl::OkStatus();
   });
 }
 
 absl::Status Registry::CreateAgreement(const RequestContext& ctx,
                                        const v1::CreateAgreementRequest& req, Agreement* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   absl::Status request_id_ok = api::ValidateRequestId(req.request_id());
   if (!request_id_ok.ok()) return request_id_ok;
   auto new_id = api::NewResourceId(req.agreement_id(), "agreement_id");
@@ -211,6 +214,7 @@ absl::Status Registry::CreateAgreement(const RequestContext& ctx,
 
 absl::Status Registry::UpdateAgreement(const RequestContext& ctx,
                                        const v1::UpdateAgreementRequest& req, Agreement* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.agreement().name(), "agreements", "agreement.name");
   if (!id.ok()) return id.status();
   auto paths =
@@ -245,6 +249,7 @@ absl::Status Registry::UpdateAgreement(const RequestContext& ctx,
 
 absl::Status Registry::DeleteAgreement(const RequestContext& ctx,
                                        const v1::DeleteAgreementRequest& req, Agreement* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.name(), "agreements", "name");
   if (!id.ok()) return id.status();
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
@@ -265,6 +270,7 @@ absl::Status Registry::DeleteAgreement(const RequestContext& ctx,
 
 absl::Status Registry::UndeleteAgreement(const RequestContext& ctx,
                                          const v1::UndeleteAgreementRequest& req, Agreement* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.name(), "agreements", "name");
   if (!id.ok()) return id.status();
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
@@ -289,6 +295,7 @@ absl::Status Registry::UndeleteAgreement(const RequestContext& ctx,
 absl::Status Registry::BatchGetAgreements(const RequestContext& ctx,
                                           const v1::BatchGetAgreementsRequest& req,
                                           v1::BatchGetAgreementsResponse* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   if (req.names_size() > 1000) return absl::InvalidArgumentError("names: at most 1000 names");
   std::vector<std::string> ids;
   for (int i = 0; i < req.names_size(); ++i) {
@@ -357,24 +364,29 @@ absl::Status Registry::Transition(const RequestContext& ctx, const std::string& 
 
 absl::Status Registry::ActivateAgreement(const RequestContext& ctx,
                                          const v1::ActivateAgreementRequest& req, Agreement* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   return Transition(ctx, req.name(), req.etag(), Agreement::STATE_ACTIVE, &req.signed_on(), out);
 }
 absl::Status Registry::SuspendAgreement(const RequestContext& ctx,
                                         const v1::SuspendAgreementRequest& req, Agreement* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   return Transition(ctx, req.name(), req.etag(), Agreement::STATE_SUSPENDED, nullptr, out);
 }
 absl::Status Registry::ExpireAgreement(const RequestContext& ctx,
                                        const v1::ExpireAgreementRequest& req, Agreement* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   return Transition(ctx, req.name(), req.etag(), Agreement::STATE_EXPIRED, nullptr, out);
 }
 absl::Status Registry::TerminateAgreement(const RequestContext& ctx,
                                           const v1::TerminateAgreementRequest& req,
                                           Agreement* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   return Transition(ctx, req.name(), req.etag(), Agreement::STATE_TERMINATED, nullptr, out);
 }
 
 absl::Status Registry::ListPartners(const RequestContext& ctx, const v1::ListPartnersRequest& req,
                                     v1::ListPartnersResponse* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.institution(), "institutions", "institution");
   if (!id.ok()) return id.status();
   auto page = db::StartPage(req.page_size(), req.page_token(),
@@ -404,20 +416,29 @@ absl::Status Registry::ListPartners(const RequestContext& ctx, const v1::ListPar
         partners.back().second.push_back(store::AgreementName(std::string(rs->getString(2))));
       }
     }
+    api::PageBudget budget;
+    int64_t last_pk = 0;
     for (auto& [pk, agreements] : partners) {
       auto row = store::FindInstitutionByPk(c, pk);
       if (!row) continue;
-      auto* partner = out->add_partners();
-      *partner->mutable_institution() = std::move(row->institution);
-      for (auto& a : agreements) partner->add_agreements(a);
+      v1::Partner partner;
+      *partner.mutable_institution() = std::move(row->institution);
+      for (auto& a : agreements) partner.add_agreements(a);
+      if (!budget.Fits(partner)) {  // never the first partner
+        out->set_next_page_token(api::EncodePageToken({"", last_pk}, page->fingerprint));
+        break;
+      }
+      *out->add_partners() = std::move(partner);
+      last_pk = pk;
     }
     return absl::OkStatus();
   });
 }
 
 absl::Status Registry::ListCooperationAreas(const RequestContext& ctx,
-                                            const v1::ListCooperationAreasRequest&,
+                                            const v1::ListCooperationAreasRequest& req,
                                             v1::ListCooperationAreasResponse* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     auto& ps = c.Prepare(stmt::kSelectCooperationAreaCodes);
@@ -433,6 +454,7 @@ absl::Status Registry::ListCooperationAreas(const RequestContext& ctx,
 
 absl::Status Registry::ListChanges(const RequestContext& ctx, const v1::ListChangesRequest& req,
                                    v1::ListChangesResponse* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   const bool is_institution = absl::StartsWith(req.name(), "institutions/");
   auto id =
       api::ParseResourceName(req.name(), is_institution ? "institutions" : "agreements", "name");

@@ -7,9 +7,11 @@
 #include "absl/strings/str_join.h"
 #include "common/api/errors.h"
 #include "common/api/filter.h"
+#include "common/api/page_budget.h"
 #include "common/api/page_token.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
+#include "common/api/text.h"
 #include "common/db/keyset.h"
 #include "common/db/query.h"
 #include "common/db/request_ids.h"
@@ -52,8 +54,8 @@ absl::StatusOr<db::ListOrder> InstitutionOrder(absl::string_view order_by) {
   if (o == "create_time") return db::ListOrder{"i.create_time", false};
   if (o == "create_time desc") return db::ListOrder{"i.create_time", true};
   return absl::InvalidArgumentError(
-      absl::StrCat("order_by: '", o,
-                   "' is not supported; use display_name, country or create_time, "
+      absl::StrCat("order_by: ", api::QuoteForMessage(o),
+                   " is not supported; use display_name, country or create_time, "
                    "optionally followed by ' desc'"));
 }
 
@@ -61,6 +63,7 @@ absl::StatusOr<db::ListOrder> InstitutionOrder(absl::string_view order_by) {
 
 absl::Status Registry::GetInstitution(const RequestContext& ctx,
                                       const v1::GetInstitutionRequest& req, Institution* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.name(), "institutions", "name");
   if (!id.ok()) return id.status();
   return db_->Read(ctx.deadline, [&](db::Connection& c) -> absl::Status {
@@ -74,6 +77,7 @@ absl::Status Registry::GetInstitution(const RequestContext& ctx,
 absl::Status Registry::ListInstitutions(const RequestContext& ctx,
                                         const v1::ListInstitutionsRequest& req,
                                         v1::ListInstitutionsResponse* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto terms = api::ParseFilter(req.filter(), InstitutionFilterSchema());
   if (!terms.ok()) return terms.status();
   auto order = InstitutionOrder(req.order_by());
@@ -104,12 +108,11 @@ absl::Status Registry::ListInstitutions(const RequestContext& ctx,
 
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
-    db::ReadPage(*query.Execute(c), *page, 16, out->mutable_next_page_token(),
-                 [&](sql::ResultSet& rs) {
-                   store::InstitutionRow row = store::ReadInstitution(rs);
-                   *out->add_institutions() = std::move(row.institution);
-                   return row.pk;
-                 });
+    auto rows = api::ReadKeysetRows(*query.Execute(c), *page, 16, store::ReadInstitution);
+    api::FillPage(
+        rows, *page, out->mutable_next_page_token(),
+        [](store::InstitutionRow& row) -> const Institution& { return row.institution; },
+        [&](store::InstitutionRow& row) { *out->add_institutions() = std::move(row.institution); });
     return absl::OkStatus();
   });
 }
@@ -117,6 +120,7 @@ absl::Status Registry::ListInstitutions(const RequestContext& ctx,
 absl::Status Registry::CreateInstitution(const RequestContext& ctx,
                                          const v1::CreateInstitutionRequest& req,
                                          Institution* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   absl::Status request_id_ok = api::ValidateRequestId(req.request_id());
   if (!request_id_ok.ok()) return request_id_ok;
   auto new_id = api::NewResourceId(req.institution_id(), "institution_id");
@@ -142,10 +146,10 @@ absl::Status Registry::CreateInstitution(const RequestContext& ctx,
     }
     if (auto dup =
             store::FindInstitutionIdByKey(c, in.country(), NormalizeName(in.display_name()))) {
-      return api::ResourceExists(api::ResourceType<Institution>(), store::InstitutionName(*dup),
-                                 "institution",
-                                 absl::StrCat("'", in.display_name(), "' in ", in.country(),
-                                              " already exists as ", store::InstitutionName(*dup)));
+      return api::ResourceExists(
+          api::ResourceType<Institution>(), store::InstitutionName(*dup), "institution",
+          absl::StrCat(api::QuoteForMessage(in.display_name()), " in ", in.country(),
+                       " already exists as ", store::InstitutionName(*dup)));
     }
     if (store::FindInstitution(c, id, false)) {
       return api::ResourceExists(api::ResourceType<Institution>(), name, "institution_id");
@@ -163,6 +167,7 @@ absl::Status Registry::CreateInstitution(const RequestContext& ctx,
 absl::Status Registry::UpdateInstitution(const RequestContext& ctx,
                                          const v1::UpdateInstitutionRequest& req,
                                          Institution* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.institution().name(), "institutions", "institution.name");
   if (!id.ok()) return id.status();
   auto paths =
@@ -186,10 +191,10 @@ absl::Status Registry::UpdateInstitution(const RequestContext& ctx,
     if (auto dup = store::FindInstitutionIdByKey(c, merged.country(),
                                                  NormalizeName(merged.display_name()));
         dup && *dup != *id) {
-      return api::ResourceExists(api::ResourceType<Institution>(), store::InstitutionName(*dup),
-                                 "institution",
-                                 absl::StrCat("'", merged.display_name(), "' in ", merged.country(),
-                                              " already exists as ", store::InstitutionName(*dup)));
+      return api::ResourceExists(
+          api::ResourceType<Institution>(), store::InstitutionName(*dup), "institution",
+          absl::StrCat(api::QuoteForMessage(merged.display_name()), " in ", merged.country(),
+                       " already exists as ", store::InstitutionName(*dup)));
     }
     const absl::Time now = NowMicros();
     store::UpdateInstitution(c, row->pk, merged, now);
@@ -204,6 +209,7 @@ absl::Status Registry::UpdateInstitution(const RequestContext& ctx,
 absl::Status Registry::DeleteInstitution(const RequestContext& ctx,
                                          const v1::DeleteInstitutionRequest& req,
                                          Institution* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.name(), "institutions", "name");
   if (!id.ok()) return id.status();
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
@@ -232,6 +238,7 @@ absl::Status Registry::DeleteInstitution(const RequestContext& ctx,
 absl::Status Registry::UndeleteInstitution(const RequestContext& ctx,
                                            const v1::UndeleteInstitutionRequest& req,
                                            Institution* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.name(), "institutions", "name");
   if (!id.ok()) return id.status();
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
@@ -253,6 +260,7 @@ absl::Status Registry::UndeleteInstitution(const RequestContext& ctx,
 absl::Status Registry::BatchGetInstitutions(const RequestContext& ctx,
                                             const v1::BatchGetInstitutionsRequest& req,
                                             v1::BatchGetInstitutionsResponse* out) {
+  if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   if (req.names_size() > 1000) return absl::InvalidArgumentError("names: at most 1000 names");
   std::vector<std::string> ids;
   for (int i = 0; i < req.names_size(); ++i) {

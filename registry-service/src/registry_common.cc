@@ -4,6 +4,7 @@
 #include "absl/time/clock.h"
 #include "common/api/errors.h"
 #include "common/api/proto_util.h"
+#include "common/api/text.h"
 
 namespace imp::registry {
 
@@ -12,7 +13,8 @@ absl::Status CheckEtag(absl::string_view requested, absl::string_view current,
   if (requested.empty() || requested == current) return absl::OkStatus();
   return api::WithReason(
       absl::AbortedError(absl::StrCat("etag: ", name, " has changed (current etag ", current,
-                                      ", request etag ", requested, "); read it again and retry")),
+                                      ", request etag ", api::QuoteForMessage(requested),
+                                      "); read it again and retry")),
       api::kReasonEtagMismatch, {{"field", "etag"}, {"resource", std::string(name)}});
 }
 

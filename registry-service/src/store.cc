@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/api/proto_util.h"
+#include "common/api/text.h"
 #include "common/db/sql_time.h"
 #include "registry-service/src/statements.h"
 #include "registry-service/src/validation.h"
@@ -20,7 +21,7 @@ using v1::Institution;
 std::string SearchText(const Institution& in) {
   std::string text = absl::StrCat(in.display_name(), " | ", in.local_name());
   for (const auto& s : in.short_names()) absl::StrAppend(&text, " | ", s);
-  return text.substr(0, 2000);
+  return std::string(api::Utf8Prefix(text, 2000));  // never half a character (MariaDB 1366)
 }
 
 // Binds a date parameter, or NULL when the date is unset.

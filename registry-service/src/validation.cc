@@ -7,20 +7,13 @@
 #include "common/api/iso3166.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
+#include "common/api/text.h"
 
 namespace imp::registry {
 namespace {
 
 using v1::Agreement;
 using v1::Institution;
-
-absl::Status MaxLength(absl::string_view value, size_t max, absl::string_view field) {
-  if (value.size() > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": must be at most ", max, " bytes (got ", value.size(), ")"));
-  }
-  return absl::OkStatus();
-}
 
 absl::Status Required(absl::string_view value, absl::string_view field) {
   if (absl::StripAsciiWhitespace(value).empty()) {
@@ -61,6 +54,92 @@ void AppendLowerUtf8(absl::string_view in, size_t& i, std::string& out) {
 
 }  // namespace
 
+const api::FieldLimits& RegistryLimits() {
+  using namespace limits;  // NOLINT(build/namespaces): the table reads better unqualified
+  static const auto* const table = [] {
+    const api::FieldLimit name{kMaxResourceNameBytes, 0};
+    const api::FieldLimit etag{kMaxEtagBytes, 0};
+    const api::FieldLimit page_token{kMaxPageTokenBytes, 0};
+    const api::FieldLimit filter{kMaxFilterBytes, 0};
+    const api::FieldLimit order_by{kMaxOrderByBytes, 0};
+    const api::FieldLimit notes{kMaxNotesBytes, 0};
+    const std::string in = "imp.registry.v1.Institution.";
+    const std::string ag = "imp.registry.v1.Agreement.";
+    const std::string v1 = "imp.registry.v1.";
+    return new api::FieldLimits{
+        {in + "name", name},
+        {in + "display_name", {kMaxDisplayNameBytes, 0}},
+        {in + "local_name", {kMaxLocalNameBytes, 0}},
+        {in + "short_names", {kMaxShortNameBytes, kMaxShortNames}},
+        {in + "country", {kMaxCodeBytes, 0}},
+        {in + "region", {kMaxRegionBytes, 0}},
+        {in + "city", {kMaxCityBytes, 0}},
+        {in + "website", {kMaxWebsiteBytes, 0}},
+        {in + "notes", notes},
+        {in + "etag", etag},
+        {v1 + "Party.institution", name},
+        {ag + "name", name},
+        {ag + "title", {kMaxTitleBytes, 0}},
+        {ag + "parties", {0, kMaxParties}},
+        {ag + "signing_event", {kMaxSigningEventBytes, 0}},
+        {ag + "cooperation_areas", {kMaxCooperationAreaBytes, kMaxCooperationAreas}},
+        {ag + "cooperation_forms", {0, kMaxCooperationForms}},
+        {ag + "funders", {kMaxFunderBytes, kMaxFunders}},
+        {ag + "document_uri", {kMaxDocumentUriBytes, 0}},
+        {ag + "notes", notes},
+        {ag + "etag", etag},
+        {"google.protobuf.FieldMask.paths", {kMaxUpdateMaskPathBytes, kMaxUpdateMaskPaths}},
+        {v1 + "GetInstitutionRequest.name", name},
+        {v1 + "ListInstitutionsRequest.page_token", page_token},
+        {v1 + "ListInstitutionsRequest.filter", filter},
+        {v1 + "ListInstitutionsRequest.order_by", order_by},
+        {v1 + "CreateInstitutionRequest.institution_id", {kMaxResourceIdBytes, 0}},
+        {v1 + "CreateInstitutionRequest.request_id", {kMaxRequestIdBytes, 0}},
+        {v1 + "DeleteInstitutionRequest.name", name},
+        {v1 + "DeleteInstitutionRequest.etag", etag},
+        {v1 + "UndeleteInstitutionRequest.name", name},
+        {v1 + "UndeleteInstitutionRequest.etag", etag},
+        {v1 + "BatchGetInstitutionsRequest.names", {kMaxResourceNameBytes, kMaxBatchNames}},
+        {v1 + "GetAgreementRequest.name", name},
+        {v1 + "ListAgreementsRequest.page_token", page_token},
+        {v1 + "ListAgreementsRequest.filter", filter},
+        {v1 + "ListAgreementsRequest.order_by", order_by},
+        {v1 + "CreateAgreementRequest.agreement_id", {kMaxResourceIdBytes, 0}},
+        {v1 + "CreateAgreementRequest.request_id", {kMaxRequestIdBytes, 0}},
+        {v1 + "DeleteAgreementRequest.name", name},
+        {v1 + "DeleteAgreementRequest.etag", etag},
+        {v1 + "UndeleteAgreementRequest.name", name},
+        {v1 + "UndeleteAgreementRequest.etag", etag},
+        {v1 + "BatchGetAgreementsRequest.names", {kMaxResourceNameBytes, kMaxBatchNames}},
+        {v1 + "ActivateAgreementRequest.name", name},
+        {v1 + "ActivateAgreementRequest.etag", etag},
+        {v1 + "SuspendAgreementRequest.name", name},
+        {v1 + "SuspendAgreementRequest.etag", etag},
+        {v1 + "SuspendAgreementRequest.reason", {kMaxReasonBytes, 0}},
+        {v1 + "ExpireAgreementRequest.name", name},
+        {v1 + "ExpireAgreementRequest.etag", etag},
+        {v1 + "TerminateAgreementRequest.name", name},
+        {v1 + "TerminateAgreementRequest.etag", etag},
+        {v1 + "TerminateAgreementRequest.reason", {kMaxReasonBytes, 0}},
+        {v1 + "ListPartnersRequest.institution", name},
+        {v1 + "ListPartnersRequest.page_token", page_token},
+        {v1 + "ListChangesRequest.name", name},
+        {v1 + "ListChangesRequest.page_token", page_token},
+    };
+  }();
+  return *table;
+}
+
+absl::Status CheckRequestBounds(const RequestContext& ctx,
+                                const google::protobuf::Message& request) {
+  if (ctx.actor.size() > limits::kMaxActorBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(kActorMetadataKey, " metadata: at most ",
+                                                   limits::kMaxActorBytes, " bytes (got ",
+                                                   ctx.actor.size(), ")"));
+  }
+  return api::CheckBounds(request, "", RegistryLimits());
+}
+
 std::string NormalizeName(absl::string_view name) {
   std::string lowered;
   for (size_t i = 0; i < name.size();) AppendLowerUtf8(name, i, lowered);
@@ -81,55 +160,43 @@ std::string NormalizeName(absl::string_view name) {
 }
 
 absl::Status ValidateInstitution(const Institution& in) {
-  absl::Status s;
+  absl::Status s = api::CheckBounds(in, "institution", RegistryLimits());
+  if (!s.ok()) return s;
   if (!(s = Required(in.display_name(), "institution.display_name")).ok()) return s;
-  if (!(s = MaxLength(in.display_name(), 300, "institution.display_name")).ok()) return s;
-  if (!(s = MaxLength(in.local_name(), 300, "institution.local_name")).ok()) return s;
-  if (in.short_names_size() > 20) {
-    return absl::InvalidArgumentError("institution.short_names: at most 20 short names");
-  }
   for (int i = 0; i < in.short_names_size(); ++i) {
-    const std::string field = absl::StrCat("institution.short_names[", i, "]");
-    if (!(s = Required(in.short_names(i), field)).ok()) return s;
-    if (!(s = MaxLength(in.short_names(i), 100, field)).ok()) return s;
+    if (!(s = Required(in.short_names(i), absl::StrCat("institution.short_names[", i, "]"))).ok())
+      return s;
   }
   if (in.kind() == Institution::KIND_UNSPECIFIED || !Institution::Kind_IsValid(in.kind())) {
     return absl::InvalidArgumentError("institution.kind: is required (e.g. KIND_HOSPITAL)");
   }
   if (!api::IsIsoCountryCode(in.country())) {
     return absl::InvalidArgumentError(
-        absl::StrCat("institution.country: '", in.country(),
-                     "' is not an ISO 3166-1 alpha-2 code (e.g. UA, FR)"));
+        absl::StrCat("institution.country: ", api::QuoteForMessage(in.country()),
+                     " is not an ISO 3166-1 alpha-2 code (e.g. UA, FR)"));
   }
   if (in.country() == "UA" && !in.region().empty() && !api::IsUkrainianRegionCode(in.region())) {
     return absl::InvalidArgumentError(
-        absl::StrCat("institution.region: '", in.region(),
-                     "' is not an ISO 3166-2:UA code; Ukrainian regions are written like UA-46"));
+        absl::StrCat("institution.region: ", api::QuoteForMessage(in.region()),
+                     " is not an ISO 3166-2:UA code; Ukrainian regions are written like UA-46"));
   }
-  if (!(s = MaxLength(in.region(), 100, "institution.region")).ok()) return s;
-  if (!(s = MaxLength(in.city(), 200, "institution.city")).ok()) return s;
-  if (!(s = MaxLength(in.website(), 500, "institution.website")).ok()) return s;
-  if (!in.website().empty() && !absl::StartsWith(in.website(), "https://") &&
-      !absl::StartsWith(in.website(), "http://")) {
-    return absl::InvalidArgumentError("institution.website: must start with https:// or http://");
+  if (!in.website().empty()) {
+    s = api::ValidateHttpUrl(in.website(), "institution.website", limits::kMaxWebsiteBytes);
   }
-  return MaxLength(in.notes(), 10000, "institution.notes");
+  return s;
 }
 
 absl::Status ValidateAgreement(const Agreement& a,
                                const absl::flat_hash_set<std::string>& known_areas) {
-  absl::Status s;
+  absl::Status s = api::CheckBounds(a, "agreement", RegistryLimits());
+  if (!s.ok()) return s;
   if (!(s = Required(a.title(), "agreement.title")).ok()) return s;
-  if (!(s = MaxLength(a.title(), 500, "agreement.title")).ok()) return s;
   if (a.kind() == Agreement::KIND_UNSPECIFIED || !Agreement::Kind_IsValid(a.kind())) {
     return absl::InvalidArgumentError(
         "agreement.kind: is required (e.g. KIND_TWINNING_MEMORANDUM)");
   }
   if (a.parties_size() < 2) {
     return absl::InvalidArgumentError("agreement.parties: at least two parties are required");
-  }
-  if (a.parties_size() > 100) {
-    return absl::InvalidArgumentError("agreement.parties: at most 100 parties");
   }
   absl::flat_hash_set<std::string> seen;
   bool has_ukrainian_partner = false;
@@ -139,8 +206,8 @@ absl::Status ValidateAgreement(const Agreement& a,
     auto id = api::ParseResourceName(party.institution(), "institutions", field + ".institution");
     if (!id.ok()) return id.status();
     if (!seen.insert(*id).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".institution: ", party.institution(), " is listed twice"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".institution: ", api::QuoteForMessage(party.institution()), " is listed twice"));
     }
     if (party.role() == v1::Party::ROLE_UNSPECIFIED || !v1::Party::Role_IsValid(party.role())) {
       return absl::InvalidArgumentError(
@@ -166,17 +233,17 @@ absl::Status ValidateAgreement(const Agreement& a,
     return absl::InvalidArgumentError(
         "agreement.signed_on: is required once the agreement is signed (state ACTIVE or later)");
   }
-  if (!(s = MaxLength(a.signing_event(), 300, "agreement.signing_event")).ok()) return s;
   absl::flat_hash_set<std::string> areas;
   for (int i = 0; i < a.cooperation_areas_size(); ++i) {
     if (!known_areas.contains(a.cooperation_areas(i))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("agreement.cooperation_areas[", i, "]: '", a.cooperation_areas(i),
-                       "' is not in the cooperation-area codelist (see ListCooperationAreas)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "agreement.cooperation_areas[", i, "]: ", api::QuoteForMessage(a.cooperation_areas(i)),
+          " is not in the cooperation-area codelist (see ListCooperationAreas)"));
     }
     if (!areas.insert(a.cooperation_areas(i)).second) {
-      return absl::InvalidArgumentError(absl::StrCat("agreement.cooperation_areas[", i, "]: '",
-                                                     a.cooperation_areas(i), "' is repeated"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("agreement.cooperation_areas[", i,
+                       "]: ", api::QuoteForMessage(a.cooperation_areas(i)), " is repeated"));
     }
   }
   for (int i = 0; i < a.cooperation_forms_size(); ++i) {
@@ -186,14 +253,14 @@ absl::Status ValidateAgreement(const Agreement& a,
           absl::StrCat("agreement.cooperation_forms[", i, "]: is not a cooperation form"));
     }
   }
-  if (a.funders_size() > 50) return absl::InvalidArgumentError("agreement.funders: at most 50");
   for (int i = 0; i < a.funders_size(); ++i) {
-    const std::string field = absl::StrCat("agreement.funders[", i, "]");
-    if (!(s = Required(a.funders(i), field)).ok()) return s;
-    if (!(s = MaxLength(a.funders(i), 300, field)).ok()) return s;
+    if (!(s = Required(a.funders(i), absl::StrCat("agreement.funders[", i, "]"))).ok()) return s;
   }
-  if (!(s = MaxLength(a.document_uri(), 1000, "agreement.document_uri")).ok()) return s;
-  return MaxLength(a.notes(), 10000, "agreement.notes");
+  if (!a.document_uri().empty()) {
+    s = api::ValidateHttpUrl(a.document_uri(), "agreement.document_uri",
+                             limits::kMaxDocumentUriBytes);
+  }
+  return s;
 }
 
 bool IsAllowedTransition(Agreement::State from, Agreement::State to) {

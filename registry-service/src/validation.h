@@ -1,14 +1,64 @@
 #ifndef IMP_REGISTRY_VALIDATION_H_
 #define IMP_REGISTRY_VALIDATION_H_
 
+#include <google/protobuf/message.h>
+
+#include <cstddef>
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/api/bounds.h"
+#include "common/server/request_context.h"
 #include "imp/registry/v1/registry.pb.h"
 
 namespace imp::registry {
+
+// Every limit on what a client may send the registry, in one place. Each is documented on its
+// field in registry.proto; RegistryLimits() maps every string and repeated field of every
+// request message to one of them.
+namespace limits {
+inline constexpr size_t kMaxResourceNameBytes = 200;  // institutions/{id}, agreements/{id}
+inline constexpr size_t kMaxResourceIdBytes = 63;     // institution_id, agreement_id
+inline constexpr size_t kMaxEtagBytes = 64;
+inline constexpr size_t kMaxRequestIdBytes = 64;
+inline constexpr size_t kMaxPageTokenBytes = 8192;
+inline constexpr size_t kMaxFilterBytes = 2000;
+inline constexpr size_t kMaxOrderByBytes = 100;
+inline constexpr size_t kMaxBatchNames = 1000;
+inline constexpr size_t kMaxUpdateMaskPaths = 50;
+inline constexpr size_t kMaxUpdateMaskPathBytes = 100;
+inline constexpr size_t kMaxCodeBytes = 16;  // country codes, ISO 3166-2 region codes
+inline constexpr size_t kMaxDisplayNameBytes = 300;
+inline constexpr size_t kMaxLocalNameBytes = 300;
+inline constexpr size_t kMaxShortNames = 20;
+inline constexpr size_t kMaxShortNameBytes = 100;
+inline constexpr size_t kMaxRegionBytes = 100;
+inline constexpr size_t kMaxCityBytes = 200;
+inline constexpr size_t kMaxWebsiteBytes = 500;
+inline constexpr size_t kMaxNotesBytes = 10000;
+inline constexpr size_t kMaxTitleBytes = 500;
+inline constexpr size_t kMaxParties = 200;
+inline constexpr size_t kMaxSigningEventBytes = 300;
+inline constexpr size_t kMaxCooperationAreas = 50;
+inline constexpr size_t kMaxCooperationAreaBytes = 64;
+inline constexpr size_t kMaxCooperationForms = 20;
+inline constexpr size_t kMaxFunders = 50;
+inline constexpr size_t kMaxFunderBytes = 300;
+inline constexpr size_t kMaxDocumentUriBytes = 1000;
+inline constexpr size_t kMaxReasonBytes = 1000;
+// x-imp-actor metadata: recorded in the audit trail (changes.actor is VARCHAR(200)).
+inline constexpr size_t kMaxActorBytes = 200;
+}  // namespace limits
+
+// The limits above by field, for api::CheckBounds.
+const api::FieldLimits& RegistryLimits();
+
+// The first check of every method: the caller's actor and every string and repeated field of
+// `request` within their limits (INVALID_ARGUMENT naming the field and the limit).
+absl::Status CheckRequestBounds(const RequestContext& ctx,
+                                const google::protobuf::Message& request);
 
 // Checks a whole institution as it would be stored (after an update mask is applied).
 // Messages name the field as "institution.<field>".

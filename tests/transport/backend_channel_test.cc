@@ -96,15 +96,17 @@ class BackendChannelTest : public ::testing::Test {
   std::string tokens_file_;
 };
 
-TEST_F(BackendChannelTest, GatewayForwardsAListPageLargerThanFourMiB) {
+TEST_F(BackendChannelTest, GatewayForwardsABatchGetAnswerLargerThanFourMiB) {
+  // List pages stop at 3 MiB (AIP-158 allows short pages); a BatchGet of 500 large institutions
+  // is one answer of more than 4 MiB, which the gateway's backend channel must accept.
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);  // the client side, as impctl sets it
   auto gateway = reg::RegistryService::NewStub(grpc::CreateCustomChannel(
       absl::StrCat("127.0.0.1:", gateway_->port()), grpc::InsecureChannelCredentials(), args));
-  reg::ListInstitutionsRequest req;
-  req.set_page_size(1000);
-  reg::ListInstitutionsResponse resp;
-  grpc::Status s = gateway->ListInstitutions(Ctx(kViewerToken).get(), req, &resp);
+  reg::BatchGetInstitutionsRequest req;
+  for (int i = 0; i < kInstitutions; ++i) req.add_names(absl::StrCat("institutions/hospital-", i));
+  reg::BatchGetInstitutionsResponse resp;
+  grpc::Status s = gateway->BatchGetInstitutions(Ctx(kViewerToken).get(), req, &resp);
   ASSERT_TRUE(s.ok()) << StatusCodeName(s.error_code()) << ": " << s.error_message();
   EXPECT_EQ(resp.institutions_size(), kInstitutions);
   EXPECT_GT(resp.ByteSizeLong(), size_t{4} << 20);
