@@ -31,11 +31,13 @@ activity::v1::Activity ImportableActivity(int64_t index, int year, size_t notes_
 }
 
 activity::v1::ImportActivitiesRequest ImportMessage(const std::string& request_id, int64_t first,
-                                                    int64_t count, int year, size_t notes_bytes) {
+                                                    int64_t count, int year, size_t notes_bytes,
+                                                    bool validate_only) {
   activity::v1::ImportActivitiesRequest msg;
   if (first == 0) {
     msg.set_request_id(request_id);
     msg.set_mode(activity::v1::ImportActivitiesRequest::MODE_ALL_OR_NOTHING);
+    msg.set_validate_only(validate_only);
   }
   for (int64_t i = first; i < first + count; ++i) {
     auto* row = msg.add_rows();
@@ -48,13 +50,15 @@ activity::v1::ImportActivitiesRequest ImportMessage(const std::string& request_i
 ImportOutcome StreamImport(activity::v1::ActivityService::StubInterface& stub,
                            grpc::ClientContext& ctx, const std::string& request_id, int64_t rows,
                            int64_t per_message, int year, size_t notes_bytes,
-                           const std::function<void()>& after_half_close) {
+                           const std::function<void()>& after_half_close, bool validate_only) {
   ImportOutcome out;
   const absl::Time start = absl::Now();
   auto writer = stub.ImportActivities(&ctx, &out.response);
   for (int64_t first = 0; first < rows; first += per_message) {
     const int64_t count = std::min(per_message, rows - first);
-    if (!writer->Write(ImportMessage(request_id, first, count, year, notes_bytes))) break;
+    if (!writer->Write(ImportMessage(request_id, first, count, year, notes_bytes, validate_only))) {
+      break;
+    }
     out.rows_sent += count;
   }
   writer->WritesDone();

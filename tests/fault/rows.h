@@ -20,10 +20,10 @@ inline constexpr char kSeedHost[] = "institutions/fault-host";
 activity::v1::Activity ImportableActivity(int64_t index, int year, size_t notes_bytes = 0);
 
 // The message of an import stream that carries rows [first, first + count); the first message
-// (first == 0) also carries the request id and MODE_ALL_OR_NOTHING.
+// (first == 0) also carries the request id, MODE_ALL_OR_NOTHING and `validate_only`.
 activity::v1::ImportActivitiesRequest ImportMessage(const std::string& request_id, int64_t first,
-                                                    int64_t count, int year,
-                                                    size_t notes_bytes = 0);
+                                                    int64_t count, int year, size_t notes_bytes = 0,
+                                                    bool validate_only = false);
 
 struct ImportOutcome {
   grpc::Status status;
@@ -38,7 +38,8 @@ struct ImportOutcome {
 ImportOutcome StreamImport(activity::v1::ActivityService::StubInterface& stub,
                            grpc::ClientContext& ctx, const std::string& request_id, int64_t rows,
                            int64_t per_message, int year, size_t notes_bytes = 0,
-                           const std::function<void()>& after_half_close = nullptr);
+                           const std::function<void()>& after_half_close = nullptr,
+                           bool validate_only = false);
 
 }  // namespace imp::testing::fault
 
