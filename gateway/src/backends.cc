@@ -4,17 +4,28 @@
 #include <chrono>
 
 #include "absl/time/clock.h"
+#include "common/net/health_check.h"
 #include "common/server/request_context.h"
 
 namespace imp::gateway {
 
 Backends::Backends(const std::string& registry_target, const std::string& activity_target,
                    absl::Duration timeout, const ChannelOptions& channel_options)
-    : registry_(
-          registry::v1::RegistryService::NewStub(MakeChannel(registry_target, channel_options))),
-      activity_(
-          activity::v1::ActivityService::NewStub(MakeChannel(activity_target, channel_options))),
+    : registry_channel_(MakeChannel(registry_target, channel_options)),
+      activity_channel_(MakeChannel(activity_target, channel_options)),
+      registry_(registry::v1::RegistryService::NewStub(registry_channel_)),
+      activity_(activity::v1::ActivityService::NewStub(activity_channel_)),
       timeout_(timeout) {}
+
+absl::Status Backends::RegistryHealth(absl::Time deadline) {
+  return CheckServing(*registry_channel_, registry::v1::RegistryService::service_full_name(),
+                      deadline);
+}
+
+absl::Status Backends::ActivityHealth(absl::Time deadline) {
+  return CheckServing(*activity_channel_, activity::v1::ActivityService::service_full_name(),
+                      deadline);
+}
 
 absl::Time BackendDeadline(absl::Time now, absl::Time caller_deadline,
                            absl::Duration default_timeout) {

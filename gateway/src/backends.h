@@ -36,6 +36,12 @@ class Backends {
   }
   activity::v1::ActivityService::Stub& activity_stub() { return *activity_; }
 
+  // Whether each backend says it is SERVING (grpc.health.v1), by `deadline`. Blocking: for the
+  // gateway's readiness thread, whose answers are published as the health of the gateway's own
+  // facade for that backend.
+  absl::Status RegistryHealth(absl::Time deadline);
+  absl::Status ActivityHealth(absl::Time deadline);
+
   // A context for a backend call made on behalf of `server_ctx`: cancellation propagates, the
   // backend gets the caller's own deadline less a margin (BackendDeadline), or the default
   // timeout when the caller set none, and x-imp-actor names the caller.
@@ -46,6 +52,8 @@ class Backends {
                                                   absl::Duration default_timeout) const;
 
  private:
+  std::shared_ptr<grpc::Channel> registry_channel_;
+  std::shared_ptr<grpc::Channel> activity_channel_;
   std::unique_ptr<registry::v1::RegistryService::Stub> registry_;
   std::unique_ptr<activity::v1::ActivityService::Stub> activity_;
   const absl::Duration timeout_;

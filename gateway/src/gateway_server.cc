@@ -40,6 +40,12 @@ GatewayServer::GatewayServer(ServiceHostOptions host_options, GatewayOptions opt
   host_.AddService(&gateway_service_, v1::GatewayService::service_full_name());
   host_.AddService(&registry_facade_, registry::v1::RegistryService::service_full_name());
   host_.AddService(&activity_facade_, activity::v1::ActivityService::service_full_name());
+  // The gateway's facade for a backend is as healthy as the backend: a client (or a load
+  // balancer) asking for imp.registry.v1.RegistryService here learns whether its calls can work.
+  host_.SetServiceCheck(registry::v1::RegistryService::service_full_name(),
+                        [this](absl::Time deadline) { return backends_.RegistryHealth(deadline); });
+  host_.SetServiceCheck(activity::v1::ActivityService::service_full_name(),
+                        [this](absl::Time deadline) { return backends_.ActivityHealth(deadline); });
 }
 
 absl::Status GatewayServer::Start() {

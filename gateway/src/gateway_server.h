@@ -23,8 +23,9 @@ struct GatewayOptions {
 };
 
 // The gateway assembled: GatewayService plus the authenticated RegistryService and
-// ActivityService facade on one port. It owns no database, so it is SERVING once it listens;
-// a backend that is down makes aggregations partial, not the gateway unhealthy.
+// ActivityService facade on one port. It owns no database, so "" and GatewayService are SERVING
+// once it listens (a backend that is down makes aggregations partial, not the gateway
+// unhealthy), while the health of each facade's name follows its backend's own health.
 //
 // The tokens file is reloaded while the gateway runs: on SIGHUP (through the host's reload
 // hook, under RunUntilSignal) and when the file changes (TokenSource's watcher). A file that does

@@ -1,0 +1,158 @@
+// Overload, for real: 300 concurrent callers against one registry-service process. Excess load
+// must be refused fast (RESOURCE_EXHAUSTED), the calls that are served must stay fast, and a call
+// told it failed must have stored nothing.
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "tests/fault/suite.h"
+
+namespace imp::testing::fault {
+namespace {
+
+namespace reg = registry::v1;
+
+struct Call {
+  std::string id;
+  grpc::StatusCode code = grpc::StatusCode::OK;
+  double ms = 0;
+};
+
+Call CreateOne(reg::RegistryService::Stub& stub, const std::string& id, absl::Duration deadline) {
+  reg::CreateInstitutionRequest req;
+  req.set_institution_id(id);
+  req.set_request_id("req-" + id);
+  req.mutable_institution()->set_display_name("Overload Clinic " + id);
+  req.mutable_institution()->set_kind(reg::Institution::KIND_HOSPITAL);
+  req.mutable_institution()->set_country("DE");
+  reg::Institution out;
+  const absl::Time t0 = absl::Now();
+  grpc::Status s = stub.CreateInstitution(Context(deadline).get(), req, &out);
+  return Call{id, s.error_code(), absl::ToDoubleMilliseconds(absl::Now() - t0)};
+}
+
+TEST(FaultOverload, OverloadIsShedFastAndNothingIsStoredForRefusedCalls) {
+  Suite suite;
+  ASSERT_NO_FATAL_FAILURE(suite.Start());
+  constexpr int kUnloadedCalls = 200, kCallers = 300;
+  const absl::Duration kLoad = absl::Seconds(6);
+
+  std::vector<double> unloaded;
+  for (int i = 0; i < kUnloadedCalls; ++i) {
+    Call c = CreateOne(suite.registry_stub(), absl::StrCat("unloaded-", i), absl::Seconds(10));
+    ASSERT_EQ(c.code, grpc::StatusCode::OK) << "harness: an unloaded create failed";
+    unloaded.push_back(c.ms);
+  }
+  const double unloaded_p99 = Percentile(unloaded, 99);
+
+  // A few channels (connections) shared by the callers, as a fleet of clients would have.
+  std::vector<std::unique_ptr<reg::RegistryService::Stub>> stubs;
+  for (int i = 0; i < 4; ++i) {
+    stubs.push_back(reg::RegistryService::NewStub(TestChannel(suite.registry_target())));
+  }
+  std::vector<std::vector<Call>> calls(kCallers);
+  const absl::Time start = absl::Now();
+  {
+    std::vector<std::unique_ptr<JoiningThread>> callers;
+    for (int t = 0; t < kCallers; ++t) {
+      callers.push_back(std::make_unique<JoiningThread>([&, t] {
+        for (int n = 0; absl::Now() - start < kLoad; ++n) {
+          calls[t].push_back(CreateOne(*stubs[t % stubs.size()], absl::StrCat("load-", t, "-", n),
+                                       absl::Seconds(10)));
+        }
+      }));
+    }
+  }
+  const absl::Duration load_took = absl::Now() - start;
+
+  std::vector<double> refused_ms, answered_ms;
+  std::vector<std::string> ok_ids, failed_ids;
+  std::map<grpc::StatusCode, int> codes;
+  for (const auto& per_caller : calls) {
+    for (const Call& c : per_caller) {
+      ++codes[c.code];
+      if (c.code == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+        refused_ms.push_back(c.ms);
+      } else {
+        answered_ms.push_back(c.ms);
+      }
+      (c.code == grpc::StatusCode::OK ? ok_ids : failed_ids).push_back(c.id);
+    }
+  }
+
+  // What is stored: every OK create exists, every failed one does not.
+  int ok_missing = 0, failed_but_stored = 0, lookup_errors = 0;
+  std::string failed_but_stored_example;
+  for (size_t from = 0; from < ok_ids.size(); from += 1000) {
+    reg::BatchGetInstitutionsRequest req;
+    for (size_t i = from; i < std::min(ok_ids.size(), from + 1000); ++i) {
+      req.add_names("institutions/" + ok_ids[i]);
+    }
+    reg::BatchGetInstitutionsResponse resp;
+    grpc::Status s =
+        suite.registry_stub().BatchGetInstitutions(Context(absl::Seconds(30)).get(), req, &resp);
+    if (!s.ok()) {
+      // NOT_FOUND names the first missing one; count them one by one instead.
+      for (const auto& name : req.names()) {
+        reg::GetInstitutionRequest get;
+        get.set_name(name);
+        reg::Institution out;
+        if (!suite.registry_stub()
+                 .GetInstitution(Context(absl::Seconds(10)).get(), get, &out)
+                 .ok()) {
+          ++ok_missing;
+        }
+      }
+    }
+  }
+  for (const std::string& id : failed_ids) {
+    reg::GetInstitutionRequest get;
+    get.set_name("institutions/" + id);
+    reg::Institution out;
+    grpc::Status s =
+        suite.registry_stub().GetInstitution(Context(absl::Seconds(10)).get(), get, &out);
+    if (s.ok()) {
+      ++failed_but_stored;
+      if (failed_but_stored_example.empty()) failed_but_stored_example = id;
+    } else if (s.error_code() != grpc::StatusCode::NOT_FOUND) {
+      ++lookup_errors;
+    }
+  }
+
+  std::string code_text;
+  for (const auto& [code, n] : codes) absl::StrAppend(&code_text, code, "x", n, ",");
+  const double refused_p99 = Percentile(refused_ms, 99);
+  const double refused_max = refused_ms.empty() ? 0 : Percentile(refused_ms, 100);
+  const double answered_p99 = Percentile(answered_ms, 99);
+  PrintFigures({{"callers", absl::StrCat(kCallers)},
+                {"load_s", Seconds(load_took)},
+                {"calls", absl::StrCat(refused_ms.size() + answered_ms.size())},
+                {"answered", absl::StrCat(answered_ms.size())},
+                {"refused", absl::StrCat(refused_ms.size())},
+                {"codes", code_text},
+                {"refusal_p99_ms", Millis(refused_p99)},
+                {"refusal_max_ms", Millis(refused_max)},
+                {"answered_p50_ms", Millis(Percentile(answered_ms, 50))},
+                {"answered_p99_ms", Millis(answered_p99)},
+                {"unloaded_p99_ms", Millis(unloaded_p99)},
+                {"ok_missing", absl::StrCat(ok_missing)},
+                {"failed_but_stored", absl::StrCat(failed_but_stored)}});
+  EXPECT_LT(refused_max, 50.0) << "a refusal (RESOURCE_EXHAUSTED) must come back in < 50 ms";
+  EXPECT_LE(answered_p99, 5 * unloaded_p99)
+      << "p99 of answered calls under 300 concurrent callers vs 5x the unloaded p99 ("
+      << Millis(unloaded_p99) << " ms); codes: " << code_text;
+  EXPECT_EQ(failed_but_stored, 0) << "calls told they failed stored an institution, e.g. "
+                                  << failed_but_stored_example;
+  EXPECT_EQ(lookup_errors, 0) << "checking the failed calls' ids did not answer NOT_FOUND";
+  EXPECT_EQ(ok_missing, 0) << "calls told OK whose institution is missing";
+}
+
+}  // namespace
+}  // namespace imp::testing::fault
