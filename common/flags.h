@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/flags/declare.h"
+#include "absl/status/status.h"
 #include "common/db/pool.h"
 #include "common/server/service_host.h"
 
@@ -22,6 +23,7 @@ ABSL_DECLARE_FLAG(std::string, db_password);
 ABSL_DECLARE_FLAG(std::string, db_name);
 ABSL_DECLARE_FLAG(int, db_pool_size);
 ABSL_DECLARE_FLAG(int, db_timeout_seconds);
+ABSL_DECLARE_FLAG(std::string, page_token_key_file);
 
 namespace imp {
 
@@ -29,6 +31,9 @@ ServiceHostOptions ServiceHostOptionsFromFlags(const std::string& service_name);
 // --db_password falls back to the IMP_DB_PASSWORD environment variable, so that the secret
 // need not appear in the process list.
 db::PoolOptions PoolOptionsFromFlags();
+// Installs the page-token key of --page_token_key_file (see api::LoadPageTokenKeyFile); keeps
+// the random per-process key when the flag is empty. A service must not start on an error.
+absl::Status InstallPageTokenKeyFromFlags();
 
 }  // namespace imp
 

@@ -4,6 +4,7 @@
 #include "absl/flags/usage.h"
 #include "activity-service/src/activity_server.h"
 #include "common/flags.h"
+#include "common/log.h"
 
 ABSL_FLAG(std::string, registry_target, "127.0.0.1:50051",
           "registry-service address, for checking institution and agreement references.");
@@ -15,6 +16,10 @@ int main(int argc, char** argv) {
   absl::SetFlag(&FLAGS_db_user, "imp_activity");
   absl::SetProgramUsageMessage("Serves imp.activity.v1.ActivityService.");
   absl::ParseCommandLine(argc, argv);
+  if (absl::Status key = imp::InstallPageTokenKeyFromFlags(); !key.ok()) {
+    imp::Log(imp::LogLevel::kError, "start_failed", {{"error", std::string(key.message())}});
+    return 1;
+  }
   imp::activity::ActivityServer server(imp::ServiceHostOptionsFromFlags("activity"),
                                        imp::PoolOptionsFromFlags(),
                                        absl::GetFlag(FLAGS_registry_target));

@@ -22,7 +22,7 @@ void FillChangesPage(const std::vector<db::ChangeRecord>& records, const db::Pag
   using Change = typename std::remove_pointer_t<decltype(out->add_changes())>;
   for (size_t i = 0; i < records.size(); ++i) {
     if (static_cast<int>(i) == page.size) {
-      out->set_next_page_token(EncodePageToken({"", records[i - 1].pk}, page.fingerprint));
+      out->set_next_page_token(db::NextPageToken(page, {"", records[i - 1].pk}));
       return;
     }
     const auto& rec = records[i];

@@ -1,14 +1,25 @@
 #include "common/api/filter.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "common/api/iso3166.h"
+#include "common/api/proto_util.h"
+#include "common/api/resource_name.h"
 
 namespace imp::api {
 namespace {
+
+// Longest prefix of a bad value an error message quotes.
+constexpr size_t kQuotedPrefixBytes = 32;
+constexpr size_t kMaxTextBytes = 200;    // institutions.city, activities.city
+constexpr size_t kMaxRegionBytes = 100;  // the region columns
 
 enum class TokenType { kWord, kString, kOp, kEnd };
 
@@ -17,6 +28,55 @@ struct Token {
   std::string text;
   size_t offset;
 };
+
+absl::Status Invalid(absl::string_view field, absl::string_view reason) {
+  return absl::InvalidArgumentError(absl::StrCat("filter: ", field, ": ", reason));
+}
+
+// Length of the UTF-8 sequence starting at in[i] (1..4), 0 when it is not well-formed
+// (overlong forms, surrogates and code points above U+10FFFF included).
+size_t Utf8SequenceLength(absl::string_view in, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(in[k]); };
+  const unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > in.size()) return 0;
+  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
+  }
+  return n;
+}
+
+bool IsValidUtf8(absl::string_view in) {
+  for (size_t i = 0; i < in.size();) {
+    const size_t n = Utf8SequenceLength(in, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+bool HasControlCharacters(absl::string_view in) {
+  return std::any_of(in.begin(), in.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
 
 absl::StatusOr<std::vector<Token>> Tokenize(absl::string_view in) {
   std::vector<Token> tokens;
@@ -67,7 +127,7 @@ absl::StatusOr<std::vector<Token>> Tokenize(absl::string_view in) {
       continue;
     }
     while (i < in.size() && !absl::ascii_isspace(static_cast<unsigned char>(in[i])) &&
-           std::string_view("=!<>:\"()").find(in[i]) == std::string_view::npos) {
+           absl::string_view("=!<>:\"()").find(in[i]) == absl::string_view::npos) {
       ++i;
     }
     tokens.push_back({TokenType::kWord, std::string(in.substr(start, i - start)), start});
@@ -99,39 +159,185 @@ bool Allowed(FieldKind kind, FilterOp op) {
 
 std::string KnownFields(const FilterSchema& schema) {
   std::vector<std::string> names;
-  for (const auto& [name, kind] : schema) names.push_back(name);
+  for (const auto& [name, spec] : schema) names.push_back(name);
   std::sort(names.begin(), names.end());
   return absl::StrJoin(names, ", ");
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> EnumValueName(const google::protobuf::EnumDescriptor* descriptor,
-                                          absl::string_view prefix, absl::string_view value,
-                                          absl::string_view field) {
-  std::string name = absl::AsciiStrToUpper(value);
-  if (!absl::StartsWith(name, prefix)) name = absl::StrCat(prefix, name);
-  const auto* v = descriptor->FindValueByName(name);
-  if (v == nullptr || v->number() == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("filter: ", field, " '", value, "' is not valid"));
+absl::StatusOr<std::string> CheckText(absl::string_view field, absl::string_view value,
+                                      size_t max_bytes) {
+  if (value.size() > max_bytes)
+    return Invalid(field, absl::StrCat("at most ", max_bytes, " bytes"));
+  if (!IsValidUtf8(value) || HasControlCharacters(value)) {
+    return Invalid(field, absl::StrCat(QuoteValue(value),
+                                       " is not text (valid UTF-8 without control characters)"));
   }
-  return name;
+  return std::string(value);
 }
 
-const char* SqlComparison(FilterOp op) {
-  switch (op) {
-    case FilterOp::kNe: return " <> ";
-    case FilterOp::kLt: return " < ";
-    case FilterOp::kLe: return " <= ";
-    case FilterOp::kGt: return " > ";
-    case FilterOp::kGe: return " >= ";
-    default: return " = ";
+absl::StatusOr<std::string> CheckEnum(const FieldSpec& spec, absl::string_view field,
+                                      absl::string_view value) {
+  std::string name = absl::AsciiStrToUpper(value);
+  if (!absl::StartsWith(name, spec.enum_prefix)) name = absl::StrCat(spec.enum_prefix, name);
+  const auto* v = spec.enum_type->FindValueByName(name);
+  if (v != nullptr && v->number() != 0) return name;
+  std::vector<std::string> allowed;
+  for (int i = 0; i < spec.enum_type->value_count(); ++i) {
+    const auto* e = spec.enum_type->value(i);
+    if (e->number() != 0) {
+      allowed.push_back(std::string(absl::StripPrefix(e->name(), spec.enum_prefix)));
+    }
   }
+  return Invalid(field,
+                 absl::StrCat(QuoteValue(value), " is not one of ", absl::StrJoin(allowed, ", ")));
+}
+
+// `value` checked for `spec` and put in canonical form.
+absl::StatusOr<std::string> CheckValue(const FieldSpec& spec, absl::string_view field,
+                                       absl::string_view value) {
+  switch (spec.value) {
+    case FilterValue::kText: return CheckText(field, value, kMaxTextBytes);
+    case FilterValue::kRegion: {
+      if (absl::StartsWithIgnoreCase(value, "UA-")) {
+        std::string code = absl::AsciiStrToUpper(value);
+        if (IsUkrainianRegionCode(code)) return code;
+        return Invalid(
+            field, absl::StrCat(QuoteValue(value), " is not an ISO 3166-2:UA code (e.g. UA-46)"));
+      }
+      return CheckText(field, value, kMaxRegionBytes);
+    }
+    case FilterValue::kCountry: {
+      std::string code = absl::AsciiStrToUpper(value);
+      if (IsIsoCountryCode(code)) return code;
+      return Invalid(field, absl::StrCat(QuoteValue(value),
+                                         " is not an ISO 3166-1 alpha-2 code (e.g. UA, FR)"));
+    }
+    case FilterValue::kCode:
+      if (IsCodelistCode(value)) return std::string(value);
+      return Invalid(field, absl::StrCat(QuoteValue(value),
+                                         " is not a codelist code ([a-z0-9-], 1 to 64 characters; "
+                                         "see ListCooperationAreas)"));
+    case FilterValue::kEnum: return CheckEnum(spec, field, value);
+    case FilterValue::kResourceName: {
+      const std::string prefix = absl::StrCat(spec.collection, "/");
+      if (absl::StartsWith(value, prefix) && IsValidResourceId(value.substr(prefix.size()))) {
+        return std::string(value.substr(prefix.size()));
+      }
+      return Invalid(field, absl::StrCat(QuoteValue(value), " is not a resource name ", prefix,
+                                         "{id} (id: [a-z][a-z0-9-]{0,62})"));
+    }
+    case FilterValue::kDate: {
+      bool shaped = value.size() == 10;
+      for (size_t k = 0; shaped && k < value.size(); ++k) {
+        shaped = (k == 4 || k == 7) ? value[k] == '-'
+                                    : absl::ascii_isdigit(static_cast<unsigned char>(value[k]));
+      }
+      if (!shaped) {
+        return Invalid(field, absl::StrCat(QuoteValue(value), " is not a date YYYY-MM-DD"));
+      }
+      auto date = DateFromString(value, absl::StrCat("filter: ", field));
+      if (!date.ok()) return date.status();
+      return DateToString(*date);
+    }
+  }
+  return absl::InternalError("filter: unknown value type");
+}
+
+void AddDistinct(std::vector<std::string>& values, std::string value) {
+  if (std::find(values.begin(), values.end(), value) == values.end()) {
+    values.push_back(std::move(value));
+  }
+}
+
+bool Contains(const std::vector<std::string>& values, const std::string& value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+// Folds a bound into `bound`: keeps the tighter one; at equal values the exclusive one.
+void Tighten(std::optional<std::string>& bound, bool& inclusive, const std::string& value,
+             bool value_inclusive, bool lower) {
+  if (!bound || (lower ? value > *bound : value < *bound)) {
+    bound = value;
+    inclusive = value_inclusive;
+  } else if (value == *bound) {
+    inclusive = inclusive && value_inclusive;
+  }
+}
+
+// False when the folded condition of a single-valued field can never hold; simplifies it.
+bool SimplifySingleValued(FieldCondition& c, bool exact) {
+  if (exact && c.equal.size() > 1) return false;
+  for (const auto& v : c.equal) {
+    if (Contains(c.not_equal, v)) return false;
+    if (c.lower && (v < *c.lower || (v == *c.lower && !c.lower_inclusive))) return false;
+    if (c.upper && (v > *c.upper || (v == *c.upper && !c.upper_inclusive))) return false;
+  }
+  if (c.lower && c.upper &&
+      (*c.lower > *c.upper ||
+       (*c.lower == *c.upper && !(c.lower_inclusive && c.upper_inclusive)))) {
+    return false;
+  }
+  if (exact && c.equal.size() == 1) {
+    // The one value satisfies every other term: they add nothing.
+    c.not_equal.clear();
+    c.lower.reset();
+    c.upper.reset();
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string QuoteValue(absl::string_view value) {
+  size_t end = 0;
+  while (end < value.size()) {
+    size_t n = Utf8SequenceLength(value, end);
+    if (n == 0) n = 1;
+    if (end + n > kQuotedPrefixBytes) break;
+    end += n;
+  }
+  std::string out = "'";
+  for (size_t i = 0; i < end;) {
+    size_t n = Utf8SequenceLength(value, i);
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (n == 0 || c < 0x20 || c == 0x7f) {
+      absl::StrAppend(&out, absl::StrFormat("\\x%02x", c));
+      ++i;
+      continue;
+    }
+    if (c == '\'' || c == '\\') out.push_back('\\');
+    out.append(value.data() + i, n);
+    i += n;
+  }
+  out.push_back('\'');
+  if (end < value.size()) absl::StrAppend(&out, "... (", value.size(), " bytes)");
+  return out;
+}
+
+bool IsCodelistCode(absl::string_view code) {
+  if (code.empty() || code.size() > 64) return false;
+  return std::all_of(code.begin(), code.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return absl::ascii_islower(u) || absl::ascii_isdigit(u) || c == '-';
+  });
+}
+
+std::string FilterString(absl::string_view value) {
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
 }
 
 absl::StatusOr<std::vector<FilterTerm>> ParseFilter(absl::string_view filter,
                                                     const FilterSchema& schema) {
+  if (filter.size() > kMaxFilterBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("filter: at most ", kMaxFilterBytes,
+                                                   " bytes (this one has ", filter.size(), ")"));
+  }
   auto tokens_or = Tokenize(filter);
   if (!tokens_or.ok()) return tokens_or.status();
   const std::vector<Token>& tokens = *tokens_or;
@@ -139,6 +345,10 @@ absl::StatusOr<std::vector<FilterTerm>> ParseFilter(absl::string_view filter,
   size_t i = 0;
   if (tokens[0].type == TokenType::kEnd) return terms;
   for (;;) {
+    if (terms.size() == kMaxFilterTerms) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("filter: at most ", kMaxFilterTerms, " terms joined by AND"));
+    }
     const Token& first = tokens[i];
     if (first.type == TokenType::kWord && (first.text == "OR" || first.text == "NOT")) {
       return absl::InvalidArgumentError(
@@ -146,31 +356,38 @@ absl::StatusOr<std::vector<FilterTerm>> ParseFilter(absl::string_view filter,
     }
     if (first.type == TokenType::kString ||
         (first.type == TokenType::kWord && tokens[i + 1].type != TokenType::kOp)) {
+      if (!IsValidUtf8(first.text)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("filter: search text ", QuoteValue(first.text), " is not valid UTF-8"));
+      }
       terms.push_back({"", FilterOp::kSearch, first.text});
       ++i;
     } else if (first.type == TokenType::kWord) {
       const Token& op_token = tokens[i + 1];
       const Token& value = tokens[i + 2];
+      auto field = schema.find(first.text);
+      if (field == schema.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("filter: unknown field ", QuoteValue(first.text),
+                         "; filterable fields: ", KnownFields(schema)));
+      }
       if (value.type != TokenType::kWord && value.type != TokenType::kString) {
         return absl::InvalidArgumentError(
             absl::StrCat("filter: missing value after '", first.text, " ", op_token.text, "'"));
       }
-      auto field = schema.find(first.text);
-      if (field == schema.end()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "filter: unknown field '", first.text, "'; filterable fields: ", KnownFields(schema)));
-      }
       auto op = OpFromText(op_token.text);
       if (!op.ok()) return op.status();
-      if (!Allowed(field->second, *op)) {
+      if (!Allowed(field->second.kind, *op)) {
         return absl::InvalidArgumentError(absl::StrCat(
             "filter: operator '", op_token.text, "' is not allowed on field '", first.text, "'"));
       }
-      terms.push_back({first.text, *op, value.text});
+      auto canonical = CheckValue(field->second, field->first, value.text);
+      if (!canonical.ok()) return canonical.status();
+      terms.push_back({first.text, *op, std::move(*canonical)});
       i += 3;
     } else {
       return absl::InvalidArgumentError(
-          absl::StrCat("filter: unexpected '", first.text, "' at offset ", first.offset));
+          absl::StrCat("filter: unexpected ", QuoteValue(first.text), " at offset ", first.offset));
     }
     if (tokens[i].type == TokenType::kEnd) break;
     if (tokens[i].type == TokenType::kWord && tokens[i].text == "AND") {
@@ -186,6 +403,46 @@ absl::StatusOr<std::vector<FilterTerm>> ParseFilter(absl::string_view filter,
     // AIP-160: juxtaposition means AND.
   }
   return terms;
+}
+
+absl::StatusOr<CompiledFilter> CompileFilter(absl::string_view filter, const FilterSchema& schema) {
+  auto terms = ParseFilter(filter, schema);
+  if (!terms.ok()) return terms.status();
+  CompiledFilter out;
+  for (auto& t : *terms) {
+    if (t.op == FilterOp::kSearch) {
+      AddDistinct(out.search, std::move(t.value));
+      continue;
+    }
+    FieldCondition& c = out.fields[t.field];
+    switch (t.op) {
+      case FilterOp::kEq:
+      case FilterOp::kHas: AddDistinct(c.equal, std::move(t.value)); break;
+      case FilterOp::kNe: AddDistinct(c.not_equal, std::move(t.value)); break;
+      case FilterOp::kLt:
+      case FilterOp::kLe:
+        Tighten(c.upper, c.upper_inclusive, t.value, t.op == FilterOp::kLe, false);
+        break;
+      case FilterOp::kGt:
+      case FilterOp::kGe:
+        Tighten(c.lower, c.lower_inclusive, t.value, t.op == FilterOp::kGe, true);
+        break;
+      case FilterOp::kSearch: break;
+    }
+  }
+  for (auto& [name, c] : out.fields) {
+    const FieldSpec& spec = schema.at(name);
+    std::sort(c.equal.begin(), c.equal.end());
+    std::sort(c.not_equal.begin(), c.not_equal.end());
+    const bool multi = spec.multi_valued || spec.kind == FieldKind::kRepeated;
+    const bool exact = spec.value != FilterValue::kText && spec.value != FilterValue::kRegion;
+    const bool possible =
+        multi ? std::none_of(c.equal.begin(), c.equal.end(),
+                             [&](const std::string& v) { return Contains(c.not_equal, v); })
+              : SimplifySingleValued(c, exact);
+    if (!possible) out.matches_nothing = true;
+  }
+  return out;
 }
 
 }  // namespace imp::api

@@ -3,6 +3,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "common/flags.h"
+#include "common/log.h"
 #include "registry-service/src/registry_server.h"
 
 int main(int argc, char** argv) {
@@ -13,6 +14,10 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Serves imp.registry.v1.RegistryService (institutions, agreements).");
   absl::ParseCommandLine(argc, argv);
+  if (absl::Status key = imp::InstallPageTokenKeyFromFlags(); !key.ok()) {
+    imp::Log(imp::LogLevel::kError, "start_failed", {{"error", std::string(key.message())}});
+    return 1;
+  }
   imp::registry::RegistryServer server(imp::ServiceHostOptionsFromFlags("registry"),
                                        imp::PoolOptionsFromFlags());
   return server.RunUntilSignal();
