@@ -21,10 +21,9 @@ ABSL_FLAG(int, db_pool_size, 8, "Database connections in the pool.");
 ABSL_FLAG(int, db_timeout_seconds, 30, "Connection read/write timeout in seconds.");
 ABSL_FLAG(std::string, page_token_key_file, "",
           "registry-service, activity-service: file holding the key (at least 32 bytes, e.g. "
-          "`openssl rand -hex 32`) that signs page "
-          "tokens; every replica of a deployment must use the same. When empty, a random key is "
-          "drawn at start: page tokens then do not survive a restart and are not accepted by "
-          "another replica.");
+          "`openssl rand -hex 32`) that signs page tokens; every replica of a deployment must use "
+          "the same. When empty, a random key is drawn at start: page tokens then do not survive "
+          "a restart and are not accepted by another replica.");
 
 namespace imp {
 

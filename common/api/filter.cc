@@ -430,8 +430,9 @@ absl::StatusOr<CompiledFilter> CompileFilter(absl::string_view filter, const Fil
       case FilterOp::kSearch: break;
     }
   }
-  for (auto& [name, c] : out.fields) {
-    const FieldSpec& spec = schema.at(name);
+  for (auto& field : out.fields) {
+    FieldCondition& c = field.second;  // named: lambdas cannot capture structured bindings
+    const FieldSpec& spec = schema.at(field.first);
     std::sort(c.equal.begin(), c.equal.end());
     std::sort(c.not_equal.begin(), c.not_equal.end());
     const bool multi = spec.multi_valued || spec.kind == FieldKind::kRepeated;

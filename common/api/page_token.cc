@@ -102,8 +102,8 @@ absl::StatusOr<PagePosition> DecodePageToken(absl::string_view token, absl::stri
   std::vector<absl::string_view> parts = absl::StrSplit(payload, absl::MaxSplits('\n', 4));
   if (parts.size() != 5 || parts[0] != kVersion) return NotOurs();
   if (parts[1] != collection) {
-    return absl::InvalidArgumentError(absl::StrCat("page_token: comes from another method's list (",
-                                                   parts[1], "), not from ", collection));
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_token: comes from another List method, not from ", collection));
   }
   if (parts[2] != QueryDigest(query)) {
     return absl::InvalidArgumentError(

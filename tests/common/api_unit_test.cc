@@ -241,7 +241,7 @@ TEST(PageToken, FromAnotherCollectionIsRejected) {
   std::string token = EncodePageToken({"", 7}, "registry.institutions", query);
   auto decoded = DecodePageToken(token, "registry.agreements", query);
   ExpectRejected(decoded, "other collection");
-  EXPECT_NE(decoded.status().message().find("another method"), std::string::npos);
+  EXPECT_NE(decoded.status().message().find("another List method"), std::string::npos);
 }
 
 TEST(PageToken, FromAnotherFilterOrderOrShowDeletedIsRejected) {
