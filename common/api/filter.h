@@ -10,7 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "google/protobuf/descriptor.h"
+#include "common/api/filter_value.h"
 
 namespace imp::api {
 
@@ -34,39 +34,6 @@ struct FilterTerm {
   std::string field;  // empty for kSearch
   FilterOp op;
   std::string value;  // checked and canonical (see FilterValue)
-};
-
-// What a field accepts: the operators allowed on it.
-enum class FieldKind {
-  kEquality,   // = and !=
-  kOrdered,    // = != < <= > >= (dates)
-  kRepeated,   // : (has)
-  kExactDate,  // = only (e.g. in_force_on)
-};
-
-// What values a field accepts. ParseFilter checks every value against its field's type and
-// replaces it by its canonical form, so that no unchecked byte of a filter reaches SQL and
-// equal values compare equal in C++ exactly as they do in the database.
-enum class FilterValue {
-  kText,          // free text: valid UTF-8 without control characters, at most 200 bytes (city)
-  kRegion,        // ISO 3166-2:UA code ("ua-46" -> "UA-46") or, abroad, kText of <= 100 bytes
-  kCountry,       // ISO 3166-1 alpha-2 code, any case ("fr" -> "FR")
-  kCode,          // codelist code: [a-z0-9-]{1,64}
-  kEnum,          // enum value with or without its prefix ("ACTIVE" -> "STATE_ACTIVE")
-  kResourceName,  // `{collection}/{id}` -> id
-  kDate,          // YYYY-MM-DD between 1900 and 2200
-};
-
-struct FieldSpec {
-  FieldKind kind = FieldKind::kEquality;
-  FilterValue value = FilterValue::kText;
-  // The column holds several values per row (an activity's institutions, an agreement's
-  // parties, the dates an agreement is in force on): `=` / `:` terms accumulate ("all of")
-  // instead of contradicting each other, and `!=` terms mean "none of".
-  bool multi_valued = false;
-  const google::protobuf::EnumDescriptor* enum_type = nullptr;  // kEnum
-  const char* enum_prefix = "";                                 // kEnum, e.g. "STATE_"
-  const char* collection = "";                                  // kResourceName, e.g. "agreements"
 };
 
 using FilterSchema = absl::flat_hash_map<std::string, FieldSpec>;
@@ -103,18 +70,6 @@ struct CompiledFilter {
 
 // ParseFilter, then folds the terms field by field as above.
 absl::StatusOr<CompiledFilter> CompileFilter(absl::string_view filter, const FilterSchema& schema);
-
-// For error messages: `value` quoted, cut to a short prefix (on a UTF-8 boundary) with its
-// length noted when longer, control characters and invalid UTF-8 escaped. Never echoes
-// unbounded input.
-std::string QuoteValue(absl::string_view value);
-
-// A codelist code (cooperation areas): [a-z0-9-]{1,64}.
-bool IsCodelistCode(absl::string_view code);
-
-// `value` as a quoted filter string ("..." with '"' and '\' escaped), for code that builds
-// filters for another service.
-std::string FilterString(absl::string_view value);
 
 }  // namespace imp::api
 
