@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "common/log.h"
+#include "common/api/page_token.h"
 
 ABSL_FLAG(std::string, listen_address, "127.0.0.1", "Address to listen on.");
 ABSL_FLAG(int, port, 0, "Port to listen on (0 picks a free port).");
@@ -48,6 +49,11 @@ ABSL_FLAG(bool, migrate_only, false,
 ABSL_FLAG(std::string, db_name, "", "MariaDB database (schema) owned by this service.");
 ABSL_FLAG(int, db_pool_size, 8, "Database connections in the pool.");
 ABSL_FLAG(int, db_timeout_seconds, 30, "Connection read/write timeout in seconds.");
+ABSL_FLAG(std::string, page_token_key_file, "",
+          "registry-service, activity-service: file holding the key (at least 32 bytes, e.g. "
+          "`openssl rand -hex 32`) that signs page tokens; every replica of a deployment must use "
+          "the same. When empty, a random key is drawn at start: page tokens then do not survive "
+          "a restart and are not accepted by another replica.");
 
 namespace imp {
 
@@ -102,6 +108,12 @@ db::PoolOptions PoolOptionsFromFlags() {
   options.read_timeout = absl::Seconds(absl::GetFlag(FLAGS_db_timeout_seconds));
   options.write_timeout = options.read_timeout;
   return options;
+}
+
+absl::Status InstallPageTokenKeyFromFlags() {
+  const std::string path = absl::GetFlag(FLAGS_page_token_key_file);
+  if (path.empty()) return absl::OkStatus();
+  return api::LoadPageTokenKeyFile(path);
 }
 
 }  // namespace imp

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/flags/declare.h"
+#include "absl/status/status.h"
 #include "common/db/pool.h"
 #include "common/server/service_host.h"
 
@@ -33,6 +34,7 @@ ABSL_DECLARE_FLAG(bool, migrate_only);
 ABSL_DECLARE_FLAG(std::string, db_name);
 ABSL_DECLARE_FLAG(int, db_pool_size);
 ABSL_DECLARE_FLAG(int, db_timeout_seconds);
+ABSL_DECLARE_FLAG(std::string, page_token_key_file);
 
 namespace imp {
 
@@ -43,6 +45,9 @@ ServiceHostOptions ServiceHostOptionsFromFlags(const std::string& service_name);
 // --db_migration_password to IMP_DB_MIGRATION_PASSWORD), so that secrets need not appear in the
 // process list.
 db::PoolOptions PoolOptionsFromFlags();
+// Installs the page-token key of --page_token_key_file (see api::LoadPageTokenKeyFile); keeps
+// the random per-process key when the flag is empty. A service must not start on an error.
+absl::Status InstallPageTokenKeyFromFlags();
 
 }  // namespace imp
 

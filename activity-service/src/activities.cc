@@ -26,6 +26,10 @@ namespace {
 
 using v1::Activity;
 
+// What page tokens of each List method are bound to (with the request's query).
+constexpr char kActivitiesCollection[] = "activity.activities";
+constexpr char kChangesCollection[] = "activity.changes";
+
 constexpr char kCreateMethod[] = "CreateActivity";
 
 const std::vector<std::string>& UpdatableFields() {
@@ -183,8 +187,8 @@ absl::Status Activities::ListActivities(const RequestContext& ctx,
                      " is not supported; use start_date or start_date desc"));
   }
   auto page =
-      db::StartPage(req.page_size(), req.page_token(),
-                    absl::StrCat(req.filter(), "|", req.order_by(), "|", req.show_deleted()));
+      db::StartPage(req.page_size(), req.page_token(), kActivitiesCollection,
+                    api::PageQuery({req.filter(), req.order_by(), req.show_deleted() ? "1" : "0"}));
   if (!page.ok()) return page.status();
   db::Query query(
       absl::StrCat("SELECT ", stmt::kActivityColumns, ", a.start_date", stmt::kFromActivities));
@@ -387,7 +391,8 @@ absl::Status Activities::ListChanges(const RequestContext& ctx, const v1::ListCh
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.name(), "activities", "name");
   if (!id.ok()) return id.status();
-  auto page = db::StartPage(req.page_size(), req.page_token(), req.name());
+  auto page = db::StartPage(req.page_size(), req.page_token(), kChangesCollection,
+                            api::PageQuery({req.name()}));
   if (!page.ok()) return page.status();
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();

@@ -1,66 +1,81 @@
 #include "activity-service/src/activity_filter.h"
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
 #include "activity-service/src/statements.h"
 #include "common/api/filter.h"
-#include "common/api/proto_util.h"
-#include "common/api/resource_name.h"
+#include "common/db/filter_sql.h"
 #include "imp/activity/v1/activity.pb.h"
 
 namespace imp::activity {
 namespace {
 
+using api::FieldKind;
+using api::FieldSpec;
+using api::FilterValue;
 using v1::Activity;
 
 const api::FilterSchema& Schema() {
   static const auto* const schema = new api::FilterSchema{
-      {"kind", api::FieldKind::kEquality},        {"agreement", api::FieldKind::kEquality},
-      {"institution", api::FieldKind::kEquality}, {"country", api::FieldKind::kEquality},
-      {"region", api::FieldKind::kEquality},      {"cooperation_area", api::FieldKind::kEquality},
-      {"direction", api::FieldKind::kEquality},   {"start_date", api::FieldKind::kOrdered},
+      {"kind", FieldSpec{FieldKind::kEquality, FilterValue::kEnum, false,
+                         Activity::Kind_descriptor(), "KIND_"}},
+      {"direction", FieldSpec{FieldKind::kEquality, FilterValue::kEnum, false,
+                              Activity::Direction_descriptor(), "DIRECTION_"}},
+      {"agreement", FieldSpec{FieldKind::kEquality, FilterValue::kResourceName, false, nullptr, "",
+                              "agreements"}},
+      // An activity involves several institutions (host, partners, participants' homes).
+      {"institution", FieldSpec{FieldKind::kEquality, FilterValue::kResourceName, true, nullptr, "",
+                                "institutions"}},
+      {"country", FieldSpec{FieldKind::kEquality, FilterValue::kCountry}},
+      {"region", FieldSpec{FieldKind::kEquality, FilterValue::kRegion}},
+      {"cooperation_area", FieldSpec{FieldKind::kEquality, FilterValue::kCode}},
+      {"start_date", FieldSpec{FieldKind::kOrdered, FilterValue::kDate}},
   };
   return *schema;
+}
+
+const char* Column(const std::string& field) {
+  if (field == "kind") return stmt::kFilterKind;
+  if (field == "direction") return stmt::kFilterDirection;
+  if (field == "agreement") return stmt::kFilterAgreement;
+  if (field == "country") return stmt::kFilterCountry;
+  if (field == "region") return stmt::kFilterRegion;
+  if (field == "cooperation_area") return stmt::kFilterCooperationArea;
+  return stmt::kFilterStartDate;
+}
+
+void AppendInstitutions(const api::FieldCondition& c, db::Query& query) {
+  if (!c.equal.empty()) {
+    std::vector<db::Query::Value> values = db::Values(c.equal);
+    values.emplace_back(static_cast<int64_t>(c.equal.size()));
+    query.BindAll(absl::StrCat(stmt::kInvolvesAllInstitutionsOpen, db::Placeholders(c.equal.size()),
+                               stmt::kInvolvesAllInstitutionsClose),
+                  std::move(values));
+  }
+  if (!c.not_equal.empty()) {
+    query.BindAll(
+        absl::StrCat(stmt::kInvolvesNoInstitutionOpen, db::Placeholders(c.not_equal.size()),
+                     stmt::kInvolvesNoInstitutionClose),
+        db::Values(c.not_equal));
+  }
 }
 
 }  // namespace
 
 absl::Status AppendActivityFilter(absl::string_view filter, db::Query& query) {
-  auto terms = api::ParseFilter(filter, Schema());
-  if (!terms.ok()) return terms.status();
-  for (const auto& t : *terms) {
-    if (t.op == api::FilterOp::kSearch) {
-      query.Bind(" AND a.title LIKE ?", absl::StrCat("%", db::EscapeLike(t.value), "%"));
-      continue;
-    }
-    const char* op = api::SqlComparison(t.op);
-    if (t.field == "kind") {
-      auto v = api::EnumValueName(Activity::Kind_descriptor(), "KIND_", t.value, "kind");
-      if (!v.ok()) return v.status();
-      query.Bind(absl::StrCat(" AND a.kind", op, "?"), *v);
-    } else if (t.field == "direction") {
-      auto v =
-          api::EnumValueName(Activity::Direction_descriptor(), "DIRECTION_", t.value, "direction");
-      if (!v.ok()) return v.status();
-      query.Bind(absl::StrCat(" AND a.direction", op, "?"), *v);
-    } else if (t.field == "agreement") {
-      auto id = api::ParseResourceName(t.value, "agreements", "filter: agreement");
-      if (!id.ok()) return id.status();
-      query.Bind(absl::StrCat(" AND a.agreement_id", op, "?"), *id);
-    } else if (t.field == "institution") {
-      auto id = api::ParseResourceName(t.value, "institutions", "filter: institution");
-      if (!id.ok()) return id.status();
-      query.Bind(
-          t.op == api::FilterOp::kNe ? stmt::kNotInvolvesInstitution : stmt::kInvolvesInstitution,
-          *id);
-    } else if (t.field == "start_date") {
-      auto date = api::DateFromString(t.value, "filter: start_date");
-      if (!date.ok()) return date.status();
-      query.Bind(absl::StrCat(" AND a.start_date", op, "?"), api::DateToString(*date));
+  auto compiled = api::CompileFilter(filter, Schema());
+  if (!compiled.ok()) return compiled.status();
+  if (compiled->matches_nothing) {
+    query.Sql(db::kNoRows);
+    return absl::OkStatus();
+  }
+  db::AppendContains(query, stmt::kFilterTitle, compiled->search);
+  for (const auto& [field, condition] : compiled->fields) {
+    if (field == "institution") {
+      AppendInstitutions(condition, query);
     } else {
-      // country, region, cooperation_area: the column is named like the field.
-      query.Bind(absl::StrCat(" AND a.", t.field, op, "?"), t.value);
+      db::AppendScalarCondition(query, Column(field), condition);
     }
   }
   return absl::OkStatus();

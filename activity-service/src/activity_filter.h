@@ -7,8 +7,10 @@
 
 namespace imp::activity {
 
-// Parses a ListActivities / GetActivityStats filter and appends its conditions (on the
-// activities table aliased `a`) to `query`. INVALID_ARGUMENT messages start with "filter:".
+// Parses a ListActivities / GetActivityStats filter (bounded, every value checked: see
+// api::ParseFilter) and appends its conditions (on the activities table aliased `a`) to
+// `query`: at most one condition per field, whatever the number of terms. INVALID_ARGUMENT
+// messages start with "filter:".
 absl::Status AppendActivityFilter(absl::string_view filter, db::Query& query);
 
 }  // namespace imp::activity

@@ -4,6 +4,7 @@
 #include "absl/flags/usage.h"
 #include "activity-service/src/activity_server.h"
 #include "common/flags.h"
+#include "common/log.h"
 
 ABSL_FLAG(std::string, registry_target, "127.0.0.1:50051",
           "registry-service address, for checking institution and agreement references.");
@@ -22,6 +23,10 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   if (absl::GetFlag(FLAGS_migrate_only)) {
     return imp::db::RunMigrateOnly(imp::PoolOptionsFromFlags(), imp::activity::Migrations());
+  }
+  if (absl::Status key = imp::InstallPageTokenKeyFromFlags(); !key.ok()) {
+    imp::Log(imp::LogLevel::kError, "start_failed", {{"error", std::string(key.message())}});
+    return 1;
   }
   // Before any thread starts (the --migrate_only step keeps the default: SIGTERM ends it).
   imp::BlockTerminationSignals();

@@ -85,12 +85,28 @@ inline constexpr char kIdPlaceholder[] = "?";
 
 // Fragments of the dynamic queries.
 inline constexpr char kFromActivities[] = " FROM activities a WHERE 1 = 1";
-inline constexpr char kInvolvesInstitution[] =
-    " AND EXISTS (SELECT 1 FROM activity_institutions ai WHERE ai.activity_pk = a.pk "
-    "AND ai.institution_id = ?)";
-inline constexpr char kNotInvolvesInstitution[] =
-    " AND NOT EXISTS (SELECT 1 FROM activity_institutions ai WHERE ai.activity_pk = a.pk "
-    "AND ai.institution_id = ?)";
+// Filter conditions (activity_filter.cc). Each field yields one condition however many terms
+// name it, so a filter's SQL stays within what its term cap allows.
+inline constexpr char kFilterKind[] = "a.kind";
+inline constexpr char kFilterAgreement[] = "a.agreement_id";
+inline constexpr char kFilterCountry[] = "a.country";
+inline constexpr char kFilterRegion[] = "a.region";
+inline constexpr char kFilterCooperationArea[] = "a.cooperation_area";
+inline constexpr char kFilterDirection[] = "a.direction";
+inline constexpr char kFilterStartDate[] = "a.start_date";
+inline constexpr char kFilterTitle[] = "a.title";
+// `institution = ` terms: the activity involves EVERY listed institution (in any role), in one
+// subquery: <open> IN-list placeholders <close>, then the number of listed institutions.
+inline constexpr char kInvolvesAllInstitutionsOpen[] =
+    " AND a.pk IN (SELECT fi.activity_pk FROM activity_institutions fi "
+    "WHERE fi.institution_id IN (";
+inline constexpr char kInvolvesAllInstitutionsClose[] =
+    ") GROUP BY fi.activity_pk HAVING COUNT(DISTINCT fi.institution_id) = ?)";
+// `institution != ` terms: the activity involves NONE of the listed institutions.
+inline constexpr char kInvolvesNoInstitutionOpen[] =
+    " AND NOT EXISTS (SELECT 1 FROM activity_institutions fi WHERE fi.activity_pk = a.pk "
+    "AND fi.institution_id IN (";
+inline constexpr char kInvolvesNoInstitutionClose[] = "))";
 // The sums every statistics query computes, in ActivityTotals order (distinct institutions
 // come from a second query over activity_institutions).
 inline constexpr char kTotalsColumns[] =

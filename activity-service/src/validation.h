@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/api/filter.h"
 #include "common/api/bounds.h"
 #include "common/server/request_context.h"
 #include "imp/activity/v1/activity.pb.h"
@@ -25,7 +26,7 @@ inline constexpr size_t kMaxResourceIdBytes = 63;     // activity_id
 inline constexpr size_t kMaxEtagBytes = 64;
 inline constexpr size_t kMaxRequestIdBytes = 64;
 inline constexpr size_t kMaxPageTokenBytes = 8192;
-inline constexpr size_t kMaxFilterBytes = 2000;
+inline constexpr size_t kMaxFilterBytes = api::kMaxFilterBytes;  // common/api/filter.h
 inline constexpr size_t kMaxOrderByBytes = 100;
 inline constexpr size_t kMaxBatchNames = 1000;
 inline constexpr size_t kMaxUpdateMaskPaths = 50;

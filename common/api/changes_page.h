@@ -25,7 +25,7 @@ void FillChangesPage(const std::vector<db::ChangeRecord>& records, const db::Pag
   PageBudget budget;
   for (size_t i = 0; i < records.size(); ++i) {
     if (static_cast<int>(i) == page.size) {
-      out->set_next_page_token(EncodePageToken({"", records[i - 1].pk}, page.fingerprint));
+      out->set_next_page_token(db::NextPageToken(page, {"", records[i - 1].pk}));
       return;
     }
     const auto& rec = records[i];
@@ -40,7 +40,7 @@ void FillChangesPage(const std::vector<db::ChangeRecord>& records, const db::Pag
     (void)google::protobuf::util::JsonStringToMessage(rec.snapshot_json, snapshot(change));
     if (!budget.Fits(*change)) {  // never the first change
       out->mutable_changes()->RemoveLast();
-      out->set_next_page_token(EncodePageToken({"", records[i - 1].pk}, page.fingerprint));
+      out->set_next_page_token(db::NextPageToken(page, {"", records[i - 1].pk}));
       return;
     }
   }

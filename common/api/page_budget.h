@@ -72,13 +72,13 @@ void FillPage(KeysetRows<Row>& page_rows, const db::Page& page, std::string* nex
   PageBudget budget;
   for (size_t i = 0; i < page_rows.rows.size(); ++i) {
     if (!budget.Fits(prepare(page_rows.rows[i]))) {  // never the first row
-      *next_page_token = EncodePageToken(page_rows.positions[i - 1], page.fingerprint);
+      *next_page_token = db::NextPageToken(page, page_rows.positions[i - 1]);
       return;
     }
     add(page_rows.rows[i]);
   }
   if (page_rows.more) {
-    *next_page_token = EncodePageToken(page_rows.positions.back(), page.fingerprint);
+    *next_page_token = db::NextPageToken(page, page_rows.positions.back());
   }
 }
 

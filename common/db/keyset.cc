@@ -7,18 +7,23 @@
 namespace imp::db {
 
 absl::StatusOr<Page> StartPage(int page_size, absl::string_view page_token,
-                               std::string fingerprint) {
+                               absl::string_view collection, std::string query) {
   auto size = api::EffectivePageSize(page_size);
   if (!size.ok()) return size.status();
   Page page;
   page.size = *size;
-  page.fingerprint = std::move(fingerprint);
+  page.collection = std::string(collection);
+  page.query = std::move(query);
   if (!page_token.empty()) {
-    auto decoded = api::DecodePageToken(page_token, page.fingerprint);
+    auto decoded = api::DecodePageToken(page_token, page.collection, page.query);
     if (!decoded.ok()) return decoded.status();
     page.position = *decoded;
   }
   return page;
+}
+
+std::string NextPageToken(const Page& page, const api::PagePosition& last) {
+  return api::EncodePageToken(last, page.collection, page.query);
 }
 
 void FinishListQuery(Query& query, const ListOrder& order, const char* pk_column,

@@ -21,12 +21,19 @@ struct ListOrder {
 struct Page {
   int size = 0;
   api::PagePosition position;
-  std::string fingerprint;  // ties page tokens to the query they came from
+  // What page tokens are bound to (api::EncodePageToken): the collection, e.g.
+  // "registry.institutions", and the request's query (api::PageQuery).
+  std::string collection;
+  std::string query;
 };
 
-// Validates page_size (AIP-158) and decodes page_token for the query `fingerprint`.
+// Validates page_size (AIP-158) and decodes page_token, which must have been issued for the same
+// `collection` and `query` (INVALID_ARGUMENT naming page_token otherwise).
 absl::StatusOr<Page> StartPage(int page_size, absl::string_view page_token,
-                               std::string fingerprint);
+                               absl::string_view collection, std::string query);
+
+// The token of the page that follows `last` (the last position returned).
+std::string NextPageToken(const Page& page, const api::PagePosition& last);
 
 // Appends the keyset condition that resumes after the page's position, ORDER BY and
 // LIMIT size + 1 (the extra row tells whether there is a next page).
@@ -42,7 +49,7 @@ void ReadPage(sql::ResultSet& rs, const Page& page, int sort_column, std::string
   int count = 0;
   while (rs.next()) {
     if (count == page.size) {
-      *next_page_token = api::EncodePageToken(last, page.fingerprint);
+      *next_page_token = NextPageToken(page, last);
       return;
     }
     last.pk = read(rs);

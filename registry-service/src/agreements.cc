@@ -20,6 +20,7 @@
 #include "common/db/request_ids.h"
 #include "registry-service/src/registry.h"
 #include "registry-service/src/registry_common.h"
+#include "registry-service/src/registry_filter.h"
 #include "registry-service/src/statements.h"
 #include "registry-service/src/store.h"
 #include "registry-service/src/validation.h"
@@ -29,67 +30,17 @@ namespace {
 
 using v1::Agreement;
 
+// What page tokens of each List method are bound to (with the request's query).
+constexpr char kAgreementsCollection[] = "registry.agreements";
+constexpr char kPartnersCollection[] = "registry.partners";
+constexpr char kChangesCollection[] = "registry.changes";
+
 const std::vector<std::string>& UpdatableAgreementFields() {
   static const auto* const fields = new std::vector<std::string>{
       "title",        "kind",          "parties",           "signed_on",         "valid_from",
       "valid_until",  "signing_event", "cooperation_areas", "cooperation_forms", "funders",
       "document_uri", "notes"};
   return *fields;
-}
-
-const api::FilterSchema& AgreementFilterSchema() {
-  static const auto* const schema = new api::FilterSchema{
-      {"state", api::FieldKind::kEquality},
-      {"kind", api::FieldKind::kEquality},
-      {"cooperation_areas", api::FieldKind::kRepeated},
-      {"cooperation_forms", api::FieldKind::kRepeated},
-      {"parties", api::FieldKind::kRepeated},
-      {"party_country", api::FieldKind::kRepeated},
-      {"party_region", api::FieldKind::kRepeated},
-      {"signed_on", api::FieldKind::kOrdered},
-      {"in_force_on", api::FieldKind::kExactDate},
-  };
-  return *schema;
-}
-
-absl::Status AddAgreementTerm(const api::FilterTerm& t, db::Query& query) {
-  if (t.op == api::FilterOp::kSearch) {
-    query.Bind(" AND a.title LIKE ?", absl::StrCat("%", db::EscapeLike(t.value), "%"));
-  } else if (t.field == "state") {
-    auto v = api::EnumValueName(Agreement::State_descriptor(), "STATE_", t.value, "state");
-    if (!v.ok()) return v.status();
-    query.Bind(absl::StrCat(" AND a.state", api::SqlComparison(t.op), "?"), *v);
-  } else if (t.field == "kind") {
-    auto v = api::EnumValueName(Agreement::Kind_descriptor(), "KIND_", t.value, "kind");
-    if (!v.ok()) return v.status();
-    query.Bind(absl::StrCat(" AND a.kind", api::SqlComparison(t.op), "?"), *v);
-  } else if (t.field == "cooperation_areas") {
-    query.Bind(" AND JSON_CONTAINS(a.cooperation_areas, JSON_QUOTE(?))", t.value);
-  } else if (t.field == "cooperation_forms") {
-    auto v = api::EnumValueName(v1::CooperationForm_descriptor(), "COOPERATION_FORM_", t.value,
-                                "cooperation_forms");
-    if (!v.ok()) return v.status();
-    query.Bind(" AND JSON_CONTAINS(a.cooperation_forms, JSON_QUOTE(?))", *v);
-  } else if (t.field == "parties") {
-    auto id = api::ParseResourceName(t.value, "institutions", "filter: parties");
-    if (!id.ok()) return id.status();
-    query.Bind(stmt::kAgreementHasPartyId, *id);
-  } else if (t.field == "party_country") {
-    query.Bind(stmt::kAgreementHasPartyCountry, absl::AsciiStrToUpper(t.value));
-  } else if (t.field == "party_region") {
-    query.Bind(stmt::kAgreementHasPartyRegion, t.value);
-  } else if (t.field == "signed_on") {
-    auto date = api::DateFromString(t.value, "filter: signed_on");
-    if (!date.ok()) return date.status();
-    query.Bind(absl::StrCat(" AND a.signed_on", api::SqlComparison(t.op), "?"),
-               api::DateToString(*date));
-  } else if (t.field == "in_force_on") {
-    auto date = api::DateFromString(t.value, "filter: in_force_on");
-    if (!date.ok()) return date.status();
-    const std::string d = api::DateToString(*date);
-    query.BindAll(stmt::kAgreementInForceOn, {d, d, d});
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<db::ListOrder> AgreementOrder(absl::string_view order_by) {
@@ -133,22 +84,18 @@ absl::Status Registry::ListAgreements(const RequestContext& ctx,
                                       const v1::ListAgreementsRequest& req,
                                       v1::ListAgreementsResponse* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  auto terms = api::ParseFilter(req.filter(), AgreementFilterSchema());
-  if (!terms.ok()) return terms.status();
   auto order = AgreementOrder(req.order_by());
   if (!order.ok()) return order.status();
-  auto page =
-      db::StartPage(req.page_size(), req.page_token(),
-                    absl::StrCat(req.filter(), "|", req.order_by(), "|", req.show_deleted()));
-  if (!page.ok()) return page.status();
   db::Query query(absl::StrCat("SELECT ", stmt::kAgreementColumns,
                                order->column ? absl::StrCat(", ", order->column) : ", ''",
                                stmt::kListAgreementsFrom));
   if (!req.show_deleted()) query.Sql(" AND a.delete_time IS NULL");
-  for (const auto& t : *terms) {
-    absl::Status s = AddAgreementTerm(t, query);
-    if (!s.ok()) return s;
-  }
+  absl::Status filtered = AppendAgreementFilter(req.filter(), query);
+  if (!filtered.ok()) return filtered;
+  auto page =
+      db::StartPage(req.page_size(), req.page_token(), kAgreementsCollection,
+                    api::PageQuery({req.filter(), req.order_by(), req.show_deleted() ? "1" : "0"}));
+  if (!page.ok()) return page.status();
   db::FinishListQuery(query, *order, "a.pk", *page);
 
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
@@ -389,8 +336,9 @@ absl::Status Registry::ListPartners(const RequestContext& ctx, const v1::ListPar
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.institution(), "institutions", "institution");
   if (!id.ok()) return id.status();
-  auto page = db::StartPage(req.page_size(), req.page_token(),
-                            absl::StrCat(req.institution(), "|", req.include_inactive()));
+  auto page =
+      db::StartPage(req.page_size(), req.page_token(), kPartnersCollection,
+                    api::PageQuery({req.institution(), req.include_inactive() ? "1" : "0"}));
   if (!page.ok()) return page.status();
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
@@ -407,8 +355,7 @@ absl::Status Registry::ListPartners(const RequestContext& ctx, const v1::ListPar
         const int64_t pk = rs->getInt64(1);
         if (partners.empty() || partners.back().first != pk) {
           if (static_cast<int>(partners.size()) == page->size) {
-            out->set_next_page_token(
-                api::EncodePageToken({"", partners.back().first}, page->fingerprint));
+            out->set_next_page_token(db::NextPageToken(*page, {"", partners.back().first}));
             break;
           }
           partners.push_back({pk, {}});
@@ -425,7 +372,7 @@ absl::Status Registry::ListPartners(const RequestContext& ctx, const v1::ListPar
       *partner.mutable_institution() = std::move(row->institution);
       for (auto& a : agreements) partner.add_agreements(a);
       if (!budget.Fits(partner)) {  // never the first partner
-        out->set_next_page_token(api::EncodePageToken({"", last_pk}, page->fingerprint));
+        out->set_next_page_token(db::NextPageToken(*page, {"", last_pk}));
         break;
       }
       *out->add_partners() = std::move(partner);
@@ -459,7 +406,8 @@ absl::Status Registry::ListChanges(const RequestContext& ctx, const v1::ListChan
   auto id =
       api::ParseResourceName(req.name(), is_institution ? "institutions" : "agreements", "name");
   if (!id.ok()) return id.status();
-  auto page = db::StartPage(req.page_size(), req.page_token(), req.name());
+  auto page = db::StartPage(req.page_size(), req.page_token(), kChangesCollection,
+                            api::PageQuery({req.name()}));
   if (!page.ok()) return page.status();
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();

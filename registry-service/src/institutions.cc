@@ -18,6 +18,7 @@
 #include "common/db/sql_time.h"
 #include "registry-service/src/registry.h"
 #include "registry-service/src/registry_common.h"
+#include "registry-service/src/registry_filter.h"
 #include "registry-service/src/statements.h"
 #include "registry-service/src/store.h"
 #include "registry-service/src/validation.h"
@@ -27,21 +28,14 @@ namespace {
 
 using v1::Institution;
 
+// What page tokens of ListInstitutions are bound to (with the request's query).
+constexpr char kInstitutionsCollection[] = "registry.institutions";
+
 const std::vector<std::string>& UpdatableInstitutionFields() {
   static const auto* const fields =
       new std::vector<std::string>{"display_name", "local_name", "short_names", "kind", "country",
                                    "region",       "city",       "website",     "notes"};
   return *fields;
-}
-
-const api::FilterSchema& InstitutionFilterSchema() {
-  static const auto* const schema = new api::FilterSchema{
-      {"country", api::FieldKind::kEquality},
-      {"region", api::FieldKind::kEquality},
-      {"kind", api::FieldKind::kEquality},
-      {"city", api::FieldKind::kEquality},
-  };
-  return *schema;
 }
 
 absl::StatusOr<db::ListOrder> InstitutionOrder(absl::string_view order_by) {
@@ -78,32 +72,18 @@ absl::Status Registry::ListInstitutions(const RequestContext& ctx,
                                         const v1::ListInstitutionsRequest& req,
                                         v1::ListInstitutionsResponse* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  auto terms = api::ParseFilter(req.filter(), InstitutionFilterSchema());
-  if (!terms.ok()) return terms.status();
   auto order = InstitutionOrder(req.order_by());
   if (!order.ok()) return order.status();
-  auto page =
-      db::StartPage(req.page_size(), req.page_token(),
-                    absl::StrCat(req.filter(), "|", req.order_by(), "|", req.show_deleted()));
-  if (!page.ok()) return page.status();
-
   db::Query query(absl::StrCat("SELECT ", stmt::kInstitutionColumns,
                                order->column ? absl::StrCat(", ", order->column) : ", ''",
                                stmt::kListInstitutionsFrom));
   if (!req.show_deleted()) query.Sql(" AND i.delete_time IS NULL");
-  for (const auto& t : *terms) {
-    const char* negate = t.op == api::FilterOp::kNe ? "NOT " : "";
-    if (t.op == api::FilterOp::kSearch) {
-      query.Bind(" AND i.search_text LIKE ?", absl::StrCat("%", db::EscapeLike(t.value), "%"));
-    } else if (t.field == "kind") {
-      auto kind = api::EnumValueName(Institution::Kind_descriptor(), "KIND_", t.value, "kind");
-      if (!kind.ok()) return kind.status();
-      query.Bind(absl::StrCat(" AND ", negate, "i.kind = ?"), *kind);
-    } else {
-      // country, region, city: the column is named like the field.
-      query.Bind(absl::StrCat(" AND ", negate, "i.", t.field, " = ?"), t.value);
-    }
-  }
+  absl::Status filtered = AppendInstitutionFilter(req.filter(), query);
+  if (!filtered.ok()) return filtered;
+  auto page =
+      db::StartPage(req.page_size(), req.page_token(), kInstitutionsCollection,
+                    api::PageQuery({req.filter(), req.order_by(), req.show_deleted() ? "1" : "0"}));
+  if (!page.ok()) return page.status();
   db::FinishListQuery(query, *order, "i.pk", *page);
 
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {

@@ -3,6 +3,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "common/flags.h"
+#include "common/log.h"
 #include "registry-service/src/registry_server.h"
 
 int main(int argc, char** argv) {
@@ -14,6 +15,10 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   if (absl::GetFlag(FLAGS_migrate_only)) {
     return imp::db::RunMigrateOnly(imp::PoolOptionsFromFlags(), imp::registry::Migrations());
+  }
+  if (absl::Status key = imp::InstallPageTokenKeyFromFlags(); !key.ok()) {
+    imp::Log(imp::LogLevel::kError, "start_failed", {{"error", std::string(key.message())}});
+    return 1;
   }
   // Before any thread starts (the --migrate_only step keeps the default: SIGTERM ends it).
   imp::BlockTerminationSignals();

@@ -109,15 +109,46 @@ inline constexpr Statement kSelectPartners{
 inline constexpr char kListInstitutionsFrom[] = " FROM institutions i WHERE 1 = 1";
 inline constexpr char kListAgreementsFrom[] = " FROM agreements a WHERE 1 = 1";
 inline constexpr char kNotDeleted[] = " AND {t}.delete_time IS NULL";
-inline constexpr char kAgreementHasPartyId[] =
-    " AND EXISTS (SELECT 1 FROM agreement_parties p JOIN institutions pi ON pi.pk = "
-    "p.institution_pk WHERE p.agreement_pk = a.pk AND pi.id = ?)";
-inline constexpr char kAgreementHasPartyCountry[] =
-    " AND EXISTS (SELECT 1 FROM agreement_parties p JOIN institutions pi ON pi.pk = "
-    "p.institution_pk WHERE p.agreement_pk = a.pk AND pi.country = ?)";
-inline constexpr char kAgreementHasPartyRegion[] =
-    " AND EXISTS (SELECT 1 FROM agreement_parties p JOIN institutions pi ON pi.pk = "
-    "p.institution_pk WHERE p.agreement_pk = a.pk AND pi.region = ?)";
+
+// Filter conditions (registry_filter.cc). Each field yields one condition however many terms
+// name it, so a filter's SQL stays within what its term cap allows.
+inline constexpr char kFilterInstitutionSearch[] = "i.search_text";
+inline constexpr char kFilterInstitutionCountry[] = "i.country";
+inline constexpr char kFilterInstitutionRegion[] = "i.region";
+inline constexpr char kFilterInstitutionKind[] = "i.kind";
+inline constexpr char kFilterInstitutionCity[] = "i.city";
+inline constexpr char kFilterAgreementTitle[] = "a.title";
+inline constexpr char kFilterAgreementState[] = "a.state";
+inline constexpr char kFilterAgreementKind[] = "a.kind";
+inline constexpr char kFilterAgreementSignedOn[] = "a.signed_on";
+// `cooperation_areas:` / `cooperation_forms:` terms: the agreement lists EVERY value (a JSON
+// array candidate is contained when each of its elements is).
+inline constexpr char kHasAllCooperationAreasOpen[] =
+    " AND JSON_CONTAINS(a.cooperation_areas, JSON_ARRAY(";
+inline constexpr char kHasAllCooperationFormsOpen[] =
+    " AND JSON_CONTAINS(a.cooperation_forms, JSON_ARRAY(";
+inline constexpr char kHasAllClose[] = "))";
+// `parties:` / `party_country:` / `party_region:` terms: the agreement has, for EVERY listed
+// value, a party with it; one subquery: <open> IN-list placeholders <close>.
+#define IMP_PARTIES_OF_AGREEMENTS                                                         \
+  " AND a.pk IN (SELECT p.agreement_pk FROM agreement_parties p JOIN institutions pi ON " \
+  "pi.pk = p.institution_pk WHERE "
+inline constexpr char kHasAllPartiesOpen[] = IMP_PARTIES_OF_AGREEMENTS "pi.id IN (";
+inline constexpr char kHasAllPartiesClose[] =
+    ") GROUP BY p.agreement_pk HAVING COUNT(DISTINCT pi.id) = ?)";
+inline constexpr char kHasAllPartyCountriesOpen[] = IMP_PARTIES_OF_AGREEMENTS "pi.country IN (";
+inline constexpr char kHasAllPartyCountriesClose[] =
+    ") GROUP BY p.agreement_pk HAVING COUNT(DISTINCT pi.country) = ?)";
+// Regions are free text abroad and compare under the column's collation (case and accents
+// folded), which the service cannot reproduce to count distinct values: each listed region
+// must instead be matched by some party, one MAX() per value in the same subquery.
+inline constexpr char kHasAllPartyRegionsOpen[] = IMP_PARTIES_OF_AGREEMENTS "pi.region IN (";
+inline constexpr char kHasAllPartyRegionsHaving[] = ") GROUP BY p.agreement_pk HAVING 1 = 1";
+inline constexpr char kPartyRegionMatched[] = " AND MAX(pi.region = ?) = 1";
+inline constexpr char kSubqueryClose[] = ")";
+#undef IMP_PARTIES_OF_AGREEMENTS
+// `in_force_on` terms, folded to the earliest and latest date (the agreement is in force on
+// every date between them): bind earliest, earliest, latest.
 inline constexpr char kAgreementInForceOn[] =
     " AND a.state IN ('STATE_ACTIVE', 'STATE_SUSPENDED') AND a.signed_on <= ?"
     " AND (a.valid_from IS NULL OR a.valid_from <= ?)"

@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "common/api/filter.h"
 #include "absl/strings/string_view.h"
 #include "common/api/bounds.h"
 #include "common/server/request_context.h"
@@ -24,7 +25,7 @@ inline constexpr size_t kMaxResourceIdBytes = 63;     // institution_id, agreeme
 inline constexpr size_t kMaxEtagBytes = 64;
 inline constexpr size_t kMaxRequestIdBytes = 64;
 inline constexpr size_t kMaxPageTokenBytes = 8192;
-inline constexpr size_t kMaxFilterBytes = 2000;
+inline constexpr size_t kMaxFilterBytes = api::kMaxFilterBytes;  // common/api/filter.h
 inline constexpr size_t kMaxOrderByBytes = 100;
 inline constexpr size_t kMaxBatchNames = 1000;
 inline constexpr size_t kMaxUpdateMaskPaths = 50;

@@ -285,7 +285,7 @@ TEST_F(ActivityBoundsTest, OversizedRequestFieldsAreRefusedNamingTheField) {
   v1::ListActivitiesRequest list;
   list.set_filter(std::string(1 << 20, 'f'));
   v1::ListActivitiesResponse list_resp;
-  ExpectCapped(act_->ListActivities(Ctx().get(), list, &list_resp), "filter", "at most 2000 bytes");
+  ExpectCapped(act_->ListActivities(Ctx().get(), list, &list_resp), "filter", absl::StrCat("at most ", api::kMaxFilterBytes, " bytes"));
   v1::GetActivityStatsRequest stats;
   for (int i = 0; i < 4; ++i) stats.add_group_by(v1::GROUP_BY_MONTH);
   v1::GetActivityStatsResponse stats_resp;

@@ -7,8 +7,9 @@ namespace imp::gateway {
 namespace {
 
 TEST(FilterText, HostileValuesRoundTripThroughTheParserAsOneTerm) {
-  const api::FilterSchema schema = {{"cooperation_areas", api::FieldKind::kRepeated},
-                                    {"state", api::FieldKind::kEquality}};
+  const api::FilterSchema schema = {
+      {"cooperation_areas", api::FieldSpec{api::FieldKind::kRepeated, api::FilterValue::kText}},
+      {"state", api::FieldSpec{api::FieldKind::kEquality, api::FilterValue::kText}}};
   for (const std::string& value : {
            std::string("oncology\" state = \"TERMINATED"),
            std::string("oncology\\\" state = \\\"TERMINATED"),
@@ -18,7 +19,6 @@ TEST(FilterText, HostileValuesRoundTripThroughTheParserAsOneTerm) {
            std::string("a\" OR \"b"),
            std::string("x\" AND state = \"ACTIVE\" AND cooperation_areas : \"y"),
            std::string("trailing backslash \\"),
-           std::string("line\nbreak\ttab"),
            std::string("(parenthesis)"),
            std::string("Лікарня \"Охматдит\""),
            std::string(),
@@ -31,6 +31,13 @@ TEST(FilterText, HostileValuesRoundTripThroughTheParserAsOneTerm) {
     EXPECT_EQ((*terms)[0].op, api::FilterOp::kHas);
     EXPECT_EQ((*terms)[0].value, value) << filter;
   }
+  // A value the field refuses (control characters) stays one value: refused as that field's,
+  // never read as more terms.
+  auto refused = api::ParseFilter(FilterTerm("cooperation_areas", ":", "line\nbreak\" state = \"X"),
+                                  schema);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message().rfind("filter: cooperation_areas", 0), 0u)
+      << refused.status();
 }
 
 TEST(FilterText, QuotingEscapesOnlyBackslashAndDoubleQuote) {

@@ -247,9 +247,9 @@ TEST_F(RegistryBoundsTest, OversizedAgreementFieldsAreRefusedNamingTheFieldAndNo
 TEST_F(RegistryBoundsTest, OversizedRequestFieldsAreRefusedNamingTheFieldAndTheLimit) {
   {
     v1::ListInstitutionsRequest req;
-    req.set_filter(std::string(2001, 'x'));
+    req.set_filter(std::string(api::kMaxFilterBytes + 1, 'x'));
     v1::ListInstitutionsResponse resp;
-    ExpectCapped(stub_->ListInstitutions(Ctx().get(), req, &resp), "filter", 2000);
+    ExpectCapped(stub_->ListInstitutions(Ctx().get(), req, &resp), "filter", api::kMaxFilterBytes);
     req.clear_filter();
     req.set_order_by(std::string(101, 'x'));
     ExpectCapped(stub_->ListInstitutions(Ctx().get(), req, &resp), "order_by", 100);
