@@ -14,6 +14,7 @@ using imp::db::Statement;
   "i.pk, i.id, i.display_name, i.local_name, i.short_names, i.kind, i.country, i.region, " \
   "i.city, i.website, i.notes, i.revision, i.create_time, i.update_time, i.delete_time "
 inline constexpr char kInstitutionColumns[] = IMP_INSTITUTION_COLUMNS;
+inline constexpr int kInstitutionColumnCount = 15;
 
 inline constexpr Statement kSelectInstitutionById{"select_institution_by_id",
                                                   "SELECT " IMP_INSTITUTION_COLUMNS
@@ -53,6 +54,7 @@ inline constexpr Statement kSelectBindingAgreementsOfInstitution{
   "a.signing_event, a.cooperation_areas, a.cooperation_forms, a.funders, a.document_uri, " \
   "a.notes, a.revision, a.create_time, a.update_time, a.delete_time "
 inline constexpr char kAgreementColumns[] = IMP_AGREEMENT_COLUMNS;
+inline constexpr int kAgreementColumnCount = 18;
 
 inline constexpr Statement kSelectAgreementById{
     "select_agreement_by_id", "SELECT " IMP_AGREEMENT_COLUMNS "FROM agreements a WHERE a.id = ?"};
@@ -108,7 +110,8 @@ inline constexpr Statement kSelectPartners{
 // Fragments of the dynamic List queries.
 inline constexpr char kListInstitutionsFrom[] = " FROM institutions i WHERE 1 = 1";
 inline constexpr char kListAgreementsFrom[] = " FROM agreements a WHERE 1 = 1";
-inline constexpr char kNotDeleted[] = " AND {t}.delete_time IS NULL";
+inline constexpr char kInstitutionsNotDeleted[] = " AND i.delete_time IS NULL";
+inline constexpr char kAgreementsNotDeleted[] = " AND a.delete_time IS NULL";
 
 // Filter conditions (registry_filter.cc). Each field yields one condition however many terms
 // name it, so a filter's SQL stays within what its term cap allows.

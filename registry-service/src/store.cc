@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/api/etag.h"
 #include "common/api/proto_util.h"
 #include "common/api/text.h"
 #include "common/db/sql_time.h"
@@ -51,7 +52,7 @@ std::string FormsToJson(const Agreement& a) {
 
 std::string InstitutionName(absl::string_view id) { return absl::StrCat("institutions/", id); }
 std::string AgreementName(absl::string_view id) { return absl::StrCat("agreements/", id); }
-std::string Etag(int64_t revision) { return absl::StrCat("r", revision); }
+std::string Etag(int64_t revision) { return api::EtagOf(revision); }
 
 InstitutionRow ReadInstitution(sql::ResultSet& rs) {
   InstitutionRow row;

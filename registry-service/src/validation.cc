@@ -132,12 +132,7 @@ const api::FieldLimits& RegistryLimits() {
 
 absl::Status CheckRequestBounds(const RequestContext& ctx,
                                 const google::protobuf::Message& request) {
-  if (ctx.actor.size() > limits::kMaxActorBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(kActorMetadataKey, " metadata: at most ",
-                                                   limits::kMaxActorBytes, " bytes (got ",
-                                                   ctx.actor.size(), ")"));
-  }
-  return api::CheckBounds(request, "", RegistryLimits());
+  return CheckCallBounds(ctx, request, RegistryLimits());
 }
 
 std::string NormalizeName(absl::string_view name) {

@@ -8,9 +8,10 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
-#include "common/api/filter.h"
 #include "absl/strings/string_view.h"
 #include "common/api/bounds.h"
+#include "common/api/filter.h"
+#include "common/server/request_bounds.h"
 #include "common/server/request_context.h"
 #include "imp/registry/v1/registry.pb.h"
 
@@ -20,16 +21,8 @@ namespace imp::registry {
 // field in registry.proto; RegistryLimits() maps every string and repeated field of every
 // request message to one of them.
 namespace limits {
-inline constexpr size_t kMaxResourceNameBytes = 200;  // institutions/{id}, agreements/{id}
-inline constexpr size_t kMaxResourceIdBytes = 63;     // institution_id, agreement_id
-inline constexpr size_t kMaxEtagBytes = 64;
-inline constexpr size_t kMaxRequestIdBytes = 64;
-inline constexpr size_t kMaxPageTokenBytes = 8192;
+using namespace api::standard_limits;  // NOLINT(build/namespaces): names, ids, etags, pages...
 inline constexpr size_t kMaxFilterBytes = api::kMaxFilterBytes;  // common/api/filter.h
-inline constexpr size_t kMaxOrderByBytes = 100;
-inline constexpr size_t kMaxBatchNames = 1000;
-inline constexpr size_t kMaxUpdateMaskPaths = 50;
-inline constexpr size_t kMaxUpdateMaskPathBytes = 100;
 inline constexpr size_t kMaxCodeBytes = 16;  // country codes, ISO 3166-2 region codes
 inline constexpr size_t kMaxDisplayNameBytes = 300;
 inline constexpr size_t kMaxLocalNameBytes = 300;
@@ -49,8 +42,7 @@ inline constexpr size_t kMaxFunders = 50;
 inline constexpr size_t kMaxFunderBytes = 300;
 inline constexpr size_t kMaxDocumentUriBytes = 1000;
 inline constexpr size_t kMaxReasonBytes = 1000;
-// x-imp-actor metadata: recorded in the audit trail (changes.actor is VARCHAR(200)).
-inline constexpr size_t kMaxActorBytes = 200;
+inline constexpr size_t kMaxActorBytes = imp::kMaxActorBytes;  // common/server/request_bounds.h
 }  // namespace limits
 
 // The limits above by field, for api::CheckBounds.
