@@ -13,6 +13,7 @@
 #include "common/api/resource_name.h"
 #include "common/api/text.h"
 #include "common/db/resource_kit.h"
+#include "registry-service/src/framework.h"
 #include "registry-service/src/registry.h"
 #include "registry-service/src/registry_common.h"
 #include "registry-service/src/registry_filter.h"
@@ -34,10 +35,21 @@ constexpr char kPartnersCollection[] = "registry.partners";
 constexpr char kChangesCollection[] = "registry.changes";
 
 const std::vector<std::string>& UpdatableAgreementFields() {
-  static const auto* const fields = new std::vector<std::string>{
-      "title",        "kind",          "parties",           "signed_on",         "valid_from",
-      "valid_until",  "signing_event", "cooperation_areas", "cooperation_forms", "funders",
-      "document_uri", "notes"};
+  static const auto* const fields = new std::vector<std::string>{"title",
+                                                                 "kind",
+                                                                 "parties",
+                                                                 "signed_on",
+                                                                 "valid_from",
+                                                                 "valid_until",
+                                                                 "signing_event",
+                                                                 "cooperation_areas",
+                                                                 "cooperation_forms",
+                                                                 "funders",
+                                                                 "document_uri",
+                                                                 "notes",
+                                                                 "declared_member_count",
+                                                                 "member_institutions",
+                                                                 "parent_agreement"};
   return *fields;
 }
 
@@ -81,6 +93,7 @@ absl::Status Registry::ListAgreements(const RequestContext& ctx,
       *db_, ctx, kAgreementsList, req, *order, AppendAgreementFilter, store::ReadAgreement,
       [](db::Connection& c, store::AgreementRow& row) -> const Agreement& {
         store::LoadParties(c, row);
+        LoadMembers(c, row);
         return row.agreement;
       },
       [&](store::AgreementRow& row) { *out->add_agreements() = std::move(row.agreement); },
@@ -113,9 +126,12 @@ absl::Status Registry::CreateAgreement(const RequestContext& ctx,
     if (!fresh.ok()) return fresh;
     auto party_pks = store::LockParties(c, a);
     if (!party_pks.ok()) return party_pks.status();
+    auto framework = LockFrameworkLinks(c, id, a);
+    if (!framework.ok()) return framework.status();
     const absl::Time now = db::NowMicros();
-    const int64_t pk = store::InsertAgreement(c, id, a, now);
+    const int64_t pk = store::InsertAgreement(c, id, a, framework->parent_pk, now);
     store::ReplaceParties(c, pk, a, *party_pks);
+    ReplaceMembers(c, pk, framework->member_pks);
     return db::RecordWrite(c, ctx, Agreements(), id, "CREATE", UpdatableAgreementFields(), now,
                            out);
   });
@@ -145,9 +161,17 @@ absl::Status Registry::UpdateAgreement(const RequestContext& ctx,
     if (!valid.ok()) return valid;
     auto party_pks = store::LockParties(c, merged);
     if (!party_pks.ok()) return party_pks.status();
+    auto framework = LockFrameworkLinks(c, *id, merged);
+    if (!framework.ok()) return framework.status();
+    if (merged.kind() != Agreement::KIND_FRAMEWORK_AGREEMENT) {
+      absl::Status kept =
+          NoChildAgreements(c, *row, "agreement.kind", "it must stay a KIND_FRAMEWORK_AGREEMENT");
+      if (!kept.ok()) return kept;
+    }
     const absl::Time now = db::NowMicros();
-    store::UpdateAgreement(c, row->pk, merged, now);
+    store::UpdateAgreement(c, row->pk, merged, framework->parent_pk, now);
     store::ReplaceParties(c, row->pk, merged, *party_pks);
+    ReplaceMembers(c, row->pk, framework->member_pks);
     return db::RecordWrite(c, ctx, Agreements(), *id, "UPDATE", *paths, now, out);
   });
 }
@@ -155,8 +179,12 @@ absl::Status Registry::UpdateAgreement(const RequestContext& ctx,
 absl::Status Registry::DeleteAgreement(const RequestContext& ctx,
                                        const v1::DeleteAgreementRequest& req, Agreement* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  return db::SetDeleted<store::AgreementRow>(*db_, ctx, Agreements(), req.name(), req.etag(), true,
-                                             {}, out);
+  return db::SetDeleted<store::AgreementRow>(
+      *db_, ctx, Agreements(), req.name(), req.etag(), true,
+      [](db::Connection& c, const store::AgreementRow& row) {
+        return NoChildAgreements(c, row, "name", "delete them first");
+      },
+      out);
 }
 
 absl::Status Registry::UndeleteAgreement(const RequestContext& ctx,
@@ -215,7 +243,7 @@ absl::Status Registry::Transition(const RequestContext& ctx, const std::string& 
       if (!party_pks.ok()) return party_pks.status();
     }
     const absl::Time now = db::NowMicros();
-    store::UpdateAgreement(c, row->pk, changed, now);
+    store::UpdateAgreement(c, row->pk, changed, store::ParentPk(c, row->pk), now);
     return db::RecordWrite(c, ctx, Agreements(), *id, "STATE_CHANGE", fields, now, out);
   });
 }
@@ -313,18 +341,32 @@ absl::Status Registry::ListCooperationAreas(const RequestContext& ctx,
 absl::Status Registry::ListChanges(const RequestContext& ctx, const v1::ListChangesRequest& req,
                                    v1::ListChangesResponse* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  const bool is_institution = absl::StartsWith(req.name(), "institutions/");
-  auto id =
-      api::ParseResourceName(req.name(), is_institution ? "institutions" : "agreements", "name");
+  enum class Kind { kInstitution, kAgreement, kProject };
+  const Kind kind = absl::StartsWith(req.name(), "institutions/") ? Kind::kInstitution
+                    : absl::StartsWith(req.name(), "projects/")   ? Kind::kProject
+                                                                  : Kind::kAgreement;
+  auto id = api::ParseResourceName(req.name(),
+                                   kind == Kind::kInstitution ? "institutions"
+                                   : kind == Kind::kProject   ? "projects"
+                                                              : "agreements",
+                                   "name");
   if (!id.ok()) return id.status();
   return db::ListResourceChanges(
       *db_, ctx, kChangesCollection, req.name(), req.page_size(), req.page_token(),
       [&](db::Connection& c) {
-        return is_institution ? store::FindInstitution(c, *id, false).has_value()
-                              : store::FindAgreement(c, *id, false).has_value();
+        switch (kind) {
+          case Kind::kInstitution: return store::FindInstitution(c, *id, false).has_value();
+          case Kind::kProject: return store::FindProject(c, *id, false).has_value();
+          case Kind::kAgreement: break;
+        }
+        return store::FindAgreement(c, *id, false).has_value();
       },
-      [is_institution](v1::Change* change) -> google::protobuf::Message* {
-        if (is_institution) return change->mutable_institution();
+      [kind](v1::Change* change) -> google::protobuf::Message* {
+        switch (kind) {
+          case Kind::kInstitution: return change->mutable_institution();
+          case Kind::kProject: return change->mutable_project();
+          case Kind::kAgreement: break;
+        }
         return change->mutable_agreement();
       },
       out);

@@ -16,4 +16,10 @@ const AgreementTable& Agreements() {
   return table;
 }
 
+const ProjectTable& Projects() {
+  static const ProjectTable table{"projects", &store::ProjectRow::project, &store::FindProject,
+                                  &store::SetProjectDeleteTime};
+  return table;
+}
+
 }  // namespace imp::registry

@@ -10,6 +10,7 @@
 #include "common/api/proto_util.h"
 #include "common/api/text.h"
 #include "common/db/sql_time.h"
+#include "registry-service/src/framework.h"
 #include "registry-service/src/statements.h"
 #include "registry-service/src/validation.h"
 
@@ -199,6 +200,8 @@ AgreementRow ReadAgreement(sql::ResultSet& rs) {
     row.deleted = true;
     *a.mutable_delete_time() = api::ToTimestamp(db::TimeFromSql(std::string(rs.getString(18))));
   }
+  a.set_declared_member_count(rs.getInt(19));
+  if (!rs.isNull(20)) a.set_parent_agreement(AgreementName(std::string(rs.getString(20))));
   return row;
 }
 
@@ -225,11 +228,13 @@ std::optional<AgreementRow> FindAgreement(db::Connection& c, const std::string& 
   AgreementRow row = ReadAgreement(*rs);
   rs.reset();
   LoadParties(c, row);
+  LoadMembers(c, row);
   return row;
 }
 
 namespace {
-void BindAgreement(sql::PreparedStatement& ps, int first, const Agreement& a) {
+void BindAgreement(sql::PreparedStatement& ps, int first, const Agreement& a,
+                   std::optional<int64_t> parent_pk) {
   ps.setString(first + 0, a.title());
   ps.setString(first + 1, Agreement::Kind_Name(a.kind()));
   ps.setString(first + 2, Agreement::State_Name(a.state()));
@@ -242,16 +247,22 @@ void BindAgreement(sql::PreparedStatement& ps, int first, const Agreement& a) {
   ps.setString(first + 9, api::StringsToJson(a.funders()));
   ps.setString(first + 10, a.document_uri());
   ps.setString(first + 11, a.notes());
+  ps.setInt(first + 12, a.declared_member_count());
+  if (parent_pk) {
+    ps.setInt64(first + 13, *parent_pk);
+  } else {
+    ps.setNull(first + 13, 0);
+  }
 }
 }  // namespace
 
 int64_t InsertAgreement(db::Connection& c, const std::string& id, const Agreement& a,
-                        absl::Time now) {
+                        std::optional<int64_t> parent_pk, absl::Time now) {
   auto& ps = c.Prepare(stmt::kInsertAgreement);
   ps.setString(1, id);
-  BindAgreement(ps, 2, a);
-  ps.setString(14, db::TimeToSql(now));
-  ps.setString(15, db::TimeToSql(now));
+  BindAgreement(ps, 2, a, parent_pk);
+  ps.setString(16, db::TimeToSql(now));
+  ps.setString(17, db::TimeToSql(now));
   ps.executeUpdate();
   auto& select = c.Prepare(stmt::kSelectAgreementById);
   select.setString(1, id);
@@ -259,12 +270,21 @@ int64_t InsertAgreement(db::Connection& c, const std::string& id, const Agreemen
   return rs->next() ? rs->getInt64(1) : 0;
 }
 
-void UpdateAgreement(db::Connection& c, int64_t pk, const Agreement& a, absl::Time now) {
+void UpdateAgreement(db::Connection& c, int64_t pk, const Agreement& a,
+                     std::optional<int64_t> parent_pk, absl::Time now) {
   auto& ps = c.Prepare(stmt::kUpdateAgreement);
-  BindAgreement(ps, 1, a);
-  ps.setString(13, db::TimeToSql(now));
-  ps.setInt64(14, pk);
+  BindAgreement(ps, 1, a, parent_pk);
+  ps.setString(15, db::TimeToSql(now));
+  ps.setInt64(16, pk);
   ps.executeUpdate();
+}
+
+std::optional<int64_t> ParentPk(db::Connection& c, int64_t agreement_pk) {
+  auto& ps = c.Prepare(stmt::kSelectParentPkOfAgreement);
+  ps.setInt64(1, agreement_pk);
+  std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+  if (!rs->next() || rs->isNull(1)) return std::nullopt;
+  return rs->getInt64(1);
 }
 
 void SetAgreementDeleteTime(db::Connection& c, int64_t pk, std::optional<absl::Time> when,

@@ -51,15 +51,20 @@ InstitutionRow ReadInstitution(sql::ResultSet& rs);
 
 std::optional<AgreementRow> FindAgreement(db::Connection& c, const std::string& id,
                                           bool for_update);
+// `parent_pk`: the row of a.parent_agreement (LockFrameworkLinks), nullopt for none.
 int64_t InsertAgreement(db::Connection& c, const std::string& id, const v1::Agreement& a,
-                        absl::Time now);
-void UpdateAgreement(db::Connection& c, int64_t pk, const v1::Agreement& a, absl::Time now);
+                        std::optional<int64_t> parent_pk, absl::Time now);
+void UpdateAgreement(db::Connection& c, int64_t pk, const v1::Agreement& a,
+                     std::optional<int64_t> parent_pk, absl::Time now);
+// The row of an agreement's stored parent, if it has one.
+std::optional<int64_t> ParentPk(db::Connection& c, int64_t agreement_pk);
 void SetAgreementDeleteTime(db::Connection& c, int64_t pk, std::optional<absl::Time> when,
                             absl::Time now);
 // Replaces the agreement's parties; `party_pks` are the institutions' pks in party order.
 void ReplaceParties(db::Connection& c, int64_t agreement_pk, const v1::Agreement& a,
                     const std::vector<int64_t>& party_pks);
-// Reads agreement rows (without parties) from a query whose columns are IMP_AGREEMENT_COLUMNS.
+// Reads agreement rows (without parties and members) from a query whose columns are
+// IMP_AGREEMENT_COLUMNS.
 AgreementRow ReadAgreement(sql::ResultSet& rs);
 void LoadParties(db::Connection& c, AgreementRow& row);
 

@@ -4,6 +4,7 @@
 #include <google/protobuf/message.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
@@ -42,6 +43,22 @@ inline constexpr size_t kMaxFunders = 50;
 inline constexpr size_t kMaxFunderBytes = 300;
 inline constexpr size_t kMaxDocumentUriBytes = 1000;
 inline constexpr size_t kMaxReasonBytes = 1000;
+// Framework agreements' members.
+inline constexpr size_t kMaxMemberInstitutions = 1000;
+inline constexpr int32_t kMaxDeclaredMembers = 100000;
+// Projects.
+inline constexpr size_t kMaxDescriptionBytes = 10000;
+inline constexpr size_t kMaxProjectAgreements = 50;
+inline constexpr size_t kMaxParticipants = 200;
+inline constexpr size_t kMaxLocations = 100;
+inline constexpr size_t kMaxBudgetLines = 200;
+inline constexpr size_t kMaxTransactions = 1000;
+inline constexpr size_t kMaxDeliverables = 200;
+inline constexpr size_t kMaxDeliveries = 1000;
+inline constexpr size_t kMaxDeliverableBytes = 300;  // Deliverable.what
+inline constexpr size_t kMaxUnitBytes = 100;         // Deliverable.unit
+inline constexpr size_t kMaxRemarkBytes = 1000;      // transaction description, delivery notes
+inline constexpr int64_t kMaxQuantity = 1000000;     // planned and delivered units
 inline constexpr size_t kMaxActorBytes = imp::kMaxActorBytes;  // common/server/request_bounds.h
 }  // namespace limits
 
