@@ -37,6 +37,23 @@ grpc::Status ListAllPages(Client& client, Request req, Call call, Response* all)
   return grpc::Status::OK;
 }
 
+// Hands every page of a List method to `each(const Response& page)` as it arrives, asking for
+// the next page only after `each` returned: memory holds one page however long the list, which
+// is what the streaming exports rely on. `each` returns a status; a failure stops the walk and
+// is returned.
+template <typename Response, typename Request, typename Call, typename Each>
+grpc::Status ForEachPage(Client& client, Request req, Call call, Each each) {
+  for (;;) {
+    Response page;
+    grpc::Status s = call(client.Context().get(), req, &page);
+    if (!s.ok()) return s;
+    s = each(page);
+    if (!s.ok()) return s;
+    if (page.next_page_token().empty()) return grpc::Status::OK;
+    req.set_page_token(page.next_page_token());
+  }
+}
+
 }  // namespace imp::impctl
 
 #endif  // IMP_TOOLS_IMPCTL_PAGING_H_
