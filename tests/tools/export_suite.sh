@@ -46,12 +46,20 @@ start_suite() {
 }
 
 # load DIR: imports DIR/{institutions,agreements,activities}.csv through impctl and the gateway.
+# A busy machine can make a service shed a row's call (OVERLOADED); the same file again carries
+# the same request ids, so a re-run applies only what is missing: up to three runs.
 load() {
-  local dir=$1 kind
+  local dir=$1 kind attempt
   for kind in institutions agreements activities; do
     [ -f "$dir/$kind.csv" ] || continue
-    "$impctl" import "$kind" "$dir/$kind.csv" >"$work/load.out" 2>"$work/load.err" \
-      || fail "import $kind from $dir: $(tail -5 "$work/load.err")"
+    for attempt in 1 2 3; do
+      if "$impctl" import "$kind" "$dir/$kind.csv" >"$work/load.out" 2>"$work/load.err"; then
+        break
+      fi
+      grep -q "OVERLOADED\|server overloaded" "$work/load.err" && [ "$attempt" -lt 3 ] \
+        || fail "import $kind from $dir: $(tail -5 "$work/load.err")"
+      sleep 1
+    done
   done
 }
 

@@ -6,6 +6,7 @@
 #include "absl/flags/flag.h"
 #include "absl/time/clock.h"
 #include "tools/impctl/flags.h"
+#include "tools/impctl/paging.h"
 
 namespace imp::impctl {
 
@@ -17,7 +18,9 @@ grpc::Status LoadExportContext(Client& client, ExportContext* ctx) {
   ctx->today.set_month(day.month());
   ctx->today.set_day(day.day());
   reg::ListCooperationAreasResponse areas;
-  grpc::Status s = client.registry().ListCooperationAreas(client.Context().get(), {}, &areas);
+  grpc::Status s = RetryRead(client, [&](grpc::ClientContext* c) {
+    return client.registry().ListCooperationAreas(c, {}, &areas);
+  });
   if (!s.ok()) return s;
   for (const auto& a : areas.cooperation_areas()) ctx->area_labels[a.code()] = a.display_name();
   return grpc::Status::OK;
@@ -40,7 +43,10 @@ grpc::Status GetInstitutions(Client& client, const std::vector<std::string>& nam
     reg::BatchGetInstitutionsRequest req;
     for (size_t j = i; j < std::min(wanted.size(), i + kBatch); ++j) req.add_names(wanted[j]);
     reg::BatchGetInstitutionsResponse resp;
-    grpc::Status s = client.registry().BatchGetInstitutions(client.Context().get(), req, &resp);
+    grpc::Status s = RetryRead(client, [&](grpc::ClientContext* c) {
+      resp.Clear();
+      return client.registry().BatchGetInstitutions(c, req, &resp);
+    });
     if (!s.ok()) return s;
     for (auto& in : *resp.mutable_institutions()) {
       std::string name = in.name();

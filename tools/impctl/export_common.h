@@ -23,7 +23,8 @@ grpc::Status LoadExportContext(Client& client, ExportContext* ctx);
 int ExportPageSize();
 
 // The institutions `names` name (repeats allowed), by name, fetched with BatchGetInstitutions in
-// chunks of 1,000 (its limit). Deleted institutions come back too, with delete_time set.
+// chunks of 1,000 (its limit). Deleted institutions come back too, with delete_time set. These
+// reads, and the exports' others, go through RetryRead (paging.h).
 grpc::Status GetInstitutions(Client& client, const std::vector<std::string>& names,
                              absl::flat_hash_map<std::string, registry::v1::Institution>* out);
 

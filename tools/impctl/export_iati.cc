@@ -95,7 +95,10 @@ grpc::Status WriteAgreements(Client& client, const ExportContext& ctx,
           *stats_req.mutable_end_date() = ctx.today;
           stats_req.add_group_by(act::GROUP_BY_YEAR);
           act::GetActivityStatsResponse stats;
-          s = client.activity().GetActivityStats(client.Context().get(), stats_req, &stats);
+          s = RetryRead(client, [&](grpc::ClientContext* c) {
+            stats.Clear();
+            return client.activity().GetActivityStats(c, stats_req, &stats);
+          });
           if (!s.ok()) return s;
           writer->Write(iati::AgreementActivity(a, stats, context));
         }
