@@ -1,7 +1,8 @@
 # Sourced by the export tests: starts real registry, activity and gateway binaries on free
 # loopback ports with a fresh database per service on the test MariaDB ($IMP_TEST_DB_SOCKET),
 # writes an admin token, and cleans everything up on exit. Needs $build, $src and $work set.
-# After `start_suite`: $impctl, $IMP_TARGET and $IMP_TOKEN are ready for impctl calls.
+# After `start_suite`: $impctl, $IMP_TARGET and $IMP_TOKEN (an admin's) are ready for impctl
+# calls; $viewer is a viewer's token.
 py=/usr/bin/python3
 impctl="$build/tools/impctl/impctl"
 pids=()
@@ -24,7 +25,11 @@ start_suite() {
   local rp ap gp
   rp=$(free_port) ap=$(free_port) gp=$(free_port)
   local admin=admin-$suffix
-  echo "$(printf %s "$admin" | sha256sum | cut -d' ' -f1) admin export-admin" >"$work/tokens.txt"
+  viewer=viewer-$suffix
+  {
+    echo "$(printf %s "$admin" | sha256sum | cut -d' ' -f1) admin export-admin"
+    echo "$(printf %s "$viewer" | sha256sum | cut -d' ' -f1) viewer export-viewer"
+  } >"$work/tokens.txt"
   export IMP_LOG_LEVEL=warning
   IMP_DB_PASSWORD=pw1 IMP_DB_MIGRATION_PASSWORD=mpw1 "$build/registry-service/registry_service" \
     --port="$rp" --db_socket="$IMP_TEST_DB_SOCKET" --db_user="reg_$suffix" \

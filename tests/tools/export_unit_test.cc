@@ -234,8 +234,8 @@ TEST(IatiWriter, MappedAgreementsValidateAgainstTheOfficialSchema) {
       << xml;
 }
 
-// What a project will need (budgets, transactions with provider and receiver) is written in the
-// schema's order too.
+// What a project will need (budgets, transactions with provider and receiver, the agreement it
+// belongs to) is written in the schema's order too.
 TEST(IatiWriter, BudgetsAndTransactionsValidateAgainstTheOfficialSchema) {
   iati::Activity a = Map(Agreement("state: STATE_ACTIVE"));
   a.default_currency = "EUR";
@@ -248,6 +248,7 @@ TEST(IatiWriter, BudgetsAndTransactionsValidateAgainstTheOfficialSchema) {
   t.provider = {"FR-GOV-1", "10", {{"French State Treasury", ""}}};
   t.receiver = {"", "15", {{"Borodianka Central District Hospital", ""}}};
   a.transactions.push_back(t);
+  a.related_activities.push_back({"UA-EDR-00012345-lviv-lyon", "1"});
   const std::string xml = Write({a});
   EXPECT_EQ(SchemaErrors(xml), "") << xml;
 }

@@ -96,6 +96,12 @@ run 0 export hxl --oblast=UA-46 --output="$work/demo-lviv.csv"
 hxl_matches_summary "$work/demo-lviv.csv" --oblast=UA-46 >/dev/null
 run 0 export hxl --area=reconstructive-plastic-surgery --output="$work/demo-area.csv"
 hxl_matches_summary "$work/demo-area.csv" --area=reconstructive-plastic-surgery >/dev/null
+# Publishing is reading: a viewer's token does.
+IMP_TOKEN=$viewer run 0 export iati "${org[@]}" --output="$work/viewer.xml"
+cmp -s <(grep -v generated-datetime "$work/demo.xml") <(grep -v generated-datetime "$work/viewer.xml") \
+  || fail "the viewer's export differs from the admin's"
+IMP_TOKEN=$viewer run 0 export hxl
+IMP_TOKEN=wrong run 7 export hxl
 run 0 export hxl   # to standard output
 head -2 "$work/out" | tail -1 | grep -q "^#activity+code," || fail "stdout sheet: $(head -2 "$work/out")"
 

@@ -56,4 +56,8 @@ grpc::Status GetInstitutions(Client& client, const std::vector<std::string>& nam
   return grpc::Status::OK;
 }
 
+grpc::Status WriteStatus(const std::ostream& out) {
+  return out ? grpc::Status::OK : grpc::Status(grpc::StatusCode::CANCELLED, "writing failed");
+}
+
 }  // namespace imp::impctl

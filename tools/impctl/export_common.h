@@ -2,6 +2,7 @@
 #define IMP_TOOLS_IMPCTL_EXPORT_COMMON_H_
 
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,11 @@ int ExportPageSize();
 // reads, and the exports' others, go through RetryRead (paging.h).
 grpc::Status GetInstitutions(Client& client, const std::vector<std::string>& names,
                              absl::flat_hash_map<std::string, registry::v1::Institution>* out);
+
+// OK while `out` takes what is written; once it failed (a full disk, a closed pipe), an error
+// that stops the export at once rather than after reading everything. The export then lets
+// OutputFile::Commit report the failure.
+grpc::Status WriteStatus(const std::ostream& out);
 
 }  // namespace imp::impctl
 

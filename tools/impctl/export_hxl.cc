@@ -114,9 +114,9 @@ int ExportHxl(Client& client, const std::vector<std::string>& args) {
         }
         out.stream() << text;
         rows += page.activities_size();
-        return grpc::Status::OK;
+        return WriteStatus(out.stream());
       });
-  if (!s.ok()) return ReportError(s);
+  if (!s.ok()) return out.stream() ? ReportError(s) : (out.Commit(), kExitFailed);
   if (!out.Commit()) return kExitFailed;
   std::fprintf(stderr, "exported %lld activities as HXL to %s\n", static_cast<long long>(rows),
                out.Describe().c_str());

@@ -102,7 +102,7 @@ grpc::Status WriteAgreements(Client& client, const ExportContext& ctx,
           if (!s.ok()) return s;
           writer->Write(iati::AgreementActivity(a, stats, context));
         }
-        return grpc::Status::OK;
+        return WriteStatus(writer->stream());
       });
 }
 
@@ -125,7 +125,7 @@ int ExportIati(Client& client, const std::vector<std::string>& args) {
   iati::Writer writer(&out.stream(), reporting_org,
                       absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()));
   s = WriteAgreements(client, ctx, reporting_org.ref, &writer);
-  if (!s.ok()) return ReportError(s);
+  if (!s.ok()) return out.stream() ? ReportError(s) : (out.Commit(), kExitFailed);
   if (!writer.End()) {
     // The schema wants at least one iati-activity; an empty document would not validate.
     std::fprintf(stderr,

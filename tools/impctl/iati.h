@@ -93,6 +93,14 @@ struct DocumentLink {
   std::string category;  // DocumentCategory, e.g. A09 memorandum of understanding
 };
 
+// Another IATI activity this one belongs with (e.g. a project under an agreement: the
+// agreement's identifier, type 1 parent).
+struct RelatedActivity {
+  std::string ref;  // its iati-identifier
+  std::string
+      type;  // RelatedActivityType: 1 parent, 2 child, 3 sibling, 4 co-funded, 5 third party
+};
+
 struct IndicatorPeriod {
   std::string start, end;  // YYYY-MM-DD
   int64_t actual = 0;
@@ -131,6 +139,7 @@ struct Activity {
   std::vector<Budget> budgets;
   std::vector<Transaction> transactions;
   std::vector<DocumentLink> documents;
+  std::vector<RelatedActivity> related_activities;
   std::vector<Result> results;
 };
 
@@ -149,6 +158,7 @@ class Writer {
   bool End();
 
   int64_t written() const { return written_; }
+  std::ostream& stream() { return out_; }
 
  private:
   std::ostream& out_;

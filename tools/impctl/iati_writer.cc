@@ -232,6 +232,9 @@ void Writer::Write(const Activity& a) {
     b.Leaf("category", {{"code", d.category}});
     b.Close("document-link");
   }
+  for (const auto& r : a.related_activities) {
+    b.Leaf("related-activity", {{"ref", r.ref}, {"type", r.type}});
+  }
   for (const auto& r : a.results) WriteResult(b, r);
   b.Close("iati-activity");
   out_ << xml;
