@@ -160,6 +160,8 @@ TEST(IatiAgreement, SectorSharesOfEachVocabularyAddUpToOneHundred) {
     if (s.vocabulary == "1") dac.push_back(s.code);
   }
   EXPECT_EQ(dac, (std::vector<std::string>{"12350", "12191"}));
+  EXPECT_EQ(a.sectors[0].percentage, "50");  // two of the four areas
+  EXPECT_EQ(a.sectors[1].percentage, "50");
   EXPECT_NEAR(totals["1"], 100.0, 1e-9);
   EXPECT_NEAR(totals["99"], 100.0, 1e-9);
   EXPECT_EQ(a.sectors[0].narrative, "Other prevention and treatment of NCDs: Oncology, cardiology");

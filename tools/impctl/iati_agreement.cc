@@ -2,6 +2,7 @@
 // (sources, approximations) and are not published.
 #include "tools/impctl/iati_agreement.h"
 
+#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -68,19 +69,20 @@ Date DateOf(const google::protobuf::Timestamp& t) {
   return d;
 }
 
-// `n` shares of 100 with two decimals that add up to exactly 100 ("33.34", "33.33", "33.33").
-std::vector<std::string> Percentages(size_t n) {
-  std::vector<std::string> out;
+// `n` equal shares of 100 in hundredths, adding up to exactly 10000 (3334, 3333, 3333).
+std::vector<int64_t> Shares(size_t n) {
+  std::vector<int64_t> out;
   if (n == 0) return out;
   const int64_t base = 10000 / static_cast<int64_t>(n);
   int64_t rest = 10000 - base * static_cast<int64_t>(n);
-  for (size_t i = 0; i < n; ++i) {
-    const int64_t hundredths = base + (rest-- > 0 ? 1 : 0);
-    out.push_back(hundredths % 100 == 0
-                      ? absl::StrCat(hundredths / 100)
-                      : absl::StrFormat("%d.%02d", hundredths / 100, hundredths % 100));
-  }
+  for (size_t i = 0; i < n; ++i) out.push_back(base + (rest-- > 0 ? 1 : 0));
   return out;
+}
+
+// Hundredths as a percentage: 10000 -> "100", 3334 -> "33.34".
+std::string Percentage(int64_t hundredths) {
+  return hundredths % 100 == 0 ? absl::StrCat(hundredths / 100)
+                               : absl::StrFormat("%d.%02d", hundredths / 100, hundredths % 100);
 }
 
 void AddDates(const reg::Agreement& a, const Date& today, Activity* out) {
@@ -148,32 +150,38 @@ void AddSectors(const reg::Agreement& a, const AgreementContext& c, Activity* ou
     auto it = c.area_labels->find(code);
     return it == c.area_labels->end() ? code : it->second;
   };
-  // DAC codes in the order of the agreement's areas, each once, with the areas it stands for.
-  std::vector<std::pair<AreaSector, std::vector<std::string>>> dac;
-  for (const auto& area : a.cooperation_areas()) {
+  // Each area an equal share; a DAC code gets the shares of the areas it stands for (listed in
+  // its narrative), in the order the agreement names them.
+  struct Dac {
+    AreaSector sector;
+    int64_t hundredths = 0;
+    std::vector<std::string> areas;
+  };
+  std::vector<Dac> dac;
+  const std::vector<int64_t> shares = Shares(a.cooperation_areas_size());
+  for (int i = 0; i < a.cooperation_areas_size(); ++i) {
+    const std::string& area = a.cooperation_areas(i);
     const AreaSector* found = SectorForArea(area);
     const AreaSector sector = found != nullptr ? *found : DefaultSector();
-    auto it = std::find_if(dac.begin(), dac.end(), [&](const auto& d) {
-      return absl::string_view(d.first.dac_code) == sector.dac_code;
+    auto it = std::find_if(dac.begin(), dac.end(), [&](const Dac& d) {
+      return absl::string_view(d.sector.dac_code) == sector.dac_code;
     });
-    if (it == dac.end()) it = dac.insert(dac.end(), {sector, {}});
-    it->second.push_back(label(area));
+    if (it == dac.end()) it = dac.insert(dac.end(), Dac{sector, 0, {}});
+    it->hundredths += shares[i];
+    it->areas.push_back(label(area));
   }
-  if (dac.empty()) dac.push_back({DefaultSector(), {}});
-  const std::vector<std::string> shares = Percentages(dac.size());
-  for (size_t i = 0; i < dac.size(); ++i) {
-    const auto& [sector, areas] = dac[i];
-    out->sectors.push_back({"1", sector.dac_code, shares[i],
-                            areas.empty()
-                                ? sector.dac_name
-                                : absl::StrCat(sector.dac_name, ": ", absl::StrJoin(areas, ", "))});
+  if (dac.empty()) dac.push_back({DefaultSector(), 10000, {}});
+  for (const Dac& d : dac) {
+    out->sectors.push_back(
+        {"1", d.sector.dac_code, Percentage(d.hundredths),
+         d.areas.empty() ? d.sector.dac_name
+                         : absl::StrCat(d.sector.dac_name, ": ", absl::StrJoin(d.areas, ", "))});
   }
   // The programme's own codelist too (vocabulary 99, the reporting organisation's), so that
   // nothing of the original classification is lost in the DAC mapping.
-  const std::vector<std::string> area_shares = Percentages(a.cooperation_areas_size());
   for (int i = 0; i < a.cooperation_areas_size(); ++i) {
     const std::string& area = a.cooperation_areas(i);
-    out->sectors.push_back({"99", area, area_shares[i], label(area)});
+    out->sectors.push_back({"99", area, Percentage(shares[i]), label(area)});
   }
 }
 
