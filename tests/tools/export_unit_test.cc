@@ -1,5 +1,5 @@
 // The publishing exports without a network: the IATI mapping tables and writer (checked against
-// the official 2.03 schema with xmllint), and the HXL rows.
+// the official 2.03 schema with xmllint), the HXL rows, and the paging and retry of reads.
 #include <google/protobuf/text_format.h>
 #include <unistd.h>
 
@@ -18,6 +18,7 @@
 #include "tools/impctl/iati.h"
 #include "tools/impctl/iati_agreement.h"
 #include "tools/impctl/iati_codes.h"
+#include "tools/impctl/paging.h"
 
 namespace imp::impctl {
 namespace {
@@ -332,6 +333,72 @@ TEST(Hxl, RowsCountWhatTheSummaryCounts) {
                 .patients_helped,
             4);
   EXPECT_EQ(hxl::FiguresOf(Parse<act::Activity>("visit { specialists: 5 }")).visits, 1);
+}
+
+// RetryRead and the listings built on it (list, export KIND, the streaming exports), with a
+// fake call standing in for the stub method.
+TEST(Paging, ReadsShedForOverloadAreRetriedUntilTheyAnswer) {
+  auto client = Client::FromFlags();
+  ASSERT_TRUE(client.ok());
+  int calls = 0;
+  const grpc::Status s = RetryRead(*client, [&](grpc::ClientContext*) {
+    return ++calls < 3 ? grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "server overloaded")
+                       : grpc::Status::OK;
+  });
+  EXPECT_TRUE(s.ok());
+  EXPECT_EQ(calls, 3);
+}
+
+TEST(Paging, OtherErrorsAreNotRetriedAndRetriesEnd) {
+  auto client = Client::FromFlags();
+  ASSERT_TRUE(client.ok());
+  int calls = 0;
+  grpc::Status s = RetryRead(*client, [&](grpc::ClientContext*) {
+    ++calls;
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "filter: bad");
+  });
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(calls, 1);
+  calls = 0;
+  s = RetryRead(*client, [&](grpc::ClientContext*) {
+    ++calls;
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "down");
+  });
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(calls, 5);
+}
+
+TEST(Paging, ListingEveryPageSurvivesAPageShedForOverload) {
+  auto client = Client::FromFlags();
+  ASSERT_TRUE(client.ok());
+  bool shed = false;
+  auto call = [&](grpc::ClientContext*, const reg::ListInstitutionsRequest& req,
+                  reg::ListInstitutionsResponse* page) {
+    if (req.page_token().empty()) {
+      page->add_institutions()->set_name("institutions/a");
+      page->set_next_page_token("p2");
+      return grpc::Status::OK;
+    }
+    if (!shed) {  // the second page is refused once, as a busy server does
+      shed = true;
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "server overloaded");
+    }
+    page->add_institutions()->set_name("institutions/b");
+    return grpc::Status::OK;
+  };
+  reg::ListInstitutionsResponse all;
+  ASSERT_TRUE(ListAllPages(*client, reg::ListInstitutionsRequest(), call, &all).ok());
+  EXPECT_EQ(all.institutions_size(), 2);
+  shed = false;
+  int pages = 0;
+  ASSERT_TRUE(ForEachPage<reg::ListInstitutionsResponse>(*client, reg::ListInstitutionsRequest(),
+                                                         call,
+                                                         [&](const reg::ListInstitutionsResponse&) {
+                                                           ++pages;
+                                                           return grpc::Status::OK;
+                                                         })
+                  .ok());
+  EXPECT_EQ(pages, 2);
 }
 
 }  // namespace

@@ -26,31 +26,15 @@ Request ListRequestFromFlags() {
   return req;
 }
 
-// Reads every page of a List method (AIP-158) into one response: the repeated field holds all
-// results and next_page_token is empty. `call(context, request, response)` is the stub method.
-template <typename Response, typename Request, typename Call>
-grpc::Status ListAllPages(Client& client, Request req, Call call, Response* all) {
-  all->Clear();
-  for (;;) {
-    Response page;
-    grpc::Status s = call(client.Context().get(), req, &page);
-    if (!s.ok()) return s;
-    all->MergeFrom(page);
-    if (page.next_page_token().empty()) break;
-    req.set_page_token(page.next_page_token());
-  }
-  all->clear_next_page_token();
-  return grpc::Status::OK;
-}
-
 // Runs a read `call(grpc::ClientContext*)` with a fresh context per attempt, and again after a
 // pause while the server sheds it for overload (RESOURCE_EXHAUSTED) or is briefly UNAVAILABLE:
-// a read is safe to repeat, and an export of thousands of calls should not fail on one call
-// that a busy server refused in its first 40 ms. Pauses double from 50 ms (or the server's
-// RetryInfo delay, when longer) up to 5 attempts, about 2 s in all; then the error stands.
+// a read is safe to repeat, and a listing or export of many pages should not fail on one call
+// that a busy server refused after queueing it 40 ms. Pauses double from 100 ms (or the
+// server's RetryInfo delay, when longer; at most 1 s each) for up to 5 attempts, about 1.5 s
+// in all; then the error stands.
 template <typename Call>
 grpc::Status RetryRead(Client& client, Call call) {
-  absl::Duration pause = absl::Milliseconds(50);
+  absl::Duration pause = absl::Milliseconds(100);
   for (int attempt = 1;; ++attempt) {
     grpc::Status s = call(client.Context().get());
     const bool transient = s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
@@ -63,6 +47,27 @@ grpc::Status RetryRead(Client& client, Call call) {
     absl::SleepFor(std::min(pause, absl::Seconds(1)));
     pause *= 2;
   }
+}
+
+// Reads every page of a List method (AIP-158) into one response: the repeated field holds all
+// results and next_page_token is empty. `call(context, request, response)` is the stub method.
+// Pages are read with RetryRead.
+template <typename Response, typename Request, typename Call>
+grpc::Status ListAllPages(Client& client, Request req, Call call, Response* all) {
+  all->Clear();
+  for (;;) {
+    Response page;
+    grpc::Status s = RetryRead(client, [&](grpc::ClientContext* c) {
+      page.Clear();
+      return call(c, req, &page);
+    });
+    if (!s.ok()) return s;
+    all->MergeFrom(page);
+    if (page.next_page_token().empty()) break;
+    req.set_page_token(page.next_page_token());
+  }
+  all->clear_next_page_token();
+  return grpc::Status::OK;
 }
 
 // Hands every page of a List method to `each(const Response& page)` as it arrives, asking for
