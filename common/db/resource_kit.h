@@ -50,6 +50,11 @@ struct ResourceTable {
   // Reading one resource takes several statements that must agree (an agreement and its
   // parties): read in a transaction instead of autocommit statements.
   bool read_in_transaction = false;
+  // Called by RecordWrite after the audit entry, as the last statement of every write of this
+  // table (e.g. the registry's change feed, which must see writes in commit order); nullptr:
+  // none.
+  void (*after_write)(Connection& c, const std::string& name, int64_t revision,
+                      absl::Time now) = nullptr;
 
   std::string NameOf(absl::string_view id) const { return absl::StrCat(collection, "/", id); }
 };
@@ -152,6 +157,7 @@ absl::Status RecordWrite(Connection& c, const RequestContext& ctx,
   if (!row) return absl::InternalError(absl::StrCat(table.NameOf(id), " vanished while written"));
   const Resource& written = (*row).*table.resource;
   RecordResourceChange(c, ctx.actor, written.name(), row->revision, action, fields, written, now);
+  if (table.after_write != nullptr) table.after_write(c, written.name(), row->revision, now);
   *out = written;
   return absl::OkStatus();
 }

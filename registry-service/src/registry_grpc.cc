@@ -40,6 +40,7 @@ IMP_REGISTRY_METHOD(BatchGetProjects, BatchGetProjectsRequest, BatchGetProjectsR
 IMP_REGISTRY_METHOD(ListPartners, ListPartnersRequest, ListPartnersResponse)
 IMP_REGISTRY_METHOD(ListCooperationAreas, ListCooperationAreasRequest, ListCooperationAreasResponse)
 IMP_REGISTRY_METHOD(ListChanges, ListChangesRequest, ListChangesResponse)
+IMP_REGISTRY_METHOD(ListRegistryChanges, ListRegistryChangesRequest, ListRegistryChangesResponse)
 #undef IMP_REGISTRY_METHOD
 
 }  // namespace imp::registry
