@@ -23,6 +23,7 @@ int Import(Client& client, const std::vector<std::string>& args);   // import.cc
 int Export(Client& client, const std::vector<std::string>& args);   // export.cc
 int Summary(Client& client, const std::vector<std::string>& args);  // summary.cc
 int Map(Client& client, const std::vector<std::string>& args);      // summary.cc
+int Check(Client& client, const std::vector<std::string>& args);    // check.cc
 
 }  // namespace imp::impctl
 
