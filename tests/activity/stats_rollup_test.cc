@@ -430,6 +430,72 @@ TEST_F(StatsRollupTest, ConcurrentWritersOnTheSameRollupRowsAllSucceedAndAgree) 
   ExpectServedAsFromActivities(may);
 }
 
+// A write chosen as the victim of a deadlock on a rollup row is retried, not failed: another
+// transaction (heavier, so InnoDB rolls the write back) holds the April rollup row and then
+// waits for the activity the write has just inserted. The write's transaction is rolled back
+// with error 1213, Database::InTransaction runs it again, and CreateActivity succeeds once the
+// other transaction has ended.
+TEST_F(StatsRollupTest, AWriteRolledBackByADeadlockOnARollupRowIsRetriedAndSucceeds) {
+  Activity out;
+  ASSERT_TRUE(Create(Training(1, 1, D(2024, 4, 3)), &out).ok());
+  auto deadlocks = [&] {
+    return std::stoll(
+        activity_db_->QueryString("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                                  "WHERE VARIABLE_NAME = 'INNODB_DEADLOCKS'"));
+  };
+  const int64_t deadlocks_before = deadlocks();
+  RequestContext ctx;
+  ctx.deadline = absl::Now() + absl::Seconds(30);
+  auto held = raw_->Begin(ctx);
+  ASSERT_TRUE(held.ok()) << held.status();
+  // Weight (InnoDB rolls back the transaction that changed less), then the April row.
+  ASSERT_TRUE((*held)
+                  ->Run([](db::Connection& c) {
+                    std::string values;
+                    for (int i = 0; i < 200; ++i) {
+                      absl::StrAppend(&values, i ? ", " : "",
+                                      "('weight', 1, 'test', 'TEST', '', '{}', NOW(6))");
+                    }
+                    c.ExecuteDirect(absl::StrCat("INSERT INTO changes (resource_name, revision, "
+                                                 "actor, action, changed_fields, snapshot, "
+                                                 "change_time) VALUES ",
+                                                 values)
+                                        .c_str());
+                    c.ExecuteDirect(
+                        "UPDATE stats_months SET activities = activities WHERE month = "
+                        "'2024-04-01'");
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  grpc::Status created;
+  std::thread writer([&] {
+    Activity victim;
+    created = Create(Training(2, 2, D(2024, 4, 20)), &victim, "deadlock-victim");
+  });
+  // Once the write waits for the April row (its upsert stays in the process list while the
+  // row lock is held), wait for the activity it inserted: a cycle.
+  auto write_waits = [&] {
+    return activity_db_->QueryString(
+               "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() "
+               "AND INFO LIKE 'INSERT INTO stats_months%'") != "0";
+  };
+  for (int i = 0; i < 200 && !write_waits(); ++i) absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_TRUE(write_waits()) << "the write never reached the April rollup row";
+  absl::Status locked = (*held)->Run([](db::Connection& c) {
+    c.ExecuteDirect("SELECT pk FROM activities WHERE id = 'deadlock-victim' FOR UPDATE");
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(locked.ok()) << locked;  // the write was the victim, not this transaction
+  held->reset();                       // rolls back: the retried write can go on
+  writer.join();
+  EXPECT_TRUE(created.ok()) << created.error_message();
+  EXPECT_GT(deadlocks(), deadlocks_before);
+  v1::GetActivityStatsRequest april;
+  *april.mutable_start_date() = D(2024, 4, 1);
+  *april.mutable_end_date() = D(2024, 4, 30);
+  EXPECT_EQ(Served(april).totals().activities(), 2);
+}
+
 // The read path of a whole-month period does not touch the activity rows: a row written behind
 // the service's back (as root, with SQL, so no rollup learns of it) does not change the answer
 // for April 2024, while a period that cuts April (whose partial month IS read from the
