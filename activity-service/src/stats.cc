@@ -252,7 +252,9 @@ absl::Status Activities::GetActivityStats(const RequestContext& ctx,
   const db::Query totals = BuildQuery(call, false);
   std::optional<db::Query> groups;
   if (req.group_by_size() > 0) groups = BuildQuery(call, true);
-  // One transaction: both queries read one snapshot, so the groups add up to the totals.
+  // One transaction, as before the rollups. Each query is one statement and reads one snapshot
+  // (its sums and distinct counts agree); under READ COMMITTED the two queries may see a write
+  // committed between them.
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     {

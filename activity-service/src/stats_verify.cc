@@ -1,5 +1,5 @@
 // Activities::VerifyStatistics: the rollups recomputed from the activity rows and compared with
-// the stored ones, in one snapshot.
+// the stored ones, each comparison in one snapshot.
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 
@@ -81,8 +81,10 @@ absl::Status Activities::VerifyStatistics(const RequestContext& ctx,
         absl::StrCat("max_mismatches: must be between 0 and ", kMaxMismatches));
   }
   const int limit = req.max_mismatches() == 0 ? kDefaultMismatches : req.max_mismatches();
-  // One transaction (REPEATABLE READ): every query reads the snapshot of the first, so a write
-  // committing meanwhile is seen in full or not at all, by the activities and the rollups alike.
+  // Each comparison is one statement, which reads one snapshot (even under READ COMMITTED): a
+  // write committing meanwhile is seen in full or not at all, by the activity rows and the
+  // rollups alike, so a check running beside writers reports no false mismatch.
+  // activities_checked comes from a statement of its own and may count such a write or not.
   return db_->InTransaction(ctx.deadline, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     {

@@ -5,8 +5,10 @@
 // filter and grouping; and whole months are really read from the rollups.
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -18,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "activity-service/src/activity_server.h"
 #include "activity-service/src/stats.h"
@@ -261,26 +264,71 @@ class StatsRollupTest : public ActivityTest {
     return act_->UndeleteActivity(Ctx().get(), req, out);
   }
 
-  std::unique_ptr<db::Database> raw_;
-};
+  // The state of one writer of random changes (RandomWrite). `tag` keeps its request ids and
+  // external references apart from other writers'; `shared` (optional) lists every writer's
+  // live activities, which its updates may pick (so concurrent writers also change the same
+  // activities, not only the same rollup rows).
+  struct Writer {
+    Writer(std::string tag, uint32_t seed) : tag(std::move(tag)), rng(seed) {}
+    std::string tag;
+    std::mt19937 rng;
+    std::vector<std::string> live, deleted;                       // this writer's activities
+    std::vector<std::pair<std::string, std::string>> references;  // (host, reference)
+    int imports = 0;
+    int ops[5] = {0, 0, 0, 0, 0};  // creates, updates, deletes, undeletes, imports done
+    int retries = 0;               // calls retried after ABORTED (a lost race, nothing changed)
+    std::string errors;
+  };
+  struct SharedNames {
+    absl::Mutex mu;
+    std::vector<std::string> names ABSL_GUARDED_BY(mu);
+  };
 
-// Creates, updates that move activities between months, countries, kinds and institutions,
-// deletes, undeletes and imports that create and update by external reference, in a fixed
-// random order: the rollups follow every one of them.
-TEST_F(StatsRollupTest, RandomWritesKeepEveryFigureEqualToTheActivityRows) {
-  std::mt19937 rng(20251126);
-  std::vector<std::string> live, deleted;
-  std::vector<std::pair<std::string, std::string>> references;  // (host, external reference)
-  int imports = 0;
-  for (int op = 0; op < 260; ++op) {
+  // Runs `call` again (with the same request, so with the same request_id) while it fails with
+  // ABORTED: a write that lost a race and changed nothing, which a client retries.
+  static grpc::Status RetryAborted(Writer& w, const std::function<grpc::Status()>& call) {
+    grpc::Status s = call();
+    for (int i = 0; i < 5 && s.error_code() == grpc::StatusCode::ABORTED; ++i) {
+      ++w.retries;
+      absl::SleepFor(absl::Milliseconds(5 * (i + 1)));
+      s = call();
+    }
+    return s;
+  }
+
+  // One random write: a create, an update that moves an activity between months, countries,
+  // kinds and institutions, a delete, an undelete, or an import that creates rows and updates
+  // earlier ones by external reference. What went wrong, if anything, goes to w.errors.
+  void RandomWrite(Writer& w, SharedNames* shared) {
+    std::mt19937& rng = w.rng;
     const int dice = static_cast<int>(rng() % 100);
     Activity out;
-    if (dice < 30 || live.empty()) {
-      ASSERT_TRUE(Create(RandomActivity(rng), &out).ok());
-      live.push_back(out.name());
+    auto fail = [&](const char* what, const grpc::Status& s) {
+      absl::StrAppend(&w.errors, w.tag, " ", what, ": ", s.error_code(), " ", s.error_message(),
+                      "\n");
+    };
+    auto share = [&](const std::string& name) {
+      if (shared == nullptr) return;
+      absl::MutexLock lock(&shared->mu);
+      shared->names.push_back(name);
+    };
+    if (dice < 30 || w.live.empty()) {
+      const Activity a = RandomActivity(rng);
+      const std::string request_id = absl::StrCat(w.tag, "-create-", w.ops[0]);
+      grpc::Status s = RetryAborted(w, [&] { return Create(a, &out, "", request_id); });
+      if (!s.ok()) return fail("create", s);
+      w.live.push_back(out.name());
+      share(out.name());
+      ++w.ops[0];
     } else if (dice < 60) {
       Activity change = RandomActivity(rng);
-      change.set_name(Pick(rng, live));
+      bool mine = true;
+      change.set_name(Pick(rng, w.live));
+      if (shared != nullptr && rng() % 2) {
+        absl::MutexLock lock(&shared->mu);
+        change.set_name(Pick(rng, shared->names));
+        mine = std::find(w.live.begin(), w.live.end(), change.name()) != w.live.end();
+      }
       static const std::vector<std::string> fields = {
           "start_date", "location",  "host_institution", "partner_institutions",
           "agreement",  "direction", "cooperation_area", "details"};
@@ -297,64 +345,148 @@ TEST_F(StatsRollupTest, RandomWritesKeepEveryFigureEqualToTheActivityRows) {
         }
       }
       if (paths.empty()) paths = {"start_date", "end_date"};
-      grpc::Status s = Update(change, paths, &out);
-      // The one refusal random changes meet: moving the activity to a host that already has
-      // an activity under its external reference. It must change nothing either.
-      ASSERT_TRUE(s.ok() || s.error_code() == grpc::StatusCode::ALREADY_EXISTS)
-          << s.error_message();
+      grpc::Status s = RetryAborted(w, [&] { return Update(change, paths, &out); });
+      // The refusal random changes meet: moving the activity to a host that already has an
+      // activity under its external reference; and another writer's activity may have been
+      // deleted by its writer meanwhile. Either must change nothing.
+      if (!s.ok() && s.error_code() != grpc::StatusCode::ALREADY_EXISTS &&
+          (mine || s.error_code() != grpc::StatusCode::FAILED_PRECONDITION)) {
+        return fail("update", s);
+      }
+      ++w.ops[1];
     } else if (dice < 70) {
-      const size_t i = rng() % live.size();
-      ASSERT_TRUE(SetDeleted(live[i], true, &out).ok());
-      deleted.push_back(live[i]);
-      live.erase(live.begin() + static_cast<long>(i));
-    } else if (dice < 77 && !deleted.empty()) {
-      const size_t i = rng() % deleted.size();
-      ASSERT_TRUE(SetDeleted(deleted[i], false, &out).ok());
-      live.push_back(deleted[i]);
-      deleted.erase(deleted.begin() + static_cast<long>(i));
+      const size_t i = rng() % w.live.size();
+      grpc::Status s = RetryAborted(w, [&] { return SetDeleted(w.live[i], true, &out); });
+      if (!s.ok()) return fail("delete", s);
+      w.deleted.push_back(w.live[i]);
+      w.live.erase(w.live.begin() + static_cast<long>(i));
+      ++w.ops[2];
+    } else if (dice < 77 && !w.deleted.empty()) {
+      const size_t i = rng() % w.deleted.size();
+      grpc::Status s = RetryAborted(w, [&] { return SetDeleted(w.deleted[i], false, &out); });
+      if (!s.ok()) return fail("undelete", s);
+      w.live.push_back(w.deleted[i]);
+      w.deleted.erase(w.deleted.begin() + static_cast<long>(i));
+      ++w.ops[3];
     } else {
-      // An import: new rows with external references, and rows that re-import earlier
-      // references with other content (updates) or the same.
+      // New rows with external references, and rows that re-import earlier references with
+      // other content (updates) or the same.
       std::vector<Activity> rows;
       const int n = 1 + static_cast<int>(rng() % 25);
       for (int i = 0; i < n; ++i) {
         Activity a = RandomActivity(rng);
-        if (!references.empty() && rng() % 2) {
-          const auto& [host, ref] = Pick(rng, references);
+        if (!w.references.empty() && rng() % 2) {
+          const auto& [host, ref] = Pick(rng, w.references);
           a.set_host_institution(host);
           a.set_external_reference(ref);
         } else {
-          a.set_external_reference(absl::StrCat("ref-", imports, "-", i));
-          references.emplace_back(a.host_institution(), a.external_reference());
+          a.set_external_reference(absl::StrCat(w.tag, "-ref-", w.imports, "-", i));
+          w.references.emplace_back(a.host_institution(), a.external_reference());
         }
         rows.push_back(a);
       }
       v1::ImportActivitiesResponse resp;
-      ASSERT_TRUE(Import(rows, absl::StrCat("import-", imports++),
-                         v1::ImportActivitiesRequest::MODE_BEST_EFFORT, &resp)
-                      .ok());
+      const std::string request_id = absl::StrCat(w.tag, "-import-", w.imports++);
+      grpc::Status s = RetryAborted(w, [&] {
+        resp.Clear();
+        return Import(rows, request_id, v1::ImportActivitiesRequest::MODE_BEST_EFFORT, &resp);
+      });
+      if (!s.ok()) return fail("import", s);
       for (const auto& name : resp.activity_names()) {
-        if (std::find(live.begin(), live.end(), name) == live.end()) live.push_back(name);
+        if (std::find(w.live.begin(), w.live.end(), name) != w.live.end()) continue;
+        w.live.push_back(name);
+        share(name);
       }
+      ++w.ops[4];
     }
   }
-  ASSERT_GT(live.size(), 100u);
-  const v1::VerifyStatisticsResponse verified = Verify();
-  EXPECT_EQ(verified.mismatches_size(), 0) << verified.DebugString().substr(0, 3000);
-  EXPECT_EQ(verified.activities_checked(), static_cast<int64_t>(live.size()));
 
-  int counted = 0;
-  for (int i = 0; i < 150; ++i)
-    counted += ExpectServedAsFromActivities(RandomStatsRequest(rng)) > 0;
-  EXPECT_GT(counted, 75);  // most random requests match some activities
-  // And the calls the gateway makes.
-  v1::GetActivityStatsRequest overview;
-  overview.set_filter(R"(institution = "institutions/volyn")");
-  ExpectServedAsFromActivities(overview);
-  overview.set_filter(
-      R"(institution = "institutions/volyn" AND institution = "institutions/sussex")");
-  overview.add_group_by(v1::GROUP_BY_INSTITUTION);
-  ExpectServedAsFromActivities(overview);
+  // After the writes: VerifyStatistics finds nothing and counts the live activities, and many
+  // random periods, filters and groupings (and the gateway's calls) are answered exactly as the
+  // activity rows answer them.
+  void ExpectRollupsAgreeWithTheActivityRows(std::mt19937& rng, int64_t live) {
+    const v1::VerifyStatisticsResponse verified = Verify();
+    EXPECT_EQ(verified.mismatches_size(), 0) << verified.DebugString().substr(0, 3000);
+    EXPECT_EQ(verified.activities_checked(), live);
+    int counted = 0;
+    for (int i = 0; i < 150; ++i)
+      counted += ExpectServedAsFromActivities(RandomStatsRequest(rng)) > 0;
+    EXPECT_GT(counted, 75);  // most random requests match some activities
+    v1::GetActivityStatsRequest overview;
+    overview.set_filter(R"(institution = "institutions/volyn")");
+    ExpectServedAsFromActivities(overview);
+    overview.set_filter(
+        R"(institution = "institutions/volyn" AND institution = "institutions/sussex")");
+    overview.add_group_by(v1::GROUP_BY_INSTITUTION);
+    ExpectServedAsFromActivities(overview);
+  }
+
+  std::unique_ptr<db::Database> raw_;
+};
+
+// Creates, updates that move activities between months, countries, kinds and institutions,
+// deletes, undeletes and imports that create and update by external reference, in a fixed
+// random order: the rollups follow every one of them.
+TEST_F(StatsRollupTest, RandomWritesKeepEveryFigureEqualToTheActivityRows) {
+  Writer w("solo", 20251126);
+  for (int op = 0; op < 260 && w.errors.empty(); ++op) RandomWrite(w, nullptr);
+  ASSERT_EQ(w.errors, "");
+  EXPECT_EQ(w.retries, 0);  // alone, no write loses a race
+  ASSERT_GT(w.live.size(), 100u);
+  for (int done : w.ops) EXPECT_GT(done, 5);  // every kind of write ran
+  ExpectRollupsAgreeWithTheActivityRows(w.rng, static_cast<int64_t>(w.live.size()));
+}
+
+// The same random writes from four threads at once (creates, updates, also of each other's
+// activities, deletes, undeletes and imports on shared months, places and teams), while a
+// fifth thread keeps asking VerifyStatistics: each of its answers finds nothing (a write's
+// activity rows and rollup rows commit together, and each comparison reads one snapshot), and
+// afterwards every figure equals the activity rows' figure.
+TEST_F(StatsRollupTest, ConcurrentRandomWritersKeepEveryFigureEqualToTheActivityRows) {
+  constexpr int kWriters = 4;
+  constexpr int kOpsPerWriter = 70;
+  std::vector<std::unique_ptr<Writer>> writers;
+  for (int i = 0; i < kWriters; ++i)
+    writers.push_back(std::make_unique<Writer>(absl::StrCat("w", i), 7000 + i));
+  SharedNames shared;
+  std::atomic<int> running{kWriters};
+  std::atomic<int> verifications{0};
+  std::string verifier_errors;
+  std::thread verifier([&] {
+    while (running.load() > 0) {
+      v1::VerifyStatisticsResponse verified;
+      grpc::Status s = act_->VerifyStatistics(Ctx().get(), {}, &verified);
+      if (!s.ok() || verified.mismatches_size() > 0) {
+        absl::StrAppend(&verifier_errors, s.error_message(), " ",
+                        verified.DebugString().substr(0, 2000), "\n");
+        return;
+      }
+      ++verifications;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  });
+  std::vector<std::thread> threads;
+  for (auto& w : writers) {
+    threads.emplace_back([&, writer = w.get()] {
+      for (int op = 0; op < kOpsPerWriter && writer->errors.empty(); ++op)
+        RandomWrite(*writer, &shared);
+      --running;
+    });
+  }
+  for (auto& t : threads) t.join();
+  verifier.join();
+  int64_t live = 0;
+  int ops[5] = {0, 0, 0, 0, 0};
+  for (const auto& w : writers) {
+    EXPECT_EQ(w->errors, "");
+    live += static_cast<int64_t>(w->live.size());
+    for (int k = 0; k < 5; ++k) ops[k] += w->ops[k];
+  }
+  for (int done : ops) EXPECT_GT(done, 5);  // every kind of write ran concurrently
+  EXPECT_EQ(verifier_errors, "");
+  EXPECT_GT(verifications.load(), 0);
+  std::mt19937 rng(4242);
+  ExpectRollupsAgreeWithTheActivityRows(rng, live);
 }
 
 // Several writers at once through gRPC on the same hot rollup rows (one month, one place, one
