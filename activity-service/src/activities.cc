@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "activity-service/src/activity_filter.h"
+#include "activity-service/src/rollups.h"
 #include "activity-service/src/statements.h"
 #include "activity-service/src/store.h"
 #include "activity-service/src/validation.h"
@@ -84,9 +85,9 @@ absl::Status ExternalReferenceFree(db::Connection& c, const Activity& a, const s
   auto other = store::FindIdByExternalReference(c, store::IdOf(a.host_institution()),
                                                 a.external_reference());
   if (!other || *other == id) return absl::OkStatus();
-  return absl::AlreadyExistsError(
-      absl::StrCat("activity.external_reference: already used by ", store::ActivityName(*other),
-                   " for host ", a.host_institution()));
+  return absl::AlreadyExistsError(absl::StrCat("activity.external_reference: already used by ",
+                                               store::ActivityName(*other), " for host ",
+                                               a.host_institution()));
 }
 
 const char* StateWord(ReferenceState s) {
@@ -262,6 +263,9 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
     const absl::Time now = NowMicros();
     store::InsertActivity(c, id, a, now);
     auto row = store::FindActivity(c, id, false);
+    rollups::Deltas deltas;  // in this transaction: the statistics change with the data
+    deltas.Add(row->activity, +1);
+    deltas.Apply(c);
     Audit(c, ctx, *row, "CREATE", UpdatableFields(), now);
     *out = row->activity;
     return absl::OkStatus();
@@ -320,6 +324,12 @@ absl::Status Activities::UpdateActivity(const RequestContext& ctx,
     const absl::Time now = NowMicros();
     store::UpdateActivity(c, row->pk, merged, now);
     auto updated = store::FindActivity(c, *id, false);
+    // The activity as it was (read under its row lock) leaves the statistics, as it is now
+    // enters them; what did not move cancels out.
+    rollups::Deltas deltas;
+    if (!row->deleted) deltas.Add(row->activity, -1);
+    if (!updated->deleted) deltas.Add(updated->activity, +1);
+    deltas.Apply(c);
     Audit(c, ctx, *updated, "UPDATE", *paths, now);
     *out = updated->activity;
     return absl::OkStatus();
@@ -343,6 +353,9 @@ absl::Status Activities::SetDeleted(const RequestContext& ctx, const std::string
     store::SetActivityDeleteTime(c, row->pk,
                                  deleted ? std::optional<absl::Time>(now) : std::nullopt, now);
     auto changed = store::FindActivity(c, *id, false);
+    rollups::Deltas deltas;  // a deleted activity counts nowhere
+    deltas.Add(row->activity, deleted ? -1 : +1);
+    deltas.Apply(c);
     Audit(c, ctx, *changed, deleted ? "DELETE" : "UNDELETE", {}, now);
     *out = changed->activity;
     return absl::OkStatus();

@@ -141,7 +141,8 @@ ActivityRow ReadActivity(sql::ResultSet& rs) {
     a.set_direction(direction);
   a.set_cooperation_area(rs.getString("cooperation_area"));
   a.set_notes(rs.getString("notes"));
-  if (!rs.isNull("external_reference")) a.set_external_reference(rs.getString("external_reference"));
+  if (!rs.isNull("external_reference"))
+    a.set_external_reference(rs.getString("external_reference"));
   row.revision = rs.getInt64("revision");
   a.set_etag(absl::StrCat("r", row.revision));
   *a.mutable_create_time() = api::ToTimestamp(ReadTime(rs, "create_time"));
@@ -252,7 +253,7 @@ absl::flat_hash_map<std::string, ActivityRow> FindByExternalReferences(
   db::Query q(stmt::kSelectByExternalReferences);
   q.BindAll("", {host_id});  // the fragment holds its placeholder
   for (size_t i = 0; i < references.size(); ++i) q.Bind(i == 0 ? "?" : ", ?", references[i]);
-  q.Sql(")");
+  q.Sql(stmt::kSelectByExternalReferencesClose);
   std::vector<ActivityRow> rows;
   {
     auto rs = q.Execute(c);

@@ -46,7 +46,7 @@ absl::flat_hash_map<std::string, int64_t> InsertActivities(
 absl::flat_hash_map<std::string, int64_t> PksOf(db::Connection& c,
                                                 const std::vector<std::string>& ids);
 // The activities stored under `references` for one host institution (partners loaded), by
-// reference; deleted ones included.
+// reference; deleted ones included. Locks them (FOR UPDATE) until the transaction ends.
 absl::flat_hash_map<std::string, ActivityRow> FindByExternalReferences(
     db::Connection& c, const std::string& host_id, const std::vector<std::string>& references);
 // The id of the activity stored under (host, reference), if any.
