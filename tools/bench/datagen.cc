@@ -47,6 +47,18 @@ std::string Name(const char* collection, const std::string& id) {
   return absl::StrCat(collection, "/", id);
 }
 
+// Calls `call` until it is not refused by admission control (RESOURCE_EXHAUSTED: nothing ran,
+// retry after a while, as its RetryInfo says) or 50 refusals; exits on any other failure.
+template <typename Call>
+void WithRetries(const char* what, Call call) {
+  for (int attempt = 1;; ++attempt) {
+    grpc::Status s = call();
+    if (s.ok()) return;
+    if (s.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED || attempt == 50) Fail(what, s);
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
 // Runs f(k) for k in [0, n) on `threads` threads.
 template <typename F>
 void Parallel(int n, int threads, F f) {
@@ -100,11 +112,12 @@ void CreateProgramme(const std::shared_ptr<grpc::Channel>& channel, const Progra
     inst->set_region(ua ? p.ukrainian_regions[i] : "Region");
     inst->set_city(absl::StrCat("City ", i % 50));
     inst->set_website(absl::StrCat("https://", req.institution_id(), ".example.org/"));
-    grpc::ClientContext ctx;
-    AddActor(&ctx);
-    reg::Institution out;
-    grpc::Status s = registry->CreateInstitution(&ctx, req, &out);
-    if (!s.ok()) Fail("CreateInstitution", s);
+    WithRetries("CreateInstitution", [&] {
+      grpc::ClientContext ctx;
+      AddActor(&ctx);
+      reg::Institution out;
+      return registry->CreateInstitution(&ctx, req, &out);
+    });
   });
   Parallel(static_cast<int>(p.agreements.size()), 8, [&](int k) {
     const auto& a = p.agreements[static_cast<size_t>(k)];
@@ -122,11 +135,12 @@ void CreateProgramme(const std::shared_ptr<grpc::Channel>& channel, const Progra
     auto* foreign = agreement->add_parties();
     foreign->set_institution(Name("institutions", p.foreign[a.foreign]));
     foreign->set_role(reg::Party::ROLE_FOREIGN_PARTNER);
-    grpc::ClientContext ctx;
-    AddActor(&ctx);
-    reg::Agreement out;
-    grpc::Status s = registry->CreateAgreement(&ctx, req, &out);
-    if (!s.ok()) Fail("CreateAgreement", s);
+    WithRetries("CreateAgreement", [&] {
+      grpc::ClientContext ctx;
+      AddActor(&ctx);
+      reg::Agreement out;
+      return registry->CreateAgreement(&ctx, req, &out);
+    });
   });
 }
 
