@@ -41,6 +41,7 @@ ABSL_FLAG(std::string, token, "", "bearer token (viewer) for the gateway's aggre
 ABSL_FLAG(int, registry_pid, 0, "registry-service pid, for its memory (0: not reported)");
 ABSL_FLAG(int, activity_pid, 0, "activity-service pid, for its memory (0: not reported)");
 ABSL_FLAG(int, gateway_pid, 0, "gateway pid, for its memory (0: not reported)");
+ABSL_FLAG(int, mariadb_pid, 0, "MariaDB's pid, for its CPU time per call (0: not reported)");
 ABSL_FLAG(std::string, db_socket, "", "MariaDB socket for the raw INSERT comparison (empty: skip)");
 ABSL_FLAG(std::string, db_schema, "", "the activity service's schema");
 ABSL_FLAG(std::string, db_user, "", "a user that may CREATE and INSERT in --db_schema");
@@ -103,7 +104,9 @@ struct Targets {
 
 // One scenario at one data size: the real response captured for the no-op server, then the
 // real service and the baseline at the scenario's concurrency and at 1.
-void Measure(Scenario& s, int64_t activities, const Targets& t, NoopServer& noop, Report& report) {
+void Measure(Scenario& s, int64_t activities, const Targets& t, NoopServer& noop,
+             const std::vector<int>& service_pids, Report& report) {
+  const std::vector<int> db_pid = {absl::GetFlag(FLAGS_mariadb_pid)};
   const auto& real = s.target == Target::kRegistry   ? t.registry
                      : s.target == Target::kActivity ? t.activity
                                                      : t.gateway;
@@ -133,7 +136,10 @@ void Measure(Scenario& s, int64_t activities, const Targets& t, NoopServer& noop
     m.scenario = s.name;
     m.activities = activities;
     m.concurrency = c;
+    const ProcCounters services = ReadCounters(service_pids), db = ReadCounters(db_pid);
     m.real = RunLoad(real, load);
+    m.services = ReadCounters(service_pids) - services;
+    m.database = ReadCounters(db_pid) - db;
     m.noop = RunLoad(baseline, load);
     std::fprintf(stderr, "%s\n", ProgressLine(m).c_str());
     if (m.real.errors > 0) {
@@ -233,7 +239,9 @@ int Run() {
     }
     for (bool writes : {false, true}) {
       for (auto& s : scenarios) {
-        if (s.changes_data == writes && Wanted(s.name)) Measure(s, size, t, noop, report);
+        if (s.changes_data == writes && Wanted(s.name)) {
+          Measure(s, size, t, noop, {pids[0], pids[1], pids[2]}, report);
+        }
       }
     }
   }

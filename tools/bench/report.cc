@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -52,6 +53,16 @@ double P50Ratio(const Measurement& m) {
   return m.noop.p50_ms > 0 ? m.real.p50_ms / m.noop.p50_ms : 0;
 }
 
+// Per answered call: CPU microseconds and context switches.
+std::string PerCall(double total, int64_t calls, double scale) {
+  if (calls <= 0) return "-";
+  return absl::StrFormat("%.0f", total * scale / static_cast<double>(calls));
+}
+std::string PerCall(int64_t total, int64_t calls) {
+  if (calls <= 0) return "-";
+  return absl::StrFormat("%.1f", static_cast<double>(total) / static_cast<double>(calls));
+}
+
 }  // namespace
 
 double ProcStatusMb(int pid, const char* key) {
@@ -60,6 +71,40 @@ double ProcStatusMb(int pid, const char* key) {
   int64_t kb = 0;  // "12345 kB"
   if (!absl::SimpleAtoi(absl::StripSuffix(value, " kB"), &kb)) return 0;
   return static_cast<double>(kb) / 1024.0;
+}
+
+ProcCounters ReadCounters(const std::vector<int>& pids) {
+  ProcCounters total;
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  for (int pid : pids) {
+    if (pid <= 0) continue;
+    // Fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
+    const std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+    const size_t paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream fields(stat.substr(paren + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i == 14) (void)absl::SimpleAtod(field, &utime);
+      if (i == 15) (void)absl::SimpleAtod(field, &stime);
+    }
+    total.cpu_seconds += (utime + stime) / ticks;
+    std::error_code ec;
+    for (const auto& task :
+         std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"), ec)) {
+      const std::string status = ReadFile(task.path().string() + "/status");
+      for (const char* key : {"voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"}) {
+        int64_t n = 0;
+        if (absl::SimpleAtoi(Field(status, key), &n)) total.context_switches += n;
+      }
+    }
+  }
+  return total;
+}
+
+ProcCounters operator-(const ProcCounters& a, const ProcCounters& b) {
+  return {a.cpu_seconds - b.cpu_seconds, a.context_switches - b.context_switches};
 }
 
 std::string MachineSummary() {
@@ -94,29 +139,41 @@ const Measurement* Report::Find(const std::string& scenario, int64_t activities,
 std::string ProgressLine(const Measurement& m) {
   return absl::StrFormat(
       "%-28s %8s c=%-2d  %9.0f qps p50 %7s p99 %7s ms (%lld calls, %lld errors) | no-op %9.0f "
-      "qps p50 %6s ms | %s qps, %s p50",
+      "qps p50 %6s ms | %s qps, %s p50 | svc %s us, db %s us, %s cs per call",
       m.scenario, Count(m.activities), m.concurrency, m.real.qps, Ms(m.real.p50_ms),
       Ms(m.real.p99_ms), static_cast<long long>(m.real.calls),
       static_cast<long long>(m.real.errors), m.noop.qps, Ms(m.noop.p50_ms), Ratio(QpsRatio(m)),
-      Ratio(P50Ratio(m)));
+      Ratio(P50Ratio(m)), PerCall(m.services.cpu_seconds, m.real.calls, 1e6),
+      PerCall(m.database.cpu_seconds, m.real.calls, 1e6),
+      PerCall(m.services.context_switches, m.real.calls));
 }
 
 std::string Report::Render() const {
   std::string out = header_;
-  absl::StrAppend(&out,
-                  "\n## Calls\n\nEach row: the real service and the no-op baseline (same method, "
-                  "captured response bytes, same client, same concurrency), measured one after "
-                  "the other. Latencies in ms; ratios are service / no-op (QPS: higher is "
-                  "better; p50: lower is better).\n\n"
-                  "| scenario | activities | conc | calls | errors | QPS | p50 | p99 | p99.9 | "
-                  "no-op QPS | no-op p50 | QPS ratio | p50 ratio |\n"
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  absl::StrAppend(
+      &out,
+      "\n## Calls\n\nEach row: the real service and the no-op baseline (same method, "
+      "captured response bytes, same client, same concurrency), measured one after "
+      "the other. Latencies in ms; ratios are service / no-op (QPS: higher is "
+      "better; p50: lower is better). calls: answered OK; errors: any other outcome "
+      "(e.g. RESOURCE_EXHAUSTED from admission control, a partial gateway answer). "
+      "svc CPU and DB CPU: CPU microseconds the three services and MariaDB used per "
+      "answered call while the service was measured; cs: the services' context "
+      "switches per answered call.\n\n"
+      "| scenario | activities | conc | calls | errors | QPS | p50 | p99 | p99.9 | "
+      "no-op QPS | no-op p50 | QPS ratio | p50 ratio | svc CPU µs | DB CPU µs | cs |\n"
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const auto& m : measurements_) {
     absl::StrAppendFormat(
-        &out, "| %s | %s | %d | %lld | %lld | %.0f | %s | %s | %s | %.0f | %s | %s | %s |\n",
+        &out,
+        "| %s | %s | %d | %lld | %lld | %.0f | %s | %s | %s | %.0f | %s | %s | %s | %s | %s | "
+        "%s |\n",
         m.scenario, Count(m.activities), m.concurrency, static_cast<long long>(m.real.calls),
         static_cast<long long>(m.real.errors), m.real.qps, Ms(m.real.p50_ms), Ms(m.real.p99_ms),
-        Ms(m.real.p999_ms), m.noop.qps, Ms(m.noop.p50_ms), Ratio(QpsRatio(m)), Ratio(P50Ratio(m)));
+        Ms(m.real.p999_ms), m.noop.qps, Ms(m.noop.p50_ms), Ratio(QpsRatio(m)), Ratio(P50Ratio(m)),
+        PerCall(m.services.cpu_seconds, m.real.calls, 1e6),
+        PerCall(m.database.cpu_seconds, m.real.calls, 1e6),
+        PerCall(m.services.context_switches, m.real.calls));
   }
   if (!imports_.empty()) {
     absl::StrAppend(&out,

@@ -11,6 +11,15 @@ namespace imp::bench {
 
 // A field of /proc/<pid>/status in MB (e.g. "VmRSS", "VmHWM"); 0 when unreadable.
 double ProcStatusMb(int pid, const char* key);
+
+// What processes have used so far: CPU time (user + system, every thread, from /proc/<pid>/stat)
+// and context switches (voluntary and not, summed over /proc/<pid>/task/*/status).
+struct ProcCounters {
+  double cpu_seconds = 0;
+  int64_t context_switches = 0;
+};
+ProcCounters ReadCounters(const std::vector<int>& pids);
+ProcCounters operator-(const ProcCounters& a, const ProcCounters& b);
 // "2 cores, 23.5 GB, Intel(R) Xeon(R) Processor".
 std::string MachineSummary();
 // The 1, 5 and 15-minute load averages.
@@ -19,10 +28,12 @@ std::string LoadAverage();
 // One scenario measured at one concurrency against the real service and the no-op baseline.
 struct Measurement {
   std::string scenario;  // "GetInstitution"
-  std::string service;   // "registry", "activity", "gateway"
   int64_t activities = 0;
   int concurrency = 1;
   LoadResult real, noop;
+  // While the real service was measured: what the three services and MariaDB used. Unlike
+  // QPS, CPU time per call hardly depends on what else the machine runs.
+  ProcCounters services, database;
 };
 
 struct ImportMeasurement {

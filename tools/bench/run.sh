@@ -123,7 +123,8 @@ fi
 IMP_BENCH_DB_PASSWORD="$ACT_MIGRATE_PW" "$BUILD/tools/bench/imp_bench" \
   --registry="127.0.0.1:$RP" --activity="127.0.0.1:$AP" --gateway="127.0.0.1:$GP" \
   --token="$TOKEN" --registry_pid="$REGISTRY_PID" --activity_pid="$ACTIVITY_PID" \
-  --gateway_pid="$GATEWAY_PID" --db_socket="$SOCK" --db_schema=bench_activity \
+  --gateway_pid="$GATEWAY_PID" --mariadb_pid="$(cat "$STATE/mariadb/mysqld.pid")" \
+  --db_socket="$SOCK" --db_schema=bench_activity \
   --db_user=bench_activity_migrate --output="$output" \
   --header="tools/bench/run.sh $*" "${bench_tls[@]}" "${sizes[@]}" "${args[@]}" \
   || fail "imp_bench failed"
