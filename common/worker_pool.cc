@@ -36,8 +36,6 @@ WorkerPool::~WorkerPool() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
-    work_.SignalAll();
-    watch_.Signal();
   }
   for (auto& t : threads_) t.join();
   watchdog_.join();
@@ -46,8 +44,8 @@ WorkerPool::~WorkerPool() {
 absl::Duration WorkerPool::AdmissionWaitLocked() const {
   absl::Duration wait = admission_.max_queue_wait;
   if (admission_.max_wait_in_run_times > 0) {
-    wait = std::min(
-        wait, std::max(admission_.min_queue_wait, average_run_ * admission_.max_wait_in_run_times));
+    wait = std::min(wait, std::max(admission_.min_queue_wait,
+                                   average_run_ * admission_.max_wait_in_run_times));
   }
   return wait;
 }
@@ -68,13 +66,8 @@ absl::Status WorkerPool::Submit(Task task, Rejection rejected, absl::Time deadli
   }
   const absl::Time expiry =
       rejected == nullptr ? absl::InfiniteFuture() : now + AdmissionWaitLocked();
+  if (queue_.empty()) ++front_changes_;  // wakes the watchdog for the new front's expiry
   queue_.push_back(Entry{std::move(task), std::move(rejected), expiry});
-  // Signalled under mu_: the woken thread runs once this Submit unlocks, and absl::CondVar
-  // queues it on the mutex instead of letting it contend.
-  if (idle_workers_ > 0) work_.Signal();
-  // More tasks than idle workers: this one may wait, so the watchdog must watch the queue.
-  // While it is armed it already wakes at the front's expiry, which is earlier than this one's.
-  if (queue_.size() > idle_workers_ && !watchdog_armed_) watch_.Signal();
   return absl::OkStatus();
 }
 
@@ -84,56 +77,56 @@ absl::Duration WorkerPool::average_run_time() {
 }
 
 void WorkerPool::Loop() {
-  absl::Duration ran = absl::ZeroDuration();
-  bool ran_one = false;
   for (;;) {
     Entry entry;
     {
-      // One critical section per task: the last run time is accounted for in the same one that
-      // takes the next task.
       absl::MutexLock lock(&mu_);
-      if (ran_one) average_run_ = average_run_ * 0.9 + ran * 0.1;
-      while (queue_.empty() && !stopping_) {
-        ++idle_workers_;
-        work_.Wait(&mu_);
-        --idle_workers_;
-      }
+      mu_.Await(absl::Condition(
+          +[](WorkerPool* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return self->stopping_ || !self->queue_.empty();
+          },
+          this));
       if (queue_.empty()) return;  // stopping, and nothing left to run
       entry = std::move(queue_.front());
       queue_.pop_front();
+      ++busy_;
     }
     const absl::Time start = absl::Now();
     std::move(entry.task)();
-    ran = absl::Now() - start;
-    ran_one = true;
+    const absl::Duration ran = absl::Now() - start;
+    absl::MutexLock lock(&mu_);
+    --busy_;
+    average_run_ = average_run_ * 0.9 + ran * 0.1;
   }
 }
 
 // Refuses the tasks whose admission wait is over. Entries are queued in expiry order for a
 // given admission wait; the wait adapts slowly, so checking from the front is enough to refuse
-// each expired task within a few milliseconds of its expiry. Unarmed (no deadline) while every
-// queued task has an idle worker to take it; Submit signals it when that stops being so.
+// each expired task within a few milliseconds of its expiry.
 void WorkerPool::Watchdog() {
   for (;;) {
     std::vector<Rejection> refused;
     {
       absl::MutexLock lock(&mu_);
-      while (refused.empty()) {
-        if (stopping_) return;
-        const absl::Time now = absl::Now();
-        while (!queue_.empty() && queue_.front().expiry <= now) {
-          refused.push_back(std::move(queue_.front().rejected));
-          queue_.pop_front();
-        }
-        if (!refused.empty()) break;
-        watchdog_armed_ = queue_.size() > idle_workers_;
-        if (watchdog_armed_) {
-          watch_.WaitWithDeadline(&mu_, queue_.front().expiry);
-        } else {
-          watch_.Wait(&mu_);
-        }
+      const uint64_t seen = front_changes_;
+      auto due = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || front_changes_ != seen ||
+               (!queue_.empty() && queue_.front().expiry <= absl::Now() &&
+                busy_ == threads_count_);
+      };
+      // Sleep until the front's expiry; past it (a worker is idle but not yet running), until
+      // the workers' state changes, which re-evaluates `due`.
+      const absl::Time now = absl::Now();
+      const absl::Time wake = queue_.empty() || queue_.front().expiry <= now
+                                  ? absl::InfiniteFuture()
+                                  : queue_.front().expiry;
+      mu_.AwaitWithDeadline(absl::Condition(&due), wake);
+      if (stopping_) return;
+      const absl::Time expired_by = absl::Now();
+      while (!queue_.empty() && queue_.front().expiry <= expired_by && busy_ == threads_count_) {
+        refused.push_back(std::move(queue_.front().rejected));
+        queue_.pop_front();
       }
-      watchdog_armed_ = false;
     }
     for (auto& reject : refused) {
       std::move(reject)(Overloaded("no worker became free in time"));

@@ -45,7 +45,7 @@ class WorkerPool {
 
   WorkerPool(size_t threads, AdmissionOptions admission);
   WorkerPool(size_t threads, size_t max_queued);  // unbounded queue wait
-  ~WorkerPool();                                  // Runs what is queued, then joins.
+  ~WorkerPool();  // Runs what is queued, then joins.
 
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -75,20 +75,16 @@ class WorkerPool {
   const size_t threads_count_;
   const AdmissionOptions admission_;
   CommitGate commit_gate_;
-  // Hand-offs are explicit signals on condition variables, not Mutex::Await conditions: an
-  // Await condition is evaluated by every thread that unlocks mu_ (each Submit and each task),
-  // and the watchdog's needs the clock. A call costs one wake-up (of an idle worker) and the
-  // watchdog is woken only for a task that may have to wait.
   absl::Mutex mu_;
-  absl::CondVar work_;   // idle workers wait here for a task
-  absl::CondVar watch_;  // the watchdog waits here
   std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  // Workers waiting on work_ (a signalled one counts until it takes its task): the first
-  // idle_workers_ queued tasks start at once and cannot expire, so they need no watching.
-  size_t idle_workers_ ABSL_GUARDED_BY(mu_) = 0;
-  // Whether the watchdog waits for the front's expiry (armed) or for a signal (unarmed).
-  bool watchdog_armed_ ABSL_GUARDED_BY(mu_) = false;
+  // Workers running a task. A queued task is refused for waiting too long only while every
+  // worker is busy: when one is idle, the wait is the scheduler's (a loaded machine), not the
+  // pool's, and the task will start as soon as that worker runs.
+  size_t busy_ ABSL_GUARDED_BY(mu_) = 0;
+  // Counts pushes into an empty queue: the watchdog sleeps until the front's expiry and must
+  // wake when a new front arrives.
+  uint64_t front_changes_ ABSL_GUARDED_BY(mu_) = 0;
   // Exponentially weighted average of task run times.
   absl::Duration average_run_ ABSL_GUARDED_BY(mu_) = absl::Milliseconds(1);
   std::vector<std::thread> threads_;
