@@ -200,12 +200,12 @@ absl::Status Activities::ListActivities(const RequestContext& ctx,
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     auto rows = api::ReadKeysetRows(*query.Execute(c), *page, 20, store::ReadActivity);
+    std::vector<store::ActivityRow*> page_rows;
+    for (auto& row : rows.rows) page_rows.push_back(&row);
+    store::LoadPartnersOf(c, page_rows);  // one statement for the page, not one per row
     api::FillPage(
         rows, *page, out->mutable_next_page_token(),
-        [&](store::ActivityRow& row) -> const Activity& {
-          store::LoadPartners(c, row);
-          return row.activity;
-        },
+        [&](store::ActivityRow& row) -> const Activity& { return row.activity; },
         [&](store::ActivityRow& row) { *out->add_activities() = std::move(row.activity); });
     return absl::OkStatus();
   });
@@ -227,7 +227,9 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
   // A retry after success must not fail on references that changed since: look first.
   if (!req.request_id().empty()) {
     bool replayed = false;
-    absl::Status s = db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
+    // Usually one statement that finds nothing: no transaction. A replay reads the activity as
+    // it is now, like a GetActivity would.
+    absl::Status s = db_->Read(ctx.deadline, [&](db::Connection& c) -> absl::Status {
       auto earlier = db::FindRequestId(c, kCreateMethod, req.request_id(), identity);
       if (!earlier.ok()) return earlier.status();
       if (!*earlier) return absl::OkStatus();
@@ -255,19 +257,20 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
         return absl::OkStatus();
       }
     }
-    if (store::FindActivity(c, id, false)) {
+    if (!store::PksOf(c, {id}).empty()) {
       return api::ResourceExists(api::ResourceType<Activity>(), name, "activity_id");
     }
     absl::Status key_free = ExternalReferenceFree(c, a, id);
     if (!key_free.ok()) return key_free;
     const absl::Time now = NowMicros();
     store::InsertActivity(c, id, a, now);
-    auto row = store::FindActivity(c, id, false);
+    // The insert's input is the answer: no re-read (AsInserted is what a read would return).
+    const store::ActivityRow row = store::AsInserted(id, a, now);
     rollups::Deltas deltas;  // in this transaction: the statistics change with the data
-    deltas.Add(row->activity, +1);
+    deltas.Add(row.activity, +1);
     deltas.Apply(c);
-    Audit(c, ctx, *row, "CREATE", UpdatableFields(), now);
-    *out = row->activity;
+    Audit(c, ctx, row, "CREATE", UpdatableFields(), now);
+    *out = row.activity;
     return absl::OkStatus();
   });
 }

@@ -46,10 +46,6 @@ inline constexpr Statement kSetActivityDeleteTime{
     "WHERE pk = ?"};
 inline constexpr Statement kDeleteInvolvements{
     "delete_involvements", "DELETE FROM activity_institutions WHERE activity_pk = ?"};
-inline constexpr Statement kInsertInvolvement{
-    "insert_involvement",
-    "INSERT IGNORE INTO activity_institutions (activity_pk, institution_id, role, is_primary, "
-    "start_date) VALUES (?, ?, ?, ?, ?)"};
 inline constexpr Statement kSelectImport{
     "select_import",
     "SELECT response, fingerprint, actor FROM imports WHERE request_id = ? AND response <> ''"};
@@ -84,6 +80,15 @@ inline constexpr char kBulkInsertInvolvements[] =
     "INSERT IGNORE INTO activity_institutions (activity_pk, institution_id, role, is_primary, "
     "start_date) VALUES ";
 inline constexpr char kInvolvementValues[] = "(?, ?, ?, ?, ?)";
+// The involvements of the activity the connection inserted last (CreateActivity), without a
+// round trip for its pk: activity_institutions has no AUTO_INCREMENT column of its own, so
+// LAST_INSERT_ID() stays the activity's pk throughout the statement.
+inline constexpr char kInvolvementValuesOfLastInsert[] = "(LAST_INSERT_ID(), ?, ?, ?, ?)";
+// The partners of several activities (a List page, an import chunk), as one IN list.
+inline constexpr char kSelectPartnersOfActivitiesIn[] =
+    "SELECT activity_pk, institution_id FROM activity_institutions WHERE role = 'PARTNER' AND "
+    "activity_pk IN (";
+inline constexpr char kPartnersOfActivitiesOrder[] = ") ORDER BY activity_pk, institution_id";
 inline constexpr char kSelectPksByIds[] = "SELECT id, pk FROM activities WHERE id IN (";
 inline constexpr char kIdPlaceholder[] = "?";
 
@@ -111,7 +116,6 @@ inline constexpr char kInvolvesNoInstitutionOpen[] =
     " AND NOT EXISTS (SELECT 1 FROM activity_institutions fi WHERE fi.activity_pk = a.pk "
     "AND fi.institution_id IN (";
 inline constexpr char kInvolvesNoInstitutionClose[] = "))";
-inline constexpr Statement kLastInsertId{"last_insert_id", "SELECT LAST_INSERT_ID()"};
 
 // --- Statistics (stats*.cc) ----------------------------------------------------------------
 // Every statistics query names its columns as ActivityTotals names its fields (read by name),
