@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "activity-service/src/activity_filter.h"
+#include "activity-service/src/rollups.h"
 #include "activity-service/src/statements.h"
 #include "activity-service/src/store.h"
 #include "activity-service/src/validation.h"
@@ -46,11 +47,25 @@ const std::vector<std::string>& UpdatableFields() {
   return *fields;
 }
 
+// A deleted activity counts nowhere: delete and undelete move it out of or into the statistics'
+// rollups in their own transaction.
+void RollupSetDeleted(db::Connection& c, const store::ActivityRow& before, bool deleted) {
+  rollups::Deltas deltas;
+  deltas.Add(before.activity, deleted ? -1 : +1);
+  deltas.Apply(c);
+}
+
 const db::ResourceTable<store::ActivityRow, Activity>& ActivityTable() {
   // An activity is its row and its partners: read them in one transaction.
   static const db::ResourceTable<store::ActivityRow, Activity> table{
-      "activities", &store::ActivityRow::activity, &store::FindActivity,
-      &store::SetActivityDeleteTime, /*read_in_transaction=*/true};
+      "activities",
+      &store::ActivityRow::activity,
+      &store::FindActivity,
+      &store::SetActivityDeleteTime,
+      /*read_in_transaction=*/true,
+      /*after_write=*/nullptr,
+      /*find_many=*/nullptr,
+      /*on_set_deleted=*/&RollupSetDeleted};
   return table;
 }
 
@@ -163,10 +178,11 @@ absl::Status Activities::ListActivities(const RequestContext& ctx,
   }
   return db::ListResources(
       *db_, ctx, kActivitiesList, req, order, AppendActivityFilter, store::ReadActivity,
-      [](db::Connection& c, store::ActivityRow& row) -> const Activity& {
-        store::LoadPartners(c, row);
-        return row.activity;
+      // One statement for the page's partners, not one per row.
+      [](db::Connection& c, const std::vector<store::ActivityRow*>& rows) {
+        store::LoadPartnersOf(c, rows);
       },
+      [](db::Connection&, store::ActivityRow& row) -> const Activity& { return row.activity; },
       [&](store::ActivityRow& row) { *out->add_activities() = std::move(row.activity); },
       [&] { out->Clear(); }, out->mutable_next_page_token());
 }
@@ -185,17 +201,21 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
   if (!valid.ok()) return valid;
   const db::RequestIdentity identity = db::RequestIdentity::Of(req, ctx.actor);
   // A retry after success must not fail on references that changed since: look first.
-  {
+  if (!req.request_id().empty()) {
     bool replayed = false;
-    absl::Status s = db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
+    // Usually one statement that finds nothing: no transaction. A replay reads the activity as
+    // it is now, like a GetActivity would.
+    absl::Status s = db_->Read(ctx.deadline, [&](db::Connection& c) -> absl::Status {
       auto found = db::Replay(c, kCreateMethod, req.request_id(), identity,
                               [&](const std::string& earlier) -> absl::Status {
                                 auto row = store::FindActivity(c, store::IdOf(earlier), false);
-                                if (row) *out = row->activity;
+                                if (row) {
+                                  *out = row->activity;
+                                  replayed = true;
+                                }
                                 return absl::OkStatus();
                               });
       if (!found.ok()) return found.status();
-      replayed = *found;
       return absl::OkStatus();
     });
     if (!s.ok()) return s;
@@ -207,13 +227,21 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
     auto replayed = db::ClaimOrReplayCreate(c, ctx, ActivityTable(), kCreateMethod, req,
                                             req.request_id(), id, out);
     if (!replayed.ok() || *replayed) return replayed.status();
-    absl::Status fresh = db::RequireNewId(c, ActivityTable(), id, "activity_id");
-    if (!fresh.ok()) return fresh;
+    // The pk alone, not the whole activity with its partners.
+    if (!store::PksOf(c, {id}).empty()) {
+      return api::ResourceExists(api::ResourceType<Activity>(), store::ActivityName(id),
+                                 "activity_id");
+    }
     absl::Status key_free = ExternalReferenceFree(c, a, id);
     if (!key_free.ok()) return key_free;
     const absl::Time now = db::NowMicros();
     store::InsertActivity(c, id, a, now);
-    return db::RecordWrite(c, ctx, ActivityTable(), id, "CREATE", UpdatableFields(), now, out);
+    // The insert's input is the answer: no re-read (AsInserted is what a read would return).
+    const store::ActivityRow row = store::AsInserted(id, a, now);
+    rollups::Deltas deltas;  // in this transaction: the statistics change with the data
+    deltas.Add(row.activity, +1);
+    deltas.Apply(c);
+    return db::RecordWritten(c, ctx, ActivityTable(), row, "CREATE", UpdatableFields(), now, out);
   });
 }
 
@@ -263,7 +291,15 @@ absl::Status Activities::UpdateActivity(const RequestContext& ctx,
     if (!key_free.ok()) return key_free;
     const absl::Time now = db::NowMicros();
     store::UpdateActivity(c, row->pk, merged, now);
-    return db::RecordWrite(c, ctx, ActivityTable(), *id, "UPDATE", *paths, now, out);
+    auto updated = store::FindActivity(c, *id, false);
+    if (!updated) return absl::InternalError(absl::StrCat(req.activity().name(), " vanished"));
+    // The activity as it was (read under its row lock) leaves the statistics, as it is now
+    // enters them; what did not move cancels out.
+    rollups::Deltas deltas;
+    if (!row->deleted) deltas.Add(row->activity, -1);
+    if (!updated->deleted) deltas.Add(updated->activity, +1);
+    deltas.Apply(c);
+    return db::RecordWritten(c, ctx, ActivityTable(), *updated, "UPDATE", *paths, now, out);
   });
 }
 

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -55,6 +56,13 @@ struct ResourceTable {
   // none.
   void (*after_write)(Connection& c, const std::string& name, int64_t revision,
                       absl::Time now) = nullptr;
+  // Those of `ids` that exist, by id, in a few IN-list statements (BatchGet); nullptr: BatchGet
+  // calls `find` once per id.
+  absl::flat_hash_map<std::string, Row> (*find_many)(Connection& c,
+                                                     const std::vector<std::string>& ids) = nullptr;
+  // Called by SetDeleted after delete_time is written and before the audit entry, in the same
+  // transaction, with the row as it was (e.g. the activity statistics' rollups); nullptr: none.
+  void (*on_set_deleted)(Connection& c, const Row& before, bool deleted) = nullptr;
 
   std::string NameOf(absl::string_view id) const { return absl::StrCat(collection, "/", id); }
 };
@@ -103,6 +111,18 @@ absl::Status BatchGetResources(Database& db, const RequestContext& ctx,
   }
   return ReadResources(db, ctx, table, [&](Connection& c) -> absl::Status {
     out->Clear();
+    if (table.find_many != nullptr) {
+      const auto found = table.find_many(c, ids);
+      for (size_t i = 0; i < ids.size(); ++i) {
+        auto row = found.find(ids[i]);
+        if (row == found.end()) {
+          return api::ResourceNotFound(api::ResourceType<Resource>(), names[static_cast<int>(i)],
+                                       absl::StrCat("names[", i, "]"));
+        }
+        *out->Add() = row->second.*table.resource;  // a name may be asked for twice: copy
+      }
+      return absl::OkStatus();
+    }
     for (size_t i = 0; i < ids.size(); ++i) {
       auto row = table.find(c, ids[i], false);
       if (!row) {
@@ -146,8 +166,22 @@ absl::Status RequireNewId(Connection& c, const ResourceTable<Row, Resource>& tab
   return api::ResourceExists(api::ResourceType<Resource>(), table.NameOf(id), field);
 }
 
-// The last step of every write, in its transaction: reads the row as written (new revision and
-// etag), records the audit entry (`action`, the changed `fields`, the snapshot) and answers it.
+// The last step of every write, in its transaction, given the row as written (new revision
+// and etag; e.g. what an insert stored, without reading it back): records the audit entry
+// (`action`, the changed `fields`, the snapshot) and answers it.
+template <typename Row, typename Resource>
+absl::Status RecordWritten(Connection& c, const RequestContext& ctx,
+                           const ResourceTable<Row, Resource>& table, const Row& row,
+                           absl::string_view action, const std::vector<std::string>& fields,
+                           absl::Time now, Resource* out) {
+  const Resource& written = row.*table.resource;
+  RecordResourceChange(c, ctx.actor, written.name(), row.revision, action, fields, written, now);
+  if (table.after_write != nullptr) table.after_write(c, written.name(), row.revision, now);
+  *out = written;
+  return absl::OkStatus();
+}
+
+// RecordWritten after reading the row as written.
 template <typename Row, typename Resource>
 absl::Status RecordWrite(Connection& c, const RequestContext& ctx,
                          const ResourceTable<Row, Resource>& table, const std::string& id,
@@ -155,11 +189,7 @@ absl::Status RecordWrite(Connection& c, const RequestContext& ctx,
                          absl::Time now, Resource* out) {
   auto row = table.find(c, id, false);
   if (!row) return absl::InternalError(absl::StrCat(table.NameOf(id), " vanished while written"));
-  const Resource& written = (*row).*table.resource;
-  RecordResourceChange(c, ctx.actor, written.name(), row->revision, action, fields, written, now);
-  if (table.after_write != nullptr) table.after_write(c, written.name(), row->revision, now);
-  *out = written;
-  return absl::OkStatus();
+  return RecordWritten(c, ctx, table, *row, action, fields, now, out);
 }
 
 // A check a soft delete or undelete makes on the locked row before writing (e.g. "no binding
@@ -192,6 +222,7 @@ absl::Status SetDeleted(Database& db, const RequestContext& ctx,
     }
     const absl::Time now = NowMicros();
     table.set_delete_time(c, row->pk, deleted ? std::optional<absl::Time>(now) : std::nullopt, now);
+    if (table.on_set_deleted != nullptr) table.on_set_deleted(c, *row, deleted);
     return RecordWrite(c, ctx, table, *id, deleted ? "DELETE" : "UNDELETE", {}, now, out);
   });
 }
@@ -205,20 +236,31 @@ struct ListSpec {
   const char* from;         // " FROM institutions i WHERE 1 = 1"
   const char* not_deleted;  // " AND i.delete_time IS NULL"
   const char* pk_column;    // "i.pk"
+  // A page takes more than its one statement (a page loader that reads parties): read it in a
+  // transaction so that they agree; false: one autocommit statement.
+  bool read_in_transaction = true;
+};
+
+// A ListResources page loader that reads nothing beyond the page's statement.
+struct NoPageLoad {
+  template <typename Row>
+  void operator()(Connection&, const std::vector<Row*>&) const {}
 };
 
 // AIP-132 List over a ListSpec: `filter(text, query)` appends the request's compiled filter;
-// rows are read by `read(ResultSet&)`, completed by `prepare(Connection&, Row&)` (which returns
-// the resource, e.g. after loading its parties) and moved into the response by `add(Row&)`.
+// rows are read by `read(ResultSet&)`, completed for the whole page by `load_page(Connection&,
+// const std::vector<Row*>&)` (e.g. their parties in one IN-list statement, not one per row), then
+// by `prepare(Connection&, Row&)` (which returns the resource) and moved into the response by
+// `add(Row&)`.
 // Page tokens are bound to the collection and to filter, order_by and show_deleted; a page
 // ends at page_size rows or before kMaxPageBytes. `clear()` empties the response (the
 // transaction may run twice).
-template <typename Request, typename Read, typename Prepare, typename Add>
+template <typename Request, typename Read, typename LoadPage, typename Prepare, typename Add>
 absl::Status ListResources(Database& db, const RequestContext& ctx, const ListSpec& spec,
                            const Request& req, const ListOrder& order,
                            absl::FunctionRef<absl::Status(absl::string_view, Query&)> filter,
-                           Read read, Prepare prepare, Add add, std::function<void()> clear,
-                           std::string* next_page_token) {
+                           Read read, LoadPage load_page, Prepare prepare, Add add,
+                           std::function<void()> clear, std::string* next_page_token) {
   Query query(absl::StrCat("SELECT ", spec.columns,
                            order.column ? absl::StrCat(", ", order.column) : ", ''", spec.from));
   if (!req.show_deleted()) query.Sql(spec.not_deleted);
@@ -229,15 +271,19 @@ absl::Status ListResources(Database& db, const RequestContext& ctx, const ListSp
                 api::PageQuery({req.filter(), req.order_by(), req.show_deleted() ? "1" : "0"}));
   if (!page.ok()) return page.status();
   FinishListQuery(query, order, spec.pk_column, *page);
-  return db.InTransaction(ctx, [&](Connection& c) -> absl::Status {
+  auto work = [&](Connection& c) -> absl::Status {
     clear();
     auto rows = api::ReadKeysetRows(*query.Execute(c), *page, spec.column_count + 1, read);
     using Row = typename decltype(rows.rows)::value_type;
+    std::vector<Row*> page_rows;
+    for (auto& row : rows.rows) page_rows.push_back(&row);
+    load_page(c, page_rows);
     api::FillPage(
         rows, *page, next_page_token, [&](Row& row) -> decltype(auto) { return prepare(c, row); },
         add);
     return absl::OkStatus();
-  });
+  };
+  return spec.read_in_transaction ? db.InTransaction(ctx, work) : db.Read(ctx.deadline, work);
 }
 
 // ListChanges of one resource, newest first: NOT_FOUND unless `exists(c)`; page tokens bound to

@@ -91,8 +91,11 @@ absl::Status Registry::ListAgreements(const RequestContext& ctx,
   if (!order.ok()) return order.status();
   return db::ListResources(
       *db_, ctx, kAgreementsList, req, *order, AppendAgreementFilter, store::ReadAgreement,
+      // One statement for the page's parties, not one per row.
+      [](db::Connection& c, const std::vector<store::AgreementRow*>& rows) {
+        store::LoadPartiesOf(c, rows);
+      },
       [](db::Connection& c, store::AgreementRow& row) -> const Agreement& {
-        store::LoadParties(c, row);
         LoadMembers(c, row);
         return row.agreement;
       },

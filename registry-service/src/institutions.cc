@@ -23,10 +23,12 @@ namespace {
 
 using v1::Institution;
 
-// What ListInstitutions reads; its page tokens are bound to "registry.institutions".
+// What ListInstitutions reads; its page tokens are bound to "registry.institutions". A page is
+// one statement: no transaction needed for a consistent page.
 constexpr db::ListSpec kInstitutionsList{"registry.institutions",       stmt::kInstitutionColumns,
                                          stmt::kInstitutionColumnCount, stmt::kListInstitutionsFrom,
-                                         stmt::kInstitutionsNotDeleted, "i.pk"};
+                                         stmt::kInstitutionsNotDeleted, "i.pk",
+                                         /*read_in_transaction=*/false};
 
 const std::vector<std::string>& UpdatableInstitutionFields() {
   static const auto* const fields =
@@ -66,6 +68,7 @@ absl::Status Registry::ListInstitutions(const RequestContext& ctx,
   if (!order.ok()) return order.status();
   return db::ListResources(
       *db_, ctx, kInstitutionsList, req, *order, AppendInstitutionFilter, store::ReadInstitution,
+      db::NoPageLoad(),
       [](db::Connection&, store::InstitutionRow& row) -> const Institution& {
         return row.institution;
       },

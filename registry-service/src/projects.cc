@@ -90,6 +90,7 @@ absl::Status Registry::ListProjects(const RequestContext& ctx, const v1::ListPro
   if (!order.ok()) return order.status();
   return db::ListResources(
       *db_, ctx, kProjectsList, req, *order, AppendProjectFilter, store::ReadProject,
+      db::NoPageLoad(),
       [](db::Connection&, store::ProjectRow& row) -> const Project& { return row.project; },
       [&](store::ProjectRow& row) { *out->add_projects() = std::move(row.project); },
       [&] { out->Clear(); }, out->mutable_next_page_token());

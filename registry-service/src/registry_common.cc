@@ -11,7 +11,8 @@ const InstitutionTable& Institutions() {
                                       &store::FindInstitution,
                                       &store::SetInstitutionDeleteTime,
                                       /*read_in_transaction=*/false,
-                                      &store::AppendToFeed};
+                                      &store::AppendToFeed,
+                                      &store::FindInstitutions};
   return table;
 }
 
@@ -22,7 +23,8 @@ const AgreementTable& Agreements() {
                                     &store::FindAgreement,
                                     &store::SetAgreementDeleteTime,
                                     /*read_in_transaction=*/true,
-                                    &store::AppendToFeed};
+                                    &store::AppendToFeed,
+                                    &store::FindAgreements};
   return table;
 }
 

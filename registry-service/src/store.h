@@ -36,6 +36,9 @@ std::string Etag(int64_t revision);
 
 std::optional<InstitutionRow> FindInstitution(db::Connection& c, const std::string& id,
                                               bool for_update);
+// Those of `ids` that exist, by id, in one statement (BatchGet).
+absl::flat_hash_map<std::string, InstitutionRow> FindInstitutions(
+    db::Connection& c, const std::vector<std::string>& ids);
 std::optional<InstitutionRow> FindInstitutionByPk(db::Connection& c, int64_t pk);
 std::optional<std::string> FindInstitutionIdByKey(db::Connection& c, const std::string& country,
                                                   const std::string& normalized_name);
@@ -51,6 +54,10 @@ InstitutionRow ReadInstitution(sql::ResultSet& rs);
 
 std::optional<AgreementRow> FindAgreement(db::Connection& c, const std::string& id,
                                           bool for_update);
+// Those of `ids` that exist, with their parties and members, by id (BatchGet); run it in a
+// transaction so that rows, parties and members agree.
+absl::flat_hash_map<std::string, AgreementRow> FindAgreements(db::Connection& c,
+                                                              const std::vector<std::string>& ids);
 // `parent_pk`: the row of a.parent_agreement (LockFrameworkLinks), nullopt for none.
 int64_t InsertAgreement(db::Connection& c, const std::string& id, const v1::Agreement& a,
                         std::optional<int64_t> parent_pk, absl::Time now);
@@ -67,6 +74,8 @@ void ReplaceParties(db::Connection& c, int64_t agreement_pk, const v1::Agreement
 // IMP_AGREEMENT_COLUMNS.
 AgreementRow ReadAgreement(sql::ResultSet& rs);
 void LoadParties(db::Connection& c, AgreementRow& row);
+// LoadParties for many rows in one statement (an IN list over their pks).
+void LoadPartiesOf(db::Connection& c, std::vector<AgreementRow*> rows);
 
 // Locks each party institution in share mode and returns their pks; FAILED_PRECONDITION naming
 // the field when one does not exist or is deleted.
@@ -76,12 +85,12 @@ absl::StatusOr<std::vector<int64_t>> LockParties(db::Connection& c, const v1::Ag
 //
 // AppendToFeed is the one call every registry write makes (ResourceTable::after_write, run by
 // db::RecordWrite as the last step of its transaction, right before COMMIT): it takes the next
-// feed number from the counter row and records `resource_name` at `revision` under it. The counter row stays locked until the
-// transaction ends, so registry writers are serialised from this call to their COMMIT and get
-// their numbers in commit order; taking it last keeps that window to two statements and the
-// commit, and since a writer takes no other lock after it, it cannot be part of a deadlock
-// cycle. A rolled-back transaction gives its number back. A new resource kind's write paths
-// set it as their after_write too, and ListRegistryChanges then reports them.
+// feed number from the counter row and records `resource_name` at `revision` under it. The counter
+// row stays locked until the transaction ends, so registry writers are serialised from this call to
+// their COMMIT and get their numbers in commit order; taking it last keeps that window to two
+// statements and the commit, and since a writer takes no other lock after it, it cannot be part of
+// a deadlock cycle. A rolled-back transaction gives its number back. A new resource kind's write
+// paths set it as their after_write too, and ListRegistryChanges then reports them.
 void AppendToFeed(db::Connection& c, const std::string& resource_name, int64_t revision,
                   absl::Time now);
 
