@@ -31,6 +31,9 @@ ChannelOptions OutgoingChannelOptions(const ServiceHostOptions& options) {
   ChannelOptions channel;
   channel.tls = options.tls;
   channel.max_receive_message_bytes = options.max_message_bytes;
+  // Service-to-service calls go only to replicas whose whole-server health is SERVING (database
+  // reachable and migrated, not draining): see ChannelOptions::health_check_service.
+  channel.health_check_service = "";
   return channel;
 }
 

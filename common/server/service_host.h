@@ -48,7 +48,8 @@ struct ServiceHostOptions {
 };
 
 // How a server calls other services: over TLS with its own certificate as client certificate
-// when it has a CA, accepting responses as large as a service may send.
+// when it has a CA, accepting responses as large as a service may send, round-robin over the
+// target's replicas and only to those whose health ("") is SERVING.
 ChannelOptions OutgoingChannelOptions(const ServiceHostOptions& options);
 
 // The bootstrap every binary shares: a gRPC server with the standard health service
