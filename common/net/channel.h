@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "common/net/tls.h"
 
 namespace imp {
@@ -36,6 +37,11 @@ struct ChannelOptions {
   // server whatever its health, e.g. `impctl health`).
   std::optional<std::string> health_check_service;
 };
+
+// For a target listing several addresses ("ipv4:127.0.0.1:50161,127.0.0.1:50162"), the host of
+// the first ("127.0.0.1"): the name MakeChannel checks every replica's TLS certificate against,
+// since a list has no name of its own. nullopt for any other target (its own name is checked).
+std::optional<std::string> FirstListedHost(absl::string_view target);
 
 // The gRPC service config MakeChannel installs (exposed for tests).
 std::string ServiceConfigJson(const ChannelOptions& options);

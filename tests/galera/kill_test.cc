@@ -124,8 +124,8 @@ TEST(GaleraKill, NodeAndReplicasKilledUnderLoadLoseNothingAndEveryReplicaAgrees)
   absl::SleepFor(absl::Seconds(4));
   const std::string node1_log = cluster.dir() + "/node1/error.log";
   const std::streampos log_before = std::ifstream(node1_log, std::ios::ate).tellg();
-  ASSERT_TRUE(cluster.KillNode(1).ok());
   const absl::Time node_killed = absl::Now();
+  ASSERT_TRUE(cluster.KillNode(1).ok());
   HealthProbe registry1(suite.Target(suite.registry(0)));
   absl::Duration to_not_serving = absl::InfiniteDuration();
   while (absl::Now() - node_killed < absl::Seconds(5)) {
@@ -161,6 +161,15 @@ TEST(GaleraKill, NodeAndReplicasKilledUnderLoadLoseNothingAndEveryReplicaAgrees)
   load.Stop();
   const absl::Duration load_time = absl::Now() - load_start;
   const LoadResults& r = load.results();
+  // Peak memory of the replicas that ran through the whole load (for the Kubernetes limits).
+  auto peak_mb = [](const Process& p) { return absl::StrCat(p.PeakRssKb() / 1024); };
+  const std::string peak_rss = absl::StrCat(
+      peak_mb(suite.registry(0)), "/", peak_mb(suite.activity(1)), "/", peak_mb(suite.gateway(1)));
+  std::vector<absl::Time> node_phase, replica_phase;
+  for (absl::Time t : r.failures) {
+    if (t >= node_killed && t < replicas_killed) node_phase.push_back(t);
+    if (t >= replicas_killed) replica_phase.push_back(t);
+  }
 
   // The cluster: three nodes, each Synced.
   for (int node = 1; node <= 3; ++node) {
@@ -290,6 +299,9 @@ TEST(GaleraKill, NodeAndReplicasKilledUnderLoadLoseNothingAndEveryReplicaAgrees)
                        {"writes_via_restarted_node", absl::StrCat(through_restarted_node)},
                        {"failed_attempt_codes", codes.empty() ? "none" : codes},
                        {"seconds_degraded", Seconds(Degraded(r.failures))},
+                       {"seconds_degraded_node_kill", Seconds(Degraded(node_phase))},
+                       {"seconds_degraded_replica_kills", Seconds(Degraded(replica_phase))},
+                       {"peak_rss_mb_registry/activity/gateway", peak_rss},
                        {"slowest_attempt_s", Seconds(r.slowest_attempt)},
                        {"replica_not_serving_after_node_kill_s", Seconds(to_not_serving)},
                        {"node_rejoin_s", Seconds(rejoin)},

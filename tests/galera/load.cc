@@ -36,13 +36,14 @@ MixedLoad::MixedLoad(const std::string& gateways_target, std::string token, int 
 
 MixedLoad::~MixedLoad() { Stop(); }
 
-void MixedLoad::RecordFailure(const grpc::Status& status) {
+void MixedLoad::RecordFailure(const char* what, const grpc::Status& status) {
   absl::MutexLock lock(&mu_);
-  ++results_.failed_attempt_codes[absl::StrCat(status.error_code())];
+  ++results_.failed_attempt_codes[absl::StrCat(what, ":", status.error_code())];
   results_.failures.push_back(absl::Now());
 }
 
-bool MixedLoad::Retry(const std::function<grpc::Status(grpc::ClientContext*)>& call, int* attempts,
+bool MixedLoad::Retry(const char* what,
+                      const std::function<grpc::Status(grpc::ClientContext*)>& call, int* attempts,
                       absl::Duration give_up) {
   const absl::Time first = absl::Now();
   while (absl::Now() - first < give_up) {
@@ -55,7 +56,7 @@ bool MixedLoad::Retry(const std::function<grpc::Status(grpc::ClientContext*)>& c
       results_.slowest_attempt = std::max(results_.slowest_attempt, absl::Now() - start);
     }
     if (s.ok()) return true;
-    RecordFailure(s);
+    RecordFailure(what, s);
     absl::SleepFor(kRetryPause);
   }
   return false;
@@ -73,6 +74,7 @@ bool MixedLoad::Prepare(std::string* error) {
     reg::Institution out;
     int attempts = 0;
     return Retry(
+        "prepare",
         [&](grpc::ClientContext* ctx) { return registry_->CreateInstitution(ctx, req, &out); },
         &attempts, absl::Seconds(30));
   };
@@ -140,7 +142,7 @@ void MixedLoad::ReadBack(const CreateRecord& record) {
     if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
       missed = true;
     } else {
-      RecordFailure(s);
+      RecordFailure("read", s);
     }
     absl::SleepFor(kRetryPause);
   }
@@ -163,6 +165,7 @@ void MixedLoad::Writer(int w) {
       reg::Institution out;
       int attempts = 0;
       const bool ok = Retry(
+          "update",
           [&](grpc::ClientContext* ctx) { return registry_->UpdateInstitution(ctx, req, &out); },
           &attempts);
       absl::MutexLock lock(&mu_);
@@ -178,8 +181,10 @@ void MixedLoad::Writer(int w) {
       gateway::v1::GetProgramSummaryRequest req;
       gateway::v1::GetProgramSummaryResponse out;
       int attempts = 0;
-      Retry([&](grpc::ClientContext* ctx) { return gateway_->GetProgramSummary(ctx, req, &out); },
-            &attempts);
+      Retry(
+          "summary",
+          [&](grpc::ClientContext* ctx) { return gateway_->GetProgramSummary(ctx, req, &out); },
+          &attempts);
       absl::MutexLock lock(&mu_);
       ++results_.reads;
       continue;
@@ -196,6 +201,7 @@ void MixedLoad::Writer(int w) {
       req.mutable_institution()->set_country("PL");
       reg::Institution out;
       record.acknowledged = Retry(
+          "create_institution",
           [&](grpc::ClientContext* ctx) { return registry_->CreateInstitution(ctx, req, &out); },
           &record.attempts);
       record.name = out.name();
@@ -205,9 +211,10 @@ void MixedLoad::Writer(int w) {
       *req.mutable_activity() = fault::ImportableActivity(i, kWriteYear);
       req.mutable_activity()->set_title(record.key);
       act::Activity out;
-      record.acknowledged =
-          Retry([&](grpc::ClientContext* ctx) { return activity_->CreateActivity(ctx, req, &out); },
-                &record.attempts);
+      record.acknowledged = Retry(
+          "create_activity",
+          [&](grpc::ClientContext* ctx) { return activity_->CreateActivity(ctx, req, &out); },
+          &record.attempts);
       record.name = out.name();
     }
     record.acknowledged_at = absl::Now();
@@ -247,7 +254,7 @@ void MixedLoad::Importer() {
       grpc::Status s = writer->Finish();
       ok = s.ok();
       if (!ok) {
-        RecordFailure(s);
+        RecordFailure("import", s);
         absl::SleepFor(kRetryPause);
       }
     }

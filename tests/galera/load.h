@@ -45,7 +45,7 @@ struct LoadResults {
   int reads = 0;
   // An acknowledged create read back at once through the gateways answered NOT_FOUND.
   int read_after_write_misses = 0;
-  std::map<std::string, int> failed_attempt_codes;  // gRPC code -> failed attempts
+  std::map<std::string, int> failed_attempt_codes;  // "call:gRPC code" -> failed attempts
   std::vector<absl::Time> failures;                 // when each failed attempt ended
   absl::Duration slowest_attempt;
 };
@@ -71,10 +71,11 @@ class MixedLoad {
   void Writer(int w);
   void Importer();
   // Retries `call` (same request) until OK or `give_up`; records failed attempts.
-  bool Retry(const std::function<grpc::Status(grpc::ClientContext*)>& call, int* attempts,
-             absl::Duration give_up = absl::Seconds(20));
+  // `what` names the call in failed_attempt_codes.
+  bool Retry(const char* what, const std::function<grpc::Status(grpc::ClientContext*)>& call,
+             int* attempts, absl::Duration give_up = absl::Seconds(20));
   void ReadBack(const CreateRecord& record);
-  void RecordFailure(const grpc::Status& status);
+  void RecordFailure(const char* what, const grpc::Status& status);
 
   const std::string token_;
   const int writers_;

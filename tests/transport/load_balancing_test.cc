@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "imp/registry/v1/registry.grpc.pb.h"
 #include "tests/support/test_database.h"
+#include "tests/support/test_tls.h"
 
 namespace imp {
 namespace {
@@ -25,11 +26,15 @@ namespace reg = registry::v1;
 // replica served a call.
 class NamedReplica final : public reg::RegistryService::CallbackService {
  public:
-  explicit NamedReplica(std::string name) : name_(std::move(name)) {
+  explicit NamedReplica(std::string name, const TlsOptions* tls = nullptr)
+      : name_(std::move(name)) {
     grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
     port_ = testing::PickFreePort();
-    builder.AddListeningPort(absl::StrCat("127.0.0.1:", port_), grpc::InsecureServerCredentials());
+    builder.AddListeningPort(absl::StrCat("127.0.0.1:", port_),
+                             tls != nullptr
+                                 ? MakeServerCredentials(*tls, ClientCertificates::kRequired)
+                                 : grpc::InsecureServerCredentials());
     builder.RegisterService(this);
     server_ = builder.BuildAndStart();
   }
@@ -131,6 +136,31 @@ TEST(LoadBalancingTest, ADnsTargetReachesTheReplicasItsNameResolvesTo) {
   auto stub = reg::RegistryService::NewStub(
       MakeChannel(absl::StrCat("dns:///localhost:", a.port()), ChannelOptions{}));
   EXPECT_EQ(CallsPerReplica(*stub, 5)["a"], 5);
+}
+
+TEST(LoadBalancingTest, ReplicasListedByAddressAreReachedOverMutualTls) {
+  // A list of addresses has no name of its own; the certificates (SAN 127.0.0.1) are checked
+  // against the first address's host. Before: "Peer name 127.0.0.1:P1,127.0.0.1:P2 is not in
+  // peer certificate" for every replica.
+  auto certs = testing::TestCertificates::Create({"registry", "gateway"});
+  const TlsOptions server = certs->For("registry");
+  NamedReplica a("a", &server), b("b", &server);
+  ASSERT_TRUE(a.started() && b.started());
+  ChannelOptions options;
+  options.tls = certs->For("gateway");
+  options.health_check_service = "";
+  auto stub = reg::RegistryService::NewStub(
+      MakeChannel(absl::StrCat("ipv4:127.0.0.1:", a.port(), ",127.0.0.1:", b.port()), options));
+  EXPECT_TRUE(BothServe(*stub));
+}
+
+TEST(LoadBalancingTest, AListOfAddressesIsCheckedAgainstItsFirstHost) {
+  EXPECT_EQ(FirstListedHost("ipv4:127.0.0.1:50161,127.0.0.1:50162"), "127.0.0.1");
+  EXPECT_EQ(FirstListedHost("ipv4:10.0.0.5:1,10.0.0.6:1"), "10.0.0.5");
+  EXPECT_EQ(FirstListedHost("ipv6:[::1]:50161,[::1]:50162"), "::1");
+  EXPECT_EQ(FirstListedHost("ipv4:127.0.0.1:50161"), std::nullopt);
+  EXPECT_EQ(FirstListedHost("dns:///registry:50051"), std::nullopt);
+  EXPECT_EQ(FirstListedHost("127.0.0.1:50051"), std::nullopt);
 }
 
 TEST(LoadBalancingTest, TheServiceConfigNamesRoundRobinAndTheHealthCheckedService) {
