@@ -89,11 +89,13 @@ void WorkerPool::Loop() {
       if (queue_.empty()) return;  // stopping, and nothing left to run
       entry = std::move(queue_.front());
       queue_.pop_front();
+      ++busy_;
     }
     const absl::Time start = absl::Now();
     std::move(entry.task)();
     const absl::Duration ran = absl::Now() - start;
     absl::MutexLock lock(&mu_);
+    --busy_;
     average_run_ = average_run_ * 0.9 + ran * 0.1;
   }
 }
@@ -109,13 +111,19 @@ void WorkerPool::Watchdog() {
       const uint64_t seen = front_changes_;
       auto due = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stopping_ || front_changes_ != seen ||
-               (!queue_.empty() && queue_.front().expiry <= absl::Now());
+               (!queue_.empty() && queue_.front().expiry <= absl::Now() &&
+                busy_ == threads_count_);
       };
-      const absl::Time wake = queue_.empty() ? absl::InfiniteFuture() : queue_.front().expiry;
+      // Sleep until the front's expiry; past it (a worker is idle but not yet running), until
+      // the workers' state changes, which re-evaluates `due`.
+      const absl::Time now = absl::Now();
+      const absl::Time wake = queue_.empty() || queue_.front().expiry <= now
+                                  ? absl::InfiniteFuture()
+                                  : queue_.front().expiry;
       mu_.AwaitWithDeadline(absl::Condition(&due), wake);
       if (stopping_) return;
-      const absl::Time now = absl::Now();
-      while (!queue_.empty() && queue_.front().expiry <= now) {
+      const absl::Time expired_by = absl::Now();
+      while (!queue_.empty() && queue_.front().expiry <= expired_by && busy_ == threads_count_) {
         refused.push_back(std::move(queue_.front().rejected));
         queue_.pop_front();
       }

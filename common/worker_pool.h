@@ -78,6 +78,10 @@ class WorkerPool {
   absl::Mutex mu_;
   std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Workers running a task. A queued task is refused for waiting too long only while every
+  // worker is busy: when one is idle, the wait is the scheduler's (a loaded machine), not the
+  // pool's, and the task will start as soon as that worker runs.
+  size_t busy_ ABSL_GUARDED_BY(mu_) = 0;
   // Counts pushes into an empty queue: the watchdog sleeps until the front's expiry and must
   // wake when a new front arrives.
   uint64_t front_changes_ ABSL_GUARDED_BY(mu_) = 0;

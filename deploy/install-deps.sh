@@ -14,6 +14,7 @@ PACKAGES=(
   grpc-proto                             # grpc.health.v1 proto for clients (impctl health)
   mariadb-server mariadb-client
   python3-grpcio python3-protobuf        # cross-language client test (generated from protos alone)
+  libxml2-utils                          # xmllint: the IATI export test validates against the schema
 )
 # npm fetches @bufbuild/buf for `buf lint`. Images that ship Node.js from elsewhere already have npm
 # (and Debian's npm package conflicts with them), so ask apt for it only when it is absent.

@@ -24,8 +24,8 @@ IMP_ACTIVITY_METHOD(GetActivityStats, GetActivityStatsRequest, GetActivityStatsR
 IMP_ACTIVITY_METHOD(ListChanges, ListChangesRequest, ListChangesResponse)
 #undef IMP_ACTIVITY_METHOD
 
-grpc::ServerReadReactor<v1::ImportActivitiesRequest>* ActivityGrpcService::ImportActivities(
-    grpc::CallbackServerContext* ctx, v1::ImportActivitiesResponse* resp) {
+grpc::ServerReadReactor<grpc::ByteBuffer>* ActivityGrpcService::ImportActivities(
+    grpc::CallbackServerContext* ctx, grpc::ByteBuffer* resp) {
   return new ImportReactor(ctx, activities_, workers_, import_limits_, &imports_running_, resp);
 }
 

@@ -13,7 +13,9 @@ namespace imp::activity {
 // The gRPC edge of the activity service: unary methods hand their request to Activities on a
 // worker thread; ImportActivities is driven by a worker that pulls the stream message by
 // message (import_reactor.h).
-class ActivityGrpcService final : public v1::ActivityService::CallbackService {
+class ActivityGrpcService final
+    : public v1::ActivityService::WithRawCallbackMethod_ImportActivities<
+          v1::ActivityService::CallbackService> {
  public:
   ActivityGrpcService(Activities* activities, WorkerPool* workers, ImportLimits import_limits)
       : activities_(activities), workers_(workers), import_limits_(import_limits) {}
@@ -32,8 +34,9 @@ class ActivityGrpcService final : public v1::ActivityService::CallbackService {
   IMP_ACTIVITY_METHOD(ListChanges, ListChangesRequest, ListChangesResponse)
 #undef IMP_ACTIVITY_METHOD
 
-  grpc::ServerReadReactor<v1::ImportActivitiesRequest>* ImportActivities(
-      grpc::CallbackServerContext* ctx, v1::ImportActivitiesResponse* resp) override;
+  // Served raw: see ImportReactor.
+  grpc::ServerReadReactor<grpc::ByteBuffer>* ImportActivities(grpc::CallbackServerContext* ctx,
+                                                             grpc::ByteBuffer* resp) override;
 
  private:
   Activities* activities_;

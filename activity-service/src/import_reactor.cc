@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/api/errors.h"
+#include "common/server/raw_messages.h"
 #include "common/server/request_context.h"
 #include "common/status.h"
 
@@ -11,7 +13,7 @@ namespace imp::activity {
 
 ImportReactor::ImportReactor(grpc::CallbackServerContext* ctx, Activities* activities,
                              WorkerPool* workers, const ImportLimits& limits,
-                             std::atomic<int>* running, v1::ImportActivitiesResponse* response)
+                             std::atomic<int>* running, grpc::ByteBuffer* response)
     : ctx_(ctx),
       activities_(activities),
       workers_(workers),
@@ -20,9 +22,12 @@ ImportReactor::ImportReactor(grpc::CallbackServerContext* ctx, Activities* activ
       response_(response) {
   if (running_->fetch_add(1) >= limits_.max_concurrent) {
     running_->fetch_sub(1);
-    Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        absl::StrCat("at most ", limits_.max_concurrent,
-                                     " imports run at once; retry the import later")));
+    Finish(ToGrpcStatus(api::WithRetryDelay(
+        api::WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                            "at most ", limits_.max_concurrent,
+                            " imports run at once; retry the import later")),
+                        api::kReasonOverloaded),
+        absl::Seconds(1))));
     return;
   }
   absl::Status queued = workers_->Submit([this] { Run(); },
@@ -44,7 +49,9 @@ void ImportReactor::Run() {
     return cancelled_ || ctx_->IsCancelled();
   };
   deadline_ = rc.deadline;
-  absl::Status status = activities_->ImportActivities(rc, *this, response_);
+  v1::ImportActivitiesResponse answer;
+  absl::Status status = activities_->ImportActivities(rc, *this, &answer);
+  if (status.ok()) SerializeRawMessage(answer, response_);
   running_->fetch_sub(1);
   Finish(ToGrpcStatus(status));  // the last touch: OnDone may delete this right after
 }
@@ -61,11 +68,18 @@ ImportReactor::Event ImportReactor::Await(absl::Time until) {
 }
 
 absl::StatusOr<const v1::ImportActivitiesRequest*> ImportReactor::Next() {
-  message_.Clear();
-  StartRead(&message_);
+  raw_.Clear();
+  StartRead(&raw_);
   const absl::Time idle_until = std::min(absl::Now() + limits_.idle_timeout, deadline_);
   const Event read = Await(idle_until);
-  if (read == Event::kMessage) return &message_;
+  if (read == Event::kMessage) {
+    ++messages_;
+    message_.Clear();
+    absl::Status parsed =
+        ParseRawMessage(raw_, &message_, absl::StrCat("message ", messages_, " of the stream"));
+    if (!parsed.ok()) return parsed;
+    return &message_;
+  }
   if (read == Event::kNone) {
     // Nothing arrived: cancelled, past the deadline, or idle. The read stays pending until the
     // call is finished, which completes it.

@@ -38,12 +38,14 @@ struct ImportLimits {
 // dead one the transport has already closed the stream, so it fails. Only a confirmed
 // half-close returns nullptr (end of stream) to the import, and the commit still checks
 // cancellation once more (Database::HeldTransaction::Commit).
-class ImportReactor final : public grpc::ServerReadReactor<v1::ImportActivitiesRequest>,
+//
+// Messages arrive raw (grpc::ByteBuffer) and are parsed here (common/server/raw_messages.h): a
+// message that does not parse is INVALID_ARGUMENT, never taken for the end of the stream.
+class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer>,
                             public ImportStream {
  public:
   ImportReactor(grpc::CallbackServerContext* ctx, Activities* activities, WorkerPool* workers,
-                const ImportLimits& limits, std::atomic<int>* running,
-                v1::ImportActivitiesResponse* response);
+                const ImportLimits& limits, std::atomic<int>* running, grpc::ByteBuffer* response);
 
   absl::StatusOr<const v1::ImportActivitiesRequest*> Next() override;
 
@@ -64,8 +66,10 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportActivitiesR
   WorkerPool* const workers_;
   const ImportLimits limits_;
   std::atomic<int>* const running_;
-  v1::ImportActivitiesResponse* const response_;
-  v1::ImportActivitiesRequest message_;  // written by gRPC between StartRead and OnReadDone
+  grpc::ByteBuffer* const response_;
+  grpc::ByteBuffer raw_;                 // written by gRPC between StartRead and OnReadDone
+  v1::ImportActivitiesRequest message_;  // raw_, parsed
+  int64_t messages_ = 0;
   absl::Time deadline_;
 
   absl::Mutex mu_;

@@ -123,7 +123,9 @@ class RegistryFacade final : public registry::v1::RegistryService::CallbackServi
 };
 
 // imp.activity.v1.ActivityService on the gateway, forwarded to activity-service.
-class ActivityFacade final : public activity::v1::ActivityService::CallbackService {
+class ActivityFacade final
+    : public activity::v1::ActivityService::WithRawCallbackMethod_ImportActivities<
+          activity::v1::ActivityService::CallbackService> {
  public:
   ActivityFacade(Facade* facade, WorkerPool* workers) : facade_(facade), workers_(workers) {}
 
@@ -134,8 +136,9 @@ class ActivityFacade final : public activity::v1::ActivityService::CallbackServi
 #include "gateway/src/activity_methods.inc"
 #undef IMP_FACADE_METHOD
 
-  grpc::ServerReadReactor<activity::v1::ImportActivitiesRequest>* ImportActivities(
-      grpc::CallbackServerContext* ctx, activity::v1::ImportActivitiesResponse* resp) override;
+  // Served raw (facade_import.cc): the relay parses each message itself.
+  grpc::ServerReadReactor<grpc::ByteBuffer>* ImportActivities(grpc::CallbackServerContext* ctx,
+                                                             grpc::ByteBuffer* resp) override;
 
  private:
   Facade* facade_;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "activity-service/src/activities.h"
+#include "common/server/raw_messages.h"
 #include "gateway/src/facade.h"
 #include "gateway/src/scope.h"
 
@@ -25,10 +26,13 @@ namespace act = activity::v1;
 // backend call is cancelled instead, so the backend rolls the import back.
 //
 // Lifetime: the relay is deleted when both calls are done (two references, one per OnDone).
-class ImportRelay final : public grpc::ServerReadReactor<act::ImportActivitiesRequest> {
+//
+// The client's messages arrive raw and are parsed here (common/server/raw_messages.h), so that a
+// message that does not parse is INVALID_ARGUMENT (and the backend call is cancelled) instead of
+// being taken for the end of the stream.
+class ImportRelay final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
-  ImportRelay(grpc::CallbackServerContext* ctx, Facade* facade,
-              act::ImportActivitiesResponse* response)
+  ImportRelay(grpc::CallbackServerContext* ctx, Facade* facade, grpc::ByteBuffer* response)
       : ctx_(ctx), facade_(facade), response_(response), backend_(this) {
     absl::StatusOr<Principal> who = facade_->tokens().Authenticate(ctx_->client_metadata());
     absl::Status allowed =
@@ -45,7 +49,7 @@ class ImportRelay final : public grpc::ServerReadReactor<act::ImportActivitiesRe
     // initial metadata (OnReadInitialMetadataDone) arrives early if it ends the call first.
     backend_.AddHold();
     backend_.StartCall();
-    StartRead(&message_);
+    StartRead(&raw_);
   }
 
   // Client side.
@@ -53,6 +57,13 @@ class ImportRelay final : public grpc::ServerReadReactor<act::ImportActivitiesRe
     if (Finished()) return;  // a read completing after the relay answered
     if (!ok) {
       StartSendInitialMetadata();  // the probe: see the class comment
+      return;
+    }
+    message_.Clear();
+    absl::Status parsed =
+        ParseRawMessage(raw_, &message_, absl::StrCat("message ", ++messages_, " of the stream"));
+    if (!parsed.ok()) {
+      Abandon(parsed);
       return;
     }
     rows_ += message_.rows_size();
@@ -157,7 +168,7 @@ class ImportRelay final : public grpc::ServerReadReactor<act::ImportActivitiesRe
         return;
       }
     }
-    StartRead(&message_);
+    StartRead(&raw_);
   }
 
   // The backend sent its initial metadata: after our WritesDone that confirms the half-close;
@@ -187,7 +198,7 @@ class ImportRelay final : public grpc::ServerReadReactor<act::ImportActivitiesRe
       if (finished_) return;
       finished_ = true;
     }
-    if (with_response && status.ok()) *response_ = backend_response_;
+    if (with_response && status.ok()) SerializeRawMessage(backend_response_, response_);
     Finish(status);
   }
 
@@ -213,14 +224,16 @@ class ImportRelay final : public grpc::ServerReadReactor<act::ImportActivitiesRe
 
   grpc::CallbackServerContext* const ctx_;
   Facade* const facade_;
-  act::ImportActivitiesResponse* const response_;
+  grpc::ByteBuffer* const response_;
   Principal who_;
   std::unique_ptr<grpc::ClientContext> client_;
   Backend backend_;
-  act::ImportActivitiesRequest message_;  // read from the client, then written to the backend
+  grpc::ByteBuffer raw_;                  // read from the client
+  act::ImportActivitiesRequest message_;  // raw_ parsed, then written to the backend
   act::ImportActivitiesResponse backend_response_;
   // Only touched between reading a message and forwarding it, one message at a time.
   int64_t rows_ = 0;
+  int64_t messages_ = 0;
   AgreementParties parties_;  // the agreements the rows named so far (scoped editors)
   std::atomic<int> refs_{2};
 
@@ -234,8 +247,8 @@ class ImportRelay final : public grpc::ServerReadReactor<act::ImportActivitiesRe
 
 }  // namespace
 
-grpc::ServerReadReactor<act::ImportActivitiesRequest>* ActivityFacade::ImportActivities(
-    grpc::CallbackServerContext* ctx, act::ImportActivitiesResponse* resp) {
+grpc::ServerReadReactor<grpc::ByteBuffer>* ActivityFacade::ImportActivities(
+    grpc::CallbackServerContext* ctx, grpc::ByteBuffer* resp) {
   return new ImportRelay(ctx, facade_, resp);
 }
 

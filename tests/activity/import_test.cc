@@ -215,6 +215,28 @@ TEST_F(ImportTest, AModeOutsideTheEnumIsRefusedNamingMode) {
   EXPECT_EQ(Count(), "0");
 }
 
+TEST_F(ImportTest, AMessageThatDoesNotParseFailsTheImportAndNothingIsStored) {
+  // A typed handler would take the unparsable second message for the end of the stream and
+  // answer OK with the first message's rows applied.
+  const std::vector<Activity> rows = Rows(300);
+  auto ctx = Ctx("importer");
+  v1::ImportActivitiesResponse resp;
+  auto writer = act_->ImportActivities(ctx.get(), &resp);
+  v1::ImportActivitiesRequest first = Message(rows, 0, 100);
+  first.set_request_id("bad-bytes");
+  ASSERT_TRUE(writer->Write(first));
+  v1::ImportActivitiesRequest second = Message(rows, 100, 200);
+  second.mutable_rows(7)->mutable_activity()->set_title("Week \xff\xfe");  // not UTF-8
+  writer->Write(second);
+  writer->Write(Message(rows, 200, 300));
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("message 2"), std::string::npos) << s.error_message();
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(Count(), "0");
+}
+
 TEST_F(ImportTest, ALargeImportIsAppliedAcrossManyMessages) {
   v1::ImportActivitiesResponse resp;
   resp = MustImport(Import(Rows(5000), "many-messages",

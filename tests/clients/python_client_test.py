@@ -8,8 +8,8 @@ import grpc
 from google.protobuf import field_mask_pb2
 from google.rpc import error_details_pb2, status_pb2
 from google.type import date_pb2
-from grpc_std.health.v1 import health_pb2, health_pb2_grpc
-from grpc_std.reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from imp.registry.v1 import registry_pb2 as r
 from imp.registry.v1 import registry_pb2_grpc as rg
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Cross-language proof: a Python client generated from proto/ alone (plus the standard health
-# and reflection protos) drives the real registry_service binary over loopback, in plaintext and
-# (a second registry) under mutual TLS with the internal-tools certificate.
+# and reflection protos) by tools/gen-python-stubs.sh imports as generated (isolated and through
+# PYTHONPATH) and drives the real registry_service binary over loopback, in plaintext and (a
+# second registry) under mutual TLS with the internal-tools certificate.
 # Needs IMP_TEST_DB_SOCKET (tests/run.sh sets it). Args: BUILD_DIR SOURCE_DIR
 set -euo pipefail
-build=$1 src=$2
+build=$(cd "$1" && pwd) src=$(cd "$2" && pwd)
 work=$(mktemp -d /tmp/imp-pyclient.XXXXXX)
 pids=()
 cleanup() {
@@ -20,20 +21,36 @@ db_act="${db}_act"
 db_tls="${db}_tls"
 trap cleanup EXIT
 
-mkdir -p "$work/gen" "$work/std/grpc_std"
-protoc -I "$src/proto" -I /usr/include \
-  --python_out="$work/gen" --grpc_out="$work/gen" --plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin \
-  $(cd "$src/proto" && find imp google -name '*.proto')
-# The standard health and reflection protos, under a file path that does not collide with the
-# grpc runtime package (the wire names grpc.health.v1 / grpc.reflection.v1alpha are unchanged).
-cp -r /usr/share/grpc-proto/grpc/health /usr/share/grpc-proto/grpc/reflection "$work/std/grpc_std/"
-protoc -I "$work/std" --python_out="$work/gen" --grpc_out="$work/gen" \
-  --plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin \
-  grpc_std/health/v1/health.proto grpc_std/reflection/v1alpha/reflection.proto
-
-# Regular packages for our trees: the standard library has a module named `imp`, and a
-# namespace package would lose to it. (google/ stays a namespace package: google.protobuf.)
-find "$work/gen/imp" "$work/gen/grpc_std" -type d -exec touch {}/__init__.py \;
+# The stubs come from the documented command, run from a clean directory: nothing of the source
+# tree is on sys.path but what the script generated.
+mkdir -p "$work/clean"
+(cd "$work/clean" && "$src/tools/gen-python-stubs.sh" "$work/gen" >/dev/null)
+for dir in $(cd "$work/gen" && find imp google grpc_health grpc_reflection -type d); do
+  [ -f "$work/gen/$dir/__init__.py" ] || { echo "FAIL: $dir is not a regular package" >&2; exit 1; }
+done
+# They import as generated: isolated (-I ignores PYTHONPATH and the user's site, so the
+# directory goes on sys.path by hand) and through PYTHONPATH. `imp` must be the generated
+# package, not the standard library's module of that name; google.protobuf and grpc must still be
+# the runtime's.
+cat >"$work/clean/imports.py" <<'PY'
+import sys
+gen = sys.argv[1]
+import grpc
+import google.protobuf.field_mask_pb2
+import imp.registry.v1.registry_pb2_grpc as registry_grpc
+import imp.activity.v1.activity_pb2_grpc, imp.gateway.v1.gateway_pb2_grpc
+import google.api.field_behavior_pb2, google.rpc.error_details_pb2, google.type.date_pb2
+import grpc_health.v1.health_pb2_grpc, grpc_reflection.v1alpha.reflection_pb2_grpc
+import imp
+assert imp.__file__ == gen + "/imp/__init__.py", imp.__file__
+assert not grpc.__file__.startswith(gen), grpc.__file__
+assert not google.protobuf.__file__.startswith(gen), google.protobuf.__file__
+assert registry_grpc.RegistryServiceStub(grpc.insecure_channel("127.0.0.1:1"))
+PY
+(cd "$work/clean" && /usr/bin/python3 -I -c 'import sys; sys.path.insert(0, sys.argv[1]); exec(open("imports.py").read())' "$work/gen") \
+  || { echo "FAIL: the generated stubs do not import with python3 -I" >&2; exit 1; }
+(cd "$work/clean" && PYTHONPATH="$work/gen" /usr/bin/python3 imports.py "$work/gen") \
+  || { echo "FAIL: the generated stubs do not import through PYTHONPATH" >&2; exit 1; }
 
 password=$(openssl rand -hex 12)
 "$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "$db" "$password" "$password"

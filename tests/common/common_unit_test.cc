@@ -1,8 +1,11 @@
 // Unit tests of platform logic that needs no network or database.
 #include <atomic>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "common/server/commit_gate.h"
 #include "common/db/migrations.h"
 #include "common/status.h"
 #include "common/worker_pool.h"
@@ -77,6 +80,75 @@ TEST(WorkerPool, RefusesWhenTheQueueIsFull) {
   absl::Status refused = pool.Submit([] {});
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
   release.Notify();
+}
+
+}  // namespace
+}  // namespace imp
+
+namespace imp {
+namespace {
+
+TEST(WorkerPool, AQueuedCallIsRefusedSoonWhenEveryWorkerStaysBusyAndNeverRuns) {
+  AdmissionOptions admission;
+  admission.max_queued = 8;
+  admission.max_queue_wait = absl::Milliseconds(30);
+  admission.max_wait_in_run_times = 0;  // the fixed bound only
+  WorkerPool pool(1, admission);
+  absl::Notification release, started, refused;
+  ASSERT_TRUE(pool.Submit([&] {
+                    started.Notify();
+                    release.WaitForNotification();
+                  })
+                  .ok());
+  started.WaitForNotification();
+  std::atomic<bool> ran{false};
+  absl::Status why;
+  const absl::Time queued = absl::Now();
+  ASSERT_TRUE(pool.Submit([&] { ran = true; },
+                          [&](absl::Status s) {
+                            why = s;
+                            refused.Notify();
+                          })
+                  .ok());
+  ASSERT_TRUE(refused.WaitForNotificationWithTimeout(absl::Seconds(2)));
+  const absl::Duration waited = absl::Now() - queued;
+  EXPECT_GE(waited, absl::Milliseconds(25));
+  EXPECT_LT(waited, absl::Milliseconds(250));
+  EXPECT_EQ(why.code(), absl::StatusCode::kResourceExhausted);
+  release.Notify();
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_FALSE(ran.load()) << "a refused task must never run";
+}
+
+TEST(WorkerPool, ACallWhoseDeadlineIsNearerThanTheExpectedWaitIsRefusedAtOnce) {
+  WorkerPool pool(1, AdmissionOptions{});
+  absl::Notification release, started;
+  ASSERT_TRUE(pool.Submit([&] {
+                    started.Notify();
+                    release.WaitForNotification();
+                  })
+                  .ok());
+  started.WaitForNotification();
+  // The average run time starts at a millisecond: a call due in 100 us cannot be served.
+  absl::Status s = pool.Submit([] {}, [](absl::Status) {}, absl::Now() + absl::Microseconds(100));
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  release.Notify();
+}
+
+TEST(CommitGate, ClosingWaitsForTheCommitsInsideAndRefusesLaterOnes) {
+  CommitGate gate;
+  ASSERT_TRUE(gate.Enter());
+  std::atomic<bool> closed{false};
+  std::thread closer([&] {
+    gate.Close();
+    closed = true;
+  });
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_FALSE(closed.load()) << "Close() returned while a commit was inside";
+  gate.Leave();
+  closer.join();
+  EXPECT_TRUE(closed.load());
+  EXPECT_FALSE(gate.Enter()) << "no commit gets in after the gate closed";
 }
 
 }  // namespace

@@ -3,12 +3,14 @@
 #include "common/db/database.h"
 
 #include <cppconn/resultset.h>
+#include <cppconn/statement.h>
 
 #include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/db/errors.h"
 #include "common/db/statement.h"
@@ -228,6 +230,96 @@ TEST(Database, DeadlineBoundsTheWaitForAConnection) {
   });
   EXPECT_TRUE(outer.ok());
   EXPECT_EQ(inner.code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+}  // namespace
+}  // namespace imp::db
+
+namespace imp::db {
+namespace {
+
+// A call whose RequestContext says the caller is gone, its deadline passed, or the server is
+// draining: the work runs, but COMMIT does not, and nothing is stored.
+TEST(Database, AWriteWhoseCallerIsGoneOrLateOrDrainingCommitsNothing) {
+  auto tdb = testing::TestDatabase::Create();
+  Database db(tdb->pool_options(), TestMigrations());
+  ASSERT_TRUE(db.CheckReady(Soon()).ok());
+  auto write = [&](const RequestContext& ctx, int id) {
+    return db.InTransaction(ctx, [&](Connection& c) {
+      auto& ps = c.Prepare(kInsertItem);
+      ps.setInt(1, id);
+      ps.setString(2, "x");
+      ps.executeUpdate();
+      return absl::OkStatus();
+    });
+  };
+  RequestContext gone;
+  gone.deadline = Soon();
+  gone.is_cancelled = [] { return true; };
+  EXPECT_EQ(write(gone, 1).code(), absl::StatusCode::kCancelled);
+
+  RequestContext late;
+  late.deadline = absl::Now() + absl::Milliseconds(300);
+  EXPECT_EQ(db.InTransaction(late,
+                             [&](Connection& c) {
+                               auto& ps = c.Prepare(kInsertItem);
+                               ps.setInt(1, 2);
+                               ps.setString(2, "x");
+                               ps.executeUpdate();
+                               absl::SleepFor(absl::Milliseconds(400));  // past the deadline
+                               return absl::OkStatus();
+                             })
+                .code(),
+            absl::StatusCode::kDeadlineExceeded);
+
+  CommitGate gate;
+  gate.Close();
+  RequestContext draining;
+  draining.deadline = Soon();
+  draining.commit_gate = &gate;
+  EXPECT_EQ(write(draining, 3).code(), absl::StatusCode::kUnavailable);
+
+  EXPECT_EQ(CountItems(db), 0) << "a write reported failed was stored";
+  RequestContext fine;
+  fine.deadline = Soon();
+  EXPECT_TRUE(write(fine, 4).ok());
+  EXPECT_EQ(CountItems(db), 1);
+}
+
+TEST(Database, AQueryOutlivingItsCallersDeadlineIsStoppedByTheServer) {
+  auto tdb = testing::TestDatabase::Create();
+  Database db(tdb->pool_options(), TestMigrations());
+  ASSERT_TRUE(db.CheckReady(Soon()).ok());
+  const absl::Time start = absl::Now();
+  absl::Status s = db.Read(start + absl::Seconds(1), [&](Connection& c) {
+    std::unique_ptr<sql::Statement> statement(c.raw().createStatement());
+    std::unique_ptr<sql::ResultSet> rs(statement->executeQuery("SELECT SLEEP(10)"));
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3)) << "max_statement_time did not stop the query";
+}
+
+TEST(Database, HealthIsProbedOutsideThePoolSoBusyCallsDoNotMakeItFail) {
+  auto tdb = testing::TestDatabase::Create();
+  PoolOptions options = tdb->pool_options();
+  options.size = 1;
+  Database db(options, TestMigrations());
+  ASSERT_TRUE(db.CheckReady(Soon()).ok());
+  absl::Notification holding, release;
+  std::thread busy([&] {
+    (void)db.InTransaction(Soon(), [&](Connection&) {
+      holding.Notify();
+      release.WaitForNotification();
+      return absl::OkStatus();
+    });
+  });
+  holding.WaitForNotification();  // the only pooled connection is taken
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(db.CheckReady(absl::Now() + absl::Milliseconds(500)).ok());
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  release.Notify();
+  busy.join();
 }
 
 }  // namespace

@@ -5,12 +5,16 @@
 
 #include <atomic>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/api/errors.h"
+#include "common/status.h"
+#include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "tests/fault/suite.h"
 
@@ -23,7 +27,16 @@ struct Call {
   std::string id;
   grpc::StatusCode code = grpc::StatusCode::OK;
   double ms = 0;
+  absl::Duration retry_after;  // the refusal's RetryInfo, if any
 };
+
+// What a refusal asks the client to wait before retrying (google.rpc.RetryInfo).
+absl::Duration RetryDelayOf(const grpc::Status& s) {
+  auto info = api::GetDetail<google::rpc::RetryInfo>(FromGrpcStatus(s));
+  if (!info) return absl::ZeroDuration();
+  return absl::Seconds(info->retry_delay().seconds()) +
+         absl::Nanoseconds(info->retry_delay().nanos());
+}
 
 Call CreateOne(reg::RegistryService::Stub& stub, const std::string& id, absl::Duration deadline) {
   reg::CreateInstitutionRequest req;
@@ -35,7 +48,8 @@ Call CreateOne(reg::RegistryService::Stub& stub, const std::string& id, absl::Du
   reg::Institution out;
   const absl::Time t0 = absl::Now();
   grpc::Status s = stub.CreateInstitution(Context(deadline).get(), req, &out);
-  return Call{id, s.error_code(), absl::ToDoubleMilliseconds(absl::Now() - t0)};
+  return Call{id, s.error_code(), absl::ToDoubleMilliseconds(absl::Now() - t0),
+              RetryDelayOf(s)};
 }
 
 TEST(FaultOverload, OverloadIsShedFastAndNothingIsStoredForRefusedCalls) {
@@ -63,9 +77,16 @@ TEST(FaultOverload, OverloadIsShedFastAndNothingIsStoredForRefusedCalls) {
     std::vector<std::unique_ptr<JoiningThread>> callers;
     for (int t = 0; t < kCallers; ++t) {
       callers.push_back(std::make_unique<JoiningThread>([&, t] {
+        // Each caller behaves as a gRPC client should: after a refusal it waits what the
+        // refusal's RetryInfo asks (with jitter) before its next call, instead of spinning.
+        std::mt19937 jitter(static_cast<uint32_t>(t));
         for (int n = 0; absl::Now() - start < kLoad; ++n) {
           calls[t].push_back(CreateOne(*stubs[t % stubs.size()], absl::StrCat("load-", t, "-", n),
                                        absl::Seconds(10)));
+          const absl::Duration wait = calls[t].back().retry_after;
+          if (wait > absl::ZeroDuration()) {
+            absl::SleepFor(wait * std::uniform_real_distribution<double>(0.5, 1.5)(jitter));
+          }
         }
       }));
     }
@@ -73,6 +94,7 @@ TEST(FaultOverload, OverloadIsShedFastAndNothingIsStoredForRefusedCalls) {
   const absl::Duration load_took = absl::Now() - start;
 
   std::vector<double> refused_ms, answered_ms;
+  int refusals_without_retry_info = 0;
   std::vector<std::string> ok_ids, failed_ids;
   std::map<grpc::StatusCode, int> codes;
   for (const auto& per_caller : calls) {
@@ -80,6 +102,7 @@ TEST(FaultOverload, OverloadIsShedFastAndNothingIsStoredForRefusedCalls) {
       ++codes[c.code];
       if (c.code == grpc::StatusCode::RESOURCE_EXHAUSTED) {
         refused_ms.push_back(c.ms);
+        if (c.retry_after <= absl::ZeroDuration()) ++refusals_without_retry_info;
       } else {
         answered_ms.push_back(c.ms);
       }
@@ -148,6 +171,7 @@ TEST(FaultOverload, OverloadIsShedFastAndNothingIsStoredForRefusedCalls) {
   EXPECT_LE(answered_p99, 5 * unloaded_p99)
       << "p99 of answered calls under 300 concurrent callers vs 5x the unloaded p99 ("
       << Millis(unloaded_p99) << " ms); codes: " << code_text;
+  EXPECT_EQ(refusals_without_retry_info, 0) << "a refusal must say when to retry (RetryInfo)";
   EXPECT_EQ(failed_but_stored, 0) << "calls told they failed stored an institution, e.g. "
                                   << failed_but_stored_example;
   EXPECT_EQ(lookup_errors, 0) << "checking the failed calls' ids did not answer NOT_FOUND";

@@ -384,3 +384,35 @@ TEST_F(GatewayTest, TheCallersDeadlinePropagatesToTheBackends) {
 
 }  // namespace
 }  // namespace imp::gateway
+
+namespace imp::gateway {
+namespace {
+
+TEST_F(GatewayTest, AnImportMessageThatDoesNotParseFailsTheRelayedImportAndNothingIsStored) {
+  Seed();
+  const std::string before = activity_db_->QueryString("SELECT COUNT(*) FROM activities");
+  auto ctx = Ctx(kEditor);
+  act::ImportActivitiesResponse resp;
+  auto writer = act_->ImportActivities(ctx.get(), &resp);
+  act::ImportActivitiesRequest first;
+  first.set_request_id("gw-bad-bytes");
+  for (int i = 0; i < 3; ++i) {
+    auto* row = first.add_rows();
+    row->set_row_number(i + 2);
+    *row->mutable_activity() = Training("volyn", "volyn-sussex", D(2025, 4, 1), 1, 1);
+  }
+  ASSERT_TRUE(writer->Write(first));
+  act::ImportActivitiesRequest second = first;
+  second.clear_request_id();
+  second.mutable_rows(1)->mutable_activity()->set_title("Week \xff\xfe");  // not UTF-8
+  writer->Write(second);
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("message 2"), std::string::npos) << s.error_message();
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(activity_db_->QueryString("SELECT COUNT(*) FROM activities"), before);
+}
+
+}  // namespace
+}  // namespace imp::gateway

@@ -19,10 +19,12 @@ int List(Client& client, const std::vector<std::string>& args);
 int Create(Client& client, const std::vector<std::string>& args);
 int Update(Client& client, const std::vector<std::string>& args);
 int Delete(Client& client, const std::vector<std::string>& args, bool undelete);
-int Import(Client& client, const std::vector<std::string>& args);   // import.cc
-int Export(Client& client, const std::vector<std::string>& args);   // export.cc
-int Summary(Client& client, const std::vector<std::string>& args);  // summary.cc
-int Map(Client& client, const std::vector<std::string>& args);      // summary.cc
+int Import(Client& client, const std::vector<std::string>& args);      // import.cc
+int Export(Client& client, const std::vector<std::string>& args);      // export.cc
+int ExportIati(Client& client, const std::vector<std::string>& args);  // export_iati.cc
+int ExportHxl(Client& client, const std::vector<std::string>& args);   // export_hxl.cc
+int Summary(Client& client, const std::vector<std::string>& args);     // summary.cc
+int Map(Client& client, const std::vector<std::string>& args);         // summary.cc
 
 }  // namespace imp::impctl
 

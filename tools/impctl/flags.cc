@@ -16,10 +16,13 @@ ABSL_FLAG(std::string, client_cert, "",
           "health --target=127.0.0.1:50051 (else $IMP_CLIENT_CERT; needs --ca_cert).");
 ABSL_FLAG(std::string, client_key, "", "PEM key of --client_cert (else $IMP_CLIENT_KEY).");
 ABSL_FLAG(bool, json, false, "Print the result as one proto JSON document on stdout.");
-ABSL_FLAG(std::string, filter, "", "list/export: AIP-160 filter, e.g. 'country = \"FR\"'.");
+ABSL_FLAG(std::string, filter, "",
+          "list/export (export iati: agreements, export hxl: activities): AIP-160 filter, e.g. "
+          "'country = \"FR\"'.");
 ABSL_FLAG(std::string, order_by, "", "list/export: sort order, e.g. 'display_name'.");
 ABSL_FLAG(int, page_size, 0,
-          "list/export: results per call (default 50, max 1000); all pages are read.");
+          "list/export: results per call (default 50; export iati/hxl: 100; max 1000); all pages "
+          "are read.");
 ABSL_FLAG(bool, show_deleted, false, "list/export: include soft-deleted resources.");
 ABSL_FLAG(std::string, etag, "", "update/delete/undelete: act only on this version.");
 ABSL_FLAG(std::string, update_mask, "",
@@ -31,13 +34,17 @@ ABSL_FLAG(bool, validate_only, false, "import activities: check every row, apply
 ABSL_FLAG(bool, strict, false,
           "import institutions/agreements: rows that exist already are errors.");
 ABSL_FLAG(std::string, errors_csv, "", "import: also write the per-row error report to this file.");
-ABSL_FLAG(std::string, output, "", "export: write the CSV here instead of standard output.");
-ABSL_FLAG(std::string, from, "", "summary: first day YYYY-MM-DD (default: the beginning).");
-ABSL_FLAG(std::string, to, "", "summary: last day YYYY-MM-DD (default: today).");
-ABSL_FLAG(std::string, country, "", "summary: only this country (ISO alpha-2).");
-ABSL_FLAG(std::string, oblast, "", "summary: only this Ukrainian oblast (ISO 3166-2:UA).");
-ABSL_FLAG(std::string, area, "", "summary: only this cooperation area code.");
-ABSL_FLAG(std::string, institution, "", "summary: only this institution (id or institutions/id).");
+ABSL_FLAG(std::string, output, "",
+          "export: write here instead of standard output (iati/hxl: only once complete).");
+ABSL_FLAG(std::string, from, "",
+          "summary, export hxl: first day YYYY-MM-DD (default: the beginning).");
+ABSL_FLAG(std::string, to, "", "summary, export hxl: last day YYYY-MM-DD (default: today).");
+ABSL_FLAG(std::string, country, "", "summary, export hxl: only this country (ISO alpha-2).");
+ABSL_FLAG(std::string, oblast, "",
+          "summary, export hxl: only this Ukrainian oblast (ISO 3166-2:UA).");
+ABSL_FLAG(std::string, area, "", "summary, export hxl: only this cooperation area code.");
+ABSL_FLAG(std::string, institution, "",
+          "summary, export hxl: only this institution (id or institutions/id).");
 ABSL_FLAG(bool, include_inactive, false, "map: also count agreements that are not in force.");
 ABSL_FLAG(std::string, service, "", "health: the service name to check (default: the server).");
 ABSL_FLAG(int, wait_seconds, 0, "health: keep asking until SERVING or this many seconds pass.");

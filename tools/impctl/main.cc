@@ -10,6 +10,8 @@
 //   impctl get|list|create|update|delete|undelete KIND ...     KIND: institution(s),
 //   impctl import KIND FILE.csv                                       agreement(s), activity/ies
 //   impctl export KIND [--output=FILE]
+//   impctl export iati --reporting_org_ref=REF --reporting_org_name=NAME --reporting_org_type=T
+//   impctl export hxl [--from --to --country --oblast --area --institution]
 //   impctl summary [--from --to --country --oblast --area --institution]
 //   impctl map [--include_inactive]
 //
@@ -86,6 +88,12 @@ Commands:
                                 --request_id, --strict; activities: --mode=all_or_nothing|
                                 best_effort, --validate_only)
   export KIND                   CSV in the import format (--filter, --show_deleted, --output)
+  export iati                   IATI 2.03 activity XML, one activity per agreement, with the
+                                activity counts as results (--reporting_org_ref,
+                                --reporting_org_name, --reporting_org_type; --filter, --output)
+  export hxl                    HXL-tagged "3W" CSV, one row per activity; its counts add up to
+                                `summary` with the same flags (--from --to --country --oblast
+                                --area --institution; --filter, --output)
   summary                       programme figures (--from --to --country --oblast --area
                                 --institution)
   map                           partnerships and institutions per country and oblast
@@ -219,6 +227,8 @@ int main(int argc, char** argv) {
   if (command == "delete") return Delete(*client, args, false);
   if (command == "undelete") return Delete(*client, args, true);
   if (command == "import") return Import(*client, args);
+  if (command == "export" && !args.empty() && args[0] == "iati") return ExportIati(*client, args);
+  if (command == "export" && !args.empty() && args[0] == "hxl") return ExportHxl(*client, args);
   if (command == "export") return Export(*client, args);
   if (command == "summary") return Summary(*client, args);
   if (command == "map") return Map(*client, args);

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# impctl export iati / export hxl end to end: real registry, activity and gateway binaries on
+# loopback, the demo data and then a random data set (fixed seed) loaded through impctl; the IATI
+# document validated with xmllint against the official 2.03 schema, the HXL sheet's columns summed
+# in Python and compared with GetProgramSummary for the same scope.
+# Args: BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1 src=$2
+work=$(mktemp -d /tmp/imp-export.XXXXXX)
+source "$src/tests/tools/export_suite.sh"
+start_suite
+
+org=(--reporting_org_ref=UA-EDR-00012345 --reporting_org_name="Ministry of Health of Ukraine"
+     --reporting_org_type=10)
+# run EXPECTED_RC impctl-args...: stderr to $work/err.
+run() {
+  local want=$1 rc=0
+  shift
+  "$impctl" "$@" >"$work/out" 2>"$work/err" || rc=$?
+  [ "$rc" = "$want" ] || fail "impctl $* exited $rc, expected $want: $(head -c 2000 "$work/err")"
+}
+
+# hxl_matches_summary SHEET SUMMARY_JSON: every count column of the sheet, summed, equals the
+# summary's figure (and the sheet has the HXL hashtag row under its header).
+cat >"$work/sums.py" <<'PY'
+import csv, json, sys
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-8")))
+summary = json.load(open(sys.argv[2]))
+assert not summary["missing_sources"], summary
+tags = rows[1]
+assert all(t.startswith("#") for t in tags), tags
+for tag, key in {"#reached+trainees": "trainees", "#reached+trainees+doctors": "trainee_doctors",
+                 "#reached+patients": "patients_helped", "#indicator+num+operations": "operations",
+                 "#indicator+num+visits": "visits",
+                 "#indicator+num+consultations": "consultations"}.items():
+    i = tags.index(tag)
+    total = sum(int(r[i]) for r in rows[2:])
+    if total != int(summary[key]):
+        sys.exit(f"{tag} sums to {total}, the summary's {key} is {summary[key]}")
+print(len(rows) - 2)
+PY
+hxl_matches_summary() {
+  local sheet=$1
+  shift
+  "$impctl" summary --json "$@" >"$work/summary.json" || fail "summary $*"
+  $py "$work/sums.py" "$sheet" "$work/summary.json" || fail "HXL sums for $* differ from the summary"
+}
+
+# --- The demo data ----------------------------------------------------------------------------
+load "$src/deploy/demo"
+run 0 export iati "${org[@]}" --output="$work/demo.xml"
+grep -q "exported 11 IATI activities" "$work/err" || fail "$(cat "$work/err")"
+validate "$work/demo.xml"
+$py - "$work/demo.xml" <<'PY' || fail "demo IATI content"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+acts = {a.findtext("iati-identifier"): a for a in root.findall("iati-activity")}
+assert len(acts) == 11, len(acts)
+for ident, a in acts.items():
+    assert ident.startswith(a.find("reporting-org").get("ref") + "-"), ident
+nci = acts["UA-EDR-00012345-gustave-roussy-nci-2025"]
+assert [(s.get("vocabulary"), s.get("code"), s.get("percentage")) for s in nci.findall("sector")] \
+    == [("1", "12350", "100"), ("99", "oncology", "100")]
+assert nci.find("activity-status").get("code") == "2"
+assert [o.get("role") for o in nci.findall("participating-org")] == ["4", "4"]
+assert [l.get("ref") for l in nci.findall("location")] == ["UA-30"]
+proposal = acts["UA-EDR-00012345-volyn-rch-uh-sussex-2023"]
+assert proposal.find("activity-status").get("code") == "1"
+assert proposal.find("activity-date").get("type") == "1"
+# The demo's personal-data rule holds in the publication too: no free-text notes.
+assert "ILLUSTRATIVE" not in open(sys.argv[1], encoding="utf-8").read()
+PY
+# The results of every agreement add up to the activities that name an agreement.
+run 0 export hxl --output="$work/demo.csv"
+$py - "$work/demo.xml" "$work/demo.csv" <<'PY' || fail "IATI results vs the HXL sheet"
+import csv, sys, xml.etree.ElementTree as ET
+results = {}
+for ind in ET.parse(sys.argv[1]).getroot().iter("indicator"):
+    title = ind.find("title/narrative").text
+    results[title] = results.get(title, 0) + sum(int(p.find("actual").get("value")) for p in ind.iter("period"))
+rows = list(csv.reader(open(sys.argv[2], encoding="utf-8")))
+tags = rows[1]
+col = lambda t: sum(int(r[tags.index(t)]) for r in rows[2:] if r[tags.index("#x_agreement+code")])
+want = {"Health workers trained (trainings and events)": col("#reached+trainees"),
+        "Joint operations performed": col("#indicator+num+operations"),
+        "Patients helped (joint operations and telemedicine)": col("#reached+patients"),
+        "International visits and missions": col("#indicator+num+visits"),
+        "Telemedical consultations": col("#indicator+num+consultations")}
+want = {k: v for k, v in want.items() if v}
+assert results == want, (results, want)
+PY
+[ "$(hxl_matches_summary "$work/demo.csv")" = 91 ] || fail "the demo sheet should have 91 rows"
+run 0 export hxl --from=2024-01-01 --to=2024-12-31 --output="$work/demo-2024.csv"
+hxl_matches_summary "$work/demo-2024.csv" --from=2024-01-01 --to=2024-12-31 >/dev/null
+run 0 export hxl --oblast=UA-46 --output="$work/demo-lviv.csv"
+hxl_matches_summary "$work/demo-lviv.csv" --oblast=UA-46 >/dev/null
+run 0 export hxl --area=reconstructive-plastic-surgery --output="$work/demo-area.csv"
+hxl_matches_summary "$work/demo-area.csv" --area=reconstructive-plastic-surgery >/dev/null
+# Publishing is reading: a viewer's token does.
+IMP_TOKEN=$viewer run 0 export iati "${org[@]}" --output="$work/viewer.xml"
+cmp -s <(grep -v generated-datetime "$work/demo.xml") <(grep -v generated-datetime "$work/viewer.xml") \
+  || fail "the viewer's export differs from the admin's"
+IMP_TOKEN=$viewer run 0 export hxl
+IMP_TOKEN=wrong run 7 export hxl
+run 0 export hxl   # to standard output
+head -2 "$work/out" | tail -1 | grep -q "^#activity+code," || fail "stdout sheet: $(head -2 "$work/out")"
+
+# --- Usage errors and failures leave no file ------------------------------------------------
+run 2 export iati --reporting_org_name=X --reporting_org_type=10
+grep -q -- "--reporting_org_ref" "$work/err" || fail "$(cat "$work/err")"
+run 2 export iati --reporting_org_ref='UA EDR 1' --reporting_org_name=X --reporting_org_type=10
+run 2 export iati --reporting_org_ref=UA-EDR-1 --reporting_org_name=X --reporting_org_type=12
+run 2 export iati --reporting_org_ref=UA-EDR-1 --reporting_org_type=10
+run 2 export hxl --country='FR" OR x'
+run 2 export hxl --from=2024-02-30
+run 4 export hxl --country=XX --output="$work/none.csv"
+grep -q "country" "$work/err" || fail "$(cat "$work/err")"
+run 5 export iati "${org[@]}" --filter='state = "EXPIRED"' --output="$work/none.xml"
+[ ! -e "$work/none.xml" ] && [ ! -e "$work/none.xml.partial" ] && [ ! -e "$work/none.csv" ] \
+  || fail "a failed export left a file"
+
+# --- A random data set (fixed seed): every state, area, form, odd characters ------------------
+$py "$src/tests/tools/gen_export_data.py" "$work/random" --seed=20231009 --institutions=120 \
+  --agreements=400 --activities=3000
+load "$work/random"
+run 0 export iati "${org[@]}" --output="$work/all.xml" --page_size=37
+grep -q "exported 411 IATI activities" "$work/err" || fail "$(cat "$work/err")"
+validate "$work/all.xml"
+$py - "$work/all.xml" <<'PY' || fail "random IATI content"
+import collections, sys, xml.etree.ElementTree as ET
+acts = ET.parse(sys.argv[1]).getroot().findall("iati-activity")
+assert len({a.findtext("iati-identifier") for a in acts}) == 411
+statuses = collections.Counter(a.find("activity-status").get("code") for a in acts)
+assert set(statuses) == {"1", "2", "4", "5", "6"}, statuses
+for a in acts:
+    for vocabulary in ("1", "99"):
+        shares = [float(s.get("percentage")) for s in a.findall("sector") if s.get("vocabulary") == vocabulary]
+        assert not shares or abs(sum(shares) - 100) < 1e-9, (a.findtext("iati-identifier"), shares)
+assert sum(1 for a in acts if a.find("result") is not None) > 100
+PY
+run 0 export hxl --output="$work/all.csv" --page_size=999
+[ "$(hxl_matches_summary "$work/all.csv")" = 3091 ] || fail "the sheet should have 3091 rows"
+run 0 export hxl --from=2025-01-01 --to=2025-06-30 --country=UA --output="$work/part.csv"
+hxl_matches_summary "$work/part.csv" --from=2025-01-01 --to=2025-06-30 --country=UA >/dev/null
+
+# --- A backend that stops answering: an error, not a short file --------------------------------
+kill "${pids[1]}"   # the activity service
+wait "${pids[1]}" 2>/dev/null || true
+run 8 export iati "${org[@]}" --output="$work/down.xml"
+run 8 export hxl --output="$work/down.csv"
+[ ! -e "$work/down.xml" ] && [ ! -e "$work/down.xml.partial" ] && [ ! -e "$work/down.csv" ] \
+  || fail "a failed export left a file"
+echo "impctl export end to end: all checks passed"
