@@ -195,6 +195,11 @@ std::unique_ptr<Process> Deployment::Make(const std::string& name, const std::st
   return process;
 }
 
+std::shared_ptr<grpc::Channel> Deployment::Channel(const Process& p) const {
+  const bool gateway = p.spec().name.rfind("gateway", 0) == 0;
+  return fault::TestChannel(Target(p), gateway ? gateway_client_tls_ : client_tls_);
+}
+
 int Deployment::port(const Process& p) const {
   for (const auto& [process, port] : ports_) {
     if (process == &p) return port;
@@ -226,21 +231,31 @@ absl::Status Deployment::Start() {
   const std::string page_key = dir_ + "/page-token.key";
   std::ofstream(page_key) << RandomHex() << RandomHex() << "\n";
 
-  auto db_flags = [&](const ServiceSchema& schema, int node) {
-    return std::vector<std::string>{"--db_socket=" + cluster_->Socket(node),
-                                    "--db_user=" + schema.name, "--db_name=" + schema.name,
-                                    "--page_token_key_file=" + page_key};
+  certs_ = TestCertificates::Create({"gateway", "registry", "activity", "galera-test:client"});
+  client_tls_ = certs_->For("galera-test");
+  gateway_client_tls_ = certs_->CaOnly();
+  auto tls_flags = [&](const std::string& who) {
+    return std::vector<std::string>{"--tls_cert=" + certs_->Path(who + ".pem"),
+                                    "--tls_key=" + certs_->Path(who + ".key"),
+                                    "--tls_ca=" + certs_->Path("ca.pem")};
+  };
+  auto db_flags = [&](const ServiceSchema& schema, int node, const std::string& who) {
+    std::vector<std::string> flags = {"--db_socket=" + cluster_->Socket(node),
+                                      "--db_user=" + schema.name, "--db_name=" + schema.name,
+                                      "--page_token_key_file=" + page_key};
+    for (std::string& f : tls_flags(who)) flags.push_back(std::move(f));
+    return flags;
   };
   for (size_t i = 0; i < topology_.registry_nodes.size(); ++i) {
     registry_.push_back(Make(absl::StrCat("registry", i + 1), "registry-service/registry_service",
-                             db_flags(registry_schema_, topology_.registry_nodes[i]),
+                             db_flags(registry_schema_, topology_.registry_nodes[i], "registry"),
                              {{"IMP_DB_PASSWORD", registry_schema_.password}}));
   }
   std::vector<std::string> registry_addresses;
   for (const auto& r : registry_) registry_addresses.push_back(Target(*r));
   const std::string registry_target = "ipv4:" + absl::StrJoin(registry_addresses, ",");
   for (size_t i = 0; i < topology_.activity_nodes.size(); ++i) {
-    auto args = db_flags(activity_schema_, topology_.activity_nodes[i]);
+    auto args = db_flags(activity_schema_, topology_.activity_nodes[i], "activity");
     args.push_back("--registry_target=" + registry_target);
     activity_.push_back(Make(absl::StrCat("activity", i + 1), "activity-service/activity_service",
                              args, {{"IMP_DB_PASSWORD", activity_schema_.password}}));
@@ -248,10 +263,11 @@ absl::Status Deployment::Start() {
   std::vector<std::string> activity_addresses;
   for (const auto& a : activity_) activity_addresses.push_back(Target(*a));
   for (int i = 0; i < topology_.gateways; ++i) {
-    gateway_.push_back(Make(absl::StrCat("gateway", i + 1), "gateway/gateway",
-                            {"--tokens_file=" + tokens, "--registry_target=" + registry_target,
-                             "--activity_target=ipv4:" + absl::StrJoin(activity_addresses, ",")},
-                            {}));
+    std::vector<std::string> args = {
+        "--tokens_file=" + tokens, "--registry_target=" + registry_target,
+        "--activity_target=ipv4:" + absl::StrJoin(activity_addresses, ",")};
+    for (std::string& f : tls_flags("gateway")) args.push_back(std::move(f));
+    gateway_.push_back(Make(absl::StrCat("gateway", i + 1), "gateway/gateway", args, {}));
   }
   for (Process* p : all()) {
     if (absl::Status s = p->Start(); !s.ok()) return s;
@@ -284,7 +300,7 @@ absl::Status Deployment::StartAndWait(Process& p, absl::Duration timeout) {
     names.push_back(registry::v1::RegistryService::service_full_name());
     names.push_back(activity::v1::ActivityService::service_full_name());
   }
-  fault::HealthProbe probe(Target(p));
+  fault::HealthProbe probe(Channel(p));
   for (const std::string& name : names) {
     std::string last;
     while ((last = probe.Check(name)) != "SERVING") {

@@ -1,6 +1,8 @@
 #ifndef IMP_TESTS_GALERA_CLUSTER_H_
 #define IMP_TESTS_GALERA_CLUSTER_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 #include <utility>
@@ -9,7 +11,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/net/tls.h"
 #include "tests/support/process.h"
+#include "tests/support/test_tls.h"
 
 // The Galera tests' launcher: a 3-node MariaDB Galera cluster on loopback (deploy/galera/
 // cluster.sh, the same script deploy/galera/up.sh uses), the two service schemas provisioned and
@@ -85,6 +89,13 @@ class Deployment {
   // "ipv4:127.0.0.1:P1,127.0.0.1:P2": every replica of the gateways (what a client balances over).
   std::string GatewaysTarget() const;
   const std::string& admin_token() const { return admin_token_; }
+  // Every replica runs as deploy/galera/up.sh runs it: TLS, mutual between the services, with
+  // certificates of a throwaway CA made by deploy/tls-certs.sh. The test's own calls present
+  // the client certificate "galera-test" (backends) or only verify the server (gateways).
+  const TlsOptions& client_tls() const { return client_tls_; }
+  const TlsOptions& gateway_client_tls() const { return gateway_client_tls_; }
+  // A test channel to `p` with the TLS it needs (fault::TestChannel's arguments).
+  std::shared_ptr<grpc::Channel> Channel(const Process& p) const;
   const ServiceSchema& registry_schema() const { return registry_schema_; }
   const ServiceSchema& activity_schema() const { return activity_schema_; }
   std::vector<Process*> all();
@@ -98,6 +109,8 @@ class Deployment {
   Topology topology_;
   std::string dir_;  // logs, the tokens file and the page token key
   std::string admin_token_;
+  std::unique_ptr<TestCertificates> certs_;
+  TlsOptions client_tls_, gateway_client_tls_;
   std::vector<std::unique_ptr<Process>> registry_, activity_, gateway_;
   std::vector<std::pair<const Process*, int>> ports_;
 };

@@ -29,7 +29,6 @@ namespace gw = gateway::v1;
 using fault::Context;
 using fault::HealthProbe;
 using fault::Seconds;
-using fault::TestChannel;
 
 constexpr int kWriters = 6;
 
@@ -114,7 +113,7 @@ TEST(GaleraKill, NodeAndReplicasKilledUnderLoadLoseNothingAndEveryReplicaAgrees)
   Deployment suite(&cluster, shared().registry, shared().activity, Topology{{1, 2}, {3, 1}, 2});
   absl::Status started = suite.Start();
   ASSERT_TRUE(started.ok()) << started.message();
-  MixedLoad load(suite.GatewaysTarget(), suite.admin_token(), kWriters);
+  MixedLoad load(suite.GatewaysTarget(), suite.gateway_client_tls(), suite.admin_token(), kWriters);
   std::string error;
   ASSERT_TRUE(load.Prepare(&error)) << error;
 
@@ -126,7 +125,7 @@ TEST(GaleraKill, NodeAndReplicasKilledUnderLoadLoseNothingAndEveryReplicaAgrees)
   const std::streampos log_before = std::ifstream(node1_log, std::ios::ate).tellg();
   const absl::Time node_killed = absl::Now();
   ASSERT_TRUE(cluster.KillNode(1).ok());
-  HealthProbe registry1(suite.Target(suite.registry(0)));
+  HealthProbe registry1(suite.Channel(suite.registry(0)));
   absl::Duration to_not_serving = absl::InfiniteDuration();
   while (absl::Now() - node_killed < absl::Seconds(5)) {
     if (registry1.Check("") == "NOT_SERVING") {
@@ -180,10 +179,8 @@ TEST(GaleraKill, NodeAndReplicasKilledUnderLoadLoseNothingAndEveryReplicaAgrees)
   std::vector<std::unique_ptr<reg::RegistryService::Stub>> registries;
   std::vector<std::unique_ptr<act::ActivityService::Stub>> activities;
   for (int i = 0; i < 2; ++i) {
-    registries.push_back(
-        reg::RegistryService::NewStub(TestChannel(suite.Target(suite.registry(i)))));
-    activities.push_back(
-        act::ActivityService::NewStub(TestChannel(suite.Target(suite.activity(i)))));
+    registries.push_back(reg::RegistryService::NewStub(suite.Channel(suite.registry(i))));
+    activities.push_back(act::ActivityService::NewStub(suite.Channel(suite.activity(i))));
   }
   int acknowledged = 0, found = 0, lost = 0, unacknowledged = 0, retried = 0;
   int through_restarted_node = 0;
@@ -226,7 +223,7 @@ TEST(GaleraKill, NodeAndReplicasKilledUnderLoadLoseNothingAndEveryReplicaAgrees)
   bool ok = true;
   const auto on_registry1 = InstitutionsOn(*registries[0], "", 1000, &ok);
   const auto on_registry2 = InstitutionsOn(*registries[1], "", 1000, &ok);
-  auto via_gateways = reg::RegistryService::NewStub(TestChannel(suite.Target(suite.gateway(1))));
+  auto via_gateways = reg::RegistryService::NewStub(suite.Channel(suite.gateway(1)));
   const auto paged = InstitutionsOn(*via_gateways, suite.admin_token(), 50, &ok);
   const auto acts1 = ActivitiesOn(*activities[0], &ok);
   const auto acts2 = ActivitiesOn(*activities[1], &ok);
@@ -265,8 +262,8 @@ TEST(GaleraKill, NodeAndReplicasKilledUnderLoadLoseNothingAndEveryReplicaAgrees)
     EXPECT_EQ(per_node[0], absl::StrCat(r.imports_acknowledged * kImportRows));
   }
   // The gateways' aggregations converge: the same figures from each, within a bounded wait.
-  auto gateway1 = gw::GatewayService::NewStub(TestChannel(suite.Target(suite.gateway(0))));
-  auto gateway2 = gw::GatewayService::NewStub(TestChannel(suite.Target(suite.gateway(1))));
+  auto gateway1 = gw::GatewayService::NewStub(suite.Channel(suite.gateway(0)));
+  auto gateway2 = gw::GatewayService::NewStub(suite.Channel(suite.gateway(1)));
   const absl::Time converge_start = absl::Now();
   std::string from1, from2;
   do {

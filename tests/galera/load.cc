@@ -22,12 +22,14 @@ constexpr absl::Duration kRetryPause = absl::Milliseconds(100);
 
 }  // namespace
 
-MixedLoad::MixedLoad(const std::string& gateways_target, std::string token, int writers)
+MixedLoad::MixedLoad(const std::string& gateways_target, const TlsOptions& tls, std::string token,
+                     int writers)
     : token_(std::move(token)), writers_(writers) {
   // The product's own channel: round-robin over the gateway replicas, and only to those that
   // report SERVING.
   ChannelOptions options;
   options.health_check_service = "";
+  options.tls = tls;
   channel_ = MakeChannel(gateways_target, options);
   registry_ = reg::RegistryService::NewStub(channel_);
   activity_ = act::ActivityService::NewStub(channel_);

@@ -11,6 +11,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/net/tls.h"
 #include "imp/activity/v1/activity.grpc.pb.h"
 #include "imp/gateway/v1/gateway.grpc.pb.h"
 #include "imp/registry/v1/registry.grpc.pb.h"
@@ -57,7 +58,9 @@ inline constexpr int kWriteYear = 2023;
 class MixedLoad {
  public:
   // `gateways_target`: e.g. "ipv4:127.0.0.1:P1,127.0.0.1:P2"; `token`: an admin token.
-  MixedLoad(const std::string& gateways_target, std::string token, int writers);
+  // `tls`: what the channel verifies the gateways with.
+  MixedLoad(const std::string& gateways_target, const TlsOptions& tls, std::string token,
+            int writers);
   ~MixedLoad();  // stops and joins
 
   // The seed institution activities are hosted by, and each writer's own institution.

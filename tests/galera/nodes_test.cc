@@ -19,7 +19,6 @@ namespace {
 namespace reg = registry::v1;
 using fault::Context;
 using fault::HealthProbe;
-using fault::TestChannel;
 
 // Polls `probe` until `service` reports `want` or `timeout` passes; the last answer.
 std::string AwaitHealth(HealthProbe& probe, const std::string& want, absl::Duration timeout) {
@@ -51,8 +50,8 @@ TEST(GaleraNodes, AReplicaWhoseNodeRefusesQueriesReportsNotServingAndAnswersUnav
                    Topology{{1}, {}, /*gateways=*/0});
   absl::Status started = suite.Start();
   ASSERT_TRUE(started.ok()) << started.message();
-  HealthProbe health(suite.Target(suite.registry(0)));
-  auto stub = reg::RegistryService::NewStub(TestChannel(suite.Target(suite.registry(0))));
+  HealthProbe health(suite.Channel(suite.registry(0)));
+  auto stub = reg::RegistryService::NewStub(suite.Channel(suite.registry(0)));
 
   ASSERT_TRUE(cluster.Query(1, "SET GLOBAL wsrep_reject_queries = ALL").ok());
   absl::Cleanup accept = [&] { (void)cluster.Query(1, "SET GLOBAL wsrep_reject_queries = NONE"); };
@@ -81,8 +80,8 @@ TEST(GaleraNodes, AReplicaOnAnotherNodeReadsAWriteAcknowledgedAMomentAgo) {
                    Topology{{1, 2}, {}, /*gateways=*/0});
   absl::Status started = suite.Start();
   ASSERT_TRUE(started.ok()) << started.message();
-  auto on_node1 = reg::RegistryService::NewStub(TestChannel(suite.Target(suite.registry(0))));
-  auto on_node2 = reg::RegistryService::NewStub(TestChannel(suite.Target(suite.registry(1))));
+  auto on_node1 = reg::RegistryService::NewStub(suite.Channel(suite.registry(0)));
+  auto on_node2 = reg::RegistryService::NewStub(suite.Channel(suite.registry(1)));
 
   ProcessSpec lag;
   lag.name = "lag";
