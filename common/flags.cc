@@ -15,9 +15,9 @@ ABSL_FLAG(int, shutdown_grace_ms, 1000,
           "before the drain stops accepting them.");
 ABSL_FLAG(int, max_queued_requests, 64,
           "Calls waiting for a worker at most; more are refused at once (RESOURCE_EXHAUSTED).");
-ABSL_FLAG(int, max_queue_wait_ms, 40,
+ABSL_FLAG(int, max_queue_wait_ms, 20,
           "A call that waited this long for a worker is refused (RESOURCE_EXHAUSTED); it waits "
-          "less when calls run fast (a few average run times).");
+          "less when calls run fast (a few run times of an unloaded pool, at least 5 ms).");
 ABSL_FLAG(int, max_message_mb, 32, "Largest request or response message, in MiB.");
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain of this server; also its client certificate when it calls "

@@ -22,9 +22,12 @@ struct AdmissionOptions {
   // Tasks waiting at most; more are refused at once.
   size_t max_queued = 64;
   // A queued task that has not started after this long is refused (its rejection runs).
-  absl::Duration max_queue_wait = absl::Milliseconds(40);
-  // ... or, sooner, after this many average task run times, so that answered calls wait a few
-  // run times at most when the pool is saturated (never less than min_queue_wait).
+  absl::Duration max_queue_wait = absl::Milliseconds(20);
+  // ... or, sooner, after this many run times of a task on an unloaded pool, so that answered
+  // calls wait a few run times at most when the pool is saturated (never less than
+  // min_queue_wait). The unloaded run time is the yardstick, not the current one: under
+  // saturation run times stretch, and a bound that stretched with them would let the queue grow
+  // with the very contention it is meant to shed.
   double max_wait_in_run_times = 4.0;
   absl::Duration min_queue_wait = absl::Milliseconds(5);
 };
@@ -36,7 +39,9 @@ struct AdmissionOptions {
 //    is refused at once;
 //  - a task still queued after its admission wait is refused by a watchdog thread without
 //    waiting for a worker, so every refusal is quick;
-//  - the run times measured feed the next admission decisions.
+//  - every refusal carries a retry delay (google.rpc.RetryInfo) that grows with how much is
+//    being refused compared with what is being served, so that well-behaved callers back off
+//    in proportion to the overload instead of spending the machine on refusals.
 class WorkerPool {
  public:
   using Task = absl::AnyInvocable<void() &&>;
@@ -45,7 +50,7 @@ class WorkerPool {
 
   WorkerPool(size_t threads, AdmissionOptions admission);
   WorkerPool(size_t threads, size_t max_queued);  // unbounded queue wait
-  ~WorkerPool();  // Runs what is queued, then joins.
+  ~WorkerPool();                                  // Runs what is queued, then joins.
 
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -60,6 +65,8 @@ class WorkerPool {
 
   // The average run time of recent tasks (for tests and logs).
   absl::Duration average_run_time();
+  // The retry delay a refusal made now would carry.
+  absl::Duration retry_delay();
 
  private:
   struct Entry {
@@ -71,22 +78,36 @@ class WorkerPool {
   void Loop();
   void Watchdog();
   absl::Duration AdmissionWaitLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status RefuseLocked(absl::string_view why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Duration RetryDelayLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RollWindowLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t threads_count_;
   const AdmissionOptions admission_;
   CommitGate commit_gate_;
   absl::Mutex mu_;
+  // Workers wait on work_, the watchdog on watch_. Condition variables rather than
+  // Mutex::Await: with Await every unlock re-evaluates every waiter's condition, which on a
+  // busy pool is a scan of all workers per task.
+  absl::CondVar work_;
+  absl::CondVar watch_;
   std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  size_t idle_workers_ ABSL_GUARDED_BY(mu_) = 0;
   // Workers running a task. A queued task is refused for waiting too long only while every
   // worker is busy: when one is idle, the wait is the scheduler's (a loaded machine), not the
   // pool's, and the task will start as soon as that worker runs.
   size_t busy_ ABSL_GUARDED_BY(mu_) = 0;
-  // Counts pushes into an empty queue: the watchdog sleeps until the front's expiry and must
-  // wake when a new front arrives.
-  uint64_t front_changes_ ABSL_GUARDED_BY(mu_) = 0;
-  // Exponentially weighted average of task run times.
+  // Exponentially weighted average of task run times (predicts waits for deadlines).
   absl::Duration average_run_ ABSL_GUARDED_BY(mu_) = absl::Milliseconds(1);
+  // The same, over tasks that ran while at most half the workers were busy: the run time of
+  // an unloaded pool, the yardstick of the admission wait.
+  absl::Duration unloaded_run_ ABSL_GUARDED_BY(mu_) = absl::Milliseconds(1);
+  // Refused and started tasks in the current and the previous one-second window: their ratio
+  // sets the retry delay.
+  absl::Time window_start_ ABSL_GUARDED_BY(mu_);
+  uint64_t refused_now_ ABSL_GUARDED_BY(mu_) = 0, started_now_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t refused_before_ ABSL_GUARDED_BY(mu_) = 0, started_before_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::thread> threads_;
   std::thread watchdog_;
 };

@@ -36,7 +36,7 @@ struct ServiceHostOptions {
   absl::Duration readiness_interval = absl::Milliseconds(500);
   int worker_threads = 8;
   size_t max_queued_requests = 64;
-  absl::Duration max_queue_wait = absl::Milliseconds(40);
+  absl::Duration max_queue_wait = absl::Milliseconds(20);
   ActorResolver actor_resolver;  // optional; defaults to the audit trail's actor
   // TLS on the port; plaintext without tls.cert_pem. With tls.ca_pem as well, client
   // certificates are verified against it, and required unless `client_certificates` says

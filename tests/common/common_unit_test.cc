@@ -5,10 +5,12 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "common/server/commit_gate.h"
+#include "common/api/errors.h"
 #include "common/db/migrations.h"
+#include "common/server/commit_gate.h"
 #include "common/status.h"
 #include "common/worker_pool.h"
+#include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 
 namespace imp {
@@ -132,6 +134,41 @@ TEST(WorkerPool, ACallWhoseDeadlineIsNearerThanTheExpectedWaitIsRefusedAtOnce) {
   // The average run time starts at a millisecond: a call due in 100 us cannot be served.
   absl::Status s = pool.Submit([] {}, [](absl::Status) {}, absl::Now() + absl::Microseconds(100));
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  release.Notify();
+}
+
+TEST(WorkerPool, TheRetryDelayOfARefusalGrowsWithTheShareOfCallsRefused) {
+  AdmissionOptions admission;
+  admission.max_queued = 1;
+  WorkerPool pool(1, admission);
+  for (int i = 0; i < 10; ++i) {  // ten calls served, one at a time
+    absl::Notification done;
+    ASSERT_TRUE(pool.Submit([&] { done.Notify(); }).ok());
+    done.WaitForNotification();
+  }
+  absl::Notification release, started;
+  ASSERT_TRUE(pool.Submit([&] {
+                    started.Notify();
+                    release.WaitForNotification();
+                  })
+                  .ok());
+  started.WaitForNotification();
+  ASSERT_TRUE(pool.Submit([] {}).ok());  // fills the queue
+  auto delay_of = [](const absl::Status& s) {
+    auto info = api::GetDetail<google::rpc::RetryInfo>(s);
+    return info ? absl::Seconds(info->retry_delay().seconds()) +
+                      absl::Nanoseconds(info->retry_delay().nanos())
+                : absl::ZeroDuration();
+  };
+  const absl::Status first = pool.Submit([] {});
+  ASSERT_EQ(first.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(delay_of(first), absl::Milliseconds(100))
+      << "one refusal for eleven calls started: the shortest delay";
+  absl::Status later;
+  for (int i = 0; i < 10; ++i) later = pool.Submit([] {});
+  EXPECT_EQ(delay_of(later), absl::Seconds(1)) << "as many refusals as calls started: a second";
+  for (int i = 0; i < 20; ++i) later = pool.Submit([] {});
+  EXPECT_EQ(delay_of(later), absl::Seconds(2)) << "far more refused than started: the longest";
   release.Notify();
 }
 
