@@ -32,7 +32,6 @@ using imp::fuzz::CheckAnswer;
 using imp::fuzz::CheckRefusal;
 using imp::fuzz::Fail;
 using imp::fuzz::Method;
-using imp::fuzz::ReachedDatabase;
 namespace v1 = imp::activity::v1;
 
 // The registry, as far as the harness needs one: a name says what it is ("...deleted..." is

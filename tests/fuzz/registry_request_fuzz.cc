@@ -22,11 +22,9 @@
 
 namespace {
 
-using imp::fuzz::CheckAnswer;
 using imp::fuzz::CheckRefusal;
 using imp::fuzz::Fail;
 using imp::fuzz::Method;
-using imp::fuzz::ReachedDatabase;
 namespace v1 = imp::registry::v1;
 
 // The codelist of registry-service/migrations (a subset: what matters is in or out).

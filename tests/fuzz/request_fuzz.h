@@ -16,6 +16,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <regex>
@@ -25,8 +27,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "common/api/errors.h"
 #include "common/db/database.h"
 #include "common/server/request_context.h"
@@ -161,8 +163,14 @@ inline void CheckRefusal(const absl::Status& status, absl::string_view method,
 }
 
 // A method's answer: it reached the database (every check passed), or it was refused properly.
+// With IMP_FUZZ_PRINT set, every answer is printed (to see what a new seed gets).
 inline void CheckAnswer(const absl::Status& status, absl::string_view method,
                         bool precondition_ok = false) {
+  static const bool print = std::getenv("IMP_FUZZ_PRINT") != nullptr;
+  if (print) {
+    std::fprintf(stderr, "%.*s -> %s\n", static_cast<int>(method.size()), method.data(),
+                 status.ToString().substr(0, 300).c_str());
+  }
   if (status.ok()) Fail("a call answered OK without a database", method);
   if (ReachedDatabase(status)) return;
   CheckRefusal(status, method, precondition_ok);
