@@ -54,7 +54,7 @@ for spec in "${SPECS[@]}"; do
       -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$WORK/$h-" "${dict[@]}" \
       "$WORK/$h" "$ROOT/tests/fuzz/corpus/$h" >"$WORK/$h.log" 2>&1; then
     echo "fuzz: $h FAILED; its log:" >&2
-    tail -n 60 "$WORK/$h.replay.log" "$WORK/$h.log" 2>/dev/null >&2
+    tail -n 60 "$WORK/$h.replay.log" "$WORK/$h.log" >&2 2>/dev/null
     for crash in "$WORK/$h"-*; do
       [ -e "$crash" ] || continue
       echo "fuzz: reproducer $(basename "$crash") (base64): $(base64 -w0 "$crash" | head -c 4000)" >&2
