@@ -1,8 +1,11 @@
 #include "gateway/src/aggregations.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/api/proto_util.h"
@@ -25,7 +28,43 @@ void FillCells(const std::map<std::string, int64_t>& counts,
   }
 }
 
+AgreementRefs Refs(const std::vector<Agreement>& agreements) {
+  AgreementRefs refs;
+  refs.reserve(agreements.size());
+  for (const auto& a : agreements) refs.push_back(&a);
+  return refs;
+}
+
+const registry::v1::Institution* FindIn(const InstitutionsByName& map, const std::string& name) {
+  auto it = map.find(name);
+  return it == map.end() ? nullptr : &it->second;
+}
+
 }  // namespace
+
+bool SameRegion(absl::string_view stored, absl::string_view wanted) {
+  while (absl::EndsWith(stored, " ")) stored.remove_suffix(1);
+  while (absl::EndsWith(wanted, " ")) wanted.remove_suffix(1);
+  return absl::EqualsIgnoreCase(stored, wanted);
+}
+
+bool Matches(const Agreement& a, const AgreementNarrowing& n, InstitutionLookup institutions) {
+  if (!n.cooperation_area.empty() &&
+      std::find(a.cooperation_areas().begin(), a.cooperation_areas().end(), n.cooperation_area) ==
+          a.cooperation_areas().end()) {
+    return false;
+  }
+  bool country = n.country.empty(), oblast = n.oblast.empty(), party = n.institution.empty();
+  for (const auto& p : a.parties()) {
+    party = party || p.institution() == n.institution;
+    if (country && oblast) continue;
+    const registry::v1::Institution* in = institutions(p.institution());
+    if (in == nullptr) continue;
+    country = country || in->country() == n.country;
+    oblast = oblast || SameRegion(in->region(), n.oblast);
+  }
+  return country && oblast && party;
+}
 
 google::type::Date Today() {
   const absl::CivilDay day = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
@@ -52,9 +91,18 @@ bool InForceOn(const Agreement& a, const google::type::Date& day) {
 void SummarizeAgreements(const std::vector<Agreement>& agreements,
                          const InstitutionsByName& institutions, const google::type::Date& start,
                          const google::type::Date& end, v1::GetProgramSummaryResponse* out) {
+  SummarizeAgreements(
+      Refs(agreements), [&](const std::string& name) { return FindIn(institutions, name); }, start,
+      end, out);
+}
+
+void SummarizeAgreements(const AgreementRefs& agreements, InstitutionLookup live_institutions,
+                         const google::type::Date& start, const google::type::Date& end,
+                         v1::GetProgramSummaryResponse* out) {
   std::map<std::string, int64_t> signed_per_month;
   std::set<std::string> parties;  // institutions party to an agreement signed by the end
-  for (const auto& a : agreements) {
+  for (const Agreement* ref : agreements) {
+    const Agreement& a = *ref;
     if (InForceOn(a, end))
       out->set_agreements_in_force_at_end(out->agreements_in_force_at_end() + 1);
     if (!SignedBy(a, end)) continue;
@@ -86,11 +134,10 @@ void SummarizeAgreements(const std::vector<Agreement>& agreements,
   }
   std::map<std::string, int64_t> by_country, by_oblast;
   for (const auto& name : parties) {
-    auto it = institutions.find(name);
-    if (it == institutions.end()) continue;  // deleted since
-    ++by_country[it->second.country()];
-    if (it->second.country() == "UA" && !it->second.region().empty())
-      ++by_oblast[it->second.region()];
+    const registry::v1::Institution* in = live_institutions(name);
+    if (in == nullptr) continue;  // deleted since
+    ++by_country[in->country()];
+    if (in->country() == "UA" && !in->region().empty()) ++by_oblast[in->region()];
   }
   FillCells(by_country, out->mutable_institutions_by_country());
   FillCells(by_oblast, out->mutable_institutions_by_oblast());
@@ -110,16 +157,24 @@ void SummarizeActivities(const activity::v1::ActivityTotals& t,
 void MapPartnerships(const std::vector<Agreement>& agreements,
                      const InstitutionsByName& institutions, bool include_inactive,
                      v1::GetPartnershipMapResponse* out) {
+  MapPartnerships(
+      Refs(agreements), [&](const std::string& name) { return FindIn(institutions, name); },
+      include_inactive, out);
+}
+
+void MapPartnerships(const AgreementRefs& agreements, InstitutionLookup live_institutions,
+                     bool include_inactive, v1::GetPartnershipMapResponse* out) {
   std::map<std::string, std::pair<int64_t, std::set<std::string>>> countries, oblasts;
-  for (const auto& a : agreements) {
+  for (const Agreement* ref : agreements) {
+    const Agreement& a = *ref;
     const bool active =
         a.state() == Agreement::STATE_ACTIVE || a.state() == Agreement::STATE_SUSPENDED;
     if (!active && !include_inactive) continue;
     std::set<std::string> agreement_countries, agreement_oblasts;
     for (const auto& p : a.parties()) {
-      auto it = institutions.find(p.institution());
-      if (it == institutions.end()) continue;
-      const auto& in = it->second;
+      const registry::v1::Institution* found = live_institutions(p.institution());
+      if (found == nullptr) continue;
+      const auto& in = *found;
       agreement_countries.insert(in.country());
       countries[in.country()].second.insert(p.institution());
       if (in.country() == "UA" && !in.region().empty()) {

@@ -261,6 +261,12 @@ Facade::ScopeCheck<act::UpdateActivityRequest> ScopeOf() {
   };
 }
 
+// What a registry answer adds to the gateway's copy: the resources it carries.
+void Observe(RegistryReadModel* copy, const reg::Institution& in) { copy->Observe(in); }
+void Observe(RegistryReadModel* copy, const reg::Agreement& a) { copy->Observe(a); }
+template <typename Response>
+void Observe(RegistryReadModel*, const Response&) {}
+
 }  // namespace
 
 void ResolveAgreementParties(Backends& backends, grpc::CallbackServerContext* server_ctx,
@@ -294,7 +300,11 @@ std::vector<std::string> InvolvedInstitutions(const act::Activity& a) {
         ctx, #Method, req, resp, ScopeOf<reg::Request>(),                                          \
         [this](grpc::ClientContext* c, const reg::Request* r, reg::Response* o,                    \
                std::function<void(grpc::Status)> done) {                                           \
-          facade_->backends().registry()->Method(c, r, o, std::move(done));                        \
+          facade_->backends().registry()->Method(                                                  \
+              c, r, o, [this, o, done = std::move(done)](grpc::Status status) {                    \
+                if (status.ok()) Observe(copy_, *o);                                               \
+                done(std::move(status));                                                           \
+              });                                                                                  \
         });                                                                                        \
   }
 #include "gateway/src/registry_methods.inc"

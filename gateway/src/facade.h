@@ -14,6 +14,7 @@
 #include "common/worker_pool.h"
 #include "gateway/src/auth.h"
 #include "gateway/src/backends.h"
+#include "gateway/src/read_model.h"
 #include "gateway/src/scope.h"
 #include "gateway/src/token_source.h"
 #include "imp/activity/v1/activity.grpc.pb.h"
@@ -107,9 +108,12 @@ void ResolveAgreementParties(Backends& backends, grpc::CallbackServerContext* se
 std::vector<std::string> InvolvedInstitutions(const activity::v1::Activity& activity);
 
 // imp.registry.v1.RegistryService on the gateway, forwarded to registry-service.
+// Every registry resource a forwarded call returns (the answer of a write, or of a read) is
+// applied to the gateway's copy of the registry before the caller gets it, so the caller's next
+// aggregation counts its own write (RegistryReadModel::Observe).
 class RegistryFacade final : public registry::v1::RegistryService::CallbackService {
  public:
-  explicit RegistryFacade(Facade* facade) : facade_(facade) {}
+  RegistryFacade(Facade* facade, RegistryReadModel* copy) : facade_(facade), copy_(copy) {}
 
 #define IMP_FACADE_METHOD(Method, Request, Response)                                               \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,                               \
@@ -120,6 +124,7 @@ class RegistryFacade final : public registry::v1::RegistryService::CallbackServi
 
  private:
   Facade* facade_;
+  RegistryReadModel* copy_;
 };
 
 // imp.activity.v1.ActivityService on the gateway, forwarded to activity-service.

@@ -1,6 +1,7 @@
 #ifndef IMP_GATEWAY_FANOUT_H_
 #define IMP_GATEWAY_FANOUT_H_
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
@@ -11,8 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "gateway/src/async_call.h"
-#include "gateway/src/backends.h"
+#include "common/status.h"
 #include "imp/gateway/v1/gateway.pb.h"
 
 namespace imp::gateway {
@@ -82,55 +82,6 @@ Fanout* StartFanout(int branches, grpc::ServerUnaryReactor* reactor, Response* r
   });
   return holder->get();
 }
-
-// Reads every page of a List method with non-blocking calls, one page after another.
-template <typename Req, typename Resp, typename Item>
-class Pager : public std::enable_shared_from_this<Pager<Req, Resp, Item>> {
- public:
-  using Invoke = std::function<void(grpc::ClientContext*, const Req*, Resp*,
-                                    std::function<void(grpc::Status)>)>;
-  using Items = std::function<const google::protobuf::RepeatedPtrField<Item>&(const Resp&)>;
-  using Next = std::function<void(absl::StatusOr<std::vector<Item>>)>;
-
-  static void Run(Backends* backends, grpc::CallbackServerContext* ctx, std::string actor,
-                  Req request, Invoke invoke, Items items, Next next) {
-    auto pager = std::shared_ptr<Pager>(new Pager(
-        backends, ctx, std::move(actor), std::move(invoke), std::move(items), std::move(next)));
-    request.set_page_size(1000);
-    pager->Fetch(std::move(request));
-  }
-
- private:
-  Pager(Backends* backends, grpc::CallbackServerContext* ctx, std::string actor, Invoke invoke,
-        Items items, Next next)
-      : backends_(backends),
-        ctx_(ctx),
-        actor_(std::move(actor)),
-        invoke_(std::move(invoke)),
-        items_(std::move(items)),
-        next_(std::move(next)) {}
-
-  void Fetch(Req request) {
-    auto self = this->shared_from_this();
-    CallAsync<Req, Resp>(backends_->ContextFor(ctx_, actor_), request, invoke_,
-                         [self, request](absl::StatusOr<Resp> page) mutable {
-                           if (!page.ok()) return self->next_(page.status());
-                           for (const auto& item : self->items_(*page)) self->all_.push_back(item);
-                           if (page->next_page_token().empty())
-                             return self->next_(std::move(self->all_));
-                           request.set_page_token(page->next_page_token());
-                           self->Fetch(std::move(request));
-                         });
-  }
-
-  Backends* backends_;
-  grpc::CallbackServerContext* ctx_;
-  std::string actor_;
-  Invoke invoke_;
-  Items items_;
-  Next next_;
-  std::vector<Item> all_;
-};
 
 }  // namespace imp::gateway
 

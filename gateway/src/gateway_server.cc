@@ -24,11 +24,12 @@ GatewayServer::GatewayServer(ServiceHostOptions host_options, GatewayOptions opt
       // order).
       backends_(options_.registry_target, options_.activity_target, options_.backend_timeout,
                 OutgoingChannelOptions(host_options)),
+      registry_copy_(&backends_, options_.registry_copy),
       facade_(&tokens_, &backends_),
       host_(GatewayHostOptions(std::move(host_options), &tokens_)),
-      registry_facade_(&facade_),
+      registry_facade_(&facade_, &registry_copy_.model()),
       activity_facade_(&facade_, &host_.workers()),
-      gateway_service_(&facade_) {
+      gateway_service_(&facade_, &registry_copy_) {
   tokens_loaded_ = options_.tokens_file.empty()
                        ? absl::FailedPreconditionError("--tokens_file is required")
                        : tokens_.Reload();
@@ -50,6 +51,8 @@ GatewayServer::GatewayServer(ServiceHostOptions host_options, GatewayOptions opt
 
 absl::Status GatewayServer::Start() {
   if (!tokens_loaded_.ok()) return tokens_loaded_;
+  // Loading the copy starts at once; aggregations until it is loaded miss the registry part.
+  registry_copy_.Start();
   return host_.Start();
 }
 
@@ -59,7 +62,10 @@ int GatewayServer::RunUntilSignal() {
         {{"service", "gateway"}, {"error", std::string(tokens_loaded_.message())}});
     return 1;
   }
-  return host_.RunUntilSignal();
+  registry_copy_.Start();
+  const int code = host_.RunUntilSignal();
+  registry_copy_.Stop();
+  return code;
 }
 
 }  // namespace imp::gateway

@@ -9,6 +9,7 @@
 #include "gateway/src/backends.h"
 #include "gateway/src/facade.h"
 #include "gateway/src/gateway_service.h"
+#include "gateway/src/registry_copy.h"
 #include "gateway/src/token_source.h"
 
 namespace imp::gateway {
@@ -20,6 +21,8 @@ struct GatewayOptions {
   absl::Duration backend_timeout = absl::Seconds(10);
   // How often the tokens file is checked for changes (a change applies within two intervals).
   absl::Duration tokens_poll_interval = absl::Seconds(1);
+  // The copy of the registry the aggregations read (registry_copy.h).
+  RegistryCopyOptions registry_copy;
 };
 
 // The gateway assembled: GatewayService plus the authenticated RegistryService and
@@ -31,18 +34,29 @@ struct GatewayOptions {
 // hook, under RunUntilSignal) and when the file changes (TokenSource's watcher). A file that does
 // not parse is logged and leaves the previous tokens in force.
 //
+// The aggregations read the gateway's copy of the registry (registry_copy_), whose follower
+// thread starts with Start() and stops after the host has drained.
+//
 // Member order: tokens_ is declared before everything that reads it (the facade, the host's
 // actor resolver), so it is destroyed after the host has drained and no request can reach it.
+// registry_copy_ comes after backends_ (its follower calls the registry through them) and
+// before the services that read it.
 class GatewayServer {
  public:
   GatewayServer(ServiceHostOptions host_options, GatewayOptions options);
-  ~GatewayServer() { host_.Shutdown(); }
+  ~GatewayServer() { Shutdown(); }
 
   // FAILED_PRECONDITION when the tokens file is missing or malformed.
   absl::Status Start();
   int port() const { return host_.port(); }
-  void Shutdown() { host_.Shutdown(); }
+  void Shutdown() {
+    host_.Shutdown();
+    registry_copy_.Stop();
+  }
   int RunUntilSignal();
+
+  // The copy of the registry, for tests (e.g. to compare it with the registry).
+  const RegistryReadModel& registry_copy() const { return registry_copy_.model(); }
 
   // Re-reads the tokens file now (what SIGHUP does); the previous tokens stay in force when the
   // new file is refused, and the returned status says why.
@@ -58,6 +72,7 @@ class GatewayServer {
   absl::Status tokens_loaded_;
   TokenSource tokens_;
   Backends backends_;
+  RegistryCopy registry_copy_;
   Facade facade_;
   ServiceHost host_;
   RegistryFacade registry_facade_;

@@ -2,16 +2,19 @@
 #define IMP_GATEWAY_GATEWAY_SERVICE_H_
 
 #include "gateway/src/facade.h"
+#include "gateway/src/registry_copy.h"
 #include "imp/gateway/v1/gateway.grpc.pb.h"
 
 namespace imp::gateway {
 
-// imp.gateway.v1.GatewayService: aggregations over both backends, called in parallel with the
-// non-blocking client API. A failing backend makes the answer partial (missing_sources), never
-// a failure as a whole; the primary resource being NOT_FOUND is the one exception.
+// imp.gateway.v1.GatewayService: aggregations over the gateway's copy of the registry
+// (registry_copy.h, refreshed at the start of each call) and activity-service, called in
+// parallel with the non-blocking client API. A failing backend makes the answer partial
+// (missing_sources), never a failure as a whole; the primary resource being NOT_FOUND is the one
+// exception. The methods live in overviews.cc and program_summary.cc.
 class GatewayService final : public v1::GatewayService::CallbackService {
  public:
-  explicit GatewayService(Facade* facade) : facade_(facade) {}
+  GatewayService(Facade* facade, RegistryCopy* registry) : facade_(facade), registry_(registry) {}
 
   grpc::ServerUnaryReactor* GetInstitutionOverview(
       grpc::CallbackServerContext* ctx, const v1::GetInstitutionOverviewRequest* req,
@@ -31,6 +34,7 @@ class GatewayService final : public v1::GatewayService::CallbackService {
 
  private:
   Facade* facade_;
+  RegistryCopy* registry_;
 };
 
 }  // namespace imp::gateway

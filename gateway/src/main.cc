@@ -1,4 +1,6 @@
 // gateway: the one door for admin tooling.
+#include <algorithm>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -14,6 +16,13 @@ ABSL_FLAG(int, backend_timeout_seconds, 10,
           "Deadline of a backend call made for a caller that set no deadline of its own "
           "(a caller's deadline, less a margin, always applies otherwise).");
 
+ABSL_FLAG(int, registry_poll_interval_ms, 200,
+          "How often the gateway reads the registry's change feed to keep its copy of the "
+          "registry current (what the aggregations read).");
+ABSL_FLAG(int, registry_refresh_timeout_ms, 500,
+          "How long an aggregation waits for the registry to confirm the gateway's copy is "
+          "current before it answers from the copy as it is, marked stale.");
+
 int main(int argc, char** argv) {
   imp::BlockTerminationSignals();
   absl::SetFlag(&FLAGS_port, 50050);
@@ -26,6 +35,10 @@ int main(int argc, char** argv) {
   options.activity_target = absl::GetFlag(FLAGS_activity_target);
   options.tokens_file = absl::GetFlag(FLAGS_tokens_file);
   options.backend_timeout = absl::Seconds(absl::GetFlag(FLAGS_backend_timeout_seconds));
+  options.registry_copy.poll_interval =
+      absl::Milliseconds(std::max(10, absl::GetFlag(FLAGS_registry_poll_interval_ms)));
+  options.registry_copy.refresh_timeout =
+      absl::Milliseconds(std::max(1, absl::GetFlag(FLAGS_registry_refresh_timeout_ms)));
   imp::gateway::GatewayServer server(imp::ServiceHostOptionsFromFlags("gateway"), options);
   return server.RunUntilSignal();
 }

@@ -63,6 +63,10 @@ class Registry {
                                     v1::ListCooperationAreasResponse* out);
   absl::Status ListChanges(const RequestContext& ctx, const v1::ListChangesRequest& req,
                            v1::ListChangesResponse* out);
+  // The change feed (feed.cc; semantics in registry.proto).
+  absl::Status ListRegistryChanges(const RequestContext& ctx,
+                                   const v1::ListRegistryChangesRequest& req,
+                                   v1::ListRegistryChangesResponse* out);
 
  private:
   absl::Status Transition(const RequestContext& ctx, const std::string& name,

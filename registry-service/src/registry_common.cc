@@ -5,6 +5,7 @@
 #include "common/api/errors.h"
 #include "common/api/proto_util.h"
 #include "common/api/text.h"
+#include "registry-service/src/store.h"
 
 namespace imp::registry {
 
@@ -30,6 +31,7 @@ void Audit(db::Connection& c, const RequestContext& ctx, const std::string& name
   change.snapshot_json = api::ToJson(resource);
   change.change_time = now;
   db::RecordChange(c, change);
+  store::AppendToFeed(c, name, revision, now);  // last: see store.h
 }
 
 absl::Time NowMicros() { return absl::FromUnixMicros(absl::ToUnixMicros(absl::Now())); }

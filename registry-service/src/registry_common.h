@@ -20,7 +20,9 @@ namespace imp::registry {
 absl::Status CheckEtag(absl::string_view requested, absl::string_view current,
                        absl::string_view name);
 
-// Records an audit entry for `resource` (already carrying its new revision/etag).
+// Records an audit entry for `resource` (already carrying its new revision/etag) and appends the
+// change to the change feed (store::AppendToFeed). Every write path calls it as the last step of
+// its transaction, so a committed change is in the audit trail and the feed, or in neither.
 void Audit(db::Connection& c, const RequestContext& ctx, const std::string& name, int64_t revision,
            absl::string_view action, const std::vector<std::string>& fields,
            const google::protobuf::Message& resource, absl::Time now);

@@ -33,6 +33,7 @@ IMP_REGISTRY_METHOD(TerminateAgreement, TerminateAgreementRequest, Agreement)
 IMP_REGISTRY_METHOD(ListPartners, ListPartnersRequest, ListPartnersResponse)
 IMP_REGISTRY_METHOD(ListCooperationAreas, ListCooperationAreasRequest, ListCooperationAreasResponse)
 IMP_REGISTRY_METHOD(ListChanges, ListChangesRequest, ListChangesResponse)
+IMP_REGISTRY_METHOD(ListRegistryChanges, ListRegistryChangesRequest, ListRegistryChangesResponse)
 #undef IMP_REGISTRY_METHOD
 
 }  // namespace imp::registry

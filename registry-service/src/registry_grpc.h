@@ -40,6 +40,7 @@ class RegistryGrpcService final : public v1::RegistryService::CallbackService {
   IMP_REGISTRY_METHOD(ListCooperationAreas, ListCooperationAreasRequest,
                       ListCooperationAreasResponse)
   IMP_REGISTRY_METHOD(ListChanges, ListChangesRequest, ListChangesResponse)
+  IMP_REGISTRY_METHOD(ListRegistryChanges, ListRegistryChangesRequest, ListRegistryChangesResponse)
 #undef IMP_REGISTRY_METHOD
 
  private:

@@ -105,6 +105,22 @@ inline constexpr Statement kSelectPartners{
     "AND (? OR a.state IN ('STATE_ACTIVE', 'STATE_SUSPENDED')) "
     "AND other.institution_pk > ? ORDER BY other.institution_pk, a.pk"};
 
+// The change feed (migration 0003). Appending takes the next number from the counter row and
+// keeps that row locked until COMMIT: registry writers get their numbers in commit order.
+inline constexpr Statement kFeedNextSequence{"feed_next_sequence",
+                                             "UPDATE feed_counter SET seq = seq + 1 WHERE id = 1"};
+// Reads the number just taken by this transaction (its own uncommitted update).
+inline constexpr Statement kFeedAppend{
+    "feed_append",
+    "INSERT INTO registry_feed (seq, resource_name, revision, change_time) "
+    "SELECT seq, ?, ?, ? FROM feed_counter WHERE id = 1"};
+// The last committed number: every change up to it is committed and readable.
+inline constexpr Statement kFeedHead{"feed_head", "SELECT seq FROM feed_counter WHERE id = 1"};
+inline constexpr Statement kFeedAfter{
+    "feed_after",
+    "SELECT seq, resource_name, revision FROM registry_feed WHERE seq > ? AND seq <= ? "
+    "ORDER BY seq LIMIT ?"};
+
 // Fragments of the dynamic List queries.
 inline constexpr char kListInstitutionsFrom[] = " FROM institutions i WHERE 1 = 1";
 inline constexpr char kListAgreementsFrom[] = " FROM agreements a WHERE 1 = 1";

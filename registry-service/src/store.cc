@@ -313,6 +313,39 @@ absl::StatusOr<std::vector<int64_t>> LockParties(db::Connection& c, const Agreem
   return pks;
 }
 
+void AppendToFeed(db::Connection& c, const std::string& resource_name, int64_t revision,
+                  absl::Time now) {
+  c.Prepare(stmt::kFeedNextSequence).executeUpdate();
+  auto& ps = c.Prepare(stmt::kFeedAppend);
+  ps.setString(1, resource_name);
+  ps.setInt64(2, revision);
+  ps.setString(3, db::TimeToSql(now));
+  ps.executeUpdate();
+}
+
+int64_t FeedHead(db::Connection& c) {
+  auto& ps = c.Prepare(stmt::kFeedHead);
+  std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+  return rs->next() ? rs->getInt64("seq") : 0;
+}
+
+std::vector<FeedEntry> ReadFeed(db::Connection& c, int64_t after, int64_t through, int limit) {
+  auto& ps = c.Prepare(stmt::kFeedAfter);
+  ps.setInt64(1, after);
+  ps.setInt64(2, through);
+  ps.setInt(3, limit);
+  std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+  std::vector<FeedEntry> entries;
+  while (rs->next()) {
+    FeedEntry e;
+    e.sequence = rs->getInt64("seq");
+    e.resource_name = rs->getString("resource_name");
+    e.revision = rs->getInt64("revision");
+    entries.push_back(std::move(e));
+  }
+  return entries;
+}
+
 absl::flat_hash_map<std::string, std::string> CooperationAreas(db::Connection& c) {
   auto& ps = c.Prepare(stmt::kSelectCooperationAreaCodes);
   std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());

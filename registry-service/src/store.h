@@ -67,6 +67,31 @@ void LoadParties(db::Connection& c, AgreementRow& row);
 // the field when one does not exist or is deleted.
 absl::StatusOr<std::vector<int64_t>> LockParties(db::Connection& c, const v1::Agreement& a);
 
+// The change feed (migration 0003, RegistryService.ListRegistryChanges).
+//
+// AppendToFeed is the one call every registry write makes (through Audit, as the last step of
+// its transaction, right before COMMIT): it takes the next feed number from the counter row and
+// records `resource_name` at `revision` under it. The counter row stays locked until the
+// transaction ends, so registry writers are serialised from this call to their COMMIT and get
+// their numbers in commit order; taking it last keeps that window to two statements and the
+// commit, and since a writer takes no other lock after it, it cannot be part of a deadlock
+// cycle. A rolled-back transaction gives its number back. A new resource kind's write paths
+// call it too (through Audit), and ListRegistryChanges then reports them.
+void AppendToFeed(db::Connection& c, const std::string& resource_name, int64_t revision,
+                  absl::Time now);
+
+struct FeedEntry {
+  int64_t sequence = 0;
+  std::string resource_name;
+  int64_t revision = 0;
+};
+
+// The number of the last committed change (0 when there is none).
+int64_t FeedHead(db::Connection& c);
+// The changes numbered after `after` up to `through` (a head read before), in order, at most
+// `limit`. Every number up to a committed head is committed, so the answer has no gaps.
+std::vector<FeedEntry> ReadFeed(db::Connection& c, int64_t after, int64_t through, int limit);
+
 absl::flat_hash_map<std::string, std::string> CooperationAreas(db::Connection& c);
 
 }  // namespace imp::registry::store

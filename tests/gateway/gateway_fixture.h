@@ -80,8 +80,10 @@ class GatewayTest : public ::testing::Test {
     for (int i = 0; i < 100; ++i) {
       reg::ListCooperationAreasResponse areas;
       act::ListActivitiesResponse list;
+      // Aggregations need the gateway's copy of the registry too (loaded at start).
       if (reg_->ListCooperationAreas(Ctx(kViewer).get(), {}, &areas).ok() &&
-          act_->ListActivities(Ctx(kViewer).get(), {}, &list).ok()) {
+          act_->ListActivities(Ctx(kViewer).get(), {}, &list).ok() &&
+          gateway_->registry_copy().loaded()) {
         return;
       }
       absl::SleepFor(absl::Milliseconds(50));

@@ -90,7 +90,7 @@ const std::map<std::string, Rule>& Rules() {
     const std::string G = "imp.gateway.v1.GatewayService.";
     for (const char* m : {"GetInstitution", "ListInstitutions", "BatchGetInstitutions",
                           "GetAgreement", "ListAgreements", "BatchGetAgreements", "ListPartners",
-                          "ListCooperationAreas", "ListChanges"}) {
+                          "ListCooperationAreas", "ListChanges", "ListRegistryChanges"}) {
       (*r)[R + m] = {Needs::kViewer, nullptr};
     }
     for (const char* m : {"GetActivity", "ListActivities", "BatchGetActivities",

@@ -1,0 +1,276 @@
+// The gateway's copy of the registry end to end (real registry, activity and gateway servers on
+// loopback over real MariaDB): the copy converges to exactly the registry's state under
+// concurrent writers, some holding their transactions open, and the figures are those the
+// registry's own filters give. Freshness and read-your-writes: read_model_freshness_test.cc.
+#include <google/protobuf/util/message_differencer.h>
+
+#include <atomic>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "common/db/database.h"
+#include "registry-service/src/store.h"
+#include "tests/gateway/read_model_fixture.h"
+
+namespace imp::gateway {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+
+// A registry write done the registry's way (the row's revision moves, then the change takes its
+// feed number as the last step), for a writer whose commit the test delays.
+constexpr db::Statement kBumpInstitution{
+    "test_bump_institution",
+    "UPDATE institutions SET city = ?, revision = revision + 1 WHERE id = ?"};
+constexpr db::Statement kInstitutionRevision{"test_institution_revision",
+                                             "SELECT revision FROM institutions WHERE id = ?"};
+
+TEST_F(ReadModelTest, ConcurrentWritersAtTheRegistryLeaveTheCopyEqualToTheRegistry) {
+  constexpr int kInstitutions = 12;
+  for (int i = 0; i < kInstitutions; ++i) {
+    ASSERT_TRUE(DirectInstitution(absl::StrCat("h", i), i % 2 ? "UA" : "FR",
+                                  i % 2 ? (i % 4 == 1 ? "UA-46" : "UA-30") : "")
+                    .ok());
+  }
+  std::atomic<bool> writing{true};
+  std::atomic<int> writes{0}, reads{0}, stale_reads{0}, failed_reads{0};
+  auto writer = [&](int seed) {
+    std::mt19937 rng(seed);
+    auto pick = [&](int n) { return static_cast<int>(rng() % n); };
+    for (int op = 0; op < 45; ++op) {
+      const std::string inst = absl::StrCat("institutions/h", pick(kInstitutions));
+      const std::string agreement = absl::StrCat("agreements/w", seed, "-", pick(6));
+      grpc::Status s;
+      switch (pick(9)) {
+        case 0: {
+          reg::Agreement a = Twinning(absl::StrCat("h", pick(kInstitutions)),
+                                      absl::StrCat("h", pick(kInstitutions)),
+                                      D(2023 + pick(3), 1 + pick(12), 1 + pick(28)));
+          if (pick(2)) a.add_cooperation_areas("oncology");
+          s = DirectAgreement(agreement.substr(11), a);
+          break;
+        }
+        case 1: {
+          reg::UpdateInstitutionRequest u;
+          u.mutable_institution()->set_name(inst);
+          u.mutable_institution()->set_city(absl::StrCat("City ", op));
+          u.mutable_update_mask()->add_paths("city");
+          reg::Institution out;
+          s = direct_->UpdateInstitution(Direct().get(), u, &out);
+          break;
+        }
+        case 2: {
+          reg::UpdateAgreementRequest u;
+          u.mutable_agreement()->set_name(agreement);
+          u.mutable_agreement()->set_notes(absl::StrCat("note ", op));
+          u.mutable_update_mask()->add_paths("notes");
+          reg::Agreement out;
+          s = direct_->UpdateAgreement(Direct().get(), u, &out);
+          break;
+        }
+        case 3: {
+          reg::SuspendAgreementRequest r;
+          r.set_name(agreement);
+          reg::Agreement out;
+          s = direct_->SuspendAgreement(Direct().get(), r, &out);
+          break;
+        }
+        case 4: {
+          reg::ActivateAgreementRequest r;
+          r.set_name(agreement);
+          reg::Agreement out;
+          s = direct_->ActivateAgreement(Direct().get(), r, &out);
+          break;
+        }
+        case 5: {
+          reg::TerminateAgreementRequest r;
+          r.set_name(agreement);
+          reg::Agreement out;
+          s = direct_->TerminateAgreement(Direct().get(), r, &out);
+          break;
+        }
+        case 6: {
+          reg::DeleteAgreementRequest r;
+          r.set_name(agreement);
+          reg::Agreement out;
+          s = direct_->DeleteAgreement(Direct().get(), r, &out);
+          break;
+        }
+        case 7: {
+          reg::UndeleteAgreementRequest r;
+          r.set_name(agreement);
+          reg::Agreement out;
+          s = direct_->UndeleteAgreement(Direct().get(), r, &out);
+          break;
+        }
+        default: {
+          reg::Institution out;
+          if (pick(2)) {
+            reg::DeleteInstitutionRequest r;
+            r.set_name(inst);
+            s = direct_->DeleteInstitution(Direct().get(), r, &out);
+          } else {
+            reg::UndeleteInstitutionRequest r;
+            r.set_name(inst);
+            s = direct_->UndeleteInstitution(Direct().get(), r, &out);
+          }
+        }
+      }
+      if (s.ok()) ++writes;
+      // Refusals (a wrong state, a missing resource, a party deleted) are part of the mix; the
+      // database failing is not.
+      EXPECT_NE(s.error_code(), grpc::StatusCode::INTERNAL) << s.error_message();
+      EXPECT_NE(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+    }
+  };
+  auto reader = [&] {
+    while (writing) {
+      v1::GetProgramSummaryResponse s;
+      v1::GetPartnershipMapResponse m;
+      v1::GetInstitutionOverviewRequest o;
+      o.set_name("institutions/h1");
+      v1::GetInstitutionOverviewResponse overview;
+      for (grpc::Status status : {gw_->GetProgramSummary(Ctx(kViewer).get(), {}, &s),
+                                  gw_->GetPartnershipMap(Ctx(kViewer).get(), {}, &m),
+                                  gw_->GetInstitutionOverview(Ctx(kViewer).get(), o, &overview)}) {
+        ++reads;
+        if (!status.ok()) ++failed_reads;
+      }
+      stale_reads += s.freshness().registry_stale() + m.freshness().registry_stale() +
+                     overview.freshness().registry_stale();
+    }
+  };
+  // A writer whose transactions stay open for 150 ms after taking their feed number (a slow
+  // commit: a stalled disk, Galera certification), while the others write and the readers
+  // follow the feed. With numbers taken before commit, a reader would move past such a change.
+  db::Database slow_db(registry_db_->pool_options(), registry::Migrations());
+  ASSERT_TRUE(slow_db.CheckReady(absl::Now() + absl::Seconds(20)).ok());  // migrated by now
+  std::atomic<int> slow_writes{0};
+  auto slow_writer = [&] {
+    for (int op = 0; op < 8; ++op) {
+      const std::string id = absl::StrCat("h", (op * 5) % kInstitutions);
+      absl::Status s = slow_db.InTransaction(
+          absl::Now() + absl::Seconds(20), [&](db::Connection& c) -> absl::Status {
+            auto& bump = c.Prepare(kBumpInstitution);
+            bump.setString(1, absl::StrCat("Slow ", op));
+            bump.setString(2, id);
+            bump.executeUpdate();
+            auto& read = c.Prepare(kInstitutionRevision);
+            read.setString(1, id);
+            std::unique_ptr<sql::ResultSet> rs(read.executeQuery());
+            if (!rs->next()) return absl::NotFoundError(id);
+            registry::store::AppendToFeed(c, absl::StrCat("institutions/", id),
+                                          rs->getInt64("revision"), absl::Now());
+            absl::SleepFor(absl::Milliseconds(150));  // held open with its number taken
+            return absl::OkStatus();
+          });
+      EXPECT_TRUE(s.ok()) << s;
+      if (s.ok()) ++slow_writes;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 4; ++w) threads.emplace_back(writer, w + 1);
+  threads.emplace_back(slow_writer);
+  std::thread r1(reader), r2(reader);
+  for (auto& t : threads) t.join();
+  writing = false;
+  r1.join();
+  r2.join();
+  EXPECT_EQ(failed_reads, 0);
+  EXPECT_EQ(slow_writes, 8);
+  std::printf("FIGURES convergence: writes=%d slow_writes=%d reads=%d stale_reads=%d\n",
+              writes.load(), slow_writes.load(), reads.load(), stale_reads.load());
+
+  // The follower alone brings the copy to the registry's head.
+  const int64_t head = RegistryHead();
+  for (int i = 0; i < 200 && gateway_->registry_copy().sequence() < head; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(gateway_->registry_copy().sequence(), head);
+  EXPECT_EQ(gateway_->registry_copy().Read().snapshot->Revisions(), RegistryRevisions());
+
+  // The feed from 0: every number once, and every revision of every resource once, in order.
+  std::map<std::string, int64_t> last_revision;
+  int64_t expected = 1;
+  reg::ListRegistryChangesRequest req;
+  req.set_page_size(37);
+  while (true) {
+    reg::ListRegistryChangesResponse page;
+    ASSERT_TRUE(direct_->ListRegistryChanges(Direct().get(), req, &page).ok());
+    for (const auto& c : page.changes()) {
+      ASSERT_EQ(c.sequence(), expected++);
+      EXPECT_EQ(c.revision(), ++last_revision[c.resource_name()]) << c.resource_name();
+    }
+    if (page.changes().empty()) break;
+    req.set_after_sequence(page.changes().rbegin()->sequence());
+  }
+  EXPECT_EQ(expected - 1, head);
+  EXPECT_EQ(last_revision, RegistryRevisions());
+
+  // And the figures are those the registry's own lists give.
+  v1::GetProgramSummaryResponse s;
+  ASSERT_TRUE(gw_->GetProgramSummary(Ctx(kViewer).get(), {}, &s).ok());
+  EXPECT_TRUE(MessageDifferencer::Equals(RegistryPart(s), SummaryFromTheRegistry({})))
+      << RegistryPart(s).DebugString() << "\nvs\n"
+      << SummaryFromTheRegistry({}).DebugString();
+}
+
+TEST_F(ReadModelTest, SummaryNarrowingsGiveTheFiguresOfTheRegistrysFilters) {
+  Seed();
+  // Add what the filters must treat alike: a deleted party of an inactive agreement, a deleted
+  // agreement, a foreign institution whose free-text region reads like an oblast code.
+  ASSERT_TRUE(DirectInstitution("odd", "PL", "ua-46 ").ok());
+  ASSERT_TRUE(DirectInstitution("gone", "DE").ok());
+  reg::Agreement odd = Twinning("volyn", "odd", D(2024, 3, 3));
+  odd.add_cooperation_areas("oncology");
+  ASSERT_TRUE(DirectAgreement("volyn-odd", odd).ok());
+  reg::Agreement with_gone = Twinning("okhmatdyt", "gone", D(2024, 4, 4));
+  ASSERT_TRUE(DirectAgreement("okhmatdyt-gone", with_gone).ok());
+  reg::TerminateAgreementRequest terminate;
+  terminate.set_name("agreements/okhmatdyt-gone");
+  reg::Agreement out;
+  ASSERT_TRUE(direct_->TerminateAgreement(Direct().get(), terminate, &out).ok());
+  reg::DeleteInstitutionRequest del;
+  del.set_name("institutions/gone");
+  reg::Institution gone;
+  ASSERT_TRUE(direct_->DeleteInstitution(Direct().get(), del, &gone).ok());
+  reg::DeleteAgreementRequest del_agreement;
+  del_agreement.set_name("agreements/lviv-kaunas");
+  ASSERT_TRUE(direct_->DeleteAgreement(Direct().get(), del_agreement, &out).ok());
+
+  std::vector<v1::GetProgramSummaryRequest> requests(9);
+  requests[1].set_country("DE");
+  requests[2].set_oblast("UA-46");
+  requests[3].set_cooperation_area("oncology");
+  requests[4].set_institution("institutions/lviv");
+  requests[5].set_country("FR");
+  requests[5].set_oblast("UA-46");
+  *requests[6].mutable_start_date() = D(2024, 1, 1);
+  *requests[6].mutable_end_date() = D(2024, 12, 31);
+  requests[7].set_institution("institutions/gone");
+  requests[8].set_country("LT");
+  for (const auto& req : requests) {
+    v1::GetProgramSummaryResponse s;
+    ASSERT_TRUE(gw_->GetProgramSummary(Ctx(kViewer).get(), req, &s).ok());
+    EXPECT_EQ(s.missing_sources_size(), 0);
+    EXPECT_TRUE(MessageDifferencer::Equals(RegistryPart(s), SummaryFromTheRegistry(req)))
+        << req.ShortDebugString() << "\n"
+        << RegistryPart(s).DebugString() << "vs\n"
+        << SummaryFromTheRegistry(req).DebugString();
+  }
+  // The overview lists the agreements the registry lists for the institution, in its order.
+  v1::GetInstitutionOverviewRequest o;
+  o.set_name("institutions/volyn");
+  v1::GetInstitutionOverviewResponse overview;
+  ASSERT_TRUE(gw_->GetInstitutionOverview(Ctx(kViewer).get(), o, &overview).ok());
+  std::vector<std::string> listed, shown;
+  for (const auto& a : AllAgreements(FilterTerm("parties", ":", o.name()), false)) {
+    listed.push_back(a.name());
+  }
+  for (const auto& a : overview.agreements()) shown.push_back(a.agreement().name());
+  EXPECT_EQ(shown, listed);
+}
+
+}  // namespace
+}  // namespace imp::gateway

@@ -1,0 +1,366 @@
+// The registry's change feed (ListRegistryChanges): every write path appends, numbers follow
+// commit order without gaps, a transaction that commits late is not skipped, and the migration
+// seeds the feed from existing rows. Real MariaDB; a real server where the API is exercised.
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/db/database.h"
+#include "common/db/migrations.h"
+#include "gtest/gtest.h"
+#include "imp/registry/v1/registry.grpc.pb.h"
+#include "registry-service/src/registry.h"
+#include "registry-service/src/registry_server.h"
+#include "registry-service/src/store.h"
+#include "tests/support/test_database.h"
+
+namespace imp::registry {
+namespace {
+
+using v1::Agreement;
+using v1::Institution;
+
+std::unique_ptr<grpc::ClientContext> Ctx() {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->AddMetadata("x-imp-actor", "feed-test");
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  return ctx;
+}
+
+// The whole feed from `after`, page after page, checking that the head never moves backwards.
+std::vector<v1::RegistryChange> ReadAll(v1::RegistryService::Stub& stub, int64_t after = 0,
+                                        int page_size = 3) {
+  std::vector<v1::RegistryChange> all;
+  while (true) {
+    v1::ListRegistryChangesRequest req;
+    req.set_after_sequence(after);
+    req.set_page_size(page_size);
+    v1::ListRegistryChangesResponse resp;
+    grpc::Status s = stub.ListRegistryChanges(Ctx().get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (!s.ok()) return all;
+    for (const auto& c : resp.changes()) all.push_back(c);
+    if (resp.changes().empty() || resp.changes().rbegin()->sequence() >= resp.head_sequence()) {
+      return all;
+    }
+    after = resp.changes().rbegin()->sequence();
+  }
+}
+
+class RegistryFeedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = testing::TestDatabase::Create();
+    ServiceHostOptions host;
+    host.name = "registry-feed-test";
+    host.readiness_interval = absl::Milliseconds(100);
+    server_ = std::make_unique<RegistryServer>(host, db_->pool_options());
+    ASSERT_TRUE(server_->Start().ok());
+    stub_ = v1::RegistryService::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials()));
+    for (int i = 0; i < 100; ++i) {
+      v1::ListCooperationAreasResponse resp;
+      if (stub_->ListCooperationAreas(Ctx().get(), {}, &resp).ok()) return;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    FAIL() << "registry never became ready";
+  }
+  void TearDown() override { server_->Shutdown(); }
+
+  Institution CreateInstitution(const std::string& id, const std::string& country) {
+    v1::CreateInstitutionRequest req;
+    req.set_institution_id(id);
+    req.mutable_institution()->set_display_name(absl::StrCat("Institution ", id));
+    req.mutable_institution()->set_kind(Institution::KIND_HOSPITAL);
+    req.mutable_institution()->set_country(country);
+    Institution out;
+    grpc::Status s = stub_->CreateInstitution(Ctx().get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  std::unique_ptr<testing::TestDatabase> db_;
+  std::unique_ptr<RegistryServer> server_;
+  std::unique_ptr<v1::RegistryService::Stub> stub_;
+};
+
+TEST_F(RegistryFeedTest, EveryWritePathAppendsItsChangeInCommitOrder) {
+  std::vector<std::pair<std::string, int64_t>> written;  // resource, revision, in call order
+  auto wrote = [&](const std::string& name, const std::string& etag) {
+    written.emplace_back(name, std::stoll(etag.substr(1)));
+  };
+  Institution a = CreateInstitution("kyiv", "UA");
+  wrote(a.name(), a.etag());
+  Institution b = CreateInstitution("lyon", "FR");
+  wrote(b.name(), b.etag());
+
+  Institution in;
+  v1::UpdateInstitutionRequest update;
+  update.mutable_institution()->set_name(b.name());
+  update.mutable_institution()->set_city("Lyon");
+  update.mutable_update_mask()->add_paths("city");
+  ASSERT_TRUE(stub_->UpdateInstitution(Ctx().get(), update, &in).ok());
+  wrote(in.name(), in.etag());
+
+  v1::CreateAgreementRequest create;
+  create.set_agreement_id("kyiv-lyon");
+  create.mutable_agreement()->set_title("Memorandum");
+  create.mutable_agreement()->set_kind(Agreement::KIND_TWINNING_MEMORANDUM);
+  for (const auto& [party, role] : {std::pair{a.name(), v1::Party::ROLE_UKRAINIAN_PARTNER},
+                                    std::pair{b.name(), v1::Party::ROLE_FOREIGN_PARTNER}}) {
+    auto* p = create.mutable_agreement()->add_parties();
+    p->set_institution(party);
+    p->set_role(role);
+  }
+  Agreement ag;
+  ASSERT_TRUE(stub_->CreateAgreement(Ctx().get(), create, &ag).ok());
+  wrote(ag.name(), ag.etag());
+  v1::UpdateAgreementRequest update_agreement;
+  update_agreement.mutable_agreement()->set_name(ag.name());
+  update_agreement.mutable_agreement()->set_notes("updated");
+  update_agreement.mutable_update_mask()->add_paths("notes");
+  ASSERT_TRUE(stub_->UpdateAgreement(Ctx().get(), update_agreement, &ag).ok());
+  wrote(ag.name(), ag.etag());
+  v1::ActivateAgreementRequest activate;
+  activate.set_name(ag.name());
+  activate.mutable_signed_on()->set_year(2024);
+  activate.mutable_signed_on()->set_month(5);
+  activate.mutable_signed_on()->set_day(6);
+  ASSERT_TRUE(stub_->ActivateAgreement(Ctx().get(), activate, &ag).ok());
+  wrote(ag.name(), ag.etag());
+  v1::SuspendAgreementRequest suspend;
+  suspend.set_name(ag.name());
+  ASSERT_TRUE(stub_->SuspendAgreement(Ctx().get(), suspend, &ag).ok());
+  wrote(ag.name(), ag.etag());
+  v1::ExpireAgreementRequest expire;
+  expire.set_name(ag.name());
+  ASSERT_TRUE(stub_->ExpireAgreement(Ctx().get(), expire, &ag).ok());
+  wrote(ag.name(), ag.etag());
+  v1::DeleteAgreementRequest del_agreement;
+  del_agreement.set_name(ag.name());
+  ASSERT_TRUE(stub_->DeleteAgreement(Ctx().get(), del_agreement, &ag).ok());
+  wrote(ag.name(), ag.etag());
+  v1::UndeleteAgreementRequest undel_agreement;
+  undel_agreement.set_name(ag.name());
+  ASSERT_TRUE(stub_->UndeleteAgreement(Ctx().get(), undel_agreement, &ag).ok());
+  wrote(ag.name(), ag.etag());
+
+  // A second agreement, terminated from PROPOSED.
+  create.set_agreement_id("kyiv-lyon-2");
+  Agreement second;
+  ASSERT_TRUE(stub_->CreateAgreement(Ctx().get(), create, &second).ok());
+  wrote(second.name(), second.etag());
+  v1::TerminateAgreementRequest terminate;
+  terminate.set_name(second.name());
+  ASSERT_TRUE(stub_->TerminateAgreement(Ctx().get(), terminate, &second).ok());
+  wrote(second.name(), second.etag());
+
+  v1::DeleteInstitutionRequest del;
+  del.set_name(b.name());
+  ASSERT_TRUE(stub_->DeleteInstitution(Ctx().get(), del, &in).ok());
+  wrote(in.name(), in.etag());
+  v1::UndeleteInstitutionRequest undel;
+  undel.set_name(b.name());
+  ASSERT_TRUE(stub_->UndeleteInstitution(Ctx().get(), undel, &in).ok());
+  wrote(in.name(), in.etag());
+
+  // Calls that fail change nothing, and so append nothing.
+  update.mutable_institution()->set_etag("r1");
+  EXPECT_EQ(stub_->UpdateInstitution(Ctx().get(), update, &in).error_code(),
+            grpc::StatusCode::ABORTED);
+  v1::CreateInstitutionRequest duplicate;
+  duplicate.set_institution_id("kyiv");
+  *duplicate.mutable_institution() = a;
+  duplicate.mutable_institution()->clear_name();
+  EXPECT_EQ(stub_->CreateInstitution(Ctx().get(), duplicate, &in).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+
+  std::vector<v1::RegistryChange> feed = ReadAll(*stub_);
+  ASSERT_EQ(feed.size(), written.size());
+  for (size_t i = 0; i < feed.size(); ++i) {
+    EXPECT_EQ(feed[i].sequence(), static_cast<int64_t>(i) + 1);
+    EXPECT_EQ(feed[i].resource_name(), written[i].first) << i;
+    EXPECT_EQ(feed[i].revision(), written[i].second) << i;
+    EXPECT_FALSE(feed[i].removed());
+  }
+  // Each change carries the resource as it is now (the latest revision), of its own kind.
+  EXPECT_EQ(feed[0].institution().name(), "institutions/kyiv");
+  EXPECT_EQ(feed[1].institution().etag(), in.etag()) << "lyon as it is now, not at revision 1";
+  EXPECT_EQ(feed[3].agreement().etag(), ag.etag());
+  EXPECT_EQ(feed[3].agreement().parties_size(), 2);
+  EXPECT_FALSE(feed[3].has_institution());
+}
+
+TEST_F(RegistryFeedTest, PagesAreBoundedAndAfterTheHeadThereIsNothing) {
+  for (int i = 0; i < 5; ++i) CreateInstitution(absl::StrCat("i", i), "FR");
+  v1::ListRegistryChangesRequest req;
+  req.set_after_sequence(1);
+  req.set_page_size(2);
+  v1::ListRegistryChangesResponse resp;
+  ASSERT_TRUE(stub_->ListRegistryChanges(Ctx().get(), req, &resp).ok());
+  ASSERT_EQ(resp.changes_size(), 2);
+  EXPECT_EQ(resp.changes(0).sequence(), 2);
+  EXPECT_EQ(resp.changes(1).sequence(), 3);
+  EXPECT_EQ(resp.head_sequence(), 5);
+
+  req.set_after_sequence(5);
+  ASSERT_TRUE(stub_->ListRegistryChanges(Ctx().get(), req, &resp).ok());
+  EXPECT_EQ(resp.changes_size(), 0);
+  EXPECT_EQ(resp.head_sequence(), 5);
+  req.set_after_sequence(500);
+  ASSERT_TRUE(stub_->ListRegistryChanges(Ctx().get(), req, &resp).ok());
+  EXPECT_EQ(resp.changes_size(), 0);
+  EXPECT_EQ(resp.head_sequence(), 5) << "a client ahead of this server learns its head";
+
+  req.set_after_sequence(-1);
+  grpc::Status negative = stub_->ListRegistryChanges(Ctx().get(), req, &resp);
+  EXPECT_EQ(negative.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(negative.error_message().rfind("after_sequence:", 0), 0u) << negative.error_message();
+  req.set_after_sequence(0);
+  req.set_page_size(-1);
+  EXPECT_EQ(stub_->ListRegistryChanges(Ctx().get(), req, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// The classic hole of a feed numbered before commit: transaction A takes number N+1, B takes
+// N+2 and commits, a reader asking for "after N" gets N+2 and moves its cursor there, then A
+// commits N+1 and the reader never sees it. Here A appends first and commits last, while B tries
+// to append and commit in between: the feed must still deliver both to a reader that follows it
+// with a cursor the whole time.
+TEST(RegistryFeedOrder, AChangeThatCommitsLateIsNotSkippedByAReaderFollowingTheFeed) {
+  auto test_db = testing::TestDatabase::Create();
+  db::Database database(test_db->pool_options(), Migrations());
+  absl::Status ready;
+  for (int i = 0; i < 50 && !(ready = database.CheckReady(absl::Now() + absl::Seconds(10))).ok();
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_TRUE(ready.ok()) << ready;
+  Registry registry(&database);
+  RequestContext ctx;
+  ctx.deadline = absl::Now() + absl::Seconds(60);
+
+  int64_t cursor = 0;
+  std::vector<std::string> seen;
+  auto follow = [&] {
+    v1::ListRegistryChangesRequest req;
+    req.set_after_sequence(cursor);
+    v1::ListRegistryChangesResponse resp;
+    ASSERT_TRUE(registry.ListRegistryChanges(ctx, req, &resp).ok());
+    for (const auto& c : resp.changes()) {
+      EXPECT_EQ(c.sequence(), cursor + 1) << "a gap in the feed";
+      cursor = c.sequence();
+      seen.push_back(c.resource_name());
+    }
+  };
+
+  auto first = database.Begin(ctx);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE((*first)
+                  ->Run([](db::Connection& c) {
+                    store::AppendToFeed(c, "institutions/started-first", 1, absl::Now());
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  absl::Notification second_done;
+  absl::Status second_status;
+  std::thread second([&] {
+    auto tx = database.Begin(ctx);
+    second_status = tx.ok() ? (*tx)->Run([](db::Connection& c) {
+      store::AppendToFeed(c, "institutions/started-second", 1, absl::Now());
+      return absl::OkStatus();
+    })
+                            : tx.status();
+    if (second_status.ok()) second_status = (*tx)->Commit();
+    second_done.Notify();
+  });
+  // The second transaction has had every chance to commit before the first.
+  second_done.WaitForNotificationWithTimeout(absl::Milliseconds(500));
+  follow();
+  ASSERT_TRUE((*first)->Commit().ok());
+  second.join();
+  ASSERT_TRUE(second_status.ok()) << second_status;
+  follow();
+  follow();
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"institutions/started-first", "institutions/started-second"}))
+      << "the reader missed a change that committed after a later-numbered one";
+  EXPECT_EQ(cursor, 2);
+}
+
+// Migration 0003 puts every existing resource into the feed once, institutions first, and
+// numbers new changes after them.
+TEST(RegistryFeedMigration, ExistingRowsEnterTheFeedOnceEachAndNewChangesFollowThem) {
+  auto test_db = testing::TestDatabase::Create();
+  std::vector<db::Migration> before_feed;
+  for (const auto& m : Migrations()) {
+    if (m.version < 3) before_feed.push_back(m);
+  }
+  ASSERT_TRUE(
+      db::MigrateSchema(test_db->pool_options(), before_feed, absl::Now() + absl::Seconds(30))
+          .ok());
+  const std::string now = "'2024-01-02 03:04:05.000000'";
+  for (const char* id : {"first", "second"}) {
+    test_db->Execute(absl::StrCat(
+        "INSERT INTO institutions (id, display_name, normalized_name, local_name, short_names, "
+        "search_text, kind, country, region, city, website, notes, revision, create_time, "
+        "update_time) VALUES ('",
+        id, "', '", id, "', '", id, "', '', '[]', '", id,
+        "', 'KIND_HOSPITAL', 'FR', '', '', '', '', 3, ", now, ", ", now, ")"));
+  }
+  test_db->Execute(absl::StrCat(
+      "INSERT INTO agreements (id, title, kind, state, signing_event, cooperation_areas, "
+      "cooperation_forms, funders, document_uri, notes, revision, create_time, update_time) "
+      "VALUES ('pact', 'Pact', 'KIND_OTHER', 'STATE_PROPOSED', '', '[]', '[]', '[]', '', '', 2, ",
+      now, ", ", now, ")"));
+
+  ServiceHostOptions host;
+  host.name = "registry-feed-migration";
+  host.readiness_interval = absl::Milliseconds(100);
+  RegistryServer server(host, test_db->pool_options());
+  ASSERT_TRUE(server.Start().ok());
+  auto stub = v1::RegistryService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", server.port()), grpc::InsecureChannelCredentials()));
+  std::vector<v1::RegistryChange> feed;
+  for (int i = 0; i < 100 && feed.empty(); ++i) {
+    v1::ListRegistryChangesResponse resp;
+    v1::ListRegistryChangesRequest req;
+    if (stub->ListRegistryChanges(Ctx().get(), req, &resp).ok()) {
+      feed.assign(resp.changes().begin(), resp.changes().end());
+      EXPECT_EQ(resp.head_sequence(), 3);
+    }
+    if (feed.empty()) absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_EQ(feed.size(), 3u);
+  EXPECT_EQ(feed[0].resource_name(), "institutions/first");
+  EXPECT_EQ(feed[0].revision(), 3);
+  EXPECT_EQ(feed[1].resource_name(), "institutions/second");
+  EXPECT_EQ(feed[2].resource_name(), "agreements/pact");
+  EXPECT_EQ(feed[2].revision(), 2);
+  EXPECT_EQ(feed[2].agreement().title(), "Pact");
+
+  v1::CreateInstitutionRequest create;
+  create.set_institution_id("third");
+  create.mutable_institution()->set_display_name("Third");
+  create.mutable_institution()->set_kind(Institution::KIND_HOSPITAL);
+  create.mutable_institution()->set_country("FR");
+  Institution out;
+  ASSERT_TRUE(stub->CreateInstitution(Ctx().get(), create, &out).ok());
+  v1::ListRegistryChangesRequest after;
+  after.set_after_sequence(3);
+  v1::ListRegistryChangesResponse resp;
+  ASSERT_TRUE(stub->ListRegistryChanges(Ctx().get(), after, &resp).ok());
+  ASSERT_EQ(resp.changes_size(), 1);
+  EXPECT_EQ(resp.changes(0).sequence(), 4);
+  EXPECT_EQ(resp.changes(0).resource_name(), "institutions/third");
+  server.Shutdown();
+}
+
+}  // namespace
+}  // namespace imp::registry
