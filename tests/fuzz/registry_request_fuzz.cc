@@ -147,6 +147,7 @@ const std::vector<Method>& Methods() {
       entry("ListPartners", &Registry::ListPartners),
       entry("ListCooperationAreas", &Registry::ListCooperationAreas),
       entry("ListChanges", &Registry::ListChanges),
+      entry("ListRegistryChanges", &Registry::ListRegistryChanges),
   };
   return *methods;
 }
