@@ -97,8 +97,10 @@ void AppendValue(std::string& line, absl::string_view value) {
 
 void SetMinLogLevel(LogLevel level) { MinLevel().store(level); }
 
+bool LogEnabled(LogLevel level) { return level >= MinLevel().load(std::memory_order_relaxed); }
+
 void Log(LogLevel level, absl::string_view event, std::initializer_list<LogField> fields) {
-  if (level < MinLevel().load()) return;
+  if (!LogEnabled(level)) return;
   std::string line = absl::StrCat(
       "ts=", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
       " level=", LevelName(level), " event=");

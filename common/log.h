@@ -24,6 +24,8 @@ void Log(LogLevel level, absl::string_view event, std::initializer_list<LogField
 
 // Lines below this level are dropped (default kInfo; IMP_LOG_LEVEL=debug|info|warning|error).
 void SetMinLogLevel(LogLevel level);
+// Whether a line at `level` would be written: lets a caller skip building its fields.
+bool LogEnabled(LogLevel level);
 
 }  // namespace imp
 

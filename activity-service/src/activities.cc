@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "activity-service/src/activity_filter.h"
+#include "activity-service/src/rollups.h"
 #include "activity-service/src/statements.h"
 #include "activity-service/src/store.h"
 #include "activity-service/src/validation.h"
@@ -179,12 +180,12 @@ absl::Status Activities::ListActivities(const RequestContext& ctx,
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     auto rows = api::ReadKeysetRows(*query.Execute(c), *page, 20, store::ReadActivity);
+    std::vector<store::ActivityRow*> page_rows;
+    for (auto& row : rows.rows) page_rows.push_back(&row);
+    store::LoadPartnersOf(c, page_rows);  // one statement for the page, not one per row
     api::FillPage(
         rows, *page, out->mutable_next_page_token(),
-        [&](store::ActivityRow& row) -> const Activity& {
-          store::LoadPartners(c, row);
-          return row.activity;
-        },
+        [&](store::ActivityRow& row) -> const Activity& { return row.activity; },
         [&](store::ActivityRow& row) { *out->add_activities() = std::move(row.activity); });
     return absl::OkStatus();
   });
@@ -206,7 +207,9 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
   // A retry after success must not fail on references that changed since: look first.
   if (!req.request_id().empty()) {
     bool replayed = false;
-    absl::Status s = db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
+    // Usually one statement that finds nothing: no transaction. A replay reads the activity as
+    // it is now, like a GetActivity would.
+    absl::Status s = db_->Read(ctx.deadline, [&](db::Connection& c) -> absl::Status {
       auto earlier = db::FindRequestId(c, kCreateMethod, req.request_id(), identity);
       if (!earlier.ok()) return earlier.status();
       if (!*earlier) return absl::OkStatus();
@@ -234,16 +237,20 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
         return absl::OkStatus();
       }
     }
-    if (store::FindActivity(c, id, false)) {
+    if (!store::PksOf(c, {id}).empty()) {
       return api::ResourceExists(api::ResourceType<Activity>(), name, "activity_id");
     }
     absl::Status key_free = ExternalReferenceFree(c, a, id);
     if (!key_free.ok()) return key_free;
     const absl::Time now = NowMicros();
     store::InsertActivity(c, id, a, now);
-    auto row = store::FindActivity(c, id, false);
-    Audit(c, ctx, *row, "CREATE", UpdatableActivityFields(), now);
-    *out = row->activity;
+    // The insert's input is the answer: no re-read (AsInserted is what a read would return).
+    const store::ActivityRow row = store::AsInserted(id, a, now);
+    rollups::Deltas deltas;  // in this transaction: the statistics change with the data
+    deltas.Add(row.activity, +1);
+    deltas.Apply(c);
+    Audit(c, ctx, row, "CREATE", UpdatableActivityFields(), now);
+    *out = row.activity;
     return absl::OkStatus();
   });
 }
@@ -291,6 +298,12 @@ absl::Status Activities::UpdateActivity(const RequestContext& ctx,
     const absl::Time now = NowMicros();
     store::UpdateActivity(c, row->pk, merged, now);
     auto updated = store::FindActivity(c, *id, false);
+    // The activity as it was (read under its row lock) leaves the statistics, as it is now
+    // enters them; what did not move cancels out.
+    rollups::Deltas deltas;
+    if (!row->deleted) deltas.Add(row->activity, -1);
+    if (!updated->deleted) deltas.Add(updated->activity, +1);
+    deltas.Apply(c);
     Audit(c, ctx, *updated, "UPDATE", *paths, now);
     *out = updated->activity;
     return absl::OkStatus();
@@ -314,6 +327,9 @@ absl::Status Activities::SetDeleted(const RequestContext& ctx, const std::string
     store::SetActivityDeleteTime(c, row->pk,
                                  deleted ? std::optional<absl::Time>(now) : std::nullopt, now);
     auto changed = store::FindActivity(c, *id, false);
+    rollups::Deltas deltas;  // a deleted activity counts nowhere
+    deltas.Add(row->activity, deleted ? -1 : +1);
+    deltas.Apply(c);
     Audit(c, ctx, *changed, deleted ? "DELETE" : "UNDELETE", {}, now);
     *out = changed->activity;
     return absl::OkStatus();

@@ -59,6 +59,10 @@ class Activities {
                                 v1::GetActivityStatsResponse* out);
   absl::Status ListChanges(const RequestContext& ctx, const v1::ListChangesRequest& req,
                            v1::ListChangesResponse* out);
+  // Recomputes the statistics rollups from the activity rows and lists what differs
+  // (stats_verify.cc).
+  absl::Status VerifyStatistics(const RequestContext& ctx, const v1::VerifyStatisticsRequest& req,
+                                v1::VerifyStatisticsResponse* out);
 
  private:
   // FAILED_PRECONDITION naming the first bad reference, UNAVAILABLE when the registry is down.

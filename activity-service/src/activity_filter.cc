@@ -63,8 +63,12 @@ void AppendInstitutions(const api::FieldCondition& c, db::Query& query) {
 
 }  // namespace
 
+absl::StatusOr<api::CompiledFilter> CompileActivityFilter(absl::string_view filter) {
+  return api::CompileFilter(filter, Schema());
+}
+
 absl::Status AppendActivityFilter(absl::string_view filter, db::Query& query) {
-  auto compiled = api::CompileFilter(filter, Schema());
+  auto compiled = CompileActivityFilter(filter);
   if (!compiled.ok()) return compiled.status();
   if (compiled->matches_nothing) {
     query.Sql(db::kNoRows);

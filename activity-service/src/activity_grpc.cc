@@ -22,6 +22,7 @@ IMP_ACTIVITY_METHOD(UndeleteActivity, UndeleteActivityRequest, Activity)
 IMP_ACTIVITY_METHOD(BatchGetActivities, BatchGetActivitiesRequest, BatchGetActivitiesResponse)
 IMP_ACTIVITY_METHOD(GetActivityStats, GetActivityStatsRequest, GetActivityStatsResponse)
 IMP_ACTIVITY_METHOD(ListChanges, ListChangesRequest, ListChangesResponse)
+IMP_ACTIVITY_METHOD(VerifyStatistics, VerifyStatisticsRequest, VerifyStatisticsResponse)
 #undef IMP_ACTIVITY_METHOD
 
 grpc::ServerReadReactor<grpc::ByteBuffer>* ActivityGrpcService::ImportActivities(

@@ -32,6 +32,7 @@ class ActivityGrpcService final
   IMP_ACTIVITY_METHOD(BatchGetActivities, BatchGetActivitiesRequest, BatchGetActivitiesResponse)
   IMP_ACTIVITY_METHOD(GetActivityStats, GetActivityStatsRequest, GetActivityStatsResponse)
   IMP_ACTIVITY_METHOD(ListChanges, ListChangesRequest, ListChangesResponse)
+  IMP_ACTIVITY_METHOD(VerifyStatistics, VerifyStatisticsRequest, VerifyStatisticsResponse)
 #undef IMP_ACTIVITY_METHOD
 
   // Served raw: see ImportReactor.

@@ -30,6 +30,11 @@ namespace {
 using v1::ImportActivitiesRequest;
 using v1::ImportActivitiesResponse;
 
+// Rollup rows an import collects before it writes them early. An import's deltas are written
+// at its end (see Finish); one whose rows spread over more rollup rows than this writes them
+// as it goes instead, so the memory it holds stays bounded whatever its size.
+constexpr size_t kMaxPendingRollupRows = 20000;
+
 // A row without an id gets one derived from the request id and its row number, so a retried
 // import maps each row to the same activity (and a duplicate insert is caught by the key).
 std::string RowId(const std::string& request_id, const v1::ImportRow& row) {
@@ -57,7 +62,8 @@ std::optional<StoredImport> ReadStored(db::Connection& c, const std::string& req
     return std::nullopt;
   }
   stored.response.set_replayed(true);
-  stored.identity = {std::string(rs->getString("fingerprint")), std::string(rs->getString("actor"))};
+  stored.identity = {std::string(rs->getString("fingerprint")),
+                     std::string(rs->getString("actor"))};
   return stored;
 }
 
@@ -80,9 +86,9 @@ class ImportRun {
     if (ok.ok()) ok = api::ValidateRequestId(request_id_);
     if (!ok.ok()) return ok;
     if (!ImportActivitiesRequest::Mode_IsValid(first.mode())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("mode: ", first.mode(), " is not a mode; use MODE_ALL_OR_NOTHING or "
-                       "MODE_BEST_EFFORT"));
+      return absl::InvalidArgumentError(absl::StrCat("mode: ", first.mode(),
+                                                     " is not a mode; use MODE_ALL_OR_NOTHING or "
+                                                     "MODE_BEST_EFFORT"));
     }
     all_or_nothing_ = first.mode() != ImportActivitiesRequest::MODE_BEST_EFFORT;
     validate_only_ = first.validate_only();
@@ -143,7 +149,8 @@ class ImportRun {
       std::vector<PendingRow> chunk(valid.begin() + from, valid.begin() + to);
       bool must_roll_back = false;
       absl::Status applied = held_->Run([&](db::Connection& c) {
-        must_roll_back = ApplyRows(c, ctx_, chunk, all_or_nothing_, out_);
+        must_roll_back = ApplyRows(c, ctx_, chunk, all_or_nothing_, &deltas_, out_);
+        if (!must_roll_back && deltas_.size() >= kMaxPendingRollupRows) deltas_.Apply(c);
         return absl::OkStatus();
       });
       if (!applied.ok()) return applied;
@@ -166,6 +173,14 @@ class ImportRun {
       ClearApplied();
       return absl::OkStatus();
     }
+    // The statistics change with the rows, in this transaction, right before it commits: the
+    // rollup rows (shared with every other writer of the same months) stay locked only from
+    // here to the commit, not for the whole import.
+    absl::Status counted = held_->Run([&](db::Connection& c) {
+      deltas_.Apply(c);
+      return absl::OkStatus();
+    });
+    if (!counted.ok()) return counted;
     if (!request_id_.empty()) {
       const std::string fingerprint = fingerprint_.Finish();
       absl::Status recorded = held_->Run([&](db::Connection& c) {
@@ -194,8 +209,8 @@ class ImportRun {
             absl::StrCat("activity_id: ", api::QuoteForMessage(pending.id), " is not a valid id"));
       }
       if (s.ok() && !seen_ids_.insert(pending.id).second) {
-        s = absl::InvalidArgumentError(absl::StrCat("activity_id: ", api::QuoteForMessage(pending.id),
-                                                    " appears twice in this import"));
+        s = absl::InvalidArgumentError(absl::StrCat(
+            "activity_id: ", api::QuoteForMessage(pending.id), " appears twice in this import"));
       }
       const std::string& key = row.activity().external_reference();
       if (s.ok() && !key.empty() &&
@@ -269,7 +284,8 @@ class ImportRun {
   int64_t received_ = 0;
   absl::flat_hash_set<std::string> seen_ids_;
   absl::flat_hash_set<std::string> seen_keys_;
-  ReferenceFacts facts_;  // every reference resolved so far in this call
+  ReferenceFacts facts_;    // every reference resolved so far in this call
+  rollups::Deltas deltas_;  // what the applied rows change in the statistics, not yet written
 };
 
 }  // namespace

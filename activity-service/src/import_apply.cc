@@ -72,7 +72,8 @@ struct Outcome {
 
 }  // namespace
 
-void AddRowError(v1::ImportActivitiesResponse* out, int64_t row_number, const absl::Status& status) {
+void AddRowError(v1::ImportActivitiesResponse* out, int64_t row_number,
+                 const absl::Status& status) {
   out->set_rows_failed(out->rows_failed() + 1);
   if (out->errors_size() >= kMaxListedErrors) return;
   auto* e = out->add_errors();
@@ -88,7 +89,7 @@ void AddRowError(v1::ImportActivitiesResponse* out, int64_t row_number, const ab
 }
 
 bool ApplyRows(db::Connection& c, const RequestContext& ctx, const std::vector<PendingRow>& rows,
-               bool all_or_nothing, v1::ImportActivitiesResponse* out) {
+               bool all_or_nothing, rollups::Deltas* deltas, v1::ImportActivitiesResponse* out) {
   // 1. What is stored under the rows' external references, one query per host.
   std::map<std::string, std::vector<std::string>> keys_by_host;
   for (const auto& r : rows) {
@@ -114,9 +115,9 @@ bool ApplyRows(db::Connection& c, const RequestContext& ctx, const std::vector<P
         const store::ActivityRow& existing = it->second;
         absl::Status problem;
         if (existing.deleted) {
-          problem = absl::FailedPreconditionError(absl::StrCat(
-              "activity.external_reference: belongs to ", existing.activity.name(),
-              ", which is deleted; undelete it or use another reference"));
+          problem = absl::FailedPreconditionError(
+              absl::StrCat("activity.external_reference: belongs to ", existing.activity.name(),
+                           ", which is deleted; undelete it or use another reference"));
         } else if (!row.activity_id().empty() &&
                    store::ActivityName(row.activity_id()) != existing.activity.name()) {
           problem = absl::InvalidArgumentError(absl::StrCat(
@@ -128,8 +129,7 @@ bool ApplyRows(db::Connection& c, const RequestContext& ctx, const std::vector<P
           continue;
         }
         outcomes[i].stored = &existing;
-        outcomes[i].kind =
-            store::SameContent(existing, a) ? Outcome::kUnchanged : Outcome::kUpdate;
+        outcomes[i].kind = store::SameContent(existing, a) ? Outcome::kUnchanged : Outcome::kUpdate;
         continue;
       }
     }
@@ -139,9 +139,10 @@ bool ApplyRows(db::Connection& c, const RequestContext& ctx, const std::vector<P
   for (size_t i = 0; i < rows.size(); ++i) {
     if (outcomes[i].kind == Outcome::kCreate && taken.contains(rows[i].id)) {
       outcomes[i].kind = Outcome::kFailed;
-      errors.emplace_back(rows[i].row->row_number(),
-                          absl::AlreadyExistsError(absl::StrCat(
-                              "activity_id: ", store::ActivityName(rows[i].id), " already exists")));
+      errors.emplace_back(
+          rows[i].row->row_number(),
+          absl::AlreadyExistsError(
+              absl::StrCat("activity_id: ", store::ActivityName(rows[i].id), " already exists")));
     }
   }
   std::sort(errors.begin(), errors.end(),
@@ -170,6 +171,8 @@ bool ApplyRows(db::Connection& c, const RequestContext& ctx, const std::vector<P
         *updated.mutable_update_time() = api::ToTimestamp(now);
         updated.set_etag(absl::StrCat("r", existing.revision + 1));
         store::UpdateActivity(c, existing.pk, updated, now);
+        deltas->Add(existing.activity, -1);  // never deleted: see the outcome above
+        deltas->Add(updated, +1);
         changes.push_back(Change(ctx, updated, existing.revision + 1, "UPDATE",
                                  ChangedFields(existing.activity, updated), now));
         out->add_activity_names(updated.name());
@@ -181,6 +184,7 @@ bool ApplyRows(db::Connection& c, const RequestContext& ctx, const std::vector<P
         create_rows.push_back(&a);
         Activity created = AsStored(a);
         created.set_name(store::ActivityName(rows[i].id));
+        deltas->Add(created, +1);
         changes.push_back(Change(ctx, created, 1, "CREATE", {}, now));
         out->add_activity_names(created.name());
         out->set_rows_created(out->rows_created() + 1);

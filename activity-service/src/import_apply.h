@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "activity-service/src/rollups.h"
 #include "common/db/connection.h"
 #include "common/server/request_context.h"
 #include "imp/activity/v1/activity.pb.h"
@@ -30,10 +31,12 @@ void AddRowError(v1::ImportActivitiesResponse* out, int64_t row_number, const ab
 // Applies `rows` (in order) on `c`: a row whose activity has an external_reference already
 // stored for its host updates that activity, or leaves it unchanged when nothing differs;
 // the others create activities with the row's id. Counts and names go into `out`, failed rows
-// into its errors. Returns true when a row failed and `all_or_nothing` holds: then nothing of
-// this chunk was written, and the caller must roll the whole import back.
+// into its errors. What the written rows change in the statistics is added to `deltas`, for the
+// caller to apply on the same transaction before it commits. Returns true when a row failed
+// and `all_or_nothing` holds: then nothing of this chunk was written (nor added to `deltas`),
+// and the caller must roll the whole import back.
 bool ApplyRows(db::Connection& c, const RequestContext& ctx, const std::vector<PendingRow>& rows,
-               bool all_or_nothing, v1::ImportActivitiesResponse* out);
+               bool all_or_nothing, rollups::Deltas* deltas, v1::ImportActivitiesResponse* out);
 
 }  // namespace imp::activity
 

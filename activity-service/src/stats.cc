@@ -1,9 +1,17 @@
-// Activities::GetActivityStats: totals and grouped totals computed by the database. Every
-// query is bounded by the period on start_date (indexed), so its cost follows the activities in
-// the period and filters rather than the size of the table.
+// Activities::GetActivityStats: totals and grouped totals. The whole months of the period come
+// from the rollups (migrations/0004_rollups.sql), whose size follows the number of months and
+// of distinct (kind, place, agreement, area, direction, team) combinations, not the number of
+// activities; only the partial months at the edges of the period are read from the activity
+// rows. Each query unites both sources in a derived table and groups and orders the union, so
+// keys of either source compare, group and sort exactly as the activity columns do (the
+// rollup columns have the same types and collations).
+#include "activity-service/src/stats.h"
+
 #include <cppconn/resultset.h>
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -12,143 +20,257 @@
 #include "activity-service/src/statements.h"
 #include "activity-service/src/validation.h"
 #include "common/api/proto_util.h"
+#include "common/db/filter_sql.h"
 
 namespace imp::activity {
 namespace {
 
-using v1::GroupBy;
-
-// The SQL expression for a grouping dimension; GROUP_BY_INSTITUTION needs the join to
-// activity_institutions (alias gi).
-absl::StatusOr<const char*> GroupExpression(GroupBy g) {
-  switch (g) {
-    case v1::GROUP_BY_MONTH: return "DATE_FORMAT(a.start_date, '%Y-%m')";
-    case v1::GROUP_BY_QUARTER: return "CONCAT(YEAR(a.start_date), '-Q', QUARTER(a.start_date))";
-    case v1::GROUP_BY_YEAR: return "CAST(YEAR(a.start_date) AS CHAR)";
-    case v1::GROUP_BY_KIND: return "a.kind";
-    case v1::GROUP_BY_COUNTRY: return "a.country";
-    case v1::GROUP_BY_REGION: return "a.region";
-    case v1::GROUP_BY_INSTITUTION: return "CONCAT('institutions/', gi.institution_id)";
-    case v1::GROUP_BY_AGREEMENT: return "IFNULL(CONCAT('agreements/', a.agreement_id), '')";
-    default: break;
-  }
-  return absl::InvalidArgumentError("group_by: each entry must be a GROUP_BY_ value");
-}
-
-struct StatsQuery {
-  std::vector<std::string> keys;  // group expressions
-  bool join_institutions = false;
+// What every query of one call shares.
+struct Call {
+  const v1::GetActivityStatsRequest& req;
+  const api::CompiledFilter& filter;
+  const PeriodPlan& plan;
 };
 
-// SELECT <keys>, <what> FROM activities a [JOIN gi] [JOIN ai] WHERE period AND filter
-// GROUP BY keys ORDER BY keys.
-absl::StatusOr<db::Query> BuildQuery(const StatsQuery& sq, const char* what, const char* extra_join,
-                                     const v1::GetActivityStatsRequest& req) {
-  std::string keys = absl::StrJoin(sq.keys, ", ");
-  db::Query q(absl::StrCat("SELECT ", keys, keys.empty() ? "" : ", ", what, " FROM activities a",
-                           sq.join_institutions ? stmt::kJoinPrimaryInvolvement : "", extra_join,
-                           " WHERE a.delete_time IS NULL"));
-  if (api::IsSet(req.start_date())) {
-    absl::Status s = api::ValidateDate(req.start_date(), "start_date");
-    if (!s.ok()) return s;
-    q.Bind(" AND a.start_date >= ?", api::DateToString(req.start_date()));
+std::string Day(absl::CivilDay d) { return absl::FormatCivilTime(d); }
+std::string FirstDay(absl::CivilMonth m) { return Day(absl::CivilDay(m)); }
+
+std::optional<absl::CivilDay> ParseDay(const std::string& text) {
+  absl::CivilDay d;
+  if (!absl::ParseCivilTime(text, &d)) return std::nullopt;
+  return d;
+}
+
+// The rollup column a filter field compares, or nullptr for the fields handled otherwise
+// (start_date by the period plan, institution by teams).
+const char* RollupColumn(const std::string& field) {
+  if (field == "kind") return stmt::kFilterKind;
+  if (field == "direction") return stmt::kFilterDirection;
+  if (field == "agreement") return stmt::kRollupFilterAgreement;
+  if (field == "country") return stmt::kFilterCountry;
+  if (field == "region") return stmt::kFilterRegion;
+  if (field == "cooperation_area") return stmt::kFilterCooperationArea;
+  return nullptr;
+}
+
+std::string KeyList(int n) {
+  std::vector<std::string> keys;
+  for (int k = 0; k < n; ++k) keys.push_back(absl::StrCat("k", k));
+  return absl::StrJoin(keys, stmt::kComma);
+}
+
+// The select list of a part: its keys (from `expressions`), then either the sums and no
+// institution, or no sums and each institution involved (for the distinct count). Sets
+// *institution_keys when a key is an institution (join gi).
+std::string PartColumns(const Call& call, bool grouped, bool distinct,
+                        const char* const* expressions, const char* sums, bool* institution_keys) {
+  std::vector<std::string> columns;
+  *institution_keys = false;
+  for (int i = 0; grouped && i < call.req.group_by_size(); ++i) {
+    columns.push_back(absl::StrCat(expressions[call.req.group_by(i)], stmt::kAs, "k", i));
+    if (call.req.group_by(i) == v1::GROUP_BY_INSTITUTION) *institution_keys = true;
   }
-  if (api::IsSet(req.end_date())) {
-    absl::Status s = api::ValidateDate(req.end_date(), "end_date");
-    if (!s.ok()) return s;
-    q.Bind(" AND a.start_date <= ?", api::DateToString(req.end_date()));
+  columns.push_back(distinct ? stmt::kNoSums : sums);
+  columns.push_back(distinct ? stmt::kRawInstitution : stmt::kNoInstitution);
+  return absl::StrCat(distinct ? stmt::kSelectDistinct : stmt::kSelect,
+                      absl::StrJoin(columns, stmt::kComma));
+}
+
+// The whole months of the period, from the rollups.
+void AppendRollupPart(db::Query& q, const Call& call, bool grouped, bool distinct) {
+  bool institution_keys = false;
+  q.Sql(PartColumns(call, grouped, distinct, stmt::kRollupGroupKeys, stmt::kRollupSums,
+                    &institution_keys));
+  // stats_months answers everything but institutions; they need the teams.
+  const bool teams = distinct || institution_keys || call.filter.fields.count("institution") > 0;
+  q.Sql(teams ? stmt::kFromStatsTeams : stmt::kFromStatsMonths);
+  if (institution_keys) q.Sql(stmt::kJoinTeamForGroups);
+  if (distinct) q.Sql(stmt::kJoinTeamForDistinct);
+  q.Sql(stmt::kWhereAll);
+  const PeriodPlan& plan = call.plan;
+  if (plan.first_month) q.Bind(stmt::kMonthFrom, FirstDay(*plan.first_month));
+  if (plan.last_month) q.Bind(stmt::kMonthTo, FirstDay(*plan.last_month));
+  if (!plan.excluded_months.empty()) {
+    std::vector<db::Query::Value> months;
+    for (absl::CivilMonth m : plan.excluded_months) months.emplace_back(FirstDay(m));
+    q.BindAll(
+        absl::StrCat(stmt::kMonthsExcludedOpen, db::Placeholders(months.size()), stmt::kClose),
+        std::move(months));
   }
-  absl::Status filtered = AppendActivityFilter(req.filter(), q);
-  if (!filtered.ok()) return filtered;
-  if (!keys.empty()) q.Sql(absl::StrCat(" GROUP BY ", keys, " ORDER BY ", keys));
+  for (const auto& [field, condition] : call.filter.fields) {
+    if (field == "institution") {
+      if (!condition.equal.empty()) {
+        std::vector<db::Query::Value> values = db::Values(condition.equal);
+        values.emplace_back(static_cast<int64_t>(condition.equal.size()));
+        q.BindAll(absl::StrCat(stmt::kTeamHasAllOpen, db::Placeholders(condition.equal.size()),
+                               stmt::kTeamHasAllClose),
+                  std::move(values));
+      }
+      if (!condition.not_equal.empty()) {
+        q.BindAll(absl::StrCat(stmt::kTeamHasNoneOpen, db::Placeholders(condition.not_equal.size()),
+                               stmt::kTeamHasNoneClose),
+                  db::Values(condition.not_equal));
+      }
+    } else if (const char* column = RollupColumn(field)) {
+      db::AppendScalarCondition(q, column, condition);
+    }
+  }
+  if (grouped && !distinct) q.Sql(absl::StrCat(stmt::kGroupBy, KeyList(call.req.group_by_size())));
+}
+
+// The partial months of the period, from the activity rows (the whole filter applies).
+void AppendRawPart(db::Query& q, const Call& call, bool grouped, bool distinct) {
+  bool institution_keys = false;
+  q.Sql(
+      PartColumns(call, grouped, distinct, stmt::kRawGroupKeys, stmt::kRawSums, &institution_keys));
+  q.Sql(stmt::kFromLiveActivities);
+  if (institution_keys) q.Sql(stmt::kJoinPrimaryInvolvement);
+  if (distinct) q.Sql(stmt::kJoinAnyInvolvement);
+  q.Sql(stmt::kWhereLive);
+  q.Sql(stmt::kStartDateRangesOpen);
+  for (size_t i = 0; i < call.plan.raw.size(); ++i) {
+    q.BindAll(absl::StrCat(i == 0 ? "" : stmt::kOr, stmt::kStartDateRange),
+              {Day(call.plan.raw[i].first), Day(call.plan.raw[i].second)});
+  }
+  q.Sql(stmt::kClose);
+  (void)AppendActivityFilter(call.req.filter(), q);  // validated by GetActivityStats
+  if (grouped && !distinct) q.Sql(absl::StrCat(stmt::kGroupBy, KeyList(call.req.group_by_size())));
+}
+
+// SELECT [keys,] <sums>, <distinct institutions> FROM (<parts>) u [GROUP BY keys ORDER BY
+// keys], where the parts are the sums and the institutions of the rollups and of the partial
+// months. Sums and distinct counts come from one grouping, so a group's key is the same for
+// both (two values the collation holds equal, e.g. regions "Kyiv" and "kyiv", are one group).
+db::Query BuildQuery(const Call& call, bool grouped) {
+  const std::string keys = grouped ? KeyList(call.req.group_by_size()) : "";
+  db::Query q(absl::StrCat(stmt::kSelect, keys, keys.empty() ? "" : stmt::kComma, stmt::kPartsSums,
+                           stmt::kComma, stmt::kPartsDistinctInstitutions, stmt::kFromPartsOpen));
+  bool first = true;
+  for (bool distinct : {false, true}) {
+    if (call.plan.months) {
+      if (!first) q.Sql(stmt::kUnionAll);
+      AppendRollupPart(q, call, grouped, distinct);
+      first = false;
+    }
+    if (!call.plan.raw.empty()) {
+      if (!first) q.Sql(stmt::kUnionAll);
+      AppendRawPart(q, call, grouped, distinct);
+      first = false;
+    }
+  }
+  q.Sql(stmt::kFromPartsClose);
+  if (!keys.empty()) q.Sql(absl::StrCat(stmt::kGroupBy, keys, stmt::kOrderBy, keys));
   return q;
 }
 
-void ReadTotals(sql::ResultSet& rs, int first, v1::ActivityTotals* t) {
-  int i = first;
-  t->set_activities(rs.getInt64(i++));
-  t->set_trainings(rs.getInt64(i++));
-  t->set_events(rs.getInt64(i++));
-  t->set_participants(rs.getInt64(i++));
-  t->set_doctors(rs.getInt64(i++));
-  t->set_operations(rs.getInt64(i++));
-  t->set_patients_treated(rs.getInt64(i++));
-  t->set_visits(rs.getInt64(i++));
-  t->set_specialists(rs.getInt64(i++));
-  t->set_consultations(rs.getInt64(i++));
-  t->set_telemedicine_patients(rs.getInt64(i++));
+void ReadRow(sql::ResultSet& rs, v1::ActivityTotals* t) {
+  t->set_activities(rs.getInt64("activities"));
+  t->set_trainings(rs.getInt64("trainings"));
+  t->set_events(rs.getInt64("events"));
+  t->set_participants(rs.getInt64("participants"));
+  t->set_doctors(rs.getInt64("doctors"));
+  t->set_distinct_institutions(rs.getInt64("distinct_institutions"));
+  t->set_operations(rs.getInt64("operations"));
+  t->set_patients_treated(rs.getInt64("patients_treated"));
+  t->set_visits(rs.getInt64("visits"));
+  t->set_specialists(rs.getInt64("specialists"));
+  t->set_consultations(rs.getInt64("consultations"));
+  t->set_telemedicine_patients(rs.getInt64("telemedicine_patients"));
 }
 
-// Joins every activity to each distinct institution it involves, for COUNT(DISTINCT).
-constexpr char kJoinAnyInvolvement[] = " JOIN activity_institutions ai ON ai.activity_pk = a.pk";
-constexpr char kDistinctInstitutions[] = "COUNT(DISTINCT ai.institution_id)";
+// The period the request and the filter's start_date terms leave, and the days the filter
+// excludes, as whole and partial months.
+PeriodPlan Plan(const v1::GetActivityStatsRequest& req, const api::CompiledFilter& filter) {
+  std::optional<absl::CivilDay> from, to;
+  if (api::IsSet(req.start_date())) from = ParseDay(api::DateToString(req.start_date()));
+  if (api::IsSet(req.end_date())) to = ParseDay(api::DateToString(req.end_date()));
+  std::vector<absl::CivilDay> excluded;
+  auto it = filter.fields.find("start_date");
+  if (it != filter.fields.end()) {
+    const api::FieldCondition& c = it->second;
+    auto tighten = [](std::optional<absl::CivilDay>& bound, absl::CivilDay d, bool lower) {
+      if (!bound || (lower ? d > *bound : d < *bound)) bound = d;
+    };
+    for (const auto& v : c.equal) {
+      if (auto d = ParseDay(v)) {
+        tighten(from, *d, true);
+        tighten(to, *d, false);
+      }
+    }
+    if (c.lower) {
+      if (auto d = ParseDay(*c.lower)) tighten(from, c.lower_inclusive ? *d : *d + 1, true);
+    }
+    if (c.upper) {
+      if (auto d = ParseDay(*c.upper)) tighten(to, c.upper_inclusive ? *d : *d - 1, false);
+    }
+    for (const auto& v : c.not_equal) {
+      if (auto d = ParseDay(v)) excluded.push_back(*d);
+    }
+  }
+  return PlanPeriod(from, to, std::move(excluded));
+}
 
 }  // namespace
 
 absl::Status Activities::GetActivityStats(const RequestContext& ctx,
                                           const v1::GetActivityStatsRequest& req,
                                           v1::GetActivityStatsResponse* out) {
+  // The checks, in the order clients have always seen them.
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   if (api::IsSet(req.start_date()) && api::IsSet(req.end_date()) &&
       api::CompareDates(req.end_date(), req.start_date()) < 0) {
     return absl::InvalidArgumentError("end_date: must not be before start_date");
   }
-  StatsQuery grouped;
   for (int i = 0; i < req.group_by_size(); ++i) {
-    auto expr = GroupExpression(req.group_by(i));
-    if (!expr.ok())
+    if (req.group_by(i) < v1::GROUP_BY_MONTH || req.group_by(i) > v1::GROUP_BY_AGREEMENT)
       return absl::InvalidArgumentError(absl::StrCat("group_by[", i, "]: not a dimension"));
-    grouped.keys.push_back(*expr);
-    if (req.group_by(i) == v1::GROUP_BY_INSTITUTION) grouped.join_institutions = true;
   }
-  auto totals_q = BuildQuery(StatsQuery{}, stmt::kTotalsColumns, "", req);
-  if (!totals_q.ok()) return totals_q.status();
-  auto distinct_q = BuildQuery(StatsQuery{}, kDistinctInstitutions, kJoinAnyInvolvement, req);
-  if (!distinct_q.ok()) return distinct_q.status();
-  std::optional<db::Query> groups_q, group_distinct_q;
-  if (!grouped.keys.empty()) {
-    auto g = BuildQuery(grouped, stmt::kTotalsColumns, "", req);
-    if (!g.ok()) return g.status();
-    groups_q = std::move(*g);
-    auto gd = BuildQuery(grouped, kDistinctInstitutions, kJoinAnyInvolvement, req);
-    if (!gd.ok()) return gd.status();
-    group_distinct_q = std::move(*gd);
+  if (api::IsSet(req.start_date())) {
+    absl::Status s = api::ValidateDate(req.start_date(), "start_date");
+    if (!s.ok()) return s;
   }
-  const int nkeys = static_cast<int>(grouped.keys.size());
+  if (api::IsSet(req.end_date())) {
+    absl::Status s = api::ValidateDate(req.end_date(), "end_date");
+    if (!s.ok()) return s;
+  }
+  auto filter = CompileActivityFilter(req.filter());
+  if (!filter.ok()) return filter.status();
+
+  // A search on titles has no rollup (and a filter that can never hold is answered at once):
+  // the activity rows answer those.
+  if (!filter->search.empty() || filter->matches_nothing) {
+    return db_->InTransaction(ctx,
+                              [&](db::Connection& c) { return StatsFromActivities(c, req, out); });
+  }
+  const PeriodPlan plan = Plan(req, *filter);
+  if (!plan.months && plan.raw.empty()) {  // an empty period
+    out->Clear();
+    out->mutable_totals();
+    return absl::OkStatus();
+  }
+  const Call call{req, *filter, plan};
+  const db::Query totals = BuildQuery(call, false);
+  std::optional<db::Query> groups;
+  if (req.group_by_size() > 0) groups = BuildQuery(call, true);
+  // One transaction, as before the rollups. Each query is one statement and reads one snapshot
+  // (its sums and distinct counts agree); under READ COMMITTED the two queries may see a write
+  // committed between them.
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     {
-      auto rs = totals_q->Execute(c);
-      if (rs->next()) ReadTotals(*rs, 1, out->mutable_totals());
+      auto rs = totals.Execute(c);
+      if (rs->next()) ReadRow(*rs, out->mutable_totals());
     }
-    {
-      auto rs = distinct_q->Execute(c);
-      if (rs->next()) out->mutable_totals()->set_distinct_institutions(rs->getInt64(1));
-    }
-    if (!groups_q) return absl::OkStatus();
-    absl::flat_hash_map<std::string, v1::StatsGroup*> by_key;
-    {
-      auto rs = groups_q->Execute(c);
-      while (rs->next()) {
-        auto* group = out->add_groups();
-        std::vector<std::string> parts;
-        for (int k = 0; k < nkeys; ++k) {
-          auto* key = group->add_keys();
-          key->set_dimension(req.group_by(k));
-          key->set_value(rs->getString(k + 1));
-          parts.push_back(key->value());
-        }
-        ReadTotals(*rs, nkeys + 1, group->mutable_totals());
-        by_key[absl::StrJoin(parts, "\x1f")] = group;
-      }
-    }
-    auto rs = group_distinct_q->Execute(c);
+    if (!groups) return absl::OkStatus();
+    auto rs = groups->Execute(c);
     while (rs->next()) {
-      std::vector<std::string> parts;
-      for (int k = 0; k < nkeys; ++k) parts.push_back(rs->getString(k + 1));
-      auto it = by_key.find(absl::StrJoin(parts, "\x1f"));
-      if (it != by_key.end())
-        it->second->mutable_totals()->set_distinct_institutions(rs->getInt64(nkeys + 1));
+      auto* group = out->add_groups();
+      for (int k = 0; k < req.group_by_size(); ++k) {
+        auto* key = group->add_keys();
+        key->set_dimension(req.group_by(k));
+        key->set_value(rs->getString(absl::StrCat("k", k)));
+      }
+      ReadRow(*rs, group->mutable_totals());
     }
     return absl::OkStatus();
   });

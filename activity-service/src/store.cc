@@ -84,21 +84,32 @@ void BindActivity(sql::PreparedStatement& ps, int first, const Activity& a) {
   BindValues(ps, first, ActivityValues(a));
 }
 
-void WriteInvolvements(db::Connection& c, int64_t pk, const Activity& a) {
+// One multi-row INSERT of the activity's involvements; `pk` unset: the activity this connection
+// inserted last.
+void InsertInvolvements(db::Connection& c, std::optional<int64_t> pk, const Activity& a) {
+  db::Query insert(stmt::kBulkInsertInvolvements);
+  const std::string start = api::DateToString(a.start_date());
+  absl::flat_hash_set<std::string> seen;
+  bool first = true;
+  for (const Involvement& inv : InvolvedInstitutions(a)) {
+    std::vector<db::Query::Value> values;
+    if (pk) values.emplace_back(*pk);
+    values.emplace_back(IdOf(inv.institution));
+    values.emplace_back(std::string(inv.role));
+    values.emplace_back(int64_t{seen.insert(inv.institution).second ? 1 : 0});
+    values.emplace_back(start);
+    const char* row = pk ? stmt::kInvolvementValues : stmt::kInvolvementValuesOfLastInsert;
+    insert.BindAll(first ? std::string(row) : absl::StrCat(", ", row), std::move(values));
+    first = false;
+  }
+  if (!first) insert.ExecuteUpdate(c);
+}
+
+void ReplaceInvolvements(db::Connection& c, int64_t pk, const Activity& a) {
   auto& del = c.Prepare(stmt::kDeleteInvolvements);
   del.setInt64(1, pk);
   del.executeUpdate();
-  auto& ins = c.Prepare(stmt::kInsertInvolvement);
-  const std::string start = api::DateToString(a.start_date());
-  absl::flat_hash_set<std::string> seen;
-  for (const Involvement& inv : InvolvedInstitutions(a)) {
-    ins.setInt64(1, pk);
-    ins.setString(2, IdOf(inv.institution));
-    ins.setString(3, inv.role);
-    ins.setInt(4, seen.insert(inv.institution).second ? 1 : 0);
-    ins.setString(5, start);
-    ins.executeUpdate();
-  }
+  InsertInvolvements(c, pk, a);
 }
 
 void ReadDate(sql::ResultSet& rs, const char* column, google::type::Date* date) {
@@ -141,7 +152,8 @@ ActivityRow ReadActivity(sql::ResultSet& rs) {
     a.set_direction(direction);
   a.set_cooperation_area(rs.getString("cooperation_area"));
   a.set_notes(rs.getString("notes"));
-  if (!rs.isNull("external_reference")) a.set_external_reference(rs.getString("external_reference"));
+  if (!rs.isNull("external_reference"))
+    a.set_external_reference(rs.getString("external_reference"));
   row.revision = rs.getInt64("revision");
   a.set_etag(absl::StrCat("r", row.revision));
   *a.mutable_create_time() = api::ToTimestamp(ReadTime(rs, "create_time"));
@@ -164,6 +176,26 @@ void LoadPartners(db::Connection& c, ActivityRow& row) {
   }
 }
 
+void LoadPartnersOf(db::Connection& c, const std::vector<ActivityRow*>& rows) {
+  if (rows.empty()) return;
+  absl::flat_hash_map<int64_t, ActivityRow*> by_pk;
+  std::vector<int64_t> pks;
+  for (ActivityRow* row : rows) {
+    row->activity.clear_partner_institutions();
+    by_pk[row->pk] = row;
+    pks.push_back(row->pk);
+  }
+  db::Query q(stmt::kSelectPartnersOfActivitiesIn);
+  q.BindInList(pks).Sql(stmt::kPartnersOfActivitiesOrder);
+  auto rs = q.Execute(c);
+  while (rs->next()) {
+    auto it = by_pk.find(rs->getInt64("activity_pk"));
+    if (it == by_pk.end()) continue;
+    it->second->activity.add_partner_institutions(
+        absl::StrCat("institutions/", std::string(rs->getString("institution_id"))));
+  }
+}
+
 std::optional<ActivityRow> FindActivity(db::Connection& c, const std::string& id, bool for_update) {
   auto& ps = c.Prepare(for_update ? stmt::kSelectActivityByIdForUpdate : stmt::kSelectActivityById);
   ps.setString(1, id);
@@ -175,19 +207,32 @@ std::optional<ActivityRow> FindActivity(db::Connection& c, const std::string& id
   return row;
 }
 
-int64_t InsertActivity(db::Connection& c, const std::string& id, const Activity& a,
-                       absl::Time now) {
+void InsertActivity(db::Connection& c, const std::string& id, const Activity& a, absl::Time now) {
   auto& ps = c.Prepare(stmt::kInsertActivity);
   ps.setString(1, id);
   BindActivity(ps, 2, a);
   ps.setString(23, db::TimeToSql(now));
   ps.setString(24, db::TimeToSql(now));
   ps.executeUpdate();
-  std::unique_ptr<sql::ResultSet> rs(c.Prepare(stmt::kLastInsertId).executeQuery());
-  const int64_t pk = rs->next() ? rs->getInt64(1) : 0;
-  rs.reset();
-  WriteInvolvements(c, pk, a);
-  return pk;
+  InsertInvolvements(c, std::nullopt, a);
+}
+
+ActivityRow AsInserted(const std::string& id, const Activity& a, absl::Time now) {
+  ActivityRow row;
+  row.revision = 1;
+  Activity& stored = row.activity;
+  stored = a;
+  stored.DiscardUnknownFields();
+  stored.set_name(ActivityName(id));
+  stored.set_kind(KindOf(a));
+  if (!api::IsSet(stored.end_date())) *stored.mutable_end_date() = stored.start_date();
+  std::sort(stored.mutable_partner_institutions()->begin(),
+            stored.mutable_partner_institutions()->end());
+  *stored.mutable_create_time() = api::ToTimestamp(now);
+  *stored.mutable_update_time() = api::ToTimestamp(now);
+  stored.clear_delete_time();
+  stored.set_etag(absl::StrCat("r", row.revision));
+  return row;
 }
 
 void UpdateActivity(db::Connection& c, int64_t pk, const Activity& a, absl::Time now) {
@@ -196,7 +241,7 @@ void UpdateActivity(db::Connection& c, int64_t pk, const Activity& a, absl::Time
   ps.setString(22, db::TimeToSql(now));
   ps.setInt64(23, pk);
   ps.executeUpdate();
-  WriteInvolvements(c, pk, a);
+  ReplaceInvolvements(c, pk, a);
 }
 
 absl::flat_hash_map<std::string, int64_t> PksOf(db::Connection& c,
@@ -252,14 +297,16 @@ absl::flat_hash_map<std::string, ActivityRow> FindByExternalReferences(
   db::Query q(stmt::kSelectByExternalReferences);
   q.BindAll("", {host_id});  // the fragment holds its placeholder
   for (size_t i = 0; i < references.size(); ++i) q.Bind(i == 0 ? "?" : ", ?", references[i]);
-  q.Sql(")");
+  q.Sql(stmt::kSelectByExternalReferencesClose);
   std::vector<ActivityRow> rows;
   {
     auto rs = q.Execute(c);
     while (rs->next()) rows.push_back(ReadActivity(*rs));
   }
+  std::vector<ActivityRow*> loading;
+  for (auto& row : rows) loading.push_back(&row);
+  LoadPartnersOf(c, loading);
   for (auto& row : rows) {
-    LoadPartners(c, row);
     std::string key = row.activity.external_reference();
     found.emplace(std::move(key), std::move(row));
   }

@@ -30,11 +30,18 @@ std::string IdOf(absl::string_view name);  // "institutions/x" -> "x"
 // Reads a row whose columns are IMP_ACTIVITY_COLUMNS (partners not loaded).
 ActivityRow ReadActivity(sql::ResultSet& rs);
 void LoadPartners(db::Connection& c, ActivityRow& row);
+// LoadPartners for many rows in one statement (an IN list over their pks).
+void LoadPartnersOf(db::Connection& c, const std::vector<ActivityRow*>& rows);
 std::optional<ActivityRow> FindActivity(db::Connection& c, const std::string& id, bool for_update);
 
-// Inserts the activity and its involvements; returns the new pk. 1062 when the id is taken.
-int64_t InsertActivity(db::Connection& c, const std::string& id, const v1::Activity& a,
-                       absl::Time now);
+// Inserts the activity and its involvements (two statements). 1062 when the id is taken.
+void InsertActivity(db::Connection& c, const std::string& id, const v1::Activity& a,
+                    absl::Time now);
+// What FindActivity reads back once InsertActivity(c, id, a, now) has stored `a` (revision 1,
+// pk unknown), so that a create answers without reading its row again: end date defaulted,
+// kind derived, partners in stored order, output-only and unknown fields the client sent
+// dropped.
+ActivityRow AsInserted(const std::string& id, const v1::Activity& a, absl::Time now);
 void UpdateActivity(db::Connection& c, int64_t pk, const v1::Activity& a, absl::Time now);
 
 // Bulk insert for imports: a few multi-row statements per chunk instead of several statements
@@ -46,7 +53,7 @@ absl::flat_hash_map<std::string, int64_t> InsertActivities(
 absl::flat_hash_map<std::string, int64_t> PksOf(db::Connection& c,
                                                 const std::vector<std::string>& ids);
 // The activities stored under `references` for one host institution (partners loaded), by
-// reference; deleted ones included.
+// reference; deleted ones included. Locks them (FOR UPDATE) until the transaction ends.
 absl::flat_hash_map<std::string, ActivityRow> FindByExternalReferences(
     db::Connection& c, const std::string& host_id, const std::vector<std::string>& references);
 // The id of the activity stored under (host, reference), if any.

@@ -2,6 +2,8 @@
 
 #include <cppconn/prepared_statement.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace imp::db {
@@ -26,6 +28,40 @@ Query& Query::Bind(absl::string_view fragment, int64_t value) {
 Query& Query::BindAll(absl::string_view fragment, std::vector<Value> values) {
   absl::StrAppend(&sql_, fragment);
   for (auto& v : values) params_.push_back(std::move(v));
+  return *this;
+}
+
+namespace {
+
+size_t PaddedSize(size_t n) {
+  size_t padded = 1;
+  while (padded < n) padded *= 2;
+  return padded;
+}
+
+template <typename T>
+void AppendInList(const std::vector<T>& values, std::string& sql,
+                  std::vector<Query::Value>& params) {
+  if (values.empty()) {  // IN (NULL) matches nothing
+    sql.append("NULL");
+    return;
+  }
+  const size_t padded = PaddedSize(values.size());
+  for (size_t i = 0; i < padded; ++i) {
+    sql.append(i == 0 ? "?" : ", ?");
+    params.emplace_back(values[std::min(i, values.size() - 1)]);
+  }
+}
+
+}  // namespace
+
+Query& Query::BindInList(const std::vector<std::string>& values) {
+  AppendInList(values, sql_, params_);
+  return *this;
+}
+
+Query& Query::BindInList(const std::vector<int64_t>& values) {
+  AppendInList(values, sql_, params_);
   return *this;
 }
 

@@ -31,6 +31,12 @@ class Query {
   Query& Bind(absl::string_view fragment, std::string value);
   Query& Bind(absl::string_view fragment, int64_t value);
   Query& BindAll(absl::string_view fragment, std::vector<Value> values);
+  // Appends the placeholders of an IN list, "?, ?, ...", binding `values` (none: "NULL", which
+  // matches nothing). The list is padded to the next power of two by repeating the last value: a
+  // repeated value changes nothing in an IN list, and the padding keeps the statement texts few
+  // (each is prepared once per connection and cached), whatever the number of values.
+  Query& BindInList(const std::vector<std::string>& values);
+  Query& BindInList(const std::vector<int64_t>& values);
 
   std::unique_ptr<sql::ResultSet> Execute(Connection& conn) const;
   // For INSERT/UPDATE/DELETE: the number of rows affected.

@@ -2,73 +2,89 @@
 
 #include <utility>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/server/request_context.h"
 #include "common/status.h"
 
+ABSL_FLAG(int, slow_call_log_ms, 100,
+          "Successful calls that take at least this many milliseconds are logged at info level; "
+          "faster ones at debug level (IMP_LOG_LEVEL=debug), failed ones always (warning).");
+
 namespace imp {
 namespace {
 
 class RequestLogInterceptor : public grpc::experimental::Interceptor {
  public:
-  RequestLogInterceptor(grpc::experimental::ServerRpcInfo* info, const ActorResolver& resolver)
+  RequestLogInterceptor(grpc::experimental::ServerRpcInfo* info, const ActorResolver& resolver,
+                        absl::Duration slow_call)
       : method_(info->method()),
         server_context_(info->server_context()),
         resolver_(resolver),
+        slow_call_(slow_call),
         start_(absl::Now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
-      const auto* md = methods->GetRecvInitialMetadata();
-      // Without a resolver, the actor the audit trail records (RequestContext): by now gRPC's
-      // ActorGate has dropped an untrusted peer's x-imp-actor from the metadata.
-      if (resolver_) {
-        if (md != nullptr) actor_ = resolver_(*md);
-      } else if (server_context_ != nullptr) {
-        actor_ = ResolveActor(*server_context_);
-      }
-    }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       const grpc::Status status = methods->GetSendStatus();
-      const double latency_ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
-      Log(status.ok() ? LogLevel::kInfo : LogLevel::kWarning, "rpc",
-          {{"method", method_},
-           {"status", StatusCodeName(status.error_code())},
-           {"latency_ms", absl::StrFormat("%.3f", latency_ms)},
-           {"actor", actor_},
-           {"error", status.error_message()}});
+      const absl::Duration latency = absl::Now() - start_;
+      const LogLevel level = !status.ok()            ? LogLevel::kWarning
+                             : latency >= slow_call_ ? LogLevel::kInfo
+                                                     : LogLevel::kDebug;
+      // Everything the line needs is formatted only when it will be written.
+      if (LogEnabled(level)) {
+        Log(level, "rpc",
+            {{"method", method_},
+             {"status", StatusCodeName(status.error_code())},
+             {"latency_ms", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(latency))},
+             {"actor", Actor()},
+             {"error", status.error_message()}});
+      }
     }
     methods->Proceed();
   }
 
  private:
-  const std::string method_;
+  // Without a resolver, the actor the audit trail records (RequestContext): gRPC's ActorGate
+  // has dropped an untrusted peer's x-imp-actor from the metadata before the call started.
+  std::string Actor() const {
+    if (server_context_ == nullptr) return "-";
+    if (resolver_) return resolver_(server_context_->client_metadata());
+    return ResolveActor(*server_context_);
+  }
+
+  const char* const method_;  // gRPC's registered name: lives as long as the server
   const grpc::ServerContextBase* const server_context_;
   const ActorResolver& resolver_;
+  const absl::Duration slow_call_;
   const absl::Time start_;
-  std::string actor_ = "-";
 };
 
 class RequestLogFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit RequestLogFactory(ActorResolver resolver) : resolver_(std::move(resolver)) {}
+  RequestLogFactory(ActorResolver resolver, absl::Duration slow_call)
+      : resolver_(std::move(resolver)), slow_call_(slow_call) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new RequestLogInterceptor(info, resolver_);
+    return new RequestLogInterceptor(info, resolver_, slow_call_);
   }
 
  private:
   const ActorResolver resolver_;
+  const absl::Duration slow_call_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeRequestLogInterceptor(
-    ActorResolver resolver) {
-  return std::make_unique<RequestLogFactory>(std::move(resolver));
+    ActorResolver resolver, absl::Duration slow_call) {
+  if (slow_call == absl::InfiniteDuration()) {
+    slow_call = absl::Milliseconds(absl::GetFlag(FLAGS_slow_call_log_ms));
+  }
+  return std::make_unique<RequestLogFactory>(std::move(resolver), slow_call);
 }
 
 }  // namespace imp

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/init.h"
 #include "common/log.h"
 #include "common/server/peer_identity.h"
 #include "common/server/parse_error_interceptor.h"
@@ -37,7 +38,11 @@ ChannelOptions OutgoingChannelOptions(const ServiceHostOptions& options) {
 ServiceHost::ServiceHost(ServiceHostOptions options)
     : options_(std::move(options)),
       workers_(static_cast<size_t>(options_.worker_threads),
-               AdmissionOptions{options_.max_queued_requests, options_.max_queue_wait}) {}
+               AdmissionOptions{options_.max_queued_requests, options_.max_queue_wait}) {
+  // Every server binary builds exactly one host, before it serves: the process-wide settings
+  // (deadlock detection off in Release, see init.h) belong here.
+  InitProcess();
+}
 
 ServiceHost::~ServiceHost() { Shutdown(); }
 

@@ -89,7 +89,8 @@ Access AccessOf(absl::string_view method) {
       absl::StartsWith(method, "BatchGet")) {
     return Access::kRead;
   }
-  if (absl::StartsWith(method, "Delete") || absl::StartsWith(method, "Undelete"))
+  if (absl::StartsWith(method, "Delete") || absl::StartsWith(method, "Undelete") ||
+      method == "VerifyStatistics")  // reads every activity: an operator's check
     return Access::kAdmin;
   return Access::kWrite;
 }

@@ -69,7 +69,8 @@ class TokenStore {
 absl::Status Authorize(const Principal& who, Access access, absl::string_view method);
 
 // The access a RegistryService/ActivityService method needs, by its name: reads (Get, List,
-// BatchGet, stats, history) need viewer; Delete and Undelete need admin; the rest need editor.
+// BatchGet, stats, history) need viewer; Delete, Undelete and VerifyStatistics need admin; the
+// rest need editor.
 Access AccessOf(absl::string_view method);
 
 // The institutions a scoped editor must have at least one of; PERMISSION_DENIED naming them

@@ -93,12 +93,12 @@ absl::Status Registry::ListAgreements(const RequestContext& ctx,
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     auto rows = api::ReadKeysetRows(*query.Execute(c), *page, 19, store::ReadAgreement);
+    std::vector<store::AgreementRow*> page_rows;
+    for (auto& row : rows.rows) page_rows.push_back(&row);
+    store::LoadPartiesOf(c, page_rows);  // one statement for the page, not one per row
     api::FillPage(
         rows, *page, out->mutable_next_page_token(),
-        [&](store::AgreementRow& row) -> const Agreement& {
-          store::LoadParties(c, row);
-          return row.agreement;
-        },
+        [&](store::AgreementRow& row) -> const Agreement& { return row.agreement; },
         [&](store::AgreementRow& row) { *out->add_agreements() = std::move(row.agreement); });
     return absl::OkStatus();
   });
@@ -242,15 +242,17 @@ absl::Status Registry::BatchGetAgreements(const RequestContext& ctx,
     if (!id.ok()) return id.status();
     ids.push_back(*id);
   }
+  // Two statements (rows, then their parties) that must agree: a transaction.
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
+    auto found = store::FindAgreements(c, ids);
     for (size_t i = 0; i < ids.size(); ++i) {
-      auto row = store::FindAgreement(c, ids[i], false);
-      if (!row) {
+      auto row = found.find(ids[i]);
+      if (row == found.end()) {
         return api::ResourceNotFound(api::ResourceType<Agreement>(), req.names(i),
                                      absl::StrCat("names[", i, "]"));
       }
-      *out->add_agreements() = std::move(row->agreement);
+      *out->add_agreements() = row->second.agreement;  // a name may be asked for twice
     }
     return absl::OkStatus();
   });

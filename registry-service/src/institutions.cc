@@ -79,7 +79,8 @@ absl::Status Registry::ListInstitutions(const RequestContext& ctx,
   if (!page.ok()) return page.status();
   db::FinishListQuery(query, *order, "i.pk", *page);
 
-  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
+  // One statement: no transaction needed for a consistent page.
+  return db_->Read(ctx.deadline, [&](db::Connection& c) -> absl::Status {
     out->Clear();
     auto rows = api::ReadKeysetRows(*query.Execute(c), *page, 16, store::ReadInstitution);
     api::FillPage(
@@ -243,13 +244,15 @@ absl::Status Registry::BatchGetInstitutions(const RequestContext& ctx,
   }
   return db_->Read(ctx.deadline, [&](db::Connection& c) -> absl::Status {
     out->Clear();
+    auto found = store::FindInstitutions(c, ids);
     for (size_t i = 0; i < ids.size(); ++i) {
-      auto row = store::FindInstitution(c, ids[i], false);
-      if (!row) {
+      auto row = found.find(ids[i]);
+      if (row == found.end()) {
         return api::ResourceNotFound(api::ResourceType<Institution>(), req.names(i),
                                      absl::StrCat("names[", i, "]"));
       }
-      *out->add_institutions() = std::move(row->institution);
+      // A name may be asked for twice: copy, don't move.
+      *out->add_institutions() = row->second.institution;
     }
     return absl::OkStatus();
   });

@@ -21,6 +21,9 @@ inline constexpr Statement kSelectInstitutionById{"select_institution_by_id",
 inline constexpr Statement kSelectInstitutionByIdForUpdate{
     "select_institution_by_id_for_update",
     "SELECT " IMP_INSTITUTION_COLUMNS "FROM institutions i WHERE i.id = ? FOR UPDATE"};
+// BatchGet: rows by id, then (agreements) their parties, each as one IN list (db::BindInList).
+inline constexpr char kSelectInstitutionsByIdIn[] =
+    "SELECT " IMP_INSTITUTION_COLUMNS "FROM institutions i WHERE i.id IN (";
 inline constexpr Statement kSelectInstitutionByPk{"select_institution_by_pk",
                                                   "SELECT " IMP_INSTITUTION_COLUMNS
                                                   "FROM institutions i WHERE i.pk = ?"};
@@ -79,6 +82,13 @@ inline constexpr Statement kSelectPartiesOfAgreement{
     "select_parties_of_agreement",
     "SELECT i.id, p.role FROM agreement_parties p JOIN institutions i ON i.pk = p.institution_pk "
     "WHERE p.agreement_pk = ? ORDER BY p.position"};
+inline constexpr char kSelectAgreementsByIdIn[] =
+    "SELECT " IMP_AGREEMENT_COLUMNS "FROM agreements a WHERE a.id IN (";
+inline constexpr char kSelectPartiesOfAgreementsIn[] =
+    "SELECT p.agreement_pk, i.id, p.role FROM agreement_parties p "
+    "JOIN institutions i ON i.pk = p.institution_pk WHERE p.agreement_pk IN (";
+inline constexpr char kPartiesOfAgreementsOrder[] = ") ORDER BY p.agreement_pk, p.position";
+inline constexpr char kInListClose[] = ")";
 inline constexpr Statement kDeletePartiesOfAgreement{
     "delete_parties_of_agreement", "DELETE FROM agreement_parties WHERE agreement_pk = ?"};
 inline constexpr Statement kInsertParty{

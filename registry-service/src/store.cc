@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api/proto_util.h"
 #include "common/api/text.h"
+#include "common/db/query.h"
 #include "common/db/sql_time.h"
 #include "registry-service/src/statements.h"
 #include "registry-service/src/validation.h"
@@ -87,6 +88,21 @@ std::optional<InstitutionRow> FindInstitution(db::Connection& c, const std::stri
   std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
   if (!rs->next()) return std::nullopt;
   return ReadInstitution(*rs);
+}
+
+absl::flat_hash_map<std::string, InstitutionRow> FindInstitutions(
+    db::Connection& c, const std::vector<std::string>& ids) {
+  absl::flat_hash_map<std::string, InstitutionRow> found;
+  if (ids.empty()) return found;
+  db::Query q(stmt::kSelectInstitutionsByIdIn);
+  q.BindInList(ids).Sql(stmt::kInListClose);
+  auto rs = q.Execute(c);
+  while (rs->next()) {
+    InstitutionRow row = ReadInstitution(*rs);
+    std::string id(rs->getString("id"));
+    found.emplace(std::move(id), std::move(row));
+  }
+  return found;
 }
 
 std::optional<InstitutionRow> FindInstitutionByPk(db::Connection& c, int64_t pk) {
@@ -225,6 +241,48 @@ std::optional<AgreementRow> FindAgreement(db::Connection& c, const std::string& 
   rs.reset();
   LoadParties(c, row);
   return row;
+}
+
+void LoadPartiesOf(db::Connection& c, std::vector<AgreementRow*> rows) {
+  if (rows.empty()) return;
+  absl::flat_hash_map<int64_t, AgreementRow*> by_pk;
+  std::vector<int64_t> pks;
+  for (AgreementRow* row : rows) {
+    row->agreement.clear_parties();
+    by_pk[row->pk] = row;
+    pks.push_back(row->pk);
+  }
+  db::Query parties(stmt::kSelectPartiesOfAgreementsIn);
+  parties.BindInList(pks).Sql(stmt::kPartiesOfAgreementsOrder);
+  auto rs = parties.Execute(c);
+  while (rs->next()) {
+    auto it = by_pk.find(rs->getInt64("agreement_pk"));
+    if (it == by_pk.end()) continue;
+    auto* party = it->second->agreement.add_parties();
+    party->set_institution(InstitutionName(std::string(rs->getString("id"))));
+    v1::Party::Role role;
+    if (v1::Party::Role_Parse(std::string(rs->getString("role")), &role)) party->set_role(role);
+  }
+}
+
+absl::flat_hash_map<std::string, AgreementRow> FindAgreements(db::Connection& c,
+                                                              const std::vector<std::string>& ids) {
+  absl::flat_hash_map<std::string, AgreementRow> found;
+  if (ids.empty()) return found;
+  {
+    db::Query q(stmt::kSelectAgreementsByIdIn);
+    q.BindInList(ids).Sql(stmt::kInListClose);
+    auto rs = q.Execute(c);
+    while (rs->next()) {
+      AgreementRow row = ReadAgreement(*rs);
+      std::string id(rs->getString("id"));
+      found.emplace(std::move(id), std::move(row));
+    }
+  }
+  std::vector<AgreementRow*> rows;
+  for (auto& [id, row] : found) rows.push_back(&row);
+  LoadPartiesOf(c, rows);
+  return found;
 }
 
 namespace {

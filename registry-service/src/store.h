@@ -36,6 +36,9 @@ std::string Etag(int64_t revision);
 
 std::optional<InstitutionRow> FindInstitution(db::Connection& c, const std::string& id,
                                               bool for_update);
+// Those of `ids` that exist, by id, in one statement (BatchGet).
+absl::flat_hash_map<std::string, InstitutionRow> FindInstitutions(
+    db::Connection& c, const std::vector<std::string>& ids);
 std::optional<InstitutionRow> FindInstitutionByPk(db::Connection& c, int64_t pk);
 std::optional<std::string> FindInstitutionIdByKey(db::Connection& c, const std::string& country,
                                                   const std::string& normalized_name);
@@ -51,6 +54,10 @@ InstitutionRow ReadInstitution(sql::ResultSet& rs);
 
 std::optional<AgreementRow> FindAgreement(db::Connection& c, const std::string& id,
                                           bool for_update);
+// Those of `ids` that exist, with their parties, by id, in two statements (BatchGet); run it
+// in a transaction so that rows and parties agree.
+absl::flat_hash_map<std::string, AgreementRow> FindAgreements(db::Connection& c,
+                                                              const std::vector<std::string>& ids);
 int64_t InsertAgreement(db::Connection& c, const std::string& id, const v1::Agreement& a,
                         absl::Time now);
 void UpdateAgreement(db::Connection& c, int64_t pk, const v1::Agreement& a, absl::Time now);
@@ -62,6 +69,8 @@ void ReplaceParties(db::Connection& c, int64_t agreement_pk, const v1::Agreement
 // Reads agreement rows (without parties) from a query whose columns are IMP_AGREEMENT_COLUMNS.
 AgreementRow ReadAgreement(sql::ResultSet& rs);
 void LoadParties(db::Connection& c, AgreementRow& row);
+// LoadParties for many rows in one statement (an IN list over their pks).
+void LoadPartiesOf(db::Connection& c, std::vector<AgreementRow*> rows);
 
 // Locks each party institution in share mode and returns their pks; FAILED_PRECONDITION naming
 // the field when one does not exist or is deleted.

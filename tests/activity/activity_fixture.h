@@ -64,8 +64,18 @@ class ActivityTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    if (verify_statistics_at_end_) ExpectStatisticsConsistent();
     activity_->Shutdown();
     registry_->Shutdown();
+  }
+
+  // Every test ends with the consistency check of the statistics rollups: whatever it did, the
+  // rollups must still agree with the activity rows (VerifyStatistics finds no mismatch).
+  void ExpectStatisticsConsistent() {
+    v1::VerifyStatisticsResponse verified;
+    grpc::Status s = act_->VerifyStatistics(Ctx().get(), {}, &verified);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(verified.mismatches_size(), 0) << verified.DebugString().substr(0, 4000);
   }
 
   void WaitUntilReady() {
@@ -198,6 +208,7 @@ class ActivityTest : public ::testing::Test {
     return resp.totals();
   }
 
+  bool verify_statistics_at_end_ = true;
   std::unique_ptr<testing::TestDatabase> registry_db_, activity_db_;
   std::unique_ptr<registry::RegistryServer> registry_;
   std::unique_ptr<ActivityServer> activity_;

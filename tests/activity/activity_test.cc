@@ -13,13 +13,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "activity-service/src/activity_server.h"
-#include "tests/activity/activity_fixture.h"
 #include "common/api/errors.h"
 #include "common/status.h"
 #include "gtest/gtest.h"
 #include "imp/activity/v1/activity.grpc.pb.h"
 #include "imp/registry/v1/registry.grpc.pb.h"
 #include "registry-service/src/registry_server.h"
+#include "tests/activity/activity_fixture.h"
 #include "tests/support/test_database.h"
 
 namespace imp::activity {
@@ -43,6 +43,35 @@ TEST_F(ActivityTest, CreateAndGetATrainingWithDerivedKind) {
   ASSERT_EQ(got.training().participant_groups_size(), 2);
   EXPECT_EQ(got.training().participant_groups(1).headcount(), 8);
   EXPECT_EQ(got.partner_institutions(0), "institutions/sussex");
+}
+
+// CreateActivity answers from what it inserted instead of reading the row back: the answer
+// must still be exactly what a read returns (partners in stored order, output-only and unknown
+// fields the client sent dropped, times and etag as stored).
+TEST_F(ActivityTest, CreateAnswersExactlyWhatGetActivityReadsBack) {
+  Activity a = Training(3, 4, D(2024, 2, 5));
+  a.clear_partner_institutions();
+  a.add_partner_institutions("institutions/sussex");
+  a.add_partner_institutions("institutions/kaunas");  // stored order: kaunas, sussex
+  a.set_name("activities/not-this-one");
+  a.set_etag("r41");
+  a.mutable_create_time()->set_seconds(1);
+  a.mutable_update_time()->set_seconds(2);
+  a.mutable_delete_time()->set_seconds(3);
+  a.GetReflection()->MutableUnknownFields(&a)->AddVarint(9999, 7);
+  Activity created;
+  grpc::Status s = Create(a, &created, "", "answers-as-stored");
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::GetActivityRequest get;
+  get.set_name(created.name());
+  Activity got;
+  ASSERT_TRUE(act_->GetActivity(Ctx().get(), get, &got).ok());
+  EXPECT_EQ(got.DebugString(), created.DebugString());
+  EXPECT_EQ(got.SerializeAsString(), created.SerializeAsString());
+  ASSERT_EQ(created.partner_institutions_size(), 2);
+  EXPECT_EQ(created.partner_institutions(0), "institutions/kaunas");
+  EXPECT_FALSE(created.has_delete_time());
+  EXPECT_EQ(created.etag(), "r1");
 }
 
 TEST_F(ActivityTest, InvalidActivitiesAreRejectedNamingTheField) {

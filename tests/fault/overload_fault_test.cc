@@ -74,11 +74,11 @@ class CallerFleet {
 
   CallerFleet(int callers, absl::Time until, StartCall start)
       : until_(until), start_(std::move(start)), running_(callers), next_(callers, 0) {
-    for (int t = 0; t < callers; ++t) {
-      jitter_.emplace_back(static_cast<uint32_t>(t));
-      Launch(t);
-    }
+    // Every caller's state exists before the first call starts: answers arrive on gRPC's
+    // threads while later callers are still being launched.
+    for (int t = 0; t < callers; ++t) jitter_.emplace_back(static_cast<uint32_t>(t));
     timer_ = std::thread([this] { TimerLoop(); });
+    for (int t = 0; t < callers; ++t) Launch(t);
   }
   ~CallerFleet() {
     {
@@ -171,25 +171,29 @@ TEST(FaultOverload, OverloadIsShedFastAndNothingIsStoredForRefusedCalls) {
   }
   std::vector<std::vector<Call>> calls(kCallers);
   const absl::Time start = absl::Now();
+  // The fleet lives until the end of the test, long after Wait(): the last answers' callbacks may
+  // still be returning through it when Wait() sees every caller done.
+  std::unique_ptr<CallerFleet> fleet;
   {
     // 300 callers, each with one call in flight at a time, driven by gRPC's callback API rather
     // than 300 blocking threads: on a 2-core machine the threads' own scheduling would be most
     // of what is measured, and a real fleet of clients runs on other machines.
-    CallerFleet fleet(kCallers, start + kLoad, [&](int t, int n, CallerFleet::Done done) {
-      auto* stub = stubs[t % stubs.size()].get();
-      auto state = std::make_shared<AsyncCreate>(absl::StrCat("load-", t, "-", n));
-      stub->async()->CreateInstitution(
-          state->context.get(), &state->request, &state->response,
-          // gRPC wants a copyable callback: the one-shot `done` is shared.
-          [state, &calls, t,
-           done = std::make_shared<CallerFleet::Done>(std::move(done))](grpc::Status s) {
-            calls[t].push_back(state->Finished(s));
-            // Each caller behaves as a gRPC client should: after a refusal it waits what the
-            // refusal's RetryInfo asks (with jitter, in CallerFleet) before its next call.
-            std::move (*done)(calls[t].back().retry_after);
-          });
-    });
-    fleet.Wait();
+    fleet = std::make_unique<CallerFleet>(
+        kCallers, start + kLoad, [&](int t, int n, CallerFleet::Done done) {
+          auto* stub = stubs[t % stubs.size()].get();
+          auto state = std::make_shared<AsyncCreate>(absl::StrCat("load-", t, "-", n));
+          stub->async()->CreateInstitution(
+              state->context.get(), &state->request, &state->response,
+              // gRPC wants a copyable callback: the one-shot `done` is shared.
+              [state, &calls, t,
+               done = std::make_shared<CallerFleet::Done>(std::move(done))](grpc::Status s) {
+                calls[t].push_back(state->Finished(s));
+                // Each caller behaves as a gRPC client should: after a refusal it waits what the
+                // refusal's RetryInfo asks (with jitter, in CallerFleet) before its next call.
+                std::move (*done)(calls[t].back().retry_after);
+              });
+        });
+    fleet->Wait();
   }
   const absl::Duration load_took = absl::Now() - start;
 

@@ -46,6 +46,19 @@ TEST_F(GatewayTest, AuthenticationAndTheRoleMatrix) {
             grpc::StatusCode::UNAUTHENTICATED);
 }
 
+// VerifyStatistics reads every activity: an operator's check, refused to everyone but admins.
+TEST_F(GatewayTest, OnlyAdminsMayVerifyTheStatistics) {
+  act::VerifyStatisticsResponse verified;
+  for (const char* token : {kViewer, kEditor, kScoped}) {
+    grpc::Status s = act_->VerifyStatistics(Ctx(token).get(), {}, &verified);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << token;
+    EXPECT_NE(s.error_message().find("admin"), std::string::npos) << s.error_message();
+  }
+  grpc::Status s = act_->VerifyStatistics(Ctx(kAdmin).get(), {}, &verified);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(verified.mismatches_size(), 0);
+}
+
 TEST_F(GatewayTest, TheTokenIdentityReachesTheAuditTrailAndErrorsPassThrough) {
   ASSERT_TRUE(CreateInstitution(kEditor, "lille", "FR").ok());
   reg::ListChangesRequest hist;

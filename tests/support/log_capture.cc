@@ -17,7 +17,7 @@ namespace imp::testing {
 
 LogCapture::LogCapture()
     : path_(absl::StrCat(::testing::TempDir(), "/log-capture-", getpid(), ".log")) {
-  SetMinLogLevel(LogLevel::kInfo);
+  SetMinLogLevel(LogLevel::kDebug);
   std::fflush(stderr);
   saved_ = dup(2);
   const int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);

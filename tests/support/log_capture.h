@@ -7,7 +7,8 @@
 namespace imp::testing {
 
 // Everything this process writes to stderr (the structured log of every server the test runs
-// in-process) while it lives, with the request log's info lines whatever IMP_LOG_LEVEL says.
+// in-process) while it lives, with every line down to debug level (the request log writes a
+// fast successful call's line at debug) whatever IMP_LOG_LEVEL says.
 class LogCapture {
  public:
   LogCapture();

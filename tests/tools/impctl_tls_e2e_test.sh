@@ -41,8 +41,10 @@ svc_tls() { echo "--tls_cert=$tls/$1.pem --tls_key=$tls/$1.key --tls_ca=$tls/ca.
 RP=$(free_port) AP=$(free_port) GP=$(free_port)
 admin=admin-$suffix
 echo "$(printf %s "$admin" | sha256sum | cut -d' ' -f1) admin tls-admin" >"$work/tokens.txt"
+# Debug level: the checks below read each call's log line, and fast successful calls are logged
+# at debug only.
 # shellcheck disable=SC2046
-IMP_DB_PASSWORD=pw1 IMP_DB_MIGRATION_PASSWORD=pw1 "$build/registry-service/registry_service" --port="$RP" --db_socket="$IMP_TEST_DB_SOCKET" \
+IMP_LOG_LEVEL=debug IMP_DB_PASSWORD=pw1 IMP_DB_MIGRATION_PASSWORD=pw1 "$build/registry-service/registry_service" --port="$RP" --db_socket="$IMP_TEST_DB_SOCKET" \
   --db_user="rtls_$suffix" --db_migration_user="rtls_${suffix}_migrate" --db_name="rtls_$suffix" $(svc_tls registry) 2>"$work/registry.log" & pids+=($!)
 # shellcheck disable=SC2046
 IMP_DB_PASSWORD=pw2 IMP_DB_MIGRATION_PASSWORD=pw2 "$build/activity-service/activity_service" --port="$AP" --db_socket="$IMP_TEST_DB_SOCKET" \

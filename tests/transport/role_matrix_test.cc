@@ -106,6 +106,9 @@ const std::map<std::string, Rule>& Rules() {
       (*r)[R + m] = {Needs::kAdmin, nullptr};
     }
     for (const char* m : {"DeleteActivity", "UndeleteActivity"}) (*r)[A + m] = {Needs::kAdmin, nullptr};
+    // Reads every activity: an operator's check. Its empty request is valid (100 mismatches at
+    // most), at the gateway and at the activity service alike.
+    (*r)[A + "VerifyStatistics"] = {Needs::kAdmin, nullptr};
     (*r)[R + "CreateInstitution"] = {Needs::kEditor, nullptr};
     (*r)[R + "UpdateInstitution"] = {Needs::kEditor, [](bool in) {
       return Make<reg::UpdateInstitutionRequest>([&](auto& q) {

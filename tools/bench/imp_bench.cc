@@ -1,295 +1,283 @@
-// imp_bench: measures the suite over real gRPC against real servers (see tools/bench/run.sh,
-// which starts a private MariaDB and the services and then runs this).
+// imp_bench: measures the suite against the limit of its transport, in one run.
 //
-// Scenarios:
-//   get     closed-loop GetInstitution at several concurrencies: QPS and latency percentiles
-//   import  ImportActivities of --import_rows rows: rows per second
-//   stats   GetActivityStats over one month while the activities OUTSIDE that month grow
-//           tenfold: the latency must stay flat (the query reads only the period's rows)
-//   summary GetProgramSummary and GetPartnershipMap through the gateway (--gateway, --token):
-//           the aggregations' latency over what the other scenarios stored
+// It starts, inside itself, a no-op gRPC callback server that answers every measured method
+// with response bytes captured from the real service, and measures each scenario against the
+// real service and against that baseline with the same client at the same concurrency: QPS,
+// p50, p99 and p99.9, and the ratios. The data is generated through the API itself (registry
+// creates, then ImportActivities in calls of --import_call_rows rows), and each import is
+// compared with inserting the same rows straight into MariaDB (raw_insert.h). tools/bench/run.sh
+// starts a private MariaDB and the services and runs this; see its header for the commands.
 #include <grpcpp/grpcpp.h>
 
-#include <algorithm>
-#include <atomic>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "imp/activity/v1/activity.grpc.pb.h"
-#include "imp/gateway/v1/gateway.grpc.pb.h"
-#include "imp/registry/v1/registry.grpc.pb.h"
+#include "common/init.h"
+#include "common/net/channel.h"
+#include "common/net/tls.h"
+#include "tools/bench/datagen.h"
+#include "tools/bench/noop_server.h"
+#include "tools/bench/raw_insert.h"
+#include "tools/bench/report.h"
+#include "tools/bench/scenarios.h"
 
 ABSL_FLAG(std::string, registry, "127.0.0.1:50051", "registry-service address");
 ABSL_FLAG(std::string, activity, "127.0.0.1:50052", "activity-service address");
-ABSL_FLAG(std::string, scenarios, "get,import,stats,summary", "comma-separated scenarios to run");
-ABSL_FLAG(int, seconds, 5, "get: seconds per concurrency level");
-ABSL_FLAG(std::string, concurrency, "1,8,32", "get: concurrency levels");
-ABSL_FLAG(int, import_rows, 20000, "import: rows to import in one call");
-ABSL_FLAG(int, stats_base_rows, 10000, "stats: activities outside the month at first");
-ABSL_FLAG(int, stats_calls, 200, "stats: calls per measurement");
-ABSL_FLAG(std::string, gateway, "",
-          "summary: gateway address (the scenario is skipped when empty)");
-ABSL_FLAG(std::string, token, "", "summary: bearer token for the gateway");
-ABSL_FLAG(int, summary_calls, 50, "summary: calls per aggregation");
+ABSL_FLAG(std::string, gateway, "127.0.0.1:50050", "gateway address");
+ABSL_FLAG(std::string, token, "", "bearer token (viewer) for the gateway's aggregations");
+ABSL_FLAG(int, registry_pid, 0, "registry-service pid, for its memory (0: not reported)");
+ABSL_FLAG(int, activity_pid, 0, "activity-service pid, for its memory (0: not reported)");
+ABSL_FLAG(int, gateway_pid, 0, "gateway pid, for its memory (0: not reported)");
+ABSL_FLAG(int, mariadb_pid, 0, "MariaDB's pid, for its CPU time per call (0: not reported)");
+ABSL_FLAG(std::string, db_socket, "", "MariaDB socket for the raw INSERT comparison (empty: skip)");
+ABSL_FLAG(std::string, db_schema, "", "the activity service's schema");
+ABSL_FLAG(std::string, db_user, "", "a user that may CREATE and INSERT in --db_schema");
+ABSL_FLAG(int, institutions, 1000, "institutions to create (60% Ukrainian)");
+ABSL_FLAG(int, agreements, 500, "ACTIVE agreements to create");
+ABSL_FLAG(std::vector<std::string>, activities, std::vector<std::string>({"10000", "1000000"}),
+          "data sizes (activities), ascending: every scenario is measured at each");
+ABSL_FLAG(int64_t, import_call_rows, 100000, "rows per ImportActivities call (at most 100,000)");
+ABSL_FLAG(double, seconds, 5, "seconds per measurement (each scenario has four)");
+ABSL_FLAG(int64_t, min_calls, 10, "calls per measurement at least");
+ABSL_FLAG(double, max_seconds, 60, "seconds per measurement at most, whatever --min_calls says");
+ABSL_FLAG(int, concurrency, 32, "concurrency of the scenarios (besides 1)");
+ABSL_FLAG(int, aggregation_concurrency, 8,
+          "concurrency of GetProgramSummary and GetPartnershipMap (besides 1)");
+ABSL_FLAG(std::vector<std::string>, scenarios, {},
+          "scenarios to measure (names as in the report); empty: all");
+ABSL_FLAG(std::string, output, "", "also write the report (Markdown) to this file");
+ABSL_FLAG(std::string, header, "", "a line for the report's header (e.g. the command)");
+ABSL_FLAG(std::string, ca_cert, "", "TLS: CA of the services (empty: plaintext)");
+ABSL_FLAG(std::string, client_cert, "", "TLS: client certificate for the registry and activity");
+ABSL_FLAG(std::string, client_key, "", "TLS: key of --client_cert");
+ABSL_FLAG(std::string, noop_cert, "", "TLS: certificate the no-op server serves");
+ABSL_FLAG(std::string, noop_key, "", "TLS: key of --noop_cert");
 
+namespace imp::bench {
 namespace {
 
-namespace reg = imp::registry::v1;
-namespace act = imp::activity::v1;
-
-std::unique_ptr<grpc::ClientContext> Ctx() {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->AddMetadata("x-imp-actor", "imp-bench");
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
-  return ctx;
-}
-
-void Check(const grpc::Status& s, const char* what) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "imp_bench: %s failed: %s\n", what, s.error_message().c_str());
-    std::exit(1);
+TlsOptions LoadTls(const std::string& cert, const std::string& key, const std::string& ca) {
+  TlsFiles files;
+  files.cert = cert;
+  files.key = key;
+  files.ca = ca;
+  absl::StatusOr<TlsOptions> tls = LoadTlsFiles(files);
+  if (!tls.ok()) {
+    std::fprintf(stderr, "imp_bench: %s\n", std::string(tls.status().message()).c_str());
+    std::exit(2);
   }
+  return *tls;
 }
 
-double Percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+std::shared_ptr<grpc::Channel> Channel(const std::string& target, const TlsOptions& tls) {
+  ChannelOptions options;
+  options.tls = tls;
+  return MakeChannel(target, options);
 }
 
-std::string Prefix() { return absl::StrCat("b", absl::ToUnixMillis(absl::Now()) % 100000000); }
+bool Wanted(const std::string& name) {
+  const auto wanted = absl::GetFlag(FLAGS_scenarios);
+  if (wanted.empty()) return true;
+  for (const auto& w : wanted) {
+    if (name == w || absl::StartsWith(name, w + "/")) return true;
+  }
+  return false;
+}
 
-// A Ukrainian and a foreign institution and an ACTIVE agreement between them.
-struct Fixture {
-  std::string ua, foreign, agreement;
+struct Targets {
+  std::shared_ptr<grpc::Channel> registry, activity, gateway;
+  std::shared_ptr<grpc::Channel> noop_internal, noop_gateway;  // same credentials as the real
 };
 
-Fixture MakeFixture(reg::RegistryService::Stub& registry, const std::string& prefix) {
-  Fixture f{prefix + "-ua", prefix + "-fr", prefix + "-twin"};
-  for (const auto& [id, country] : {std::pair{f.ua, "UA"}, std::pair{f.foreign, "FR"}}) {
-    reg::CreateInstitutionRequest req;
-    req.set_institution_id(id);
-    req.mutable_institution()->set_display_name("Bench " + id);
-    req.mutable_institution()->set_kind(reg::Institution::KIND_HOSPITAL);
-    req.mutable_institution()->set_country(country);
-    reg::Institution out;
-    Check(registry.CreateInstitution(Ctx().get(), req, &out), "CreateInstitution");
+// One scenario at one data size: the real response captured for the no-op server, then the
+// real service and the baseline at the scenario's concurrency and at 1.
+void Measure(Scenario& s, int64_t activities, const Targets& t, NoopServer& noop,
+             const std::vector<int>& service_pids, Report& report) {
+  const std::vector<int> db_pid = {absl::GetFlag(FLAGS_mariadb_pid)};
+  const auto& real = s.target == Target::kRegistry   ? t.registry
+                     : s.target == Target::kActivity ? t.activity
+                                                     : t.gateway;
+  const auto& baseline = s.target == Target::kGateway ? t.noop_gateway : t.noop_internal;
+  LoadSpec& load = s.load;
+  load.duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
+  load.max_duration = absl::Seconds(absl::GetFlag(FLAGS_max_seconds));
+  load.min_calls = absl::GetFlag(FLAGS_min_calls);
+  grpc::ByteBuffer captured;
+  grpc::Status status = CallOnce(real, load, &captured);
+  for (int refused = 0; status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED && refused < 50;
+       ++refused) {  // admission control refused it (nothing ran): later
+    absl::SleepFor(absl::Milliseconds(100));
+    status = CallOnce(real, load, &captured);
   }
-  reg::CreateAgreementRequest req;
-  req.set_agreement_id(f.agreement);
-  auto* a = req.mutable_agreement();
-  a->set_title("Bench memorandum");
-  a->set_kind(reg::Agreement::KIND_TWINNING_MEMORANDUM);
-  a->set_state(reg::Agreement::STATE_ACTIVE);
-  a->mutable_signed_on()->set_year(2000);
-  a->mutable_signed_on()->set_month(1);
-  a->mutable_signed_on()->set_day(1);
-  for (const auto& [id, role] : {std::pair{f.ua, reg::Party::ROLE_UKRAINIAN_PARTNER},
-                                 std::pair{f.foreign, reg::Party::ROLE_FOREIGN_PARTNER}}) {
-    auto* p = a->add_parties();
-    p->set_institution("institutions/" + id);
-    p->set_role(role);
-  }
-  reg::Agreement out;
-  Check(registry.CreateAgreement(Ctx().get(), req, &out), "CreateAgreement");
-  return f;
-}
-
-act::Activity MakeActivity(const Fixture& f, int year, int month, int day, int i) {
-  act::Activity a;
-  a.set_title(absl::StrCat("bench ", i));
-  a.set_agreement("agreements/" + f.agreement);
-  a.set_host_institution("institutions/" + f.ua);
-  a.add_partner_institutions("institutions/" + f.foreign);
-  a.mutable_start_date()->set_year(year);
-  a.mutable_start_date()->set_month(month);
-  a.mutable_start_date()->set_day(day);
-  a.mutable_location()->set_country("UA");
-  a.set_direction(act::Activity::DIRECTION_TO_UKRAINE);
-  auto* t = a.mutable_training();
-  t->set_format(act::TrainingDetails::FORMAT_COURSE);
-  auto* g = t->add_participant_groups();
-  g->set_institution("institutions/" + f.ua);
-  g->set_profession(act::ParticipantGroup::PROFESSION_DOCTOR);
-  g->set_headcount(1 + i % 7);
-  return a;
-}
-
-// Imports `count` activities spread over years 2001..2019 (never in the measured month) or, with
-// in_month, into 2024-04. Returns seconds taken.
-double ImportRows(act::ActivityService::Stub& activity, const Fixture& f, int count, bool in_month,
-                  const std::string& request_id) {
-  act::ImportActivitiesResponse resp;
-  auto ctx = Ctx();
-  const absl::Time start = absl::Now();
-  auto writer = activity.ImportActivities(ctx.get(), &resp);
-  act::ImportActivitiesRequest msg;
-  msg.set_request_id(request_id);
-  msg.set_mode(act::ImportActivitiesRequest::MODE_ALL_OR_NOTHING);
-  for (int i = 0; i < count; ++i) {
-    auto* row = msg.add_rows();
-    row->set_row_number(i + 1);
-    *row->mutable_activity() = in_month ? MakeActivity(f, 2024, 4, 1 + i % 30, i)
-                                        : MakeActivity(f, 2001 + i % 19, 1 + i % 12, 1 + i % 28, i);
-    if (msg.rows_size() == 1000 || i + 1 == count) {
-      writer->Write(msg);
-      msg.Clear();
-    }
-  }
-  writer->WritesDone();
-  Check(writer->Finish(), "ImportActivities");
-  if (resp.rows_imported() != count) {
-    std::fprintf(stderr, "imp_bench: imported %lld of %d rows\n",
-                 static_cast<long long>(resp.rows_imported()), count);
+  if (!status.ok()) {
+    std::fprintf(stderr, "imp_bench: %s failed: %d %s\n", s.name.c_str(), status.error_code(),
+                 status.error_message().c_str());
     std::exit(1);
   }
-  return absl::ToDoubleSeconds(absl::Now() - start);
+  noop.SetResponse(load.method, captured);
+  std::vector<int> levels = {s.concurrency};
+  if (s.concurrency != 1) levels.push_back(1);
+  for (int c : levels) {
+    load.concurrency = c;
+    Measurement m;
+    m.scenario = s.name;
+    m.activities = activities;
+    m.concurrency = c;
+    const ProcCounters services = ReadCounters(service_pids), db = ReadCounters(db_pid);
+    m.real = RunLoad(real, load);
+    m.services = ReadCounters(service_pids) - services;
+    m.database = ReadCounters(db_pid) - db;
+    m.noop = RunLoad(baseline, load);
+    std::fprintf(stderr, "%s\n", ProgressLine(m).c_str());
+    if (m.real.errors > 0) {
+      report.AddNote(absl::StrCat(s.name, " at ", activities, " activities, c=", c, ": ",
+                                  m.real.errors, " errors, first: ", m.real.first_error));
+    }
+    report.Add(std::move(m));
+  }
 }
 
-void RunGet(reg::RegistryService::Stub& registry, const Fixture& f) {
-  std::printf("\n== get: closed-loop GetInstitution, %d s per level ==\n",
-              absl::GetFlag(FLAGS_seconds));
-  std::printf("%12s %12s %10s %10s %10s\n", "concurrency", "QPS", "p50 ms", "p99 ms", "errors");
-  for (absl::string_view level : absl::StrSplit(absl::GetFlag(FLAGS_concurrency), ',')) {
-    int concurrency = 1;
-    if (!absl::SimpleAtoi(level, &concurrency)) continue;
-    std::vector<std::vector<double>> latencies(concurrency);
-    std::atomic<int> errors{0};
-    const absl::Time end = absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_seconds));
-    std::vector<std::thread> threads;
-    for (int t = 0; t < concurrency; ++t) {
-      threads.emplace_back([&, t] {
-        reg::GetInstitutionRequest req;
-        req.set_name("institutions/" + f.ua);
-        while (absl::Now() < end) {
-          reg::Institution out;
-          const absl::Time start = absl::Now();
-          if (!registry.GetInstitution(Ctx().get(), req, &out).ok()) ++errors;
-          latencies[t].push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+std::string Header(const std::string& transport) {
+  return absl::StrCat(
+      "# imp benchmark\n\n", absl::GetFlag(FLAGS_header).empty() ? "" : "Command: `",
+      absl::GetFlag(FLAGS_header), absl::GetFlag(FLAGS_header).empty() ? "" : "`\n\n",
+      "- date: ", absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::Now(), absl::UTCTimeZone()),
+      "\n- machine: ", MachineSummary(),
+      "\n- load average at the start (1/5/15 min): ", LoadAverage(), "\n- transport: ", transport,
+      "\n- programme: ", absl::GetFlag(FLAGS_institutions), " institutions, ",
+      absl::GetFlag(FLAGS_agreements), " ACTIVE agreements; activities imported in calls of ",
+      absl::GetFlag(FLAGS_import_call_rows),
+      " rows\n- per measurement: ", absl::GetFlag(FLAGS_seconds), " s and at least ",
+      absl::GetFlag(FLAGS_min_calls), " calls (at most ", absl::GetFlag(FLAGS_max_seconds),
+      " s); concurrency ", absl::GetFlag(FLAGS_concurrency),
+      " (GetProgramSummary and GetPartnershipMap ", absl::GetFlag(FLAGS_aggregation_concurrency),
+      ") and 1\n");
+}
+
+int Run() {
+  const std::string ca = absl::GetFlag(FLAGS_ca_cert);
+  const TlsOptions internal =
+      LoadTls(absl::GetFlag(FLAGS_client_cert), absl::GetFlag(FLAGS_client_key), ca);
+  const TlsOptions to_gateway = LoadTls("", "", ca);
+  const TlsOptions noop_tls =
+      LoadTls(absl::GetFlag(FLAGS_noop_cert), absl::GetFlag(FLAGS_noop_key), ca);
+  if (!ca.empty() && !noop_tls.serves_tls()) {
+    std::fprintf(stderr, "imp_bench: --ca_cert needs --noop_cert and --noop_key\n");
+    return 2;
+  }
+  const int pids[] = {absl::GetFlag(FLAGS_registry_pid), absl::GetFlag(FLAGS_activity_pid),
+                      absl::GetFlag(FLAGS_gateway_pid)};
+  const char* names[] = {"registry", "activity", "gateway"};
+  double idle_start[3];
+  for (int k = 0; k < 3; ++k) idle_start[k] = ProcStatusMb(pids[k], "VmRSS");
+
+  NoopServer noop(AllMethods(), MakeServerCredentials(noop_tls, ClientCertificates::kOptional));
+  const std::string noop_address = absl::StrCat("127.0.0.1:", noop.port());
+  Targets t{Channel(absl::GetFlag(FLAGS_registry), internal),
+            Channel(absl::GetFlag(FLAGS_activity), internal),
+            Channel(absl::GetFlag(FLAGS_gateway), to_gateway), Channel(noop_address, internal),
+            Channel(noop_address, to_gateway)};
+  Report report;
+  report.SetHeader(Header(ca.empty() ? "plaintext (run.sh --tls: mutual TLS)"
+                                     : "TLS (mutual TLS "
+                                       "to the services)"));
+
+  const std::string prefix = absl::StrCat("b", absl::ToUnixSeconds(absl::Now()) % 100000000);
+  const Programme programme =
+      PlanProgramme(prefix, absl::GetFlag(FLAGS_institutions), absl::GetFlag(FLAGS_agreements));
+  absl::Time start = absl::Now();
+  CreateProgramme(t.registry, programme);
+  std::fprintf(stderr, "imp_bench: %d institutions and %d agreements created in %.1f s\n",
+               absl::GetFlag(FLAGS_institutions), absl::GetFlag(FLAGS_agreements),
+               absl::ToDoubleSeconds(absl::Now() - start));
+
+  ScenarioOptions options;
+  options.gateway_token = absl::GetFlag(FLAGS_token);
+  options.concurrency = absl::GetFlag(FLAGS_concurrency);
+  options.aggregation_concurrency = absl::GetFlag(FLAGS_aggregation_concurrency);
+  std::vector<Scenario> scenarios = AllScenarios(programme, options);
+  RawDatabase raw{absl::GetFlag(FLAGS_db_socket), absl::GetFlag(FLAGS_db_user),
+                  std::getenv("IMP_BENCH_DB_PASSWORD") ? std::getenv("IMP_BENCH_DB_PASSWORD") : "",
+                  absl::GetFlag(FLAGS_db_schema)};
+  int64_t imported = 0;
+  for (const std::string& size_text : absl::GetFlag(FLAGS_activities)) {
+    int64_t size = 0;
+    if (!absl::SimpleAtoi(size_text, &size) || size < imported) {
+      std::fprintf(stderr, "imp_bench: --activities must be ascending numbers\n");
+      return 2;
+    }
+    if (size > imported) {
+      ImportFigures f = ImportActivities(t.activity, programme, imported, size - imported,
+                                         absl::GetFlag(FLAGS_import_call_rows), pids[1]);
+      ImportMeasurement m{f.rows, f.calls, size, f.seconds, 0, f.peak_rss_mb};
+      if (!raw.socket.empty()) {
+        m.raw_seconds = RawInsertSeconds(raw, programme, imported, size - imported,
+                                         absl::GetFlag(FLAGS_import_call_rows));
+      }
+      std::fprintf(stderr,
+                   "imp_bench: imported %lld rows in %d calls, %.1f s (%.0f rows/s; raw INSERT "
+                   "%.0f rows/s); activity RSS peak %.0f MB\n",
+                   static_cast<long long>(f.rows), f.calls, f.seconds,
+                   static_cast<double>(f.rows) / f.seconds,
+                   m.raw_seconds > 0 ? static_cast<double>(f.rows) / m.raw_seconds : 0.0,
+                   f.peak_rss_mb);
+      report.Add(m);
+      imported = size;
+    }
+    for (bool writes : {false, true}) {
+      for (auto& s : scenarios) {
+        if (s.changes_data == writes && Wanted(s.name)) {
+          Measure(s, size, t, noop, {pids[0], pids[1], pids[2]}, report);
         }
-      });
+      }
     }
-    for (auto& th : threads) th.join();
-    std::vector<double> all;
-    for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-    const double qps = static_cast<double>(all.size()) / absl::GetFlag(FLAGS_seconds);
-    std::printf("%12d %12.0f %10.2f %10.2f %10d\n", concurrency, qps, Percentile(all, 0.5),
-                Percentile(all, 0.99), errors.load());
   }
-}
-
-void RunImport(act::ActivityService::Stub& activity, const Fixture& f, const std::string& prefix) {
-  const int rows = absl::GetFlag(FLAGS_import_rows);
-  std::printf("\n== import: one ImportActivities call of %d rows (all-or-nothing) ==\n", rows);
-  const double seconds = ImportRows(activity, f, rows, false, prefix + "-import");
-  std::printf("%d rows in %.2f s = %.0f rows/s\n", rows, seconds, rows / seconds);
-}
-
-std::vector<double> StatsLatencies(act::ActivityService::Stub& activity) {
-  std::vector<double> ms;
-  act::GetActivityStatsRequest req;
-  req.mutable_start_date()->set_year(2024);
-  req.mutable_start_date()->set_month(4);
-  req.mutable_start_date()->set_day(1);
-  req.mutable_end_date()->set_year(2024);
-  req.mutable_end_date()->set_month(4);
-  req.mutable_end_date()->set_day(30);
-  req.add_group_by(act::GROUP_BY_MONTH);
-  for (int i = 0; i < absl::GetFlag(FLAGS_stats_calls); ++i) {
-    act::GetActivityStatsResponse resp;
-    const absl::Time start = absl::Now();
-    Check(activity.GetActivityStats(Ctx().get(), req, &resp), "GetActivityStats");
-    ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
-  }
-  return ms;
-}
-
-void RunStats(act::ActivityService::Stub& activity, reg::RegistryService::Stub& registry,
-              const std::string& prefix) {
-  const int base = absl::GetFlag(FLAGS_stats_base_rows);
-  std::printf("\n== stats: GetActivityStats for 2024-04 (1,000 activities in the month) ==\n");
-  std::printf("%26s %10s %10s\n", "activities outside month", "p50 ms", "p99 ms");
-  const Fixture f = MakeFixture(registry, prefix + "s");
-  ImportRows(activity, f, 1000, true, prefix + "-stats-month");
-  int outside = 0;
-  for (int step = 0; step < 2; ++step) {
-    const int add = step == 0 ? base : base * 9;
-    ImportRows(activity, f, add, false, absl::StrCat(prefix, "-stats-", step));
-    outside += add;
-    auto ms = StatsLatencies(activity);
-    std::printf("%26d %10.2f %10.2f\n", outside, Percentile(ms, 0.5), Percentile(ms, 0.99));
-  }
-}
-
-void RunSummary() {
-  const std::string target = absl::GetFlag(FLAGS_gateway);
-  if (target.empty()) return;
-  auto gateway = imp::gateway::v1::GatewayService::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  std::printf("\n== summary: aggregations through the gateway (%d calls each) ==\n",
-              absl::GetFlag(FLAGS_summary_calls));
-  std::printf("%22s %10s %10s\n", "aggregation", "p50 ms", "p99 ms");
-  auto measure = [&](const char* label, auto call) {
-    std::vector<double> ms;
-    for (int i = 0; i < absl::GetFlag(FLAGS_summary_calls); ++i) {
-      grpc::ClientContext ctx;
-      ctx.AddMetadata("authorization", "Bearer " + absl::GetFlag(FLAGS_token));
-      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(1));
-      const absl::Time start = absl::Now();
-      Check(call(ctx), label);
-      ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+  // Memory after the run, once the services have had a quiet second.
+  absl::SleepFor(absl::Seconds(1));
+  for (int k = 0; k < 3; ++k) {
+    if (pids[k] > 0) {
+      report.Add(ProcessMemory{names[k], idle_start[k], ProcStatusMb(pids[k], "VmHWM"),
+                               ProcStatusMb(pids[k], "VmRSS")});
     }
-    std::printf("%22s %10.2f %10.2f\n", label, Percentile(ms, 0.5), Percentile(ms, 0.99));
-  };
-  auto summary = [&](grpc::ClientContext& ctx, bool one_month) {
-    imp::gateway::v1::GetProgramSummaryRequest req;
-    if (one_month) {
-      req.mutable_start_date()->set_year(2024);
-      req.mutable_start_date()->set_month(4);
-      req.mutable_start_date()->set_day(1);
-      req.mutable_end_date()->set_year(2024);
-      req.mutable_end_date()->set_month(4);
-      req.mutable_end_date()->set_day(30);
+  }
+  report.AddNote(absl::StrCat("load average at the end (1/5/15 min): ", LoadAverage()));
+  report.AddNote(
+      "CreateActivity runs after the read scenarios of each data size; the activities it "
+      "creates (dated like the imported ones) stay, so later sizes hold a few thousand more.");
+  const std::string text = report.Render();
+  std::fputs(text.c_str(), stdout);
+  if (!absl::GetFlag(FLAGS_output).empty()) {
+    std::ofstream out(absl::GetFlag(FLAGS_output));
+    out << text;
+    if (!out) {
+      std::fprintf(stderr, "imp_bench: cannot write %s\n", absl::GetFlag(FLAGS_output).c_str());
+      return 1;
     }
-    imp::gateway::v1::GetProgramSummaryResponse resp;
-    grpc::Status s = gateway->GetProgramSummary(&ctx, req, &resp);
-    if (s.ok() && resp.missing_sources_size() > 0)
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "partial answer");
-    return s;
-  };
-  measure("summary, 2024-04", [&](grpc::ClientContext& ctx) { return summary(ctx, true); });
-  measure("summary, all time", [&](grpc::ClientContext& ctx) { return summary(ctx, false); });
-  measure("GetPartnershipMap", [&](grpc::ClientContext& ctx) {
-    imp::gateway::v1::GetPartnershipMapResponse resp;
-    return gateway->GetPartnershipMap(&ctx, {}, &resp);
-  });
+  }
+  return 0;
 }
 
 }  // namespace
+}  // namespace imp::bench
 
 int main(int argc, char** argv) {
+  imp::InitProcess();
+  absl::SetProgramUsageMessage(
+      "Measures the imp services against a no-op gRPC server in the same run; see "
+      "tools/bench/run.sh.");
   absl::ParseCommandLine(argc, argv);
-  auto registry = reg::RegistryService::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_registry), grpc::InsecureChannelCredentials()));
-  auto activity = act::ActivityService::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_activity), grpc::InsecureChannelCredentials()));
-  const std::string prefix = Prefix();
-  const Fixture f = MakeFixture(*registry, prefix);
-  std::printf("imp_bench against registry %s, activity %s (%u cores)\n",
-              absl::GetFlag(FLAGS_registry).c_str(), absl::GetFlag(FLAGS_activity).c_str(),
-              std::thread::hardware_concurrency());
-  for (absl::string_view s : absl::StrSplit(absl::GetFlag(FLAGS_scenarios), ',')) {
-    if (s == "get") RunGet(*registry, f);
-    if (s == "import") RunImport(*activity, f, prefix);
-    if (s == "stats") RunStats(*activity, *registry, prefix);
-    if (s == "summary") RunSummary();
-  }
-  return 0;
+  return imp::bench::Run();
 }

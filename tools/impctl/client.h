@@ -21,10 +21,11 @@ inline constexpr int kExitUsage = 2;       // bad command line or input file
 inline constexpr int kExitNotServing = 3;  // health: not SERVING
 // INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE; import rows rejected
 inline constexpr int kExitInvalid = 4;
-inline constexpr int kExitNotFound = 5;     // NOT_FOUND
-inline constexpr int kExitConflict = 6;     // ALREADY_EXISTS, ABORTED (etag)
-inline constexpr int kExitDenied = 7;       // UNAUTHENTICATED, PERMISSION_DENIED
-inline constexpr int kExitUnavailable = 8;  // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED
+inline constexpr int kExitNotFound = 5;      // NOT_FOUND
+inline constexpr int kExitConflict = 6;      // ALREADY_EXISTS, ABORTED (etag)
+inline constexpr int kExitDenied = 7;        // UNAUTHENTICATED, PERMISSION_DENIED
+inline constexpr int kExitUnavailable = 8;   // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED
+inline constexpr int kExitInconsistent = 9;  // check: the data is not consistent
 
 int ExitCodeFor(grpc::StatusCode code);
 // The exit code for an error, by its ErrorInfo reason where that says more than the code: an

@@ -25,6 +25,7 @@ int ExportIati(Client& client, const std::vector<std::string>& args);  // export
 int ExportHxl(Client& client, const std::vector<std::string>& args);   // export_hxl.cc
 int Summary(Client& client, const std::vector<std::string>& args);     // summary.cc
 int Map(Client& client, const std::vector<std::string>& args);         // summary.cc
+int Check(Client& client, const std::vector<std::string>& args);       // check.cc
 
 }  // namespace imp::impctl
 

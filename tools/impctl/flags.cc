@@ -48,3 +48,5 @@ ABSL_FLAG(std::string, institution, "",
 ABSL_FLAG(bool, include_inactive, false, "map: also count agreements that are not in force.");
 ABSL_FLAG(std::string, service, "", "health: the service name to check (default: the server).");
 ABSL_FLAG(int, wait_seconds, 0, "health: keep asking until SERVING or this many seconds pass.");
+ABSL_FLAG(int, max_mismatches, 0,
+          "check statistics: list at most this many mismatches (default: the server's, 100).");

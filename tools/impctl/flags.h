@@ -33,5 +33,6 @@ ABSL_DECLARE_FLAG(std::string, institution);
 ABSL_DECLARE_FLAG(bool, include_inactive);
 ABSL_DECLARE_FLAG(std::string, service);
 ABSL_DECLARE_FLAG(int, wait_seconds);
+ABSL_DECLARE_FLAG(int, max_mismatches);
 
 #endif  // IMP_TOOLS_IMPCTL_FLAGS_H_

@@ -14,6 +14,7 @@
 //   impctl export hxl [--from --to --country --oblast --area --institution]
 //   impctl summary [--from --to --country --oblast --area --institution]
 //   impctl map [--include_inactive]
+//   impctl check statistics [--max_mismatches=N]
 //
 // Connection: --target, else $IMP_TARGET, else 127.0.0.1:50050. Token (sent as
 // `authorization: Bearer <token>`): --token, else the file --token_file names, else $IMP_TOKEN,
@@ -47,6 +48,7 @@
 //      import --strict: every rejected row already existed
 //   7  UNAUTHENTICATED, PERMISSION_DENIED; import: every rejected row was denied
 //   8  UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, another ABORTED (retry later)
+//   9  check: the data is not consistent (the mismatches are listed)
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -98,6 +100,8 @@ Commands:
                                 --institution)
   map                           partnerships and institutions per country and oblast
                                 (--include_inactive)
+  check statistics              recompute the statistics rollups from the activities and
+                                compare (--max_mismatches); admin only; exit 9 when they differ
 Every command that prints results takes --json (one proto JSON document on stdout).
 
 CSV: RFC 4180, UTF-8, the header of deploy/demo/*.csv; bare ids; enum values without their
@@ -108,8 +112,9 @@ Exit codes: 0 ok; 1 other error; 2 usage or unreadable input; 3 not serving;
 4 invalid input (INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, import rows rejected);
 5 NOT_FOUND; 6 ALREADY_EXISTS or ABORTED ETAG_MISMATCH (stale etag: read again and retry);
 7 UNAUTHENTICATED or PERMISSION_DENIED; 8 UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED
-or another ABORTED (retry later). Errors print the gRPC code and the server's message, then
-the error details: the fields at fault, the resource, the reason (google.rpc.ErrorInfo).
+or another ABORTED (retry later); 9 check: the data is not consistent. Errors print the gRPC
+code and the server's message, then the error details: the fields at fault, the resource, the
+reason (google.rpc.ErrorInfo).
 )";
 
 // `impctl --help` (or `impctl help`): the usage text and impctl's own flags, exit 0. absl's
@@ -232,6 +237,7 @@ int main(int argc, char** argv) {
   if (command == "export") return Export(*client, args);
   if (command == "summary") return Summary(*client, args);
   if (command == "map") return Map(*client, args);
+  if (command == "check") return Check(*client, args);
   std::fprintf(stderr, "impctl: unknown command '%s'; see impctl --help\n", command.c_str());
   return kExitUsage;
 }
