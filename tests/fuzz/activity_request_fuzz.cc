@@ -194,6 +194,7 @@ const std::vector<Method>& Methods() {
              }},
       entry("GetActivityStats", &Activities::GetActivityStats),
       entry("ListChanges", &Activities::ListChanges),
+      entry("VerifyStatistics", &Activities::VerifyStatistics),
   };
   return *methods;
 }
