@@ -35,14 +35,6 @@ constexpr char kAgreementsCollection[] = "registry.agreements";
 constexpr char kPartnersCollection[] = "registry.partners";
 constexpr char kChangesCollection[] = "registry.changes";
 
-const std::vector<std::string>& UpdatableAgreementFields() {
-  static const auto* const fields = new std::vector<std::string>{
-      "title",        "kind",          "parties",           "signed_on",         "valid_from",
-      "valid_until",  "signing_event", "cooperation_areas", "cooperation_forms", "funders",
-      "document_uri", "notes"};
-  return *fields;
-}
-
 absl::StatusOr<db::ListOrder> AgreementOrder(absl::string_view order_by) {
   const std::string o(absl::StripAsciiWhitespace(order_by));
   if (o.empty()) return db::ListOrder{nullptr, false};

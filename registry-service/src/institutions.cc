@@ -31,13 +31,6 @@ using v1::Institution;
 // What page tokens of ListInstitutions are bound to (with the request's query).
 constexpr char kInstitutionsCollection[] = "registry.institutions";
 
-const std::vector<std::string>& UpdatableInstitutionFields() {
-  static const auto* const fields =
-      new std::vector<std::string>{"display_name", "local_name", "short_names", "kind", "country",
-                                   "region",       "city",       "website",     "notes"};
-  return *fields;
-}
-
 absl::StatusOr<db::ListOrder> InstitutionOrder(absl::string_view order_by) {
   const std::string o(absl::StripAsciiWhitespace(order_by));
   if (o.empty()) return db::ListOrder{nullptr, false};

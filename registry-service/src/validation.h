@@ -5,12 +5,13 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
-#include "common/api/filter.h"
 #include "absl/strings/string_view.h"
 #include "common/api/bounds.h"
+#include "common/api/filter.h"
 #include "common/server/request_context.h"
 #include "imp/registry/v1/registry.pb.h"
 
@@ -60,6 +61,12 @@ const api::FieldLimits& RegistryLimits();
 // `request` within their limits (INVALID_ARGUMENT naming the field and the limit).
 absl::Status CheckRequestBounds(const RequestContext& ctx,
                                 const google::protobuf::Message& request);
+
+// The fields an update mask may name (AIP-134), for api::ResolveUpdateMask. Every other field
+// is output only or changed by another method. Here rather than next to the methods so that the
+// request fuzzer (tests/fuzz/registry_request_fuzz.cc) merges updates exactly as they do.
+const std::vector<std::string>& UpdatableInstitutionFields();
+const std::vector<std::string>& UpdatableAgreementFields();
 
 // Checks a whole institution as it would be stored (after an update mask is applied).
 // Messages name the field as "institution.<field>".
