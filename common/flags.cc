@@ -8,6 +8,9 @@
 
 ABSL_FLAG(std::string, listen_address, "127.0.0.1", "Address to listen on.");
 ABSL_FLAG(int, port, 0, "Port to listen on (0 picks a free port).");
+ABSL_FLAG(int, health_port, 0,
+          "When set, also serve grpc.health.v1 (and nothing else) in plaintext on this port, "
+          "for probes that cannot speak TLS (Kubernetes' grpc probe). 0: none.");
 ABSL_FLAG(int, worker_threads, 8, "Threads that run blocking work (database calls).");
 ABSL_FLAG(int, drain_seconds, 10, "On SIGTERM/SIGINT, how long in-flight calls may finish.");
 ABSL_FLAG(int, shutdown_grace_ms, 1000,
@@ -62,6 +65,7 @@ ServiceHostOptions ServiceHostOptionsFromFlags(const std::string& service_name) 
   options.name = service_name;
   options.listen_address = absl::GetFlag(FLAGS_listen_address);
   options.port = absl::GetFlag(FLAGS_port);
+  options.health_port = absl::GetFlag(FLAGS_health_port);
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   options.drain_timeout = absl::Seconds(absl::GetFlag(FLAGS_drain_seconds));
   options.shutdown_grace = absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));

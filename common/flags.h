@@ -13,6 +13,7 @@
 // with absl::SetFlag before parsing.
 ABSL_DECLARE_FLAG(std::string, listen_address);
 ABSL_DECLARE_FLAG(int, port);
+ABSL_DECLARE_FLAG(int, health_port);
 ABSL_DECLARE_FLAG(int, worker_threads);
 ABSL_DECLARE_FLAG(int, drain_seconds);
 ABSL_DECLARE_FLAG(int, shutdown_grace_ms);

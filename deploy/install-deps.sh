@@ -15,6 +15,8 @@ PACKAGES=(
   mariadb-server mariadb-client
   python3-grpcio python3-protobuf        # cross-language client test (generated from protos alone)
   libxml2-utils                          # xmllint: the IATI export test validates against the schema
+  galera-4 mariadb-backup socat          # deploy/galera: 3-node cluster, state transfers (SST/IST)
+  python3-yaml                           # tests/deploy/manifests_test.py parses compose and k8s
 )
 # npm fetches @bufbuild/buf for `buf lint`. Images that ship Node.js from elsewhere already have npm
 # (and Debian's npm package conflicts with them), so ask apt for it only when it is absent.

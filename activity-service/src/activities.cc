@@ -27,26 +27,6 @@ constexpr char kChangesCollection[] = "activity.changes";
 
 constexpr char kCreateMethod[] = "CreateActivity";
 
-const std::vector<std::string>& UpdatableFields() {
-  static const auto* const fields = new std::vector<std::string>{"title",
-                                                                 "agreement",
-                                                                 "host_institution",
-                                                                 "partner_institutions",
-                                                                 "start_date",
-                                                                 "end_date",
-                                                                 "location",
-                                                                 "direction",
-                                                                 "cooperation_area",
-                                                                 "notes",
-                                                                 "training",
-                                                                 "operation",
-                                                                 "visit",
-                                                                 "telemedicine",
-                                                                 "event",
-                                                                 "external_reference"};
-  return *fields;
-}
-
 // A deleted activity counts nowhere: delete and undelete move it out of or into the statistics'
 // rollups in their own transaction.
 void RollupSetDeleted(db::Connection& c, const store::ActivityRow& before, bool deleted) {
@@ -241,7 +221,8 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
     rollups::Deltas deltas;  // in this transaction: the statistics change with the data
     deltas.Add(row.activity, +1);
     deltas.Apply(c);
-    return db::RecordWritten(c, ctx, ActivityTable(), row, "CREATE", UpdatableFields(), now, out);
+    return db::RecordWritten(c, ctx, ActivityTable(), row, "CREATE", UpdatableActivityFields(), now,
+                             out);
   });
 }
 
@@ -250,7 +231,7 @@ absl::Status Activities::UpdateActivity(const RequestContext& ctx,
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.activity().name(), "activities", "activity.name");
   if (!id.ok()) return id.status();
-  auto paths = api::ResolveUpdateMask(req.update_mask(), req.activity(), UpdatableFields());
+  auto paths = api::ResolveUpdateMask(req.update_mask(), req.activity(), UpdatableActivityFields());
   if (!paths.ok()) return paths.status();
   // Read, merge and check references outside the write transaction (the registry call must not
   // hold row locks); the write then re-checks the etag so nothing changed in between.
@@ -269,16 +250,7 @@ absl::Status Activities::UpdateActivity(const RequestContext& ctx,
   absl::Status etag =
       api::CheckEtag(req.activity().etag(), current.activity.etag(), req.activity().name());
   if (!etag.ok()) return etag;
-  Activity merged = current.activity;
-  for (const auto& path : *paths) {
-    // Setting one details member replaces whichever was set before (a oneof).
-    if (path == "training" || path == "operation" || path == "visit" || path == "telemedicine" ||
-        path == "event") {
-      merged.clear_details();
-    }
-  }
-  api::ApplyUpdateMask(*paths, req.activity(), &merged);
-  merged.set_kind(KindOf(merged));
+  const Activity merged = MergeUpdate(current.activity, req.activity(), *paths);
   absl::Status valid = ValidateActivity(merged);
   if (!valid.ok()) return valid;
   absl::Status refs = CheckReferences(merged, ctx.deadline);

@@ -171,6 +171,40 @@ absl::Status CheckRequestBounds(const RequestContext& ctx,
   return CheckCallBounds(ctx, request, ActivityLimits());
 }
 
+const std::vector<std::string>& UpdatableActivityFields() {
+  static const auto* const fields = new std::vector<std::string>{"title",
+                                                                 "agreement",
+                                                                 "host_institution",
+                                                                 "partner_institutions",
+                                                                 "start_date",
+                                                                 "end_date",
+                                                                 "location",
+                                                                 "direction",
+                                                                 "cooperation_area",
+                                                                 "notes",
+                                                                 "training",
+                                                                 "operation",
+                                                                 "visit",
+                                                                 "telemedicine",
+                                                                 "event",
+                                                                 "external_reference"};
+  return *fields;
+}
+
+Activity MergeUpdate(const Activity& stored, const Activity& patch,
+                     const std::vector<std::string>& paths) {
+  Activity merged = stored;
+  for (const auto& path : paths) {
+    if (path == "training" || path == "operation" || path == "visit" || path == "telemedicine" ||
+        path == "event") {
+      merged.clear_details();
+    }
+  }
+  api::ApplyUpdateMask(paths, patch, &merged);
+  merged.set_kind(KindOf(merged));
+  return merged;
+}
+
 Activity::Kind KindOf(const Activity& a) {
   switch (a.details_case()) {
     case Activity::kTraining: return Activity::KIND_TRAINING;

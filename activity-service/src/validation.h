@@ -78,6 +78,17 @@ struct Involvement {
 };
 std::vector<Involvement> InvolvedInstitutions(const v1::Activity& activity);
 
+// The fields an update mask may name (AIP-134), for api::ResolveUpdateMask; every other field
+// is output only.
+const std::vector<std::string>& UpdatableActivityFields();
+
+// `stored` with the fields named by `paths` (as ResolveUpdateMask resolved them) taken from
+// `patch`, and its kind derived from the details. Naming one details member replaces whichever
+// was set before (they are a oneof). A plain function so that the request fuzzer
+// (tests/fuzz/activity_request_fuzz.cc) merges updates exactly as UpdateActivity does.
+v1::Activity MergeUpdate(const v1::Activity& stored, const v1::Activity& patch,
+                         const std::vector<std::string>& paths);
+
 // Checks an activity as it would be stored. Messages start with the field, e.g.
 // "activity.training.participant_groups[1].headcount: must be between 1 and 100000". Every
 // string and repeated field is checked against ActivityLimits() first, so an import row gets

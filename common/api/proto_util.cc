@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -62,8 +63,10 @@ absl::StatusOr<google::type::Date> DateFromString(absl::string_view text, absl::
 }
 
 int CompareDates(const google::type::Date& a, const google::type::Date& b) {
-  auto key = [](const google::type::Date& x) {
-    return x.year() * 10000 + x.month() * 100 + x.day();
+  // Field by field: callers may compare dates they have not validated yet, whose year can be
+  // anything an int32 holds (year * 10000 would overflow).
+  const auto key = [](const google::type::Date& x) {
+    return std::make_tuple(x.year(), x.month(), x.day());
   };
   return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 }

@@ -1,11 +1,13 @@
 #include "common/db/database.h"
 
 #include <cppconn/exception.h>
+#include <cppconn/resultset.h>
 
 #include <string>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/db/errors.h"
 #include "common/log.h"
@@ -14,6 +16,11 @@ namespace imp::db {
 namespace {
 
 constexpr int kMaxConflictAttempts = 4;
+
+// The readiness probe reads a table, because `SELECT 1` is not enough under Galera: a node outside
+// the primary component (or still joining) answers it but refuses every statement that touches a
+// table (error 1047), so a probe by `SELECT 1` would keep a replica SERVING whose calls all fail.
+constexpr Statement kProbe{"readiness_probe", "SELECT version FROM schema_migrations LIMIT 1"};
 
 // Bounds the connection's statements by what is left of the caller's time.
 void LimitToDeadline(Connection& conn, absl::Time deadline) {
@@ -208,8 +215,21 @@ absl::Status Database::Probe() {
     if (!conn.ok()) return conn.status();
     probe_ = *std::move(conn);
   }
-  if (!probe_->Ping()) return absl::UnavailableError("database not answering; retry later");
-  return absl::OkStatus();
+  try {
+    std::unique_ptr<sql::ResultSet> rs(probe_->Prepare(kProbe).executeQuery());
+    probe_->Touch(absl::Now());
+    return absl::OkStatus();
+  } catch (const sql::SQLException& e) {
+    // Not logged here (the health loop logs each change of state once); the next probe starts
+    // on a new connection.
+    probe_->MarkBroken();
+    if (e.getErrorCode() == kErrNodeNotReady) {
+      return absl::UnavailableError(
+          "database node not ready (not in the cluster's primary component, or still joining)");
+    }
+    return absl::UnavailableError(
+        absl::StrCat("database not answering (error ", e.getErrorCode(), "); retry later"));
+  }
 }
 
 absl::Status MigrateSchema(const PoolOptions& options, const std::vector<Migration>& migrations,

@@ -34,6 +34,13 @@ absl::Status MapSqlException(const sql::SQLException& e, absl::string_view conte
   if (IsConnectionLost(code) || code == kErrTooManyConnections) {
     return absl::UnavailableError("database unavailable; retry later");
   }
+  // Another replica, on a node of the primary component, can serve the call: the health check
+  // of this one says NOT_SERVING meanwhile (Database::CheckReady), so balancers move away.
+  if (code == kErrNodeNotReady) {
+    return absl::UnavailableError(
+        "database node not ready (not in the cluster's primary "
+        "component, or still joining); retry later");
+  }
   if (IsRetryableConflict(code)) {
     return absl::AbortedError("concurrent modification conflict; retry the request");
   }

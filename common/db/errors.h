@@ -12,6 +12,10 @@ namespace imp::db {
 inline constexpr int kErrDuplicateKey = 1062;
 inline constexpr int kErrLockWaitTimeout = 1205;
 inline constexpr int kErrDeadlock = 1213;  // also Galera certification failures
+// Galera: "WSREP has not yet prepared node for application use". The node is outside the
+// cluster's primary component (it lost quorum) or still joining; it refuses every statement that
+// touches a table until it is Synced, while its connections stay open.
+inline constexpr int kErrNodeNotReady = 1047;
 inline constexpr int kErrServerShutdown = 1053;
 inline constexpr int kErrTooManyConnections = 1040;
 inline constexpr int kErrConnectionKilled = 1927;
@@ -28,7 +32,8 @@ bool IsRetryableConflict(int error_code);
 
 // The one mapping from database errors to statuses. Clients never see SQL text: the details go
 // to the log with `context` (the statement name), the client gets a stable message.
-//   duplicate key -> ALREADY_EXISTS, lost connection / server down -> UNAVAILABLE,
+//   duplicate key -> ALREADY_EXISTS, lost connection / server down / Galera node not ready
+//   -> UNAVAILABLE,
 //   deadlock / lock wait -> ABORTED, statement timeout -> DEADLINE_EXCEEDED, else INTERNAL.
 absl::Status MapSqlException(const sql::SQLException& e, absl::string_view context);
 

@@ -1,8 +1,11 @@
 #include "common/db/pool.h"
 
 #include <cppconn/exception.h>
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
 #include <mysql_driver.h>
 
+#include <memory>
 #include <mutex>
 #include <utility>
 
@@ -23,6 +26,14 @@ sql::mysql::MySQL_Driver* Driver() {
 
 int Seconds(absl::Duration d) {
   return static_cast<int>(absl::ToInt64Seconds(d) > 0 ? absl::ToInt64Seconds(d) : 1);
+}
+
+// Whether the server is a node of a Galera cluster. SHOW VARIABLES rather than @@wsrep_on, so that
+// a server built without Galera support answers too (with no row).
+bool IsGaleraNode(Connection& conn) {
+  std::unique_ptr<sql::Statement> show(conn.raw().createStatement());
+  std::unique_ptr<sql::ResultSet> rs(show->executeQuery("SHOW VARIABLES LIKE 'wsrep_on'"));
+  return rs->next() && rs->getString("Value") == "ON";
 }
 
 }  // namespace
@@ -127,6 +138,12 @@ absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::Connect(absl::Durati
         "NO_ENGINE_SUBSTITUTION', "
         "tx_isolation = 'READ-COMMITTED', "
         "collation_connection = 'utf8mb4_unicode_ci'");
+    // Galera: replicas of a service on different nodes must agree, so a call that reads must see
+    // every write the cluster committed before it started (a client that created a resource
+    // through one replica may read it through another a moment later). wsrep_sync_wait = 1 makes
+    // START TRANSACTION and autocommit SELECTs wait until this node has applied those writes
+    // (a causality check; writes need none: certification already orders conflicting ones).
+    if (IsGaleraNode(*conn)) conn->ExecuteDirect("SET SESSION wsrep_sync_wait = 1");
     return conn;
   } catch (const sql::SQLException& e) {
     Log(LogLevel::kWarning, "db_connect_failed",

@@ -19,7 +19,7 @@ namespace imp {
 // still run: at POST_RECV_MESSAGE they see no request message, and at PRE_SEND_STATUS they may
 // change the status. This interceptor does exactly that, for unary methods only (a
 // client-streaming read that fails to parse looks like the end of the stream to the reactor;
-// see notes/h-bounds.md).
+// see docs/design/h-bounds.md).
 //
 // Register it before the request log interceptor so the log line shows the status sent.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeParseErrorInterceptor();

@@ -32,6 +32,9 @@ ChannelOptions OutgoingChannelOptions(const ServiceHostOptions& options) {
   ChannelOptions channel;
   channel.tls = options.tls;
   channel.max_receive_message_bytes = options.max_message_bytes;
+  // Service-to-service calls go only to replicas whose whole-server health is SERVING (database
+  // reachable and migrated, not draining): see ChannelOptions::health_check_service.
+  channel.health_check_service = "";
   return channel;
 }
 
@@ -92,6 +95,22 @@ absl::Status ServiceHost::Start() {
         absl::StrCat("cannot listen on ", address,
                      ": the port is in use by another process or the address is not local"));
   }
+  if (options_.health_port > 0) {
+    // Health only: no service is registered on this builder (the process-wide default health
+    // service is added to every server).
+    grpc::ServerBuilder health_builder;
+    int bound = 0;
+    const std::string health_address =
+        absl::StrCat(options_.listen_address, ":", options_.health_port);
+    health_builder.AddListeningPort(health_address, grpc::InsecureServerCredentials(), &bound);
+    health_builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    health_server_ = health_builder.BuildAndStart();
+    if (health_server_ == nullptr || bound == 0) {
+      server_->Shutdown();
+      return absl::UnavailableError(absl::StrCat("cannot listen on ", health_address,
+                                                 " (--health_port): the port is in use"));
+    }
+  }
   // The default health service starts out SERVING; nothing is ready until the checks say so.
   SetServing(!readiness_check_ && service_checks_.empty());
   Log(LogLevel::kInfo, "server_started",
@@ -106,19 +125,23 @@ absl::Status ServiceHost::Start() {
   return absl::OkStatus();
 }
 
-void ServiceHost::SetServing(bool serving) {
-  auto* health = server_->GetHealthCheckService();
-  health->SetServingStatus("", serving);
-  for (const auto& [service, name] : services_) health->SetServingStatus(name, serving);
+void ServiceHost::SetStatus(const std::string& name, bool serving) {
+  server_->GetHealthCheckService()->SetServingStatus(name, serving);
+  if (health_server_ != nullptr) {
+    health_server_->GetHealthCheckService()->SetServingStatus(name, serving);
+  }
 }
 
-void ServiceHost::PublishHealth(bool ready,
-                                const absl::flat_hash_map<std::string, bool>& own) {
-  auto* health = server_->GetHealthCheckService();
-  health->SetServingStatus("", ready);
+void ServiceHost::SetServing(bool serving) {
+  SetStatus("", serving);
+  for (const auto& [service, name] : services_) SetStatus(name, serving);
+}
+
+void ServiceHost::PublishHealth(bool ready, const absl::flat_hash_map<std::string, bool>& own) {
+  SetStatus("", ready);
   for (const auto& [service, name] : services_) {
     auto it = own.find(name);
-    health->SetServingStatus(name, ready && (it == own.end() || it->second));
+    SetStatus(name, ready && (it == own.end() || it->second));
   }
 }
 
@@ -192,8 +215,10 @@ void ServiceHost::Shutdown() {
   const absl::Duration answer_grace = std::min(absl::Milliseconds(500), options_.drain_timeout / 4);
   std::thread gate_closer([this, when = deadline - answer_grace] { CloseCommitGateAt(when); });
   server_->GetHealthCheckService()->Shutdown();
+  if (health_server_ != nullptr) health_server_->GetHealthCheckService()->Shutdown();
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
+  if (health_server_ != nullptr) health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
   {
     absl::MutexLock lock(&mu_);
     drain_done_ = true;

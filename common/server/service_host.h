@@ -45,10 +45,15 @@ struct ServiceHostOptions {
   ClientCertificates client_certificates = ClientCertificates::kRequired;
   // Under mutual TLS, the peers (certificate identity) whose x-imp-actor is believed.
   std::vector<std::string> trusted_peers = {"gateway"};
+  // When > 0, grpc.health.v1 is also served on this port, in plaintext and alone (a server of
+  // its own, mirroring every status of the main port), for probes that cannot speak TLS:
+  // Kubernetes' native grpc probe presents no client certificate and verifies nothing.
+  int health_port = 0;
 };
 
 // How a server calls other services: over TLS with its own certificate as client certificate
-// when it has a CA, accepting responses as large as a service may send.
+// when it has a CA, accepting responses as large as a service may send, round-robin over the
+// target's replicas and only to those whose health ("") is SERVING.
 ChannelOptions OutgoingChannelOptions(const ServiceHostOptions& options);
 
 // The bootstrap every binary shares: a gRPC server with the standard health service
@@ -112,6 +117,8 @@ class ServiceHost {
   // Publishes every name: the process readiness `ready`, and for each service its own check too.
   void PublishHealth(bool ready, const absl::flat_hash_map<std::string, bool>& own);
   void SetServing(bool serving);
+  // Sets `name`'s status on the main port's health service and on the health port's.
+  void SetStatus(const std::string& name, bool serving);
   // Closes the commit gate at `when` unless Shutdown() finished before (drain_done_).
   void CloseCommitGateAt(absl::Time when);
 
@@ -123,6 +130,7 @@ class ServiceHost {
   ReloadHook reload_hook_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::unique_ptr<grpc::Server> health_server_;  // options_.health_port > 0 only
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -34,25 +34,6 @@ constexpr db::ListSpec kAgreementsList{"registry.agreements",       stmt::kAgree
 constexpr char kPartnersCollection[] = "registry.partners";
 constexpr char kChangesCollection[] = "registry.changes";
 
-const std::vector<std::string>& UpdatableAgreementFields() {
-  static const auto* const fields = new std::vector<std::string>{"title",
-                                                                 "kind",
-                                                                 "parties",
-                                                                 "signed_on",
-                                                                 "valid_from",
-                                                                 "valid_until",
-                                                                 "signing_event",
-                                                                 "cooperation_areas",
-                                                                 "cooperation_forms",
-                                                                 "funders",
-                                                                 "document_uri",
-                                                                 "notes",
-                                                                 "declared_member_count",
-                                                                 "member_institutions",
-                                                                 "parent_agreement"};
-  return *fields;
-}
-
 absl::StatusOr<db::ListOrder> AgreementOrder(absl::string_view order_by) {
   const std::string o(absl::StripAsciiWhitespace(order_by));
   if (o.empty()) return db::ListOrder{nullptr, false};

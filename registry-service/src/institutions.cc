@@ -30,13 +30,6 @@ constexpr db::ListSpec kInstitutionsList{"registry.institutions",       stmt::kI
                                          stmt::kInstitutionsNotDeleted, "i.pk",
                                          /*read_in_transaction=*/false};
 
-const std::vector<std::string>& UpdatableInstitutionFields() {
-  static const auto* const fields =
-      new std::vector<std::string>{"display_name", "local_name", "short_names", "kind", "country",
-                                   "region",       "city",       "website",     "notes"};
-  return *fields;
-}
-
 absl::StatusOr<db::ListOrder> InstitutionOrder(absl::string_view order_by) {
   const std::string o(absl::StripAsciiWhitespace(order_by));
   if (o.empty()) return db::ListOrder{nullptr, false};

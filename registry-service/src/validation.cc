@@ -177,6 +177,32 @@ absl::Status CheckRequestBounds(const RequestContext& ctx,
   return CheckCallBounds(ctx, request, RegistryLimits());
 }
 
+const std::vector<std::string>& UpdatableInstitutionFields() {
+  static const auto* const fields =
+      new std::vector<std::string>{"display_name", "local_name", "short_names", "kind", "country",
+                                   "region",       "city",       "website",     "notes"};
+  return *fields;
+}
+
+const std::vector<std::string>& UpdatableAgreementFields() {
+  static const auto* const fields = new std::vector<std::string>{"title",
+                                                                 "kind",
+                                                                 "parties",
+                                                                 "signed_on",
+                                                                 "valid_from",
+                                                                 "valid_until",
+                                                                 "signing_event",
+                                                                 "cooperation_areas",
+                                                                 "cooperation_forms",
+                                                                 "funders",
+                                                                 "document_uri",
+                                                                 "notes",
+                                                                 "declared_member_count",
+                                                                 "member_institutions",
+                                                                 "parent_agreement"};
+  return *fields;
+}
+
 std::string NormalizeName(absl::string_view name) {
   std::string lowered;
   for (size_t i = 0; i < name.size();) AppendLowerUtf8(name, i, lowered);

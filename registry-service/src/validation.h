@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -69,6 +70,12 @@ const api::FieldLimits& RegistryLimits();
 // `request` within their limits (INVALID_ARGUMENT naming the field and the limit).
 absl::Status CheckRequestBounds(const RequestContext& ctx,
                                 const google::protobuf::Message& request);
+
+// The fields an update mask may name (AIP-134), for api::ResolveUpdateMask. Every other field
+// is output only or changed by another method. Here rather than next to the methods so that the
+// request fuzzer (tests/fuzz/registry_request_fuzz.cc) merges updates exactly as they do.
+const std::vector<std::string>& UpdatableInstitutionFields();
+const std::vector<std::string>& UpdatableAgreementFields();
 
 // Checks a whole institution as it would be stored (after an update mask is applied).
 // Messages name the field as "institution.<field>".

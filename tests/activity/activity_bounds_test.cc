@@ -490,7 +490,7 @@ TEST_F(ActivityBoundsTest, EveryMethodOfBothServicesAnswersHostileRequestsCleanl
     }
   }
   // The import stream, with each kind of hostile row (a stream message that cannot be parsed
-  // is not covered here: see notes/h-bounds.md).
+  // is not covered here: see docs/design/h-bounds.md).
   for (const Hostility& h : Hostilities()) {
     if (h.name == "invalid UTF-8") continue;
     v1::ImportActivitiesRequest msg;

@@ -9,6 +9,7 @@
 #include "common/api/filter.h"
 #include "common/api/iso3166.h"
 #include "common/api/page_token.h"
+#include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
 #include "gtest/gtest.h"
 #include "imp/registry/v1/registry.pb.h"
@@ -327,6 +328,24 @@ TEST(Iso3166, CountriesAndUkrainianRegions) {
   EXPECT_TRUE(IsUkrainianRegionCode("UA-30"));
   EXPECT_FALSE(IsUkrainianRegionCode("UA-99"));
   EXPECT_EQ(UkrainianRegionName("UA-21"), "Zakarpattia oblast");
+}
+
+// Found by activity_request_fuzz (UBSan): CompareDates computed year * 10000 in an int, so a
+// year past 214748 overflowed. GetActivityStats compares its period before validating the dates,
+// so end_date 240024-01-01 was taken as before start_date 2024-05-01.
+TEST(Dates, CompareDatesOrdersDatesOfAnyYear) {
+  auto date = [](int year, int month, int day) {
+    google::type::Date d;
+    d.set_year(year);
+    d.set_month(month);
+    d.set_day(day);
+    return d;
+  };
+  EXPECT_EQ(CompareDates(date(240024, 1, 1), date(2024, 5, 1)), 1);
+  EXPECT_EQ(CompareDates(date(2024, 5, 1), date(240024, 1, 1)), -1);
+  EXPECT_EQ(CompareDates(date(-240024, 1, 1), date(2024, 5, 1)), -1);
+  EXPECT_EQ(CompareDates(date(2147483647, 12, 31), date(2147483647, 12, 31)), 0);
+  EXPECT_EQ(CompareDates(date(2024, 5, 2), date(2024, 5, 1)), 1);
 }
 
 }  // namespace

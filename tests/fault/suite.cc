@@ -158,6 +158,9 @@ ServiceDatabase ProvisionServiceDatabase(const FaultDatabase& db, const std::str
 HealthProbe::HealthProbe(const std::string& target)
     : stub_(grpc::health::v1::Health::NewStub(TestChannel(target))) {}
 
+HealthProbe::HealthProbe(std::shared_ptr<grpc::Channel> channel)
+    : stub_(grpc::health::v1::Health::NewStub(std::move(channel))) {}
+
 std::string HealthProbe::Check(const std::string& service, absl::Duration timeout) {
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
@@ -189,14 +192,29 @@ std::string HealthProbe::Check(const std::string& service, absl::Duration timeou
   return HealthCheckResponse::ServingStatus_Name(resp.status());
 }
 
-std::shared_ptr<grpc::Channel> TestChannel(const std::string& target) {
+namespace {
+
+grpc::ChannelArguments TestChannelArguments() {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
   args.SetMaxReceiveMessageSize(64 << 20);
   // Each channel its own connection: tests that compare callers must not share one by accident.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel("ipv4:" + target, grpc::InsecureChannelCredentials(), args);
+  return args;
+}
+
+}  // namespace
+
+std::shared_ptr<grpc::Channel> TestChannel(const std::string& target) {
+  return grpc::CreateCustomChannel("ipv4:" + target, grpc::InsecureChannelCredentials(),
+                                   TestChannelArguments());
+}
+
+std::shared_ptr<grpc::Channel> TestChannel(const std::string& target, const TlsOptions& tls) {
+  grpc::ChannelArguments args = TestChannelArguments();
+  args.SetSslTargetNameOverride(target.substr(0, target.rfind(':')));
+  return grpc::CreateCustomChannel("ipv4:" + target, MakeChannelCredentials(tls), args);
 }
 
 std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout, const std::string& token) {

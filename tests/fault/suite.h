@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/net/tls.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "imp/activity/v1/activity.grpc.pb.h"
 #include "imp/gateway/v1/gateway.grpc.pb.h"
@@ -76,6 +77,8 @@ struct SuiteOptions {
 class HealthProbe {
  public:
   explicit HealthProbe(const std::string& target);
+  // Over `channel` (e.g. a TestChannel with TLS).
+  explicit HealthProbe(std::shared_ptr<grpc::Channel> channel);
   std::string Check(const std::string& service, absl::Duration timeout = absl::Milliseconds(500));
 
  private:
@@ -86,6 +89,9 @@ class HealthProbe {
 // Measured here (gRPC 1.51): a channel whose connection was refused still retries only every ~5 s,
 // whatever the backoff arguments, so the Suite makes a new one after restarting a process.
 std::shared_ptr<grpc::Channel> TestChannel(const std::string& target);
+// The same over TLS with `tls` (its client certificate, when it has one): the certificate of a
+// server on 127.0.0.1 is checked against that address.
+std::shared_ptr<grpc::Channel> TestChannel(const std::string& target, const TlsOptions& tls);
 
 // A context with a deadline; `token` adds the gateway's Bearer authorization, otherwise the
 // x-imp-actor metadata internal callers send.

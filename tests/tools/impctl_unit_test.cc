@@ -102,6 +102,38 @@ TEST(Csv, WriterOutputParsesBackToTheSameFields) {
   EXPECT_EQ(table->records[0].fields, fields);
 }
 
+// Found by csv_fuzz: a one-column record whose cell is empty was written as a blank line, which
+// every reader (this one included) skips, so the record vanished.
+TEST(Csv, AOneColumnRecordWithAnEmptyCellSurvivesTheWriter) {
+  auto table = ParseCsv(FormatCsvRecord({"note"}) + FormatCsvRecord({""}) + FormatCsvRecord({"x"}));
+  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_EQ(table->records.size(), 2u);
+  EXPECT_EQ(table->records[0].fields, std::vector<std::string>{""});
+  EXPECT_EQ(table->records[0].line, 2);
+}
+
+// Found by csv_fuzz: a first cell starting with U+FEFF was written bare, and read back as a
+// byte-order mark (dropped).
+TEST(Csv, AFirstCellStartingWithAByteOrderMarkSurvivesTheWriter) {
+  const std::string cell = "\xEF\xBB\xBFid";
+  auto table = ParseCsv(FormatCsvRecord({cell, "b"}) + FormatCsvRecord({"1", "2"}));
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(table->header, (std::vector<std::string>{cell, "b"}));
+}
+
+// Found by csv_fuzz: a file in another encoding (a Windows-1251 export) was read as it was, and
+// its rows became requests that gRPC cannot deliver (a proto3 string must be UTF-8), refused as
+// a whole without a line. Now the file is refused at its first such line.
+TEST(Csv, TextThatIsNotUtf8IsRefusedNamingItsLineAndColumn) {
+  auto table = ParseCsv("id,city\nkyiv,Kyiv\nlviv,\xCB\xFC\xE2\xB3\xE2\n");
+  ASSERT_FALSE(table.ok());
+  EXPECT_EQ(table.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(table.status().message().rfind("line 3: city: is not UTF-8", 0), 0u)
+      << table.status().message();
+  EXPECT_FALSE(ParseCsv("\xFF\xFEid\n").ok()) << "the header too (a UTF-16 byte-order mark)";
+  EXPECT_TRUE(ParseCsv("id,city\nlviv,\xD0\x9B\xD1\x8C\xD0\xB2\xD1\x96\xD0\xB2\n").ok());
+}
+
 // --- Mapping --------------------------------------------------------------------------------
 
 // Every demo file maps to resources and back to the same cells.
@@ -400,8 +432,8 @@ TEST(ImportReport, AlreadyThereOnlyWhenTheDetailsNameTheRowsOwnResource) {
       IsTheRowItself(api::ResourceExists(type, "institutions/okhmatdyt-2", "institution_id"),
                      "institutions/okhmatdyt"));
   // The request id created another resource: not this row.
-  EXPECT_FALSE(IsTheRowItself(api::RequestIdReused("already used", "institutions/a"),
-                              "institutions/b"));
+  EXPECT_FALSE(
+      IsTheRowItself(api::RequestIdReused("already used", "institutions/a"), "institutions/b"));
   // Message text alone is not read: without details nothing is "already there".
   EXPECT_FALSE(IsTheRowItself(
       absl::AlreadyExistsError("institution_id: institutions/okhmatdyt already exists"),
@@ -526,6 +558,29 @@ TEST(Kind, WordsAndNames) {
   ASSERT_TRUE(ParseKind("institution", &k));
   EXPECT_EQ(FullName(k, "institutions/okhmatdyt"), "institutions/okhmatdyt");
   EXPECT_FALSE(ParseKind("hospitals", &k));
+}
+
+// Found by csv_fuzz: mapping errors quoted the whole cell, so a 15 KB cell made a 15 KB line in
+// the report (and in --errors_csv). They quote a short prefix, as the services do.
+TEST(Mapping, ErrorsQuoteAShortPrefixOfTheCell) {
+  std::vector<std::string> activity(kActivityColumns.size());
+  activity[1] = "TRAINING";
+  activity[14] = std::string(15000, 'F');
+  std::vector<std::string> institution(kInstitutionColumns.size());
+  institution[4] = std::string(15000, 'K');
+  std::vector<std::string> agreement(kAgreementColumns.size());
+  agreement[4] = std::string(15000, 'p');
+  std::vector<std::string> groups = activity;
+  groups[14] = "";
+  groups[15] = "okhmatdyt:DOCTOR:" + std::string(15000, '9');
+  for (const absl::Status& s :
+       {ActivityFromCsv(activity).status(), InstitutionFromCsv(institution).status(),
+        AgreementFromCsv(agreement).status(), ActivityFromCsv(groups).status(),
+        CheckHeader({"id", std::string(15000, 'c')}, kInstitutionColumns)}) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_LT(s.message().size(), 600u) << s.message().substr(0, 200);
+    EXPECT_NE(s.message().find("(15000 bytes)"), std::string::npos) << s.message().substr(0, 200);
+  }
 }
 
 }  // namespace

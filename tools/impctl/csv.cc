@@ -1,13 +1,29 @@
 #include "tools/impctl/csv.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/api/text.h"
 
 namespace imp::impctl {
+namespace {
+
+constexpr absl::string_view kByteOrderMark = "\xEF\xBB\xBF";
+
+bool IsUtf8(absl::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = api::Utf8SequenceLength(text, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace
 
 absl::StatusOr<CsvTable> ParseCsv(absl::string_view text) {
   // Spreadsheet programs save "CSV UTF-8" with a byte-order mark; it is not part of the header.
-  absl::ConsumePrefix(&text, "\xEF\xBB\xBF");
+  absl::ConsumePrefix(&text, kByteOrderMark);
   CsvTable table;
   std::vector<std::string> fields;
   std::string field;
@@ -17,6 +33,18 @@ absl::StatusOr<CsvTable> ParseCsv(absl::string_view text) {
     fields.push_back(std::move(field));
     field.clear();
     const bool blank = fields.size() == 1 && fields[0].empty() && !field_started;
+    // Every cell becomes a proto3 string, which must be UTF-8: a file in another encoding is
+    // refused here, at its first line, rather than row by row by gRPC without a line.
+    for (size_t i = 0; i < fields.size() && !blank; ++i) {
+      if (IsUtf8(fields[i])) continue;
+      const bool named = !table.header.empty() && i < table.header.size() &&
+                         IsUtf8(table.header[i]) && !table.header[i].empty();
+      return absl::InvalidArgumentError(absl::StrCat(
+          "line ", record_line, ": ",
+          named ? std::string(api::Utf8Prefix(table.header[i], 64))
+                : absl::StrCat("column ", i + 1),
+          ": is not UTF-8; save the file as UTF-8 (\"CSV UTF-8\" in spreadsheet programs)"));
+    }
     if (!blank) {
       if (table.header.empty()) {
         table.header = std::move(fields);
@@ -90,7 +118,11 @@ std::string FormatCsvRecord(const std::vector<std::string>& fields) {
   for (size_t i = 0; i < fields.size(); ++i) {
     if (i > 0) out.push_back(',');
     const std::string& f = fields[i];
-    if (f.find_first_of(",\"\r\n") == std::string::npos) {
+    // A record of one empty cell is quoted (bare, it is a blank line, which readers skip), and so
+    // is a cell starting with U+FEFF (bare, at the start of a file it reads as a byte-order mark).
+    const bool quote = f.find_first_of(",\"\r\n") != std::string::npos ||
+                       (fields.size() == 1 && f.empty()) || absl::StartsWith(f, kByteOrderMark);
+    if (!quote) {
       out += f;
       continue;
     }

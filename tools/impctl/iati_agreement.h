@@ -11,7 +11,7 @@
 #include "tools/impctl/iati.h"
 
 // An agreement as an IATI activity (the first of the export's sources; a project is mapped by
-// a function of the same shape, see notes/h-publish.md).
+// a function of the same shape, see docs/design/h-publish.md).
 namespace imp::impctl::iati {
 
 // What the mapping needs besides the agreement itself.

@@ -8,7 +8,7 @@
 #include "imp/registry/v1/registry.pb.h"
 
 // How the registry's values map to IATI 2.03 codelists. Each mapping is ONE table in
-// iati_codes.cc, with the reason for each choice next to it; notes/h-publish.md repeats them.
+// iati_codes.cc, with the reason for each choice next to it; docs/design/h-publish.md repeats them.
 namespace imp::impctl::iati {
 
 // A cooperation area's closest OECD DAC CRS purpose code (5 digits, sector vocabulary 1).

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/api/proto_util.h"
+#include "common/api/text.h"
 
 namespace imp::impctl {
 namespace {
@@ -46,7 +47,8 @@ absl::StatusOr<int> EnumFromCell(const google::protobuf::EnumDescriptor* descrip
     for (int i = 1; i < descriptor->value_count(); ++i) {
       allowed.push_back(descriptor->value(i)->name().substr(prefix.size()));
     }
-    return Bad(column, absl::StrCat("'", value, "' is not one of ", absl::StrJoin(allowed, ", ")));
+    return Bad(column, absl::StrCat(api::QuoteForMessage(value), " is not one of ",
+                                    absl::StrJoin(allowed, ", ")));
   }
   return v->number();
 }
@@ -78,7 +80,7 @@ absl::StatusOr<int> IntFromCell(const std::string& cell, absl::string_view colum
   if (value.empty()) return 0;
   int n = 0;
   if (!absl::SimpleAtoi(value, &n))
-    return Bad(column, absl::StrCat("'", value, "' is not a whole number"));
+    return Bad(column, absl::StrCat(api::QuoteForMessage(value), " is not a whole number"));
   return n;
 }
 
@@ -103,11 +105,12 @@ absl::Status GroupsFromCell(const std::string& cell,
   for (const std::string& part : SplitList(cell)) {
     std::vector<std::string> bits = absl::StrSplit(part, ':');
     if (bits.size() != 3) {
-      return Bad("participants",
-                 absl::StrCat("'", part, "' is not institution_id:PROFESSION:headcount"));
+      return Bad("participants", absl::StrCat(api::QuoteForMessage(part),
+                                              " is not institution_id:PROFESSION:headcount"));
     }
     if (bits[0].empty()) {
-      return Bad("participants", absl::StrCat("'", part, "' has no institution id"));
+      return Bad("participants",
+                 absl::StrCat(api::QuoteForMessage(part), " has no institution id"));
     }
     auto* g = out->Add();
     g->set_institution(Name("institutions", bits[0]));
@@ -117,7 +120,8 @@ absl::Status GroupsFromCell(const std::string& cell,
     g->set_profession(static_cast<act::ParticipantGroup::Profession>(*profession));
     int headcount = 0;
     if (!absl::SimpleAtoi(bits[2], &headcount)) {
-      return Bad("participants", absl::StrCat("'", bits[2], "' is not a headcount"));
+      return Bad("participants",
+                 absl::StrCat(api::QuoteForMessage(bits[2]), " is not a headcount"));
     }
     g->set_headcount(headcount);
   }
@@ -210,11 +214,21 @@ absl::Status CheckHeader(const std::vector<std::string>& header,
   for (const auto& column : expected) {
     if (std::find(header.begin(), header.end(), column) == header.end()) missing.push_back(column);
   }
+  // At most ten unexpected columns, each cut to a short prefix: the message stays short whatever
+  // the file's first line holds.
+  size_t more = 0;
   for (const auto& column : header) {
-    if (std::find(expected.begin(), expected.end(), column) == expected.end()) {
+    if (std::find(expected.begin(), expected.end(), column) != expected.end()) continue;
+    if (unexpected.size() == 10) {
+      ++more;
+    } else if (column.size() <= api::kMaxQuotedBytes) {
       unexpected.push_back(column);
+    } else {
+      unexpected.push_back(absl::StrCat(api::Utf8Prefix(column, api::kMaxQuotedBytes), "... (",
+                                        column.size(), " bytes)"));
     }
   }
+  if (more > 0) unexpected.push_back(absl::StrCat("and ", more, " more"));
   std::string problem = "the columns are in another order";
   if (!missing.empty()) problem = absl::StrCat("missing ", absl::StrJoin(missing, ", "));
   if (!unexpected.empty()) {
@@ -287,7 +301,8 @@ absl::StatusOr<AgreementRow> AgreementFromCsv(const std::vector<std::string>& f)
   for (const std::string& part : SplitList(f[4])) {
     std::vector<std::string> bits = absl::StrSplit(part, ':');
     if (bits.size() != 2)
-      return Bad("parties", absl::StrCat("'", part, "' is not institution_id:ROLE"));
+      return Bad("parties",
+                 absl::StrCat(api::QuoteForMessage(part), " is not institution_id:ROLE"));
     auto* p = a.add_parties();
     p->set_institution(Name("institutions", bits[0]));
     auto role = EnumFromCell(reg::Party::Role_descriptor(), "ROLE_", bits[1], "parties");
@@ -401,9 +416,9 @@ absl::StatusOr<ActivityRow> ActivityFromCsv(const std::vector<std::string>& f) {
     s = GroupsFromCell(f[15], e->mutable_participant_groups());
     if (!s.ok()) return s;
   } else {
-    return Bad(
-        "kind",
-        absl::StrCat("'", f[1], "' is not one of TRAINING, OPERATION, VISIT, TELEMEDICINE, EVENT"));
+    return Bad("kind",
+               absl::StrCat(api::QuoteForMessage(f[1]),
+                            " is not one of TRAINING, OPERATION, VISIT, TELEMEDICINE, EVENT"));
   }
   return row;
 }
