@@ -21,7 +21,6 @@
 #include "common/status.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
-#include "tests/fault/rows.h"
 #include "tests/fault/suite.h"
 
 namespace imp::testing::fault {
@@ -61,25 +60,6 @@ struct AsyncCreate {
   std::unique_ptr<grpc::ClientContext> context;
   reg::CreateInstitutionRequest request;
   reg::Institution response;
-  absl::Time started = absl::Now();
-};
-
-// One asynchronous CreateActivity (activity service), as AsyncCreate.
-struct AsyncCreateActivity {
-  AsyncCreateActivity(const std::string& id_in, int64_t index)
-      : id(id_in), context(Context(absl::Seconds(10))) {
-    request.set_activity_id(id);
-    request.set_request_id("req-" + id);
-    *request.mutable_activity() = ImportableActivity(index, 2019);
-  }
-  Call Finished(const grpc::Status& s) const {
-    return Call{id, s.error_code(), absl::ToDoubleMilliseconds(absl::Now() - started),
-                RetryDelayOf(s)};
-  }
-  std::string id;
-  std::unique_ptr<grpc::ClientContext> context;
-  activity::v1::CreateActivityRequest request;
-  activity::v1::Activity response;
   absl::Time started = absl::Now();
 };
 
@@ -173,7 +153,8 @@ Call CreateOne(reg::RegistryService::Stub& stub, const std::string& id, absl::Du
 TEST(FaultOverload, OverloadIsShedFastAndNothingIsStoredForRefusedCalls) {
   Suite suite;
   ASSERT_NO_FATAL_FAILURE(suite.Start());
-  constexpr int kUnloadedCalls = 200, kCallers = 300;
+  // 1,000 unloaded calls: the p99 of 200 is their second slowest, too noisy to bound against.
+  constexpr int kUnloadedCalls = 1000, kCallers = 300;
   const absl::Duration kLoad = absl::Seconds(6);
 
   std::vector<double> unloaded;
@@ -300,96 +281,6 @@ TEST(FaultOverload, OverloadIsShedFastAndNothingIsStoredForRefusedCalls) {
                                   << failed_but_stored_example;
   EXPECT_EQ(lookup_errors, 0) << "checking the failed calls' ids did not answer NOT_FOUND";
   EXPECT_EQ(ok_missing, 0) << "calls told OK whose institution is missing";
-}
-
-// The same overload against the activity service's creates (the suite's high-volume write path:
-// every activity create also checks its references at the registry and updates its rollups).
-TEST(FaultOverload, ActivityCreatesUnderOverloadAreShedFastAndAnsweredCallsStayFast) {
-  Suite suite;
-  ASSERT_NO_FATAL_FAILURE(suite.Start());
-  constexpr int kUnloadedCalls = 200, kCallers = 300;
-  const absl::Duration kLoad = absl::Seconds(6);
-  auto create = [](activity::v1::ActivityService::Stub& stub, const std::string& id,
-                   int64_t index) {
-    AsyncCreateActivity one(id, index);
-    grpc::Status s = stub.CreateActivity(one.context.get(), one.request, &one.response);
-    return one.Finished(s);
-  };
-  std::vector<double> unloaded;
-  for (int i = 0; i < kUnloadedCalls; ++i) {
-    Call c = create(suite.activity_stub(), absl::StrCat("unloaded-", i), i);
-    ASSERT_EQ(c.code, grpc::StatusCode::OK) << "harness: an unloaded create failed";
-    unloaded.push_back(c.ms);
-  }
-  const double unloaded_p99 = Percentile(unloaded, 99);
-
-  std::vector<std::unique_ptr<activity::v1::ActivityService::Stub>> stubs;
-  for (int i = 0; i < 4; ++i) {
-    stubs.push_back(activity::v1::ActivityService::NewStub(TestChannel(suite.activity_target())));
-  }
-  std::vector<std::vector<Call>> calls(kCallers);
-  const absl::Time start = absl::Now();
-  std::unique_ptr<CallerFleet> fleet;  // outlives its last callbacks (see the registry test)
-  fleet = std::make_unique<CallerFleet>(
-      kCallers, start + kLoad, [&](int t, int n, CallerFleet::Done done) {
-        auto state =
-            std::make_shared<AsyncCreateActivity>(absl::StrCat("load-", t, "-", n), t * 1000 + n);
-        stubs[t % stubs.size()]->async()->CreateActivity(
-            state->context.get(), &state->request, &state->response,
-            [state, &calls, t,
-             done = std::make_shared<CallerFleet::Done>(std::move(done))](grpc::Status s) {
-              calls[t].push_back(state->Finished(s));
-              std::move (*done)(calls[t].back().retry_after);
-            });
-      });
-  fleet->Wait();
-
-  std::vector<double> refused_ms, answered_ms;
-  int ok_missing = 0, failed_but_stored = 0, lookup_errors = 0, without_retry_info = 0;
-  std::map<grpc::StatusCode, int> codes;
-  for (const auto& per_caller : calls) {
-    for (const Call& c : per_caller) {
-      ++codes[c.code];
-      if (c.code == grpc::StatusCode::RESOURCE_EXHAUSTED) {
-        refused_ms.push_back(c.ms);
-        if (c.retry_after <= absl::ZeroDuration()) ++without_retry_info;
-      } else {
-        answered_ms.push_back(c.ms);
-      }
-      activity::v1::GetActivityRequest get;
-      get.set_name("activities/" + c.id);
-      activity::v1::Activity out;
-      grpc::Status s =
-          suite.activity_stub().GetActivity(Context(absl::Seconds(10)).get(), get, &out);
-      if (c.code == grpc::StatusCode::OK && !s.ok()) ++ok_missing;
-      if (c.code != grpc::StatusCode::OK && s.ok()) ++failed_but_stored;
-      if (!s.ok() && s.error_code() != grpc::StatusCode::NOT_FOUND) ++lookup_errors;
-    }
-  }
-  std::string code_text;
-  for (const auto& [code, n] : codes) absl::StrAppend(&code_text, code, "x", n, ",");
-  const double refused_max = refused_ms.empty() ? 0 : Percentile(refused_ms, 100);
-  const double answered_p99 = Percentile(answered_ms, 99);
-  PrintFigures({{"callers", absl::StrCat(kCallers)},
-                {"calls", absl::StrCat(refused_ms.size() + answered_ms.size())},
-                {"answered", absl::StrCat(answered_ms.size())},
-                {"refused", absl::StrCat(refused_ms.size())},
-                {"codes", code_text},
-                {"refusal_p99_ms", Millis(Percentile(refused_ms, 99))},
-                {"refusal_max_ms", Millis(refused_max)},
-                {"answered_p50_ms", Millis(Percentile(answered_ms, 50))},
-                {"answered_p99_ms", Millis(answered_p99)},
-                {"unloaded_p99_ms", Millis(unloaded_p99)},
-                {"ok_missing", absl::StrCat(ok_missing)},
-                {"failed_but_stored", absl::StrCat(failed_but_stored)}});
-  EXPECT_LT(refused_max, 50.0) << "a refusal (RESOURCE_EXHAUSTED) must come back in < 50 ms";
-  EXPECT_LE(answered_p99, 5 * unloaded_p99)
-      << "p99 of answered calls under 300 concurrent callers vs 5x the unloaded p99 ("
-      << Millis(unloaded_p99) << " ms); codes: " << code_text;
-  EXPECT_EQ(without_retry_info, 0) << "a refusal must say when to retry (RetryInfo)";
-  EXPECT_EQ(failed_but_stored, 0) << "calls told they failed stored an activity";
-  EXPECT_EQ(lookup_errors, 0);
-  EXPECT_EQ(ok_missing, 0) << "calls told OK whose activity is missing";
 }
 
 }  // namespace
