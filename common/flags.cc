@@ -1,17 +1,22 @@
 #include "common/flags.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 #include "absl/flags/flag.h"
-#include "common/log.h"
 #include "common/api/page_token.h"
+#include "common/log.h"
 
 ABSL_FLAG(std::string, listen_address, "127.0.0.1", "Address to listen on.");
 ABSL_FLAG(int, port, 0, "Port to listen on (0 picks a free port).");
 ABSL_FLAG(int, health_port, 0,
           "When set, also serve grpc.health.v1 (and nothing else) in plaintext on this port, "
           "for probes that cannot speak TLS (Kubernetes' grpc probe). 0: none.");
-ABSL_FLAG(int, worker_threads, 8, "Threads that run blocking work (database calls).");
+ABSL_FLAG(int, worker_threads, 0,
+          "Threads that run blocking work (database calls); 0: one per CPU core, at least 2. More "
+          "calls running at once than cores (MariaDB on the same host) only stretch every call: "
+          "raise it when the database is on other machines.");
 ABSL_FLAG(int, drain_seconds, 10, "On SIGTERM/SIGINT, how long in-flight calls may finish.");
 ABSL_FLAG(int, shutdown_grace_ms, 1000,
           "On SIGTERM/SIGINT, how long health reports NOT_SERVING while calls are still taken, "
@@ -67,6 +72,9 @@ ServiceHostOptions ServiceHostOptionsFromFlags(const std::string& service_name) 
   options.port = absl::GetFlag(FLAGS_port);
   options.health_port = absl::GetFlag(FLAGS_health_port);
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  if (options.worker_threads <= 0) {
+    options.worker_threads = std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+  }
   options.drain_timeout = absl::Seconds(absl::GetFlag(FLAGS_drain_seconds));
   options.shutdown_grace = absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
   options.max_queued_requests = static_cast<size_t>(absl::GetFlag(FLAGS_max_queued_requests));

@@ -137,7 +137,9 @@ void WorkerPool::Loop() {
       if (queue_.empty()) return;  // stopping, and nothing left to run
       entry = std::move(queue_.front());
       queue_.pop_front();
-      ran_unloaded = busy_ * 2 < threads_count_;
+      // Unloaded: few workers busy and nothing else waiting. Under overload a worker may find
+      // the others idle for a moment, but never the queue empty.
+      ran_unloaded = busy_ * 2 < threads_count_ && queue_.empty();
       ++busy_;
       RollWindowLocked(absl::Now());
       ++started_now_;

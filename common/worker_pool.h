@@ -28,8 +28,8 @@ struct AdmissionOptions {
   // min_queue_wait). The unloaded run time is the yardstick, not the current one: under
   // saturation run times stretch, and a bound that stretched with them would let the queue grow
   // with the very contention it is meant to shed.
-  double max_wait_in_run_times = 4.0;
-  absl::Duration min_queue_wait = absl::Milliseconds(5);
+  double max_wait_in_run_times = 3.0;
+  absl::Duration min_queue_wait = absl::Milliseconds(3);
 };
 
 // A fixed set of threads for blocking work (database calls), so that gRPC callback threads never
@@ -100,8 +100,8 @@ class WorkerPool {
   size_t busy_ ABSL_GUARDED_BY(mu_) = 0;
   // Exponentially weighted average of task run times (predicts waits for deadlines).
   absl::Duration average_run_ ABSL_GUARDED_BY(mu_) = absl::Milliseconds(1);
-  // The same, over tasks that ran while at most half the workers were busy: the run time of
-  // an unloaded pool, the yardstick of the admission wait.
+  // The same, over tasks that started with at most half the workers busy and an empty queue:
+  // the run time of an unloaded pool, the yardstick of the admission wait.
   absl::Duration unloaded_run_ ABSL_GUARDED_BY(mu_) = absl::Milliseconds(1);
   // Refused and started tasks in the current and the previous one-second window: their ratio
   // sets the retry delay.

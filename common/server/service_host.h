@@ -34,7 +34,7 @@ struct ServiceHostOptions {
   // How often readiness is probed; each probe has its own short timeout, so health follows the
   // database within about two intervals.
   absl::Duration readiness_interval = absl::Milliseconds(500);
-  int worker_threads = 8;
+  int worker_threads = 8;  // the binaries take --worker_threads (default: one per core)
   size_t max_queued_requests = 64;
   absl::Duration max_queue_wait = absl::Milliseconds(20);
   ActorResolver actor_resolver;  // optional; defaults to the audit trail's actor
