@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -24,6 +25,9 @@ inline constexpr size_t kMaxProjectBytes = size_t{1} << 20;
 absl::Status ValidateProject(const v1::Project& project,
                              const absl::flat_hash_set<std::string>& known_areas,
                              const google::type::Date& today);
+
+// The fields UpdateProject may change (the update mask's "*" and its allowed paths).
+const std::vector<std::string>& UpdatableProjectFields();
 
 // The current UTC date.
 google::type::Date TodayUtc();

@@ -28,16 +28,6 @@ constexpr db::ListSpec kProjectsList{"registry.projects",       stmt::kProjectCo
                                      stmt::kProjectColumnCount, stmt::kListProjectsFrom,
                                      stmt::kProjectsNotDeleted, "p.pk"};
 
-const std::vector<std::string>& UpdatableProjectFields() {
-  static const auto* const fields = new std::vector<std::string>{
-      "title",       "local_title",  "description",  "local_description",
-      "agreements",  "participants", "status",       "planned_start",
-      "planned_end", "actual_start", "actual_end",   "cooperation_areas",
-      "locations",   "budget",       "transactions", "deliverables",
-      "notes"};
-  return *fields;
-}
-
 absl::StatusOr<db::ListOrder> ProjectOrder(absl::string_view order_by) {
   const std::string o(absl::StripAsciiWhitespace(order_by));
   if (o.empty()) return db::ListOrder{nullptr, false};
@@ -76,6 +66,16 @@ absl::Status WriteProjectChange(db::Connection& c, const RequestContext& ctx, in
 }
 
 }  // namespace
+
+const std::vector<std::string>& UpdatableProjectFields() {
+  static const auto* const fields = new std::vector<std::string>{
+      "title",       "local_title",  "description",  "local_description",
+      "agreements",  "participants", "status",       "planned_start",
+      "planned_end", "actual_start", "actual_end",   "cooperation_areas",
+      "locations",   "budget",       "transactions", "deliverables",
+      "notes"};
+  return *fields;
+}
 
 absl::Status Registry::GetProject(const RequestContext& ctx, const v1::GetProjectRequest& req,
                                   Project* out) {
