@@ -1,6 +1,7 @@
 // libFuzzer harness: `impctl import` on any file. The input is the file: ParseCsv reads it, each
-// record is mapped to the request impctl would send for institutions, agreements and activities
-// (mapping.h; every record through all three mappings, its cells padded or cut to the columns),
+// record is mapped to the request impctl would send for institutions, agreements, activities and
+// projects (mapping.h, mapping_project.h; every record through all four mappings, its cells
+// padded or cut to the columns),
 // and the errors go into the report impctl prints and writes (--errors_csv).
 //
 // Properties: no crash, leak or undefined behaviour, memory linear in the file; every error
@@ -25,6 +26,7 @@
 #include "tools/impctl/csv.h"
 #include "tools/impctl/import_report.h"
 #include "tools/impctl/mapping.h"
+#include "tools/impctl/mapping_project.h"
 
 namespace {
 
@@ -162,6 +164,23 @@ void MapRecord(const impctl::CsvRecord& record) {
     if (again->id != ac->id) Fail("activity export changes the id", ac->id);
     CheckSame(ac->activity, again->activity, "activity");
   }
+  if (auto pr = impctl::ProjectFromCsv(cells(impctl::kProjectColumns)); !pr.ok()) {
+    CheckMappingError(pr.status(), record.line, impctl::kProjectColumns);
+  } else {
+    reg::CreateProjectRequest req;  // as ImportRegistryRows sends it
+    req.set_project_id(pr->id);
+    *req.mutable_project() = pr->project;
+    CheckTravels(req, "project");
+    // As the service returns it: named, each deliverable's delivered quantity filled in (the
+    // export must leave output-only fields out).
+    reg::Project exported = pr->project;
+    exported.set_name(absl::StrCat("projects/", pr->id));
+    for (auto& d : *exported.mutable_deliverables()) d.set_delivered_quantity(1);
+    auto again = impctl::ProjectFromCsv(impctl::ProjectToCsv(exported));
+    if (!again.ok()) Fail("project export does not import", again.status().ToString());
+    if (again->id != pr->id) Fail("project export changes the id", pr->id);
+    CheckSame(pr->project, again->project, "project");
+  }
 }
 
 }  // namespace
@@ -188,8 +207,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& r : table->records) cells += r.fields.size();
   if (cells > size + 1) Fail("more cells than the file has bytes", absl::StrCat(cells));
   CheckWriterRoundTrip(*table, "FormatCsvRecord then ParseCsv changes the cells");
-  for (const auto* columns :
-       {&impctl::kInstitutionColumns, &impctl::kAgreementColumns, &impctl::kActivityColumns}) {
+  for (const auto* columns : {&impctl::kInstitutionColumns, &impctl::kAgreementColumns,
+                              &impctl::kActivityColumns, &impctl::kProjectColumns}) {
     absl::Status header = impctl::CheckHeader(table->header, *columns);
     if (!header.ok()) CheckError(header, "CheckHeader error");
   }

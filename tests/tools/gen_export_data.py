@@ -3,13 +3,17 @@ formats: every lifecycle state, random cooperation areas, forms, funders, dates 
 text that needs escaping (& < > " ' and Cyrillic). The same seed gives the same files.
 
 usage: gen_export_data.py OUTDIR --seed N --institutions N --agreements N --activities N
-       [--funders N --funder_bytes N] [--title_bytes N] [--tag WORD]
+       [--projects N] [--funders N --funder_bytes N] [--title_bytes N] [--tag WORD]
 
 Activities reference ACTIVE agreements only (the activity service refuses others), hosted by one
 of the agreement's parties. --funders/--funder_bytes make agreements large (for the memory
 test), --title_bytes long activity titles; --tag puts WORD in the titles of the first tenth of the agreements (a title search then
-selects them).
+selects them). --projects writes projects.csv (docs/design/h-projpub.md's format): random
+statuses, dates, participants, sites, budgets in several currencies with and without periods,
+transactions between the participants and deliverables (some delivered beyond plan), with
+Unicode and XML-special titles.
 """
+import json
 import argparse
 import csv
 import datetime
@@ -47,6 +51,7 @@ def main():
     p.add_argument("--institutions", type=int, required=True)
     p.add_argument("--agreements", type=int, required=True)
     p.add_argument("--activities", type=int, required=True)
+    p.add_argument("--projects", type=int, default=0)
     p.add_argument("--funders", type=int, default=2)
     p.add_argument("--funder_bytes", type=int, default=40)
     p.add_argument("--title_bytes", type=int, default=0)
@@ -153,6 +158,120 @@ def main():
                       row["format_or_type"], row["participants"], row["hours"],
                       row["operations"], row["patients"], row["specialty"], row["specialists"],
                       row["purpose"], row["consultations"]])
+
+    if a.projects:
+        write_projects(rng, w("projects.csv"), a.projects, [i for i, _ in institutions],
+                       [f"agr-{i:05d}" for i in range(a.agreements)], ua_ids)
+
+
+CURRENCIES = ["EUR", "UAH", "USD", "GBP", "PLN", "CHF"]
+PROJECT_STATUSES = ["IDENTIFICATION", "IMPLEMENTATION", "FINALISATION", "CLOSED", "CANCELLED",
+                    "SUSPENDED"]
+ROLES = ["FUNDING", "ACCOUNTABLE", "EXTENDING", "IMPLEMENTING"]
+TEXTS = ["Модульна лікарня «Надія»", "Beds & <monitors> \"ICU\"", "Île-de-France — ½ share",
+         "=HYPERLINK(\"x\")", "Mammographs | kind: digital", "👩‍⚕️ care, line\nbreak"]
+
+
+def amount(rng):
+    units = rng.choice([rng.randrange(0, 1000), rng.randrange(0, 10**7), rng.randrange(0, 10**13)])
+    nanos = rng.choice([0, 0, 500000000, rng.randrange(1, 10**9)])
+    return units, nanos
+
+
+def amount_text(units, nanos):
+    return f"{units}.{nanos:09d}".rstrip("0") if nanos else str(units)
+
+
+def json_date(d):
+    return {"year": d.year, "month": d.month, "day": d.day}
+
+
+def write_projects(rng, out, n, institution_ids, agreement_ids, ua_ids):
+    out.writerow(["id", "title", "local_title", "description", "local_description", "status",
+                  "agreements", "participants", "planned_start", "planned_end", "actual_start",
+                  "actual_end", "cooperation_areas", "locations", "budget", "transactions",
+                  "deliverables", "notes"])
+    past = (datetime.date(2023, 10, 1), datetime.date(2026, 10, 31))
+    for i in range(n):
+        participants = []
+        for inst in rng.sample(institution_ids, rng.randint(0, 4)):
+            for role in rng.sample(ROLES, rng.randint(1, 2)):
+                participants.append((inst, role))
+        parties = sorted({inst for inst, _ in participants})
+        planned_start = planned_end = actual_start = actual_end = ""
+        if rng.random() < 0.7:
+            s = day(rng, datetime.date(2023, 1, 1), datetime.date(2027, 6, 30))
+            planned_start = s.isoformat()
+            planned_end = (s + datetime.timedelta(days=rng.randrange(30, 1500))).isoformat()
+        if rng.random() < 0.5:
+            s = day(rng, *past)
+            actual_start = s.isoformat()
+            if rng.random() < 0.3:
+                actual_end = day(rng, s, past[1]).isoformat()
+        locations = []
+        for _ in range(rng.randint(0, 3)):
+            kind = rng.random()
+            if kind < 0.4:
+                locations.append(f"UA:{rng.choice(OBLASTS)}")
+            elif kind < 0.7:
+                locations.append(f"UA::{rng.choice(ua_ids)}")
+            elif kind < 0.85:
+                locations.append("UA")
+            else:
+                locations.append(rng.choice(["PL", "FR", "DE"]))
+        budget = []
+        for _ in range(rng.randint(0, 4)):
+            units, nanos = amount(rng)
+            line = f"{rng.choice(['INDICATIVE', 'COMMITTED'])}:{amount_text(units, nanos)} {rng.choice(CURRENCIES)}"
+            if rng.random() < 0.6:
+                y = rng.randint(2023, 2027)
+                line += f":{y}-01-01:{y}-12-31"
+            budget.append(line)
+        transactions = []
+        if parties:
+            for _ in range(rng.randint(0, 5)):
+                units, nanos = amount(rng)
+                t = {"kind": rng.choice(["KIND_COMMITMENT", "KIND_DISBURSEMENT", "KIND_EXPENDITURE"]),
+                     "date": json_date(day(rng, *past)),
+                     "amount": {"currency_code": rng.choice(CURRENCIES), "units": str(units)},
+                     "provider": "institutions/" + rng.choice(parties),
+                     "receiver": "institutions/" + rng.choice(parties)}
+                if nanos:
+                    t["amount"]["nanos"] = nanos
+                if rng.random() < 0.5:
+                    t["description"] = rng.choice(TEXTS)
+                transactions.append(t)
+        deliverables = []
+        for _ in range(rng.randint(0, 3)):
+            planned = rng.randint(0, 500)
+            over = rng.random() < 0.2
+            deliveries, left = [], planned
+            for _ in range(rng.randint(0, 3)):
+                q = rng.randint(1, 100) if over else (rng.randint(1, left) if left else 0)
+                if not q:
+                    break
+                left -= q
+                d = {"date": json_date(day(rng, *past)), "quantity": str(q)}
+                if rng.random() < 0.5:
+                    d["notes"] = rng.choice(TEXTS)
+                deliveries.append(d)
+            item = {"what": rng.choice(TEXTS), "unit": rng.choice(["machine", "шт.", "bed"]),
+                    "planned_quantity": str(planned)}
+            if deliveries:
+                item["deliveries"] = deliveries
+            if over:
+                item["over_delivery"] = True
+            deliverables.append(item)
+        dump = lambda v: json.dumps(v, ensure_ascii=False) if v else ""
+        out.writerow([f"prj-{i:05d}", f"Project {i}: {rng.choice(TEXTS)}", rng.choice(["", "Проєкт «Світло»"]),
+                      rng.choice(["", "Supply & install <equipment>.", TEXTS[0]]),
+                      rng.choice(["", "Постачання обладнання."]), rng.choice(PROJECT_STATUSES),
+                      "|".join(rng.sample(agreement_ids, min(len(agreement_ids), rng.randint(0, 2)))),
+                      "|".join(f"{inst}:{role}" for inst, role in participants),
+                      planned_start, planned_end, actual_start, actual_end,
+                      "|".join(rng.sample(AREAS, rng.randint(0, 3))), "|".join(locations),
+                      "|".join(budget), dump(transactions), dump(deliverables),
+                      "ILLUSTRATIVE: random test data"])
 
 
 if __name__ == "__main__":

@@ -49,13 +49,13 @@ hxl_matches_summary() {
 # --- The demo data ----------------------------------------------------------------------------
 load "$src/deploy/demo"
 run 0 export iati "${org[@]}" --output="$work/demo.xml"
-grep -q "exported 11 IATI activities" "$work/err" || fail "$(cat "$work/err")"
+grep -q "exported 13 IATI activities (11 agreements, 2 projects)" "$work/err" || fail "$(cat "$work/err")"
 validate "$work/demo.xml"
 $py - "$work/demo.xml" <<'PY' || fail "demo IATI content"
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 acts = {a.findtext("iati-identifier"): a for a in root.findall("iati-activity")}
-assert len(acts) == 11, len(acts)
+assert len(acts) == 13, len(acts)
 for ident, a in acts.items():
     assert ident.startswith(a.find("reporting-org").get("ref") + "-"), ident
 nci = acts["UA-EDR-00012345-gustave-roussy-nci-2025"]
@@ -69,13 +69,34 @@ assert proposal.find("activity-status").get("code") == "1"
 assert proposal.find("activity-date").get("type") == "1"
 # The demo's personal-data rule holds in the publication too: no free-text notes.
 assert "ILLUSTRATIVE" not in open(sys.argv[1], encoding="utf-8").read()
+# The two demo projects (deploy/demo/projects), after the agreements.
+idents = [a.findtext("iati-identifier") for a in root.findall("iati-activity")]
+assert sorted(idents[-2:]) == ["UA-EDR-00012345-P-mammography-machines",
+                               "UA-EDR-00012345-P-modular-care-centres"], idents[-2:]
+modular = acts["UA-EDR-00012345-P-modular-care-centres"]
+assert modular.find("activity-status").get("code") == "1"
+assert [n.text for n in modular.findall("title/narrative")][1].startswith("Будівництво")
+assert [l.get("ref") for l in modular.findall("location")] == ["borodianka-crh"]
+assert modular.find("budget") is None  # no period, no planned dates: not a budget element
+assert "35000000 EUR" in modular.find("description[@type='4']/narrative").text
+assert [(o.get("ref"), o.get("role")) for o in modular.findall("participating-org")] \
+    == [("UA-EDR-00012345", "2")]
+assert "Source: MoH news" not in open(sys.argv[1], encoding="utf-8").read()
+mammo = acts["UA-EDR-00012345-P-mammography-machines"]
+assert mammo.find("activity-status").get("code") == "2"
+assert [s.get("code") for s in mammo.findall("sector[@vocabulary='1']")] == ["12350", "12191"]
+ind = mammo.find("result/indicator")
+assert ind.findtext("title/narrative") == "Latest-generation mammography machine"
+assert ind.findtext("description/narrative") == "Unit: machine. Planned: 30; delivered: 0."
 PY
 # The results of every agreement add up to the activities that name an agreement.
 run 0 export hxl --output="$work/demo.csv"
 $py - "$work/demo.xml" "$work/demo.csv" <<'PY' || fail "IATI results vs the HXL sheet"
 import csv, sys, xml.etree.ElementTree as ET
 results = {}
-for ind in ET.parse(sys.argv[1]).getroot().iter("indicator"):
+agreements = [a for a in ET.parse(sys.argv[1]).getroot().findall("iati-activity")
+              if "-P-" not in a.findtext("iati-identifier")]  # projects' results are deliverables
+for ind in (i for a in agreements for i in a.iter("indicator")):
     title = ind.find("title/narrative").text
     results[title] = results.get(title, 0) + sum(int(p.find("actual").get("value")) for p in ind.iter("period"))
 rows = list(csv.reader(open(sys.argv[2], encoding="utf-8")))
@@ -115,23 +136,37 @@ run 2 export hxl --country='FR" OR x'
 run 2 export hxl --from=2024-02-30
 run 4 export hxl --country=XX --output="$work/none.csv"
 grep -q "country" "$work/err" || fail "$(cat "$work/err")"
-run 5 export iati "${org[@]}" --filter='state = "EXPIRED"' --output="$work/none.xml"
+run 5 export iati "${org[@]}" --filter='state = "EXPIRED"' --projects=false --output="$work/none.xml"
+run 5 export iati "${org[@]}" --filter='state = "EXPIRED"' --project_filter='status = CLOSED' \
+  --output="$work/none.xml"
+# Projects only: no agreement selected, one project.
+run 0 export iati "${org[@]}" --filter='state = "EXPIRED"' --project_filter='status = IMPLEMENTATION' \
+  --output="$work/mammo.xml"
+grep -q "exported 1 IATI activities (0 agreements, 1 projects)" "$work/err" || fail "$(cat "$work/err")"
+validate "$work/mammo.xml"
 [ ! -e "$work/none.xml" ] && [ ! -e "$work/none.xml.partial" ] && [ ! -e "$work/none.csv" ] \
   || fail "a failed export left a file"
 
 # --- A random data set (fixed seed): every state, area, form, odd characters ------------------
 $py "$src/tests/tools/gen_export_data.py" "$work/random" --seed=20231009 --institutions=120 \
-  --agreements=400 --activities=3000
+  --agreements=400 --activities=3000 --projects=150
 load "$work/random"
 run 0 export iati "${org[@]}" --output="$work/all.xml" --page_size=37
-grep -q "exported 411 IATI activities" "$work/err" || fail "$(cat "$work/err")"
+grep -q "exported 563 IATI activities (411 agreements, 152 projects)" "$work/err" || fail "$(cat "$work/err")"
 validate "$work/all.xml"
 $py - "$work/all.xml" <<'PY' || fail "random IATI content"
 import collections, sys, xml.etree.ElementTree as ET
 acts = ET.parse(sys.argv[1]).getroot().findall("iati-activity")
-assert len({a.findtext("iati-identifier") for a in acts}) == 411
+assert len({a.findtext("iati-identifier") for a in acts}) == 563
 statuses = collections.Counter(a.find("activity-status").get("code") for a in acts)
-assert set(statuses) == {"1", "2", "4", "5", "6"}, statuses
+assert set(statuses) == {"1", "2", "3", "4", "5", "6"}, statuses
+projects = [a for a in acts if "-P-" in a.findtext("iati-identifier")]
+assert len(projects) == 152
+assert sum(1 for p in projects if p.find("budget") is not None) > 50
+assert {t.get("code") for p in projects for t in p.iter("transaction-type")} == {"2", "3", "4"}
+assert sum(1 for p in projects if p.find("related-activity") is not None) > 50
+assert sum(1 for p in projects for _ in p.iter("target")) > 20
+assert sum(1 for p in projects if p.find("default-currency") is None and p.get("default-currency") is None) > 10
 for a in acts:
     for vocabulary in ("1", "99"):
         shares = [float(s.get("percentage")) for s in a.findall("sector") if s.get("vocabulary") == vocabulary]
@@ -142,6 +177,57 @@ run 0 export hxl --output="$work/all.csv" --page_size=999
 [ "$(hxl_matches_summary "$work/all.csv")" = 3091 ] || fail "the sheet should have 3091 rows"
 run 0 export hxl --from=2025-01-01 --to=2025-06-30 --country=UA --output="$work/part.csv"
 hxl_matches_summary "$work/part.csv" --from=2025-01-01 --to=2025-06-30 --country=UA >/dev/null
+
+# --- Projects as CSV: export -> import into an empty suite -> export gives the same bytes ------
+for kind in institutions agreements projects; do
+  run 0 export "$kind" --output="$work/rt-$kind.csv" --page_size=40
+done
+[ "$(($(grep -c '^prj-\|^modular\|^mammography' "$work/rt-projects.csv")))" -ge 152 ] \
+  || fail "projects export: $(head -c 500 "$work/rt-projects.csv")"
+start_suite 2
+for kind in institutions agreements projects; do
+  run 0 import "$kind" "$work/rt-$kind.csv"
+done
+grep -q "imported 152 of 152 rows (0 failed)" "$work/out" || fail "projects import: $(cat "$work/out")"
+run 0 export projects --output="$work/rt-projects-2.csv"
+cmp "$work/rt-projects.csv" "$work/rt-projects-2.csv" || fail "projects CSV round trip differs"
+# Same bytes could hide a field both exports drop: the projects themselves are equal too.
+run 0 list projects --json --page_size=1000
+mv "$work/out" "$work/projects-2.json"
+IMP_TARGET=$IMP_TARGET_1 run 0 list projects --json --page_size=1000
+$py - "$work/out" "$work/projects-2.json" <<'PY' || fail "the imported projects differ from the exported ones"
+import json, sys
+def projects(path):
+    out = {}
+    for p in json.load(open(path))["projects"]:
+        for key in ("create_time", "update_time", "etag", "delete_time"):
+            p.pop(key, None)
+        out[p["name"]] = p
+    return out
+first, second = projects(sys.argv[1]), projects(sys.argv[2])
+assert len(first) == 152 and first == second, [n for n in first if first[n] != second.get(n)][:3]
+assert any(p["notes"] and p["transactions"] and p["deliverables"] for p in first.values())
+PY
+# Idempotent: the same file again (same request ids: each row's first answer is replayed) and
+# with another request id (each row already there) change nothing.
+run 0 import projects "$work/rt-projects.csv"
+run 0 import projects "$work/rt-projects.csv" --request_id=again
+grep -q "imported 0 of 152 rows (0 failed, 152 already there)" "$work/out" || fail "re-import: $(cat "$work/out")"
+run 0 export projects --output="$work/rt-projects-3.csv"
+cmp "$work/rt-projects.csv" "$work/rt-projects-3.csv" || fail "a re-import changed the projects"
+# A bad row is reported by line and column, the good ones imported.
+$py - "$work/rt-projects.csv" "$work/bad-projects.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-8")))
+good, bad = list(rows[1]), list(rows[2])
+good[0], bad[0] = "new-good", "new-bad"
+bad[rows[0].index("budget")] = "COMMITTED:12,5 EUR"
+csv.writer(open(sys.argv[2], "w", encoding="utf-8", newline=""), lineterminator="\n").writerows([rows[0], good, bad])
+PY
+run 4 import projects "$work/bad-projects.csv"
+grep -q "^line 3: budget: 'COMMITTED:12,5 EUR' is not an amount" "$work/err" || fail "$(cat "$work/err")"
+grep -q "imported 1 of 2 rows (1 failed)" "$work/out" || fail "$(cat "$work/out")"
+export IMP_TARGET=$IMP_TARGET_1
 
 # --- A backend that stops answering: an error, not a short file --------------------------------
 kill "${pids[1]}"   # the activity service

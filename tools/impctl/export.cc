@@ -8,6 +8,7 @@
 #include "tools/impctl/csv.h"
 #include "tools/impctl/flags.h"
 #include "tools/impctl/mapping.h"
+#include "tools/impctl/mapping_project.h"
 #include "tools/impctl/paging.h"
 
 namespace imp::impctl {
@@ -37,11 +38,6 @@ int Export(Client& client, const std::vector<std::string>& args) {
     std::fprintf(stderr, "impctl: usage: impctl export KIND [--output=FILE]; see impctl --help\n");
     return kExitUsage;
   }
-  if (kind == Kind::kProject) {
-    std::fprintf(stderr,
-                 "impctl: projects have no CSV format; use 'impctl list projects --json'\n");
-    return kExitUsage;
-  }
   std::string csv;
   int count = 0;
   grpc::Status s;
@@ -65,6 +61,15 @@ int Export(Client& client, const std::vector<std::string>& args) {
           return all.agreements_size();
         },
         kAgreementColumns, &csv, &count);
+  } else if (kind == Kind::kProject) {
+    s = ExportAll<reg::ListProjectsResponse, reg::ListProjectsRequest>(
+        client,
+        [&](auto* c, const auto& r, auto* o) { return client.registry().ListProjects(c, r, o); },
+        [](const reg::ListProjectsResponse& all, std::string* out) {
+          for (const auto& p : all.projects()) *out += FormatCsvRecord(ProjectToCsv(p));
+          return all.projects_size();
+        },
+        kProjectColumns, &csv, &count);
   } else {
     s = ExportAll<act::ListActivitiesResponse, act::ListActivitiesRequest>(
         client,

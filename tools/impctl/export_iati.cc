@@ -1,9 +1,9 @@
 // impctl export iati: an IATI Activity Standard 2.03 document, streamed. One iati-activity per
-// agreement; sources are written one after the other through the same iati::Writer, so a second
-// source (projects) is one more function of the shape of WriteAgreements.
+// agreement, then one per project; the sources are written one after the other through the same
+// iati::Writer.
 //
-// Memory: one page of agreements (--page_size, default 100), their parties' institutions and
-// one agreement's statistics at a time; nothing grows with the number of agreements.
+// Memory: one page of agreements or projects (--page_size, default 100), the institutions they
+// name and one agreement's statistics at a time; nothing grows with the number exported.
 #include <cstdio>
 #include <map>
 
@@ -18,6 +18,7 @@
 #include "tools/impctl/iati.h"
 #include "tools/impctl/iati_agreement.h"
 #include "tools/impctl/iati_codes.h"
+#include "tools/impctl/iati_project.h"
 #include "tools/impctl/output_file.h"
 #include "tools/impctl/paging.h"
 
@@ -27,6 +28,12 @@ ABSL_FLAG(std::string, reporting_org_ref, "",
 ABSL_FLAG(std::string, reporting_org_name, "", "export iati: the publisher's name.");
 ABSL_FLAG(std::string, reporting_org_type, "",
           "export iati: the publisher's IATI OrganisationType code, e.g. 10 (Government).");
+
+ABSL_FLAG(bool, projects, true,
+          "export iati: also export the projects (one iati-activity each, after the agreements).");
+ABSL_FLAG(std::string, project_filter, "",
+          "export iati: ListProjects' filter for the projects exported (--filter selects the "
+          "agreements), e.g. 'agreement:\"agreements/x\"'.");
 
 namespace imp::impctl {
 namespace {
@@ -106,14 +113,48 @@ grpc::Status WriteAgreements(Client& client, const ExportContext& ctx,
       });
 }
 
+// Source 2: every project (--project_filter narrows them) as an activity.
+grpc::Status WriteProjects(Client& client, const ExportContext& ctx,
+                           const iati::Organisation& reporting_org, iati::Writer* writer) {
+  reg::ListProjectsRequest req;
+  req.set_filter(absl::GetFlag(FLAGS_project_filter));
+  req.set_page_size(ExportPageSize());
+  return ForEachPage<reg::ListProjectsResponse>(
+      client, req,
+      [&](auto* c, const auto& r, auto* o) { return client.registry().ListProjects(c, r, o); },
+      [&](const reg::ListProjectsResponse& page) -> grpc::Status {
+        std::vector<std::string> names;
+        for (const auto& p : page.projects()) {
+          for (const auto& participant : p.participants())
+            names.push_back(participant.institution());
+          for (const auto& l : p.locations()) {
+            if (!l.site().empty()) names.push_back(l.site());
+          }
+          for (const auto& t : p.transactions()) {
+            names.push_back(t.provider());
+            names.push_back(t.receiver());
+          }
+        }
+        absl::flat_hash_map<std::string, reg::Institution> institutions;
+        grpc::Status s = GetInstitutions(client, names, &institutions);
+        if (!s.ok()) return s;
+        const iati::ProjectContext context{reporting_org.ref, reporting_org, ctx.today,
+                                           &institutions, &ctx.area_labels};
+        for (const auto& p : page.projects()) writer->Write(iati::ProjectActivity(p, context));
+        return WriteStatus(writer->stream());
+      });
+}
+
 }  // namespace
 
 int ExportIati(Client& client, const std::vector<std::string>& args) {
   iati::Organisation reporting_org;
   if (args.size() != 1) {
-    std::fprintf(stderr,
-                 "impctl: usage: impctl export iati --reporting_org_ref=REF "
-                 "--reporting_org_name=NAME --reporting_org_type=CODE [--filter] [--output]\n");
+    std::fprintf(
+        stderr,
+        "impctl: usage: impctl export iati --reporting_org_ref=REF "
+        "--reporting_org_name=NAME --reporting_org_type=CODE [--filter] [--project_filter] "
+        "[--projects=false] [--output]\n");
     return kExitUsage;
   }
   if (!ReportingOrgFromFlags(&reporting_org)) return kExitUsage;
@@ -125,17 +166,22 @@ int ExportIati(Client& client, const std::vector<std::string>& args) {
   iati::Writer writer(&out.stream(), reporting_org,
                       absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()));
   s = WriteAgreements(client, ctx, reporting_org.ref, &writer);
+  const int64_t agreements = writer.written();
+  if (s.ok() && absl::GetFlag(FLAGS_projects))
+    s = WriteProjects(client, ctx, reporting_org, &writer);
   if (!s.ok()) return out.stream() ? ReportError(s) : (out.Commit(), kExitFailed);
   if (!writer.End()) {
     // The schema wants at least one iati-activity; an empty document would not validate.
     std::fprintf(stderr,
-                 "impctl: no agreement to export (IATI needs at least one activity); "
+                 "impctl: no agreement or project to export (IATI needs at least one "
+                 "activity); "
                  "nothing written\n");
     return kExitNotFound;
   }
   if (!out.Commit()) return kExitFailed;
-  std::fprintf(stderr, "exported %lld IATI activities (agreements) to %s\n",
-               static_cast<long long>(writer.written()), out.Describe().c_str());
+  std::fprintf(stderr, "exported %lld IATI activities (%lld agreements, %lld projects) to %s\n",
+               static_cast<long long>(writer.written()), static_cast<long long>(agreements),
+               static_cast<long long>(writer.written() - agreements), out.Describe().c_str());
   return kExitOk;
 }
 

@@ -104,13 +104,16 @@ struct RelatedActivity {
 struct IndicatorPeriod {
   std::string start, end;  // YYYY-MM-DD
   int64_t actual = 0;
+  bool has_target = false;  // a target is written only when there is one
+  int64_t target = 0;
 };
 
 struct Indicator {
   std::string title;
+  std::string description;    // empty to leave out
   std::string measure = "1";  // IndicatorMeasure: 1 unit
   bool ascending = true;
-  std::vector<IndicatorPeriod> periods;
+  std::vector<IndicatorPeriod> periods;  // none is valid (e.g. no period is known yet)
 };
 
 struct Result {
@@ -121,6 +124,13 @@ struct Result {
   std::vector<Indicator> indicators;  // at least one
 };
 
+// One description element: its DescriptionType (1 general, 2 objectives, 3 target groups, 4
+// other) and its narratives, one per language.
+struct Description {
+  std::string type = "1";
+  std::vector<Narrative> narratives;
+};
+
 // One iati-activity. Required by the schema: identifier, reporting org, title, a description,
 // a participating org, a status and a date; the writer refuses nothing and leaves those checks
 // to the sources' tests (xmllint against the official schema).
@@ -129,7 +139,8 @@ struct Activity {
   std::string last_updated;      // xsd:dateTime, empty to leave out
   std::string default_currency;  // ISO 4217, empty to leave out (needed with budgets)
   std::string title;
-  std::vector<Narrative> descriptions;  // type 1 (general) each
+  std::vector<Narrative> title_translations;  // further narratives of the title (xml:lang set)
+  std::vector<Description> descriptions;      // the schema wants at least one
   std::vector<ParticipatingOrg> participating_orgs;
   std::string status;  // ActivityStatus
   std::vector<ActivityDate> dates;

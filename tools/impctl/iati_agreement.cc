@@ -9,12 +9,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/time.h"
 #include "common/api/iso3166.h"
 #include "common/api/proto_util.h"
 #include "tools/impctl/iati_codes.h"
+#include "tools/impctl/iati_common.h"
 #include "tools/impctl/mapping.h"
 
 namespace imp::impctl::iati {
@@ -58,32 +57,6 @@ std::string JoinAnd(const std::vector<std::string>& items) {
 }
 
 std::string DateText(const Date& d) { return api::DateToString(d); }
-
-Date DateOf(const google::protobuf::Timestamp& t) {
-  const absl::CivilDay day =
-      absl::ToCivilDay(absl::FromUnixSeconds(t.seconds()), absl::UTCTimeZone());
-  Date d;
-  d.set_year(static_cast<int>(day.year()));
-  d.set_month(day.month());
-  d.set_day(day.day());
-  return d;
-}
-
-// `n` equal shares of 100 in hundredths, adding up to exactly 10000 (3334, 3333, 3333).
-std::vector<int64_t> Shares(size_t n) {
-  std::vector<int64_t> out;
-  if (n == 0) return out;
-  const int64_t base = 10000 / static_cast<int64_t>(n);
-  int64_t rest = 10000 - base * static_cast<int64_t>(n);
-  for (size_t i = 0; i < n; ++i) out.push_back(base + (rest-- > 0 ? 1 : 0));
-  return out;
-}
-
-// Hundredths as a percentage: 10000 -> "100", 3334 -> "33.34".
-std::string Percentage(int64_t hundredths) {
-  return hundredths % 100 == 0 ? absl::StrCat(hundredths / 100)
-                               : absl::StrFormat("%d.%02d", hundredths / 100, hundredths % 100);
-}
 
 void AddDates(const reg::Agreement& a, const Date& today, Activity* out) {
   const bool signed_ = a.state() != reg::Agreement::STATE_PROPOSED && api::IsSet(a.signed_on());
@@ -144,47 +117,6 @@ void AddParties(const reg::Agreement& a, const AgreementContext& c, Activity* ou
   }
 }
 
-void AddSectors(const reg::Agreement& a, const AgreementContext& c, Activity* out) {
-  auto label = [&](const std::string& code) {
-    if (c.area_labels == nullptr) return code;
-    auto it = c.area_labels->find(code);
-    return it == c.area_labels->end() ? code : it->second;
-  };
-  // Each area an equal share; a DAC code gets the shares of the areas it stands for (listed in
-  // its narrative), in the order the agreement names them.
-  struct Dac {
-    AreaSector sector;
-    int64_t hundredths = 0;
-    std::vector<std::string> areas;
-  };
-  std::vector<Dac> dac;
-  const std::vector<int64_t> shares = Shares(a.cooperation_areas_size());
-  for (int i = 0; i < a.cooperation_areas_size(); ++i) {
-    const std::string& area = a.cooperation_areas(i);
-    const AreaSector* found = SectorForArea(area);
-    const AreaSector sector = found != nullptr ? *found : DefaultSector();
-    auto it = std::find_if(dac.begin(), dac.end(), [&](const Dac& d) {
-      return absl::string_view(d.sector.dac_code) == sector.dac_code;
-    });
-    if (it == dac.end()) it = dac.insert(dac.end(), Dac{sector, 0, {}});
-    it->hundredths += shares[i];
-    it->areas.push_back(label(area));
-  }
-  if (dac.empty()) dac.push_back({DefaultSector(), 10000, {}});
-  for (const Dac& d : dac) {
-    out->sectors.push_back(
-        {"1", d.sector.dac_code, Percentage(d.hundredths),
-         d.areas.empty() ? d.sector.dac_name
-                         : absl::StrCat(d.sector.dac_name, ": ", absl::StrJoin(d.areas, ", "))});
-  }
-  // The programme's own codelist too (vocabulary 99, the reporting organisation's), so that
-  // nothing of the original classification is lost in the DAC mapping.
-  for (int i = 0; i < a.cooperation_areas_size(); ++i) {
-    const std::string& area = a.cooperation_areas(i);
-    out->sectors.push_back({"99", area, Percentage(shares[i]), label(area)});
-  }
-}
-
 // One output result: an indicator per figure the partnership has (a framework agreement does no
 // operations: no "0 operations" indicator), a period per calendar year up to today. No result
 // when no figure is above zero (the schema wants at least one indicator).
@@ -238,11 +170,7 @@ Activity AgreementActivity(const reg::Agreement& a, const act::GetActivityStatsR
                            const AgreementContext& c) {
   Activity out;
   out.identifier = AgreementIdentifier(c.reporting_org_ref, a.name());
-  if (a.has_update_time()) {
-    out.last_updated =
-        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(a.update_time().seconds()),
-                         absl::UTCTimeZone());
-  }
+  out.last_updated = DateTimeText(a.update_time());
   out.title = a.title();
   std::vector<std::string> party_names;
   std::set<std::string> oblasts;
@@ -261,25 +189,13 @@ Activity AgreementActivity(const reg::Agreement& a, const act::GetActivityStatsR
     for (int f : a.cooperation_forms()) forms.push_back(FormLabel(f));
     absl::StrAppend(&description, " Forms of cooperation: ", absl::StrJoin(forms, "; "), ".");
   }
-  out.descriptions.push_back({description, ""});
+  out.descriptions.push_back({"1", {{description, ""}}});
 
   out.status = ActivityStatus(a.state());
   AddDates(a, c.today, &out);
   out.recipient_countries.push_back({"UA", "100", "Ukraine"});
-  for (const auto& oblast : oblasts) {
-    Location l;
-    l.ref = oblast;
-    l.reach = "1";  // the activity happens there
-    l.name = std::string(api::UkrainianRegionName(oblast));
-    l.admin_vocabulary = "A4";  // ISO 3166-1: the country, level 0
-    l.admin_level = "0";
-    l.admin_code = "UA";
-    l.exactness = "2";       // approximate: the oblast, not a point
-    l.location_class = "1";  // administrative region
-    l.feature_designation = "ADM1";
-    out.locations.push_back(std::move(l));
-  }
-  AddSectors(a, c, &out);
+  for (const auto& oblast : oblasts) out.locations.push_back(OblastLocation(oblast));
+  AddAreaSectors(a.cooperation_areas(), c.area_labels, &out);
   if (!a.document_uri().empty()) {
     const std::string path(absl::AsciiStrToLower(
         absl::string_view(a.document_uri()).substr(0, a.document_uri().find_first_of("?#"))));

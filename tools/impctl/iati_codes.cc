@@ -97,6 +97,42 @@ const std::vector<std::pair<reg::Party::Role, const char*>>& RoleTable() {
   return *table;
 }
 
+// Project status -> IATI ActivityStatus: the registry's values are the codelist's (h-projects).
+const std::vector<std::pair<reg::Project::Status, const char*>>& ProjectStatusTable() {
+  static const auto* table = new std::vector<std::pair<reg::Project::Status, const char*>>{
+      {reg::Project::STATUS_IDENTIFICATION, "1"},  // Pipeline/identification
+      {reg::Project::STATUS_IMPLEMENTATION, "2"},  // Implementation
+      {reg::Project::STATUS_FINALISATION, "3"},    // Finalisation: done, accounts still open
+      {reg::Project::STATUS_CLOSED, "4"},          // Closed
+      {reg::Project::STATUS_CANCELLED, "5"},       // Cancelled
+      {reg::Project::STATUS_SUSPENDED, "6"},       // Suspended
+  };
+  return *table;
+}
+
+// Project participant role -> IATI OrganisationRole (the same codes).
+const std::vector<std::pair<reg::ProjectParticipant::Role, const char*>>& ParticipantRoleTable() {
+  static const auto* table = new std::vector<std::pair<reg::ProjectParticipant::Role, const char*>>{
+      {reg::ProjectParticipant::ROLE_FUNDING, "1"},
+      {reg::ProjectParticipant::ROLE_ACCOUNTABLE, "2"},
+      {reg::ProjectParticipant::ROLE_EXTENDING, "3"},
+      {reg::ProjectParticipant::ROLE_IMPLEMENTING, "4"},
+  };
+  return *table;
+}
+
+// Financial transaction kind -> IATI TransactionType. The publisher reports what the project's
+// money did, seen from the project: 2 (outgoing) commitment, 3 disbursement, 4 expenditure.
+const std::vector<std::pair<reg::FinancialTransaction::Kind, const char*>>& TransactionTable() {
+  static const auto* table =
+      new std::vector<std::pair<reg::FinancialTransaction::Kind, const char*>>{
+          {reg::FinancialTransaction::KIND_COMMITMENT, "2"},
+          {reg::FinancialTransaction::KIND_DISBURSEMENT, "3"},
+          {reg::FinancialTransaction::KIND_EXPENDITURE, "4"},
+      };
+  return *table;
+}
+
 // Institution kind -> IATI OrganisationType, in Ukraine and abroad (they differ for NGOs only).
 struct KindType {
   reg::Institution::Kind kind;
@@ -152,6 +188,31 @@ std::string OrganisationRole(reg::Party::Role role) {
     if (r == role) return code;
   }
   return "4";
+}
+
+std::string ProjectActivityStatus(reg::Project::Status status) {
+  for (const auto& [s, code] : ProjectStatusTable()) {
+    if (s == status) return code;
+  }
+  return "1";
+}
+
+std::string ParticipantRole(reg::ProjectParticipant::Role role) {
+  for (const auto& [r, code] : ParticipantRoleTable()) {
+    if (r == role) return code;
+  }
+  return "4";
+}
+
+std::string TransactionType(reg::FinancialTransaction::Kind kind) {
+  for (const auto& [k, code] : TransactionTable()) {
+    if (k == kind) return code;
+  }
+  return "";
+}
+
+std::string BudgetStatus(reg::BudgetLine::Status status) {
+  return status == reg::BudgetLine::STATUS_COMMITTED ? "2" : "1";  // 2 committed, 1 indicative
 }
 
 std::string OrganisationType(reg::Institution::Kind kind, absl::string_view country) {

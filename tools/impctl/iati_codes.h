@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "imp/registry/v1/project.pb.h"
 #include "imp/registry/v1/registry.pb.h"
 
 // How the registry's values map to IATI 2.03 codelists. Each mapping is ONE table in
@@ -33,6 +34,18 @@ std::string ActivityStatus(registry::v1::Agreement::State state);
 std::string OrganisationRole(registry::v1::Party::Role role);
 // OrganisationRole of an agreement's `funders` entries (free text): 1, Funding.
 inline constexpr char kFunderRole[] = "1";
+
+// Projects: their fields carry IATI's own codes (h-projects), each through its table here so
+// that a code the registry adds later cannot slip into a publication unmapped.
+// ActivityStatus of a project in `status` ("1" for an unset status).
+std::string ProjectActivityStatus(registry::v1::Project::Status status);
+// OrganisationRole of a project participant in `role` ("4" for an unset role).
+std::string ParticipantRole(registry::v1::ProjectParticipant::Role role);
+// TransactionType of a financial transaction of `kind`: 2 outgoing commitment, 3 disbursement,
+// 4 expenditure; empty for an unset kind (the registry refuses it).
+std::string TransactionType(registry::v1::FinancialTransaction::Kind kind);
+// BudgetStatus of a budget line in `status`: 1 indicative, 2 committed ("1" when unset).
+std::string BudgetStatus(registry::v1::BudgetLine::Status status);
 
 // OrganisationType of an institution of `kind` in `country` (ISO 3166-1 alpha-2).
 std::string OrganisationType(registry::v1::Institution::Kind kind, absl::string_view country);

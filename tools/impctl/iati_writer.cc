@@ -130,10 +130,12 @@ void WriteResult(Builder& b, const Result& r) {
     b.Open("indicator",
            {{"measure", ind.measure}, {"ascending", ind.ascending ? "true" : "false"}});
     b.Text("title", ind.title);
+    if (!ind.description.empty()) b.Text("description", ind.description);
     for (const auto& p : ind.periods) {
       b.Open("period", {});
       b.Leaf("period-start", {{"iso-date", p.start}});
       b.Leaf("period-end", {{"iso-date", p.end}});
+      if (p.has_target) b.Leaf("target", {{"value", absl::StrCat(p.target)}});
       b.Leaf("actual", {{"value", absl::StrCat(p.actual)}});
       b.Close("period");
     }
@@ -163,10 +165,13 @@ void Writer::Write(const Activity& a) {
                            {"default-currency", a.default_currency}});
   b.Data("iati-identifier", a.identifier);
   b.Org("reporting-org", reporting_org_);
-  b.Text("title", a.title);
+  b.Open("title", {});
+  b.Data("narrative", a.title);
+  for (const auto& n : a.title_translations) b.Narrative(n);
+  b.Close("title");
   for (const auto& d : a.descriptions) {
-    b.Open("description", {{"type", "1"}});
-    b.Narrative(d);
+    b.Open("description", {{"type", d.type}});
+    for (const auto& n : d.narratives) b.Narrative(n);
     b.Close("description");
   }
   for (const auto& p : a.participating_orgs) b.Org("participating-org", p.org, {{"role", p.role}});

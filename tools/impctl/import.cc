@@ -12,6 +12,7 @@
 #include "tools/impctl/commands.h"
 #include "tools/impctl/flags.h"
 #include "tools/impctl/mapping.h"
+#include "tools/impctl/mapping_project.h"
 #include "tools/impctl/output.h"
 
 namespace imp::impctl {
@@ -22,7 +23,7 @@ const std::vector<std::string>& ColumnsOf(Kind kind) {
     case Kind::kInstitution: return kInstitutionColumns;
     case Kind::kAgreement: return kAgreementColumns;
     case Kind::kActivity: return kActivityColumns;
-    case Kind::kProject: break;  // refused by Import
+    case Kind::kProject: return kProjectColumns;
   }
   return kInstitutionColumns;
 }
@@ -78,12 +79,6 @@ int Import(Client& client, const std::vector<std::string>& args) {
     std::fprintf(stderr, "impctl: usage: impctl import KIND FILE.csv; see impctl --help\n");
     return kExitUsage;
   }
-  if (kind == Kind::kProject) {
-    std::fprintf(stderr,
-                 "impctl: projects have no CSV format (budgets, transactions and deliverables are "
-                 "nested); create each with 'impctl create project FILE.json ID'\n");
-    return kExitUsage;
-  }
   ImportOptions options;
   const std::string mode = absl::GetFlag(FLAGS_mode);
   if (mode != "all_or_nothing" && mode != "best_effort") {
@@ -96,8 +91,8 @@ int Import(Client& client, const std::vector<std::string>& args) {
   options.strict = absl::GetFlag(FLAGS_strict);
   if (kind != Kind::kActivity && (options.validate_only || options.best_effort)) {
     std::fprintf(stderr,
-                 "impctl: --validate_only and --mode apply to activities only; institutions and "
-                 "agreements import row by row (each row is applied or reported)\n");
+                 "impctl: --validate_only and --mode apply to activities only; institutions, "
+                 "agreements and projects import row by row (each row is applied or reported)\n");
     return kExitUsage;
   }
 

@@ -35,8 +35,8 @@ struct ImportOptions {
 // service picks the id) accepts any: a previous run created it under a generated id.
 bool IsTheRowItself(const absl::Status& already_exists, const std::string& name);
 
-// Institutions or agreements, one Create call per row (agreements then reach their CSV state
-// through the lifecycle methods).
+// Institutions, agreements or projects, one Create call per row (agreements then reach their CSV
+// state through the lifecycle methods).
 grpc::Status ImportRegistryRows(Client& client, Kind kind, const CsvTable& table,
                                 const ImportOptions& options, ImportReport* report);
 

@@ -1,4 +1,4 @@
-// impctl import institutions|agreements: one Create call per CSV row.
+// impctl import institutions|agreements|projects: one Create call per CSV row.
 #include <functional>
 
 #include "absl/strings/str_cat.h"
@@ -6,6 +6,7 @@
 #include "common/status.h"
 #include "tools/impctl/import.h"
 #include "tools/impctl/mapping.h"
+#include "tools/impctl/mapping_project.h"
 #include "tools/impctl/progress.h"
 
 namespace imp::impctl {
@@ -101,6 +102,21 @@ grpc::Status CreateAgreement(Client& client, const CsvRecord& rec, const std::st
   return s;
 }
 
+grpc::Status CreateProject(Client& client, const CsvRecord& rec, const std::string& request_id,
+                           absl::Status* row_error) {
+  auto row = ProjectFromCsv(rec.fields);
+  if (!row.ok()) {
+    *row_error = row.status();
+    return grpc::Status::OK;
+  }
+  reg::CreateProjectRequest req;
+  req.set_project_id(row->id);
+  *req.mutable_project() = row->project;
+  req.set_request_id(request_id);
+  reg::Project out;
+  return client.registry().CreateProject(client.Context().get(), req, &out);
+}
+
 }  // namespace
 
 bool IsTheRowItself(const absl::Status& already_exists, const std::string& name) {
@@ -113,7 +129,9 @@ bool IsTheRowItself(const absl::Status& already_exists, const std::string& name)
 
 grpc::Status ImportRegistryRows(Client& client, Kind kind, const CsvTable& table,
                                 const ImportOptions& options, ImportReport* report) {
-  const auto create = kind == Kind::kInstitution ? CreateInstitution : CreateAgreement;
+  const auto create = kind == Kind::kInstitution ? CreateInstitution
+                      : kind == Kind::kProject   ? CreateProject
+                                                 : CreateAgreement;
   Progress progress(report->kind, table.records.size(), Progress::StderrIsTty());
   for (size_t i = 0; i < table.records.size(); ++i) {
     const CsvRecord& rec = table.records[i];

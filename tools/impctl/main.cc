@@ -89,12 +89,13 @@ Commands:
                                 per-row error report "line N: field: reason" (--errors_csv,
                                 --request_id, --strict; activities: --mode=all_or_nothing|
                                 best_effort, --validate_only)
-                                (projects: create them from JSON, no CSV format)
-  export KIND                   CSV in the import format (--filter, --show_deleted, --output;
-                                projects: list projects --json)
+                                (projects: one row each, see docs/design/h-projpub.md)
+  export KIND                   CSV in the import format (--filter, --show_deleted, --output)
   export iati                   IATI 2.03 activity XML, one activity per agreement, with the
-                                activity counts as results (--reporting_org_ref,
-                                --reporting_org_name, --reporting_org_type; --filter, --output)
+                                activity counts as results, then one per project
+                                (--reporting_org_ref, --reporting_org_name,
+                                --reporting_org_type; --filter, --project_filter,
+                                --projects=false, --output)
   export hxl                    HXL-tagged "3W" CSV, one row per activity; its counts add up to
                                 `summary` with the same flags (--from --to --country --oblast
                                 --area --institution; --filter, --output)
