@@ -8,7 +8,7 @@ usage: gen_export_data.py OUTDIR --seed N --institutions N --agreements N --acti
 Activities reference ACTIVE agreements only (the activity service refuses others), hosted by one
 of the agreement's parties. --funders/--funder_bytes make agreements large (for the memory
 test), --title_bytes long activity titles; --tag puts WORD in the titles of the first tenth of the agreements (a title search then
-selects them). --projects writes projects.csv (docs/design/h-projpub.md's format): random
+selects them; the first tenth of the projects too). --projects writes projects.csv (docs/design/h-projpub.md's format): random
 statuses, dates, participants, sites, budgets in several currencies with and without periods,
 transactions between the participants and deliverables (some delivered beyond plan), with
 Unicode and XML-special titles.
@@ -161,7 +161,7 @@ def main():
 
     if a.projects:
         write_projects(rng, w("projects.csv"), a.projects, [i for i, _ in institutions],
-                       [f"agr-{i:05d}" for i in range(a.agreements)], ua_ids)
+                       [f"agr-{i:05d}" for i in range(a.agreements)], ua_ids, a.tag)
 
 
 CURRENCIES = ["EUR", "UAH", "USD", "GBP", "PLN", "CHF"]
@@ -186,7 +186,7 @@ def json_date(d):
     return {"year": d.year, "month": d.month, "day": d.day}
 
 
-def write_projects(rng, out, n, institution_ids, agreement_ids, ua_ids):
+def write_projects(rng, out, n, institution_ids, agreement_ids, ua_ids, tag):
     out.writerow(["id", "title", "local_title", "description", "local_description", "status",
                   "agreements", "participants", "planned_start", "planned_end", "actual_start",
                   "actual_end", "cooperation_areas", "locations", "budget", "transactions",
@@ -263,7 +263,8 @@ def write_projects(rng, out, n, institution_ids, agreement_ids, ua_ids):
                 item["over_delivery"] = True
             deliverables.append(item)
         dump = lambda v: json.dumps(v, ensure_ascii=False) if v else ""
-        out.writerow([f"prj-{i:05d}", f"Project {i}: {rng.choice(TEXTS)}", rng.choice(["", "Проєкт «Світло»"]),
+        tagged = f" {tag}" if tag and i < n // 10 else ""
+        out.writerow([f"prj-{i:05d}", f"Project {i}{tagged}: {rng.choice(TEXTS)}", rng.choice(["", "Проєкт «Світло»"]),
                       rng.choice(["", "Supply & install <equipment>.", TEXTS[0]]),
                       rng.choice(["", "Постачання обладнання."]), rng.choice(PROJECT_STATUSES),
                       "|".join(rng.sample(agreement_ids, min(len(agreement_ids), rng.randint(0, 2)))),

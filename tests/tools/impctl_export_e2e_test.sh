@@ -76,7 +76,7 @@ assert sorted(idents[-2:]) == ["UA-EDR-00012345-P-mammography-machines",
 modular = acts["UA-EDR-00012345-P-modular-care-centres"]
 assert modular.find("activity-status").get("code") == "1"
 assert [n.text for n in modular.findall("title/narrative")][1].startswith("Будівництво")
-assert [l.get("ref") for l in modular.findall("location")] == ["borodianka-crh"]
+assert [l.get("ref") for l in modular.findall("location")] == ["borodianka-crh", "UA-32"]
 assert modular.find("budget") is None  # no period, no planned dates: not a budget element
 assert "35000000 EUR" in modular.find("description[@type='4']/narrative").text
 assert [(o.get("ref"), o.get("role")) for o in modular.findall("participating-org")] \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The publishing exports stream: impctl's peak memory (max RSS) does not grow with the number of
-# agreements or activities exported. Two thousand large agreements (many long funder names:
-# about 8 KB of XML each) and twenty thousand activities (long titles: about 600 bytes of CSV
+# agreements, projects or activities exported. Two thousand large agreements (many long funder
+# names: about 8 KB of XML each), a thousand projects and twenty thousand activities (long titles: about 600 bytes of CSV
 # each) are exported whole and in a small slice; the whole export may use little more memory
 # than the slice, and far less than the size of what it wrote.
 # Args: BUILD_DIR SOURCE_DIR
@@ -12,7 +12,7 @@ source "$src/tests/tools/export_suite.sh"
 start_suite
 
 $py "$src/tests/tools/gen_export_data.py" "$work/data" --seed=42 --institutions=200 \
-  --agreements=2000 --activities=20000 --funders=20 --funder_bytes=280 --title_bytes=400 --tag=slice
+  --agreements=2000 --activities=20000 --projects=1000 --funders=20 --funder_bytes=280 --title_bytes=400 --tag=slice
 load "$work/data"
 org=(--reporting_org_ref=UA-EDR-00012345 --reporting_org_name="Ministry of Health of Ukraine"
      --reporting_org_type=10)
@@ -40,10 +40,10 @@ check() {
     || fail "$name: memory grows with the export: $slice KiB -> $whole KiB for $bytes bytes"
 }
 
-slice=$(peak_kb "$work/slice.xml" export iati "${org[@]}" --filter='"slice"')
+slice=$(peak_kb "$work/slice.xml" export iati "${org[@]}" --filter='"slice"' --project_filter='"slice"')
 whole=$(peak_kb "$work/whole.xml" export iati "${org[@]}")
-[ "$(grep -c "<iati-activity " "$work/slice.xml")" = 200 ] || fail "the IATI slice should hold 200 agreements"
-[ "$(grep -c "<iati-activity " "$work/whole.xml")" = 2000 ] || fail "the IATI export should hold 2000 agreements"
+[ "$(grep -c "<iati-activity " "$work/slice.xml")" = 300 ] || fail "the IATI slice should hold 200 agreements and 100 projects"
+[ "$(grep -c "<iati-activity " "$work/whole.xml")" = 3000 ] || fail "the IATI export should hold 2000 agreements and 1000 projects"
 validate "$work/whole.xml"
 check "export iati" "$slice" "$whole" "$work/whole.xml"
 

@@ -167,8 +167,9 @@ TEST(IatiProject, DemoProjectsValidateAgainstTheOfficialSchema) {
   EXPECT_EQ(modular.descriptions[1].type, "4");
   EXPECT_NE(modular.descriptions[1].narratives[0].text.find("indicative 35000000 EUR"),
             std::string::npos);
-  EXPECT_EQ(modular.locations.size(), 1u);
+  ASSERT_EQ(modular.locations.size(), 2u);  // the hospital and its oblast
   EXPECT_EQ(modular.locations[0].ref, "borodianka-crh");
+  EXPECT_EQ(modular.locations[1].ref, "UA-32");
   EXPECT_EQ(modular.sectors[0].code, "12230");
   EXPECT_EQ(modular.title_translations[0].lang, "uk");
   // 30 machines planned, none delivered, no period known: an indicator saying so, no period.
@@ -196,7 +197,8 @@ TEST(IatiProject, EveryPartOfAFullProjectIsMappedInSchemaOrder) {
   EXPECT_EQ(dates, (std::vector<std::string>{"1@2024-01-01", "2@2024-03-01", "3@2026-12-31"}));
   std::vector<std::string> places;
   for (const auto& l : a.locations) places.push_back(l.ref + "/" + l.feature_designation);
-  EXPECT_EQ(places, (std::vector<std::string>{"borodianka-crh/HSP", "UA-46/ADM1", "FR/PCLI"}));
+  EXPECT_EQ(places, (std::vector<std::string>{"borodianka-crh/HSP", "UA-32/ADM1", "UA-46/ADM1",
+                                              "FR/PCLI"}));
   // The line with a period keeps it; the one without takes the project's planned period.
   ASSERT_EQ(a.budgets.size(), 2u);
   EXPECT_EQ(a.budgets[0].status, "2");

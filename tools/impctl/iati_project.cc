@@ -120,9 +120,9 @@ class Mapper {
     }
   }
 
-  // One location per place below the country: a site (the institution, a structure), else an
-  // oblast (as for agreements), else a country other than Ukraine. Ukraine alone is already the
-  // recipient country. Each place once.
+  // One location per place below the country: a site (the institution, a structure; and its
+  // oblast when recorded), else an oblast (as for agreements), else a country other than Ukraine.
+  // Ukraine alone is already the recipient country. Each place once.
   void AddLocations() {
     std::set<std::string> seen;
     for (const auto& l : p_.locations()) {
@@ -152,6 +152,11 @@ class Mapper {
         continue;
       }
       if (seen.insert(out.ref).second) out_.locations.push_back(std::move(out));
+      // A site's oblast too: IATI tools sum by first-level region, and the site's own location
+      // carries only the country.
+      if (!l.site().empty() && !l.region().empty() && seen.insert(l.region()).second) {
+        out_.locations.push_back(OblastLocation(l.region()));
+      }
     }
   }
 
