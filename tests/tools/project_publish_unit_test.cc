@@ -113,7 +113,8 @@ reg::Project DemoProject(const std::string& id) {
 }
 
 const char kFullProject[] = R"(
-  name: "projects/modular-centres" title: "Modular centres & <clinics>" local_title: "Модульні центри"
+  name: "projects/modular-centres" title: "Modular centres & <clinics>"
+  local_title: "Модульні центри"
   description: "Build them." local_description: "Побудувати."
   agreements: "agreements/ua-fr-2023"
   participants { institution: "institutions/expertise-france" role: ROLE_FUNDING }
@@ -127,7 +128,8 @@ const char kFullProject[] = R"(
   locations { country: "FR" }
   budget { period_start { year: 2024 month: 1 day: 1 } period_end { year: 2024 month: 12 day: 31 }
            amount { currency_code: "EUR" units: 10000000 } status: STATUS_COMMITTED }
-  budget { amount { currency_code: "EUR" units: 25000000 nanos: 500000000 } status: STATUS_INDICATIVE }
+  budget { amount { currency_code: "EUR" units: 25000000 nanos: 500000000 }
+           status: STATUS_INDICATIVE }
   transactions { kind: KIND_COMMITMENT date { year: 2024 month: 2 day: 1 }
                  amount { currency_code: "EUR" units: 10000000 }
                  provider: "institutions/expertise-france" receiver: "institutions/borodianka-crh"
@@ -139,7 +141,8 @@ const char kFullProject[] = R"(
                  amount { currency_code: "EUR" units: 1000 }
                  provider: "institutions/borodianka-crh" receiver: "institutions/borodianka-crh" }
   deliverables { what: "Modular centre" unit: "centre" planned_quantity: 4
-                 deliveries { date { year: 2025 month: 5 day: 1 } quantity: 1 notes: "Borodianka, first" }
+                 deliveries { date { year: 2025 month: 5 day: 1 } quantity: 1
+                              notes: "Borodianka, first" }
                  delivered_quantity: 1 }
   notes: "working notes: not published"
   create_time { seconds: 1700000000 } update_time { seconds: 1710000000 })";
@@ -414,7 +417,8 @@ TEST(ProjectCsv, BadCellsAreRefusedNamingTheirColumn) {
   }
   for (const char* json :
        {"{}", "[", "[] x", R"([], "notes": "smuggled")", R"([{"kind": "KIND_GIFT"}])",
-        R"([{"unknown_field": 1}])", R"([{"kind": "KIND_COMMITMENT"}] [])"}) {
+        R"([{"unknown_field": 1}])", R"([{"kind": "KIND_COMMITMENT"}] [])",
+        R"([{"description": "\udc00 lone surrogate"}])"}) {
     EXPECT_EQ(starts(error(15, json), "transactions"), "") << json;
   }
   EXPECT_EQ(starts(error(16, R"([{"what": "x", "delivered_quantity": "5"}])"), "deliverables"), "");
