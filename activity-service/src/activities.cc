@@ -5,58 +5,54 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "activity-service/src/activity_filter.h"
 #include "activity-service/src/rollups.h"
 #include "activity-service/src/statements.h"
 #include "activity-service/src/store.h"
 #include "activity-service/src/validation.h"
-#include "common/api/changes_page.h"
 #include "common/api/errors.h"
-#include "common/api/page_budget.h"
+#include "common/api/etag.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
 #include "common/api/text.h"
-#include "common/db/changes.h"
-#include "common/db/errors.h"
-#include "common/db/keyset.h"
-#include "common/db/request_ids.h"
+#include "common/db/resource_kit.h"
 
 namespace imp::activity {
 namespace {
 
 using v1::Activity;
 
-// What page tokens of each List method are bound to (with the request's query).
-constexpr char kActivitiesCollection[] = "activity.activities";
+// What page tokens of ListChanges are bound to (with the request's query).
 constexpr char kChangesCollection[] = "activity.changes";
 
 constexpr char kCreateMethod[] = "CreateActivity";
 
-absl::Time NowMicros() { return absl::FromUnixMicros(absl::ToUnixMicros(absl::Now())); }
-
-absl::Status CheckEtag(const std::string& requested, const std::string& current,
-                       const std::string& name) {
-  if (requested.empty() || requested == current) return absl::OkStatus();
-  return api::WithReason(
-      absl::AbortedError(absl::StrCat("etag: ", name, " has changed (current etag ", current,
-                                      ", request etag ", api::QuoteForMessage(requested),
-                                      "); read it again and retry")),
-      api::kReasonEtagMismatch, {{"field", "etag"}, {"resource", name}});
+// A deleted activity counts nowhere: delete and undelete move it out of or into the statistics'
+// rollups in their own transaction.
+void RollupSetDeleted(db::Connection& c, const store::ActivityRow& before, bool deleted) {
+  rollups::Deltas deltas;
+  deltas.Add(before.activity, deleted ? -1 : +1);
+  deltas.Apply(c);
 }
 
-void Audit(db::Connection& c, const RequestContext& ctx, const store::ActivityRow& row,
-           const char* action, const std::vector<std::string>& fields, absl::Time now) {
-  db::ChangeRecord change;
-  change.resource_name = row.activity.name();
-  change.revision = row.revision;
-  change.actor = ctx.actor;
-  change.action = action;
-  change.changed_fields = fields;
-  change.snapshot_json = api::ToJson(row.activity);
-  change.change_time = now;
-  db::RecordChange(c, change);
+const db::ResourceTable<store::ActivityRow, Activity>& ActivityTable() {
+  // An activity is its row and its partners: read them in one transaction.
+  static const db::ResourceTable<store::ActivityRow, Activity> table{
+      "activities",
+      &store::ActivityRow::activity,
+      &store::FindActivity,
+      &store::SetActivityDeleteTime,
+      /*read_in_transaction=*/true,
+      /*after_write=*/nullptr,
+      /*find_many=*/nullptr,
+      /*on_set_deleted=*/&RollupSetDeleted};
+  return table;
 }
+
+// What ListActivities reads; its page tokens are bound to "activity.activities".
+constexpr db::ListSpec kActivitiesList{"activity.activities",       stmt::kActivityColumns,
+                                       stmt::kActivityColumnCount,  stmt::kFromActivities,
+                                       stmt::kActivitiesNotDeleted, "a.pk"};
 
 // ALREADY_EXISTS naming the other activity when `a`'s external reference is taken, for its host,
 // by an activity other than `id`.
@@ -145,21 +141,14 @@ absl::Status Activities::CheckReferences(const Activity& a, absl::Time deadline)
 absl::Status Activities::GetActivity(const RequestContext& ctx, const v1::GetActivityRequest& req,
                                      Activity* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  auto id = api::ParseResourceName(req.name(), "activities", "name");
-  if (!id.ok()) return id.status();
-  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
-    auto row = store::FindActivity(c, *id, false);
-    if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
-    *out = row->activity;
-    return absl::OkStatus();
-  });
+  return db::GetResource(*db_, ctx, ActivityTable(), req.name(), out);
 }
 
 absl::Status Activities::ListActivities(const RequestContext& ctx,
                                         const v1::ListActivitiesRequest& req,
                                         v1::ListActivitiesResponse* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  db::ListOrder order{"a.start_date", false};
+  db::ListOrder order{stmt::kActivitiesByStartDate, false};
   if (req.order_by() == "start_date desc") {
     order.descending = true;
   } else if (!req.order_by().empty() && req.order_by() != "start_date") {
@@ -167,28 +156,15 @@ absl::Status Activities::ListActivities(const RequestContext& ctx,
         absl::StrCat("order_by: ", api::QuoteForMessage(req.order_by()),
                      " is not supported; use start_date or start_date desc"));
   }
-  auto page =
-      db::StartPage(req.page_size(), req.page_token(), kActivitiesCollection,
-                    api::PageQuery({req.filter(), req.order_by(), req.show_deleted() ? "1" : "0"}));
-  if (!page.ok()) return page.status();
-  db::Query query(
-      absl::StrCat("SELECT ", stmt::kActivityColumns, ", a.start_date", stmt::kFromActivities));
-  if (!req.show_deleted()) query.Sql(" AND a.delete_time IS NULL");
-  absl::Status filtered = AppendActivityFilter(req.filter(), query);
-  if (!filtered.ok()) return filtered;
-  db::FinishListQuery(query, order, "a.pk", *page);
-  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
-    out->Clear();
-    auto rows = api::ReadKeysetRows(*query.Execute(c), *page, 20, store::ReadActivity);
-    std::vector<store::ActivityRow*> page_rows;
-    for (auto& row : rows.rows) page_rows.push_back(&row);
-    store::LoadPartnersOf(c, page_rows);  // one statement for the page, not one per row
-    api::FillPage(
-        rows, *page, out->mutable_next_page_token(),
-        [&](store::ActivityRow& row) -> const Activity& { return row.activity; },
-        [&](store::ActivityRow& row) { *out->add_activities() = std::move(row.activity); });
-    return absl::OkStatus();
-  });
+  return db::ListResources(
+      *db_, ctx, kActivitiesList, req, order, AppendActivityFilter, store::ReadActivity,
+      // One statement for the page's partners, not one per row.
+      [](db::Connection& c, const std::vector<store::ActivityRow*>& rows) {
+        store::LoadPartnersOf(c, rows);
+      },
+      [](db::Connection&, store::ActivityRow& row) -> const Activity& { return row.activity; },
+      [&](store::ActivityRow& row) { *out->add_activities() = std::move(row.activity); },
+      [&] { out->Clear(); }, out->mutable_next_page_token());
 }
 
 absl::Status Activities::CreateActivity(const RequestContext& ctx,
@@ -210,14 +186,16 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
     // Usually one statement that finds nothing: no transaction. A replay reads the activity as
     // it is now, like a GetActivity would.
     absl::Status s = db_->Read(ctx.deadline, [&](db::Connection& c) -> absl::Status {
-      auto earlier = db::FindRequestId(c, kCreateMethod, req.request_id(), identity);
-      if (!earlier.ok()) return earlier.status();
-      if (!*earlier) return absl::OkStatus();
-      auto row = store::FindActivity(c, store::IdOf(**earlier), false);
-      if (row) {
-        *out = row->activity;
-        replayed = true;
-      }
+      auto found = db::Replay(c, kCreateMethod, req.request_id(), identity,
+                              [&](const std::string& earlier) -> absl::Status {
+                                auto row = store::FindActivity(c, store::IdOf(earlier), false);
+                                if (row) {
+                                  *out = row->activity;
+                                  replayed = true;
+                                }
+                                return absl::OkStatus();
+                              });
+      if (!found.ok()) return found.status();
       return absl::OkStatus();
     });
     if (!s.ok()) return s;
@@ -225,33 +203,26 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
   }
   absl::Status refs = CheckReferences(a, ctx.deadline);
   if (!refs.ok()) return refs;
-  const std::string name = store::ActivityName(id);
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
-    if (!req.request_id().empty()) {
-      auto earlier = db::ClaimRequestId(c, kCreateMethod, req.request_id(), name, identity);
-      if (!earlier.ok()) return earlier.status();
-      if (*earlier) {
-        auto row = store::FindActivity(c, store::IdOf(**earlier), false);
-        if (!row) return absl::InternalError("request_id refers to a missing activity");
-        *out = row->activity;
-        return absl::OkStatus();
-      }
-    }
+    auto replayed = db::ClaimOrReplayCreate(c, ctx, ActivityTable(), kCreateMethod, req,
+                                            req.request_id(), id, out);
+    if (!replayed.ok() || *replayed) return replayed.status();
+    // The pk alone, not the whole activity with its partners.
     if (!store::PksOf(c, {id}).empty()) {
-      return api::ResourceExists(api::ResourceType<Activity>(), name, "activity_id");
+      return api::ResourceExists(api::ResourceType<Activity>(), store::ActivityName(id),
+                                 "activity_id");
     }
     absl::Status key_free = ExternalReferenceFree(c, a, id);
     if (!key_free.ok()) return key_free;
-    const absl::Time now = NowMicros();
+    const absl::Time now = db::NowMicros();
     store::InsertActivity(c, id, a, now);
     // The insert's input is the answer: no re-read (AsInserted is what a read would return).
     const store::ActivityRow row = store::AsInserted(id, a, now);
     rollups::Deltas deltas;  // in this transaction: the statistics change with the data
     deltas.Add(row.activity, +1);
     deltas.Apply(c);
-    Audit(c, ctx, row, "CREATE", UpdatableActivityFields(), now);
-    *out = row.activity;
-    return absl::OkStatus();
+    return db::RecordWritten(c, ctx, ActivityTable(), row, "CREATE", UpdatableActivityFields(), now,
+                             out);
   });
 }
 
@@ -277,7 +248,7 @@ absl::Status Activities::UpdateActivity(const RequestContext& ctx,
         absl::StrCat(req.activity().name(), " is deleted; undelete it before updating"));
   }
   absl::Status etag =
-      CheckEtag(req.activity().etag(), current.activity.etag(), req.activity().name());
+      api::CheckEtag(req.activity().etag(), current.activity.etag(), req.activity().name());
   if (!etag.ok()) return etag;
   const Activity merged = MergeUpdate(current.activity, req.activity(), *paths);
   absl::Status valid = ValidateActivity(merged);
@@ -287,90 +258,42 @@ absl::Status Activities::UpdateActivity(const RequestContext& ctx,
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     auto row = store::FindActivity(c, *id, true);
     if (!row) return absl::NotFoundError(absl::StrCat(req.activity().name(), " not found"));
-    if (row->revision != current.revision) {
-      return api::WithReason(
-          absl::AbortedError(absl::StrCat("etag: ", req.activity().name(),
-                                          " changed during the update; read it again and retry")),
-          api::kReasonEtagMismatch, {{"field", "etag"}, {"resource", req.activity().name()}});
-    }
+    if (row->revision != current.revision) return api::ChangedMeanwhile(req.activity().name());
     absl::Status key_free = ExternalReferenceFree(c, merged, *id);
     if (!key_free.ok()) return key_free;
-    const absl::Time now = NowMicros();
+    const absl::Time now = db::NowMicros();
     store::UpdateActivity(c, row->pk, merged, now);
     auto updated = store::FindActivity(c, *id, false);
+    if (!updated) return absl::InternalError(absl::StrCat(req.activity().name(), " vanished"));
     // The activity as it was (read under its row lock) leaves the statistics, as it is now
     // enters them; what did not move cancels out.
     rollups::Deltas deltas;
     if (!row->deleted) deltas.Add(row->activity, -1);
     if (!updated->deleted) deltas.Add(updated->activity, +1);
     deltas.Apply(c);
-    Audit(c, ctx, *updated, "UPDATE", *paths, now);
-    *out = updated->activity;
-    return absl::OkStatus();
-  });
-}
-
-absl::Status Activities::SetDeleted(const RequestContext& ctx, const std::string& name,
-                                    const std::string& etag, bool deleted, Activity* out) {
-  auto id = api::ParseResourceName(name, "activities", "name");
-  if (!id.ok()) return id.status();
-  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
-    auto row = store::FindActivity(c, *id, true);
-    if (!row) return absl::NotFoundError(absl::StrCat(name, " not found"));
-    if (row->deleted == deleted) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(name, deleted ? " is already deleted" : " is not deleted"));
-    }
-    absl::Status etag_ok = CheckEtag(etag, row->activity.etag(), name);
-    if (!etag_ok.ok()) return etag_ok;
-    const absl::Time now = NowMicros();
-    store::SetActivityDeleteTime(c, row->pk,
-                                 deleted ? std::optional<absl::Time>(now) : std::nullopt, now);
-    auto changed = store::FindActivity(c, *id, false);
-    rollups::Deltas deltas;  // a deleted activity counts nowhere
-    deltas.Add(row->activity, deleted ? -1 : +1);
-    deltas.Apply(c);
-    Audit(c, ctx, *changed, deleted ? "DELETE" : "UNDELETE", {}, now);
-    *out = changed->activity;
-    return absl::OkStatus();
+    return db::RecordWritten(c, ctx, ActivityTable(), *updated, "UPDATE", *paths, now, out);
   });
 }
 
 absl::Status Activities::DeleteActivity(const RequestContext& ctx,
                                         const v1::DeleteActivityRequest& req, Activity* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  return SetDeleted(ctx, req.name(), req.etag(), true, out);
+  return db::SetDeleted<store::ActivityRow>(*db_, ctx, ActivityTable(), req.name(), req.etag(),
+                                            true, {}, out);
 }
 
 absl::Status Activities::UndeleteActivity(const RequestContext& ctx,
                                           const v1::UndeleteActivityRequest& req, Activity* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  return SetDeleted(ctx, req.name(), req.etag(), false, out);
+  return db::SetDeleted<store::ActivityRow>(*db_, ctx, ActivityTable(), req.name(), req.etag(),
+                                            false, {}, out);
 }
 
 absl::Status Activities::BatchGetActivities(const RequestContext& ctx,
                                             const v1::BatchGetActivitiesRequest& req,
                                             v1::BatchGetActivitiesResponse* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  if (req.names_size() > 1000) return absl::InvalidArgumentError("names: at most 1000 names");
-  std::vector<std::string> ids;
-  for (int i = 0; i < req.names_size(); ++i) {
-    auto id = api::ParseResourceName(req.names(i), "activities", absl::StrCat("names[", i, "]"));
-    if (!id.ok()) return id.status();
-    ids.push_back(*id);
-  }
-  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
-    out->Clear();
-    for (size_t i = 0; i < ids.size(); ++i) {
-      auto row = store::FindActivity(c, ids[i], false);
-      if (!row) {
-        return api::ResourceNotFound(api::ResourceType<Activity>(), req.names(i),
-                                     absl::StrCat("names[", i, "]"));
-      }
-      *out->add_activities() = std::move(row->activity);
-    }
-    return absl::OkStatus();
-  });
+  return db::BatchGetResources(*db_, ctx, ActivityTable(), req.names(), out->mutable_activities());
 }
 
 absl::Status Activities::ListChanges(const RequestContext& ctx, const v1::ListChangesRequest& req,
@@ -378,17 +301,10 @@ absl::Status Activities::ListChanges(const RequestContext& ctx, const v1::ListCh
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto id = api::ParseResourceName(req.name(), "activities", "name");
   if (!id.ok()) return id.status();
-  auto page = db::StartPage(req.page_size(), req.page_token(), kChangesCollection,
-                            api::PageQuery({req.name()}));
-  if (!page.ok()) return page.status();
-  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
-    out->Clear();
-    if (!store::FindActivity(c, *id, false))
-      return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
-    api::FillChangesPage(db::ListChanges(c, req.name(), page->position.pk, page->size + 1), *page,
-                         out, [](v1::Change* change) { return change->mutable_activity(); });
-    return absl::OkStatus();
-  });
+  return db::ListResourceChanges(
+      *db_, ctx, kChangesCollection, req.name(), req.page_size(), req.page_token(),
+      [&](db::Connection& c) { return store::FindActivity(c, *id, false).has_value(); },
+      [](v1::Change* change) { return change->mutable_activity(); }, out);
 }
 
 }  // namespace imp::activity

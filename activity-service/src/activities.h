@@ -71,8 +71,6 @@ class Activities {
  private:
   // FAILED_PRECONDITION naming the first bad reference, UNAVAILABLE when the registry is down.
   absl::Status CheckReferences(const v1::Activity& activity, absl::Time deadline);
-  absl::Status SetDeleted(const RequestContext& ctx, const std::string& name,
-                          const std::string& etag, bool deleted, v1::Activity* out);
 
   db::Database* db_;
   ReferenceLookup* references_;

@@ -15,6 +15,7 @@ using imp::db::Statement;
   "a.country, a.region, a.city, a.direction, a.cooperation_area, a.notes, a.details, "     \
   "a.revision, a.create_time, a.update_time, a.delete_time, a.external_reference "
 inline constexpr char kActivityColumns[] = IMP_ACTIVITY_COLUMNS;
+inline constexpr int kActivityColumnCount = 19;
 
 inline constexpr Statement kSelectActivityById{
     "select_activity_by_id", "SELECT " IMP_ACTIVITY_COLUMNS "FROM activities a WHERE a.id = ?"};
@@ -94,6 +95,8 @@ inline constexpr char kIdPlaceholder[] = "?";
 
 // Fragments of the dynamic queries.
 inline constexpr char kFromActivities[] = " FROM activities a WHERE 1 = 1";
+inline constexpr char kActivitiesNotDeleted[] = " AND a.delete_time IS NULL";
+inline constexpr char kActivitiesByStartDate[] = "a.start_date";  // ListActivities' order
 // Filter conditions (activity_filter.cc). Each field yields one condition however many terms
 // name it, so a filter's SQL stays within what its term cap allows.
 inline constexpr char kFilterKind[] = "a.kind";

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "activity-service/src/statements.h"
 #include "activity-service/src/validation.h"
+#include "common/api/etag.h"
 #include "common/api/proto_util.h"
 #include "common/db/query.h"
 #include "common/db/sql_time.h"
@@ -155,7 +156,7 @@ ActivityRow ReadActivity(sql::ResultSet& rs) {
   if (!rs.isNull("external_reference"))
     a.set_external_reference(rs.getString("external_reference"));
   row.revision = rs.getInt64("revision");
-  a.set_etag(absl::StrCat("r", row.revision));
+  a.set_etag(api::EtagOf(row.revision));
   *a.mutable_create_time() = api::ToTimestamp(ReadTime(rs, "create_time"));
   *a.mutable_update_time() = api::ToTimestamp(ReadTime(rs, "update_time"));
   if (!rs.isNull("delete_time")) {

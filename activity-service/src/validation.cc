@@ -168,12 +168,7 @@ const api::FieldLimits& ActivityLimits() {
 
 absl::Status CheckRequestBounds(const RequestContext& ctx,
                                 const google::protobuf::Message& request) {
-  if (ctx.actor.size() > limits::kMaxActorBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(kActorMetadataKey, " metadata: at most ",
-                                                   limits::kMaxActorBytes, " bytes (got ",
-                                                   ctx.actor.size(), ")"));
-  }
-  return api::CheckBounds(request, "", ActivityLimits());
+  return CheckCallBounds(ctx, request, ActivityLimits());
 }
 
 const std::vector<std::string>& UpdatableActivityFields() {

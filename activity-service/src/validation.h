@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "common/api/bounds.h"
 #include "common/api/filter.h"
+#include "common/server/request_bounds.h"
 #include "common/server/request_context.h"
 #include "imp/activity/v1/activity.pb.h"
 
@@ -21,16 +22,8 @@ namespace imp::activity {
 // on its field in activity.proto; ActivityLimits() maps every string and repeated field of every
 // request message to one of them.
 namespace limits {
-inline constexpr size_t kMaxResourceNameBytes = 200;  // activities/..., institutions/..., ...
-inline constexpr size_t kMaxResourceIdBytes = 63;     // activity_id
-inline constexpr size_t kMaxEtagBytes = 64;
-inline constexpr size_t kMaxRequestIdBytes = 64;
-inline constexpr size_t kMaxPageTokenBytes = 8192;
+using namespace api::standard_limits;  // NOLINT(build/namespaces): names, ids, etags, pages...
 inline constexpr size_t kMaxFilterBytes = api::kMaxFilterBytes;  // common/api/filter.h
-inline constexpr size_t kMaxOrderByBytes = 100;
-inline constexpr size_t kMaxBatchNames = 1000;
-inline constexpr size_t kMaxUpdateMaskPaths = 50;
-inline constexpr size_t kMaxUpdateMaskPathBytes = 100;
 inline constexpr size_t kMaxTitleBytes = 500;
 inline constexpr size_t kMaxPartnerInstitutions = 100;
 inline constexpr size_t kMaxCodeBytes = 16;  // Location.country
@@ -47,8 +40,7 @@ inline constexpr size_t kMaxImportRows = 100000;
 inline constexpr int32_t kMaxHeadcount = 100000;
 // operations, patients_treated, specialists, consultations, patients, hours
 inline constexpr int32_t kMaxCount = 1000000;
-// x-imp-actor metadata: recorded in the audit trail (changes.actor is VARCHAR(200)).
-inline constexpr size_t kMaxActorBytes = 200;
+inline constexpr size_t kMaxActorBytes = imp::kMaxActorBytes;  // common/server/request_bounds.h
 
 // activities.participants and .doctors are INT columns holding the sum of an activity's
 // headcounts; with these limits no sum can overflow them.

@@ -26,6 +26,20 @@ struct FieldLimit {
 // Limits by the field's full name, e.g. "imp.registry.v1.Institution.display_name".
 using FieldLimits = absl::flat_hash_map<std::string, FieldLimit>;
 
+// The limits every service's standard methods share (AIP fields of every request); each service
+// brings them into its own `limits` namespace and adds its resources' limits there.
+namespace standard_limits {
+inline constexpr size_t kMaxResourceNameBytes = 200;  // collection/{id}
+inline constexpr size_t kMaxResourceIdBytes = 63;     // the *_id of a Create
+inline constexpr size_t kMaxEtagBytes = 64;
+inline constexpr size_t kMaxRequestIdBytes = 64;
+inline constexpr size_t kMaxPageTokenBytes = 8192;
+inline constexpr size_t kMaxOrderByBytes = 100;
+inline constexpr size_t kMaxBatchNames = 1000;
+inline constexpr size_t kMaxUpdateMaskPaths = 50;
+inline constexpr size_t kMaxUpdateMaskPathBytes = 100;
+}  // namespace standard_limits
+
 // What a field missing from a FieldLimits table gets (a field added to a proto later is bounded
 // before anyone chooses its limit; the services' tests check that none is missing).
 inline constexpr FieldLimit kDefaultFieldLimit{1000, 100};

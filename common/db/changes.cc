@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/api/proto_util.h"
 #include "common/db/query.h"
 #include "common/db/sql_time.h"
 #include "common/db/statement.h"
@@ -41,6 +42,21 @@ void RecordChange(Connection& conn, const ChangeRecord& change) {
   ps.setString(6, change.snapshot_json);
   ps.setString(7, TimeToSql(change.change_time));
   ps.executeUpdate();
+}
+
+void RecordResourceChange(Connection& conn, absl::string_view actor,
+                          absl::string_view resource_name, int64_t revision,
+                          absl::string_view action, const std::vector<std::string>& fields,
+                          const google::protobuf::Message& resource, absl::Time now) {
+  ChangeRecord change;
+  change.resource_name = std::string(resource_name);
+  change.revision = revision;
+  change.actor = std::string(actor);
+  change.action = std::string(action);
+  change.changed_fields = fields;
+  change.snapshot_json = api::ToJson(resource);
+  change.change_time = now;
+  RecordChange(conn, change);
 }
 
 void RecordChanges(Connection& conn, const std::vector<ChangeRecord>& changes) {

@@ -8,6 +8,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/db/connection.h"
+#include "google/protobuf/message.h"
 
 namespace imp::db {
 
@@ -28,6 +29,12 @@ struct ChangeRecord {
 };
 
 void RecordChange(Connection& conn, const ChangeRecord& change);
+// The entry of one change to `resource` (already carrying its new revision and etag), with its
+// proto JSON as the snapshot: what every write method of every service records.
+void RecordResourceChange(Connection& conn, absl::string_view actor,
+                          absl::string_view resource_name, int64_t revision,
+                          absl::string_view action, const std::vector<std::string>& fields,
+                          const google::protobuf::Message& resource, absl::Time now);
 // Many entries in one multi-row INSERT (bulk imports).
 void RecordChanges(Connection& conn, const std::vector<ChangeRecord>& changes);
 

@@ -2,10 +2,9 @@
 
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
-#include <openssl/evp.h>
-
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <openssl/evp.h>
 
 #include <memory>
 
@@ -111,8 +110,7 @@ absl::StatusOr<std::optional<std::string>> ClaimRequestId(Connection& conn,
   return FindRequestId(conn, method, request_id, identity);
 }
 
-absl::StatusOr<std::optional<std::string>> FindRequestId(Connection& conn,
-                                                         absl::string_view method,
+absl::StatusOr<std::optional<std::string>> FindRequestId(Connection& conn, absl::string_view method,
                                                          absl::string_view request_id,
                                                          const RequestIdentity& identity) {
   auto& lookup = conn.Prepare(kLookup);
@@ -121,11 +119,36 @@ absl::StatusOr<std::optional<std::string>> FindRequestId(Connection& conn,
   std::unique_ptr<sql::ResultSet> rs(lookup.executeQuery());
   if (!rs->next()) return std::nullopt;
   std::string earlier(rs->getString("resource_name"));
-  absl::Status same = CheckSameRequest(
-      RequestIdentity{std::string(rs->getString("fingerprint")), std::string(rs->getString("actor"))},
-      identity, earlier);
+  absl::Status same = CheckSameRequest(RequestIdentity{std::string(rs->getString("fingerprint")),
+                                                       std::string(rs->getString("actor"))},
+                                       identity, earlier);
   if (!same.ok()) return same;
   return earlier;
+}
+
+absl::StatusOr<bool> ClaimOrReplay(Connection& conn, absl::string_view method,
+                                   absl::string_view request_id, absl::string_view resource_name,
+                                   const RequestIdentity& identity,
+                                   absl::FunctionRef<absl::Status(const std::string&)> replay) {
+  if (request_id.empty()) return false;
+  auto earlier = ClaimRequestId(conn, method, request_id, resource_name, identity);
+  if (!earlier.ok()) return earlier.status();
+  if (!*earlier) return false;
+  absl::Status replayed = replay(**earlier);
+  if (!replayed.ok()) return replayed;
+  return true;
+}
+
+absl::StatusOr<bool> Replay(Connection& conn, absl::string_view method,
+                            absl::string_view request_id, const RequestIdentity& identity,
+                            absl::FunctionRef<absl::Status(const std::string&)> replay) {
+  if (request_id.empty()) return false;
+  auto earlier = FindRequestId(conn, method, request_id, identity);
+  if (!earlier.ok()) return earlier.status();
+  if (!*earlier) return false;
+  absl::Status replayed = replay(**earlier);
+  if (!replayed.ok()) return replayed;
+  return true;
 }
 
 }  // namespace imp::db

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/db/connection.h"
@@ -69,10 +70,26 @@ absl::StatusOr<std::optional<std::string>> ClaimRequestId(Connection& conn,
 
 // The resource an earlier identical request with this id created, without claiming the id. For
 // callers that must not repeat side effects (such as reference checks) on a retry.
-absl::StatusOr<std::optional<std::string>> FindRequestId(Connection& conn,
-                                                         absl::string_view method,
+absl::StatusOr<std::optional<std::string>> FindRequestId(Connection& conn, absl::string_view method,
                                                          absl::string_view request_id,
                                                          const RequestIdentity& identity);
+
+// The create skeleton's request-id step (AIP-155), inside the creating transaction and before
+// anything is written. Without a request id: false (go on and create). Otherwise the id is
+// claimed for `resource_name` (false: go on and create it), or an earlier identical request
+// with this id created a resource: `replay(earlier_name)` fills the answer and the result is
+// true (write nothing). INVALID_ARGUMENT REQUEST_ID_REUSED when the id was used for another
+// request or by another caller (CheckSameRequest).
+absl::StatusOr<bool> ClaimOrReplay(Connection& conn, absl::string_view method,
+                                   absl::string_view request_id, absl::string_view resource_name,
+                                   const RequestIdentity& identity,
+                                   absl::FunctionRef<absl::Status(const std::string&)> replay);
+
+// The same without claiming (FindRequestId): true when an earlier identical request was
+// replayed. For creates that check references elsewhere before their write transaction.
+absl::StatusOr<bool> Replay(Connection& conn, absl::string_view method,
+                            absl::string_view request_id, const RequestIdentity& identity,
+                            absl::FunctionRef<absl::Status(const std::string&)> replay);
 
 }  // namespace imp::db
 

@@ -1,5 +1,7 @@
 #include "common/db/sql_time.h"
 
+#include "absl/time/clock.h"
+
 namespace imp::db {
 
 std::string TimeToSql(absl::Time t) {
@@ -12,5 +14,7 @@ absl::Time TimeFromSql(absl::string_view text) {
   if (absl::ParseTime("%Y-%m-%d %H:%M:%E*S", text, absl::UTCTimeZone(), &t, &err)) return t;
   return absl::InfinitePast();
 }
+
+absl::Time NowMicros() { return absl::FromUnixMicros(absl::ToUnixMicros(absl::Now())); }
 
 }  // namespace imp::db

@@ -105,6 +105,23 @@ void ReadStored(Facade& f, grpc::CallbackServerContext* ctx, const Principal& wh
 template <>
 void ReadStored(Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
                 const std::string& name, absl::string_view field,
+                std::function<void(absl::StatusOr<reg::Project>)> next) {
+  absl::Status valid = api::ParseResourceName(name, "projects", field).status();
+  if (!valid.ok()) return next(valid);
+  reg::GetProjectRequest get;
+  get.set_name(name);
+  CallAsync<reg::GetProjectRequest, reg::Project>(
+      f.backends().ContextFor(ctx, who.actor), std::move(get),
+      [&f](grpc::ClientContext* c, const reg::GetProjectRequest* r, reg::Project* o,
+           std::function<void(grpc::Status)> cb) {
+        f.backends().registry()->GetProject(c, r, o, std::move(cb));
+      },
+      std::move(next));
+}
+
+template <>
+void ReadStored(Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
+                const std::string& name, absl::string_view field,
                 std::function<void(absl::StatusOr<act::Activity>)> next) {
   absl::Status valid = api::ParseResourceName(name, "activities", field).status();
   if (!valid.ok()) return next(valid);
@@ -226,6 +243,35 @@ IMP_SCOPE_BY_STORED_AGREEMENT(SuspendAgreementRequest)
 IMP_SCOPE_BY_STORED_AGREEMENT(ExpireAgreementRequest)
 IMP_SCOPE_BY_STORED_AGREEMENT(TerminateAgreementRequest)
 #undef IMP_SCOPE_BY_STORED_AGREEMENT
+
+template <>
+Facade::ScopeCheck<reg::CreateProjectRequest> ScopeOf() {
+  return [](Facade&, grpc::CallbackServerContext*, const Principal& who,
+            const reg::CreateProjectRequest& req, Verdict<reg::CreateProjectRequest> done) {
+    done(MayCreateProject(who, req.project()), nullptr);
+  };
+}
+
+// As UpdateAgreement: the stored project (read from the registry now) and the project after.
+template <>
+Facade::ScopeCheck<reg::UpdateProjectRequest> ScopeOf() {
+  return [](Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
+            const reg::UpdateProjectRequest& req, Verdict<reg::UpdateProjectRequest> done) {
+    ReadStored<reg::Project>(
+        f, ctx, who, req.project().name(), "project.name",
+        [who, &req, done = std::move(done)](absl::StatusOr<reg::Project> stored) {
+          if (!stored.ok()) return done(stored.status(), nullptr);
+          absl::StatusOr<reg::Project> after = ProjectAfterUpdate(*stored, req);
+          absl::Status s = after.ok() ? MayUpdateProject(who, *stored, *after) : after.status();
+          if (!s.ok()) return done(s, nullptr);
+          done(s,
+               PinEtag<reg::UpdateProjectRequest>(
+                   req,
+                   [](reg::UpdateProjectRequest& r) { return r.mutable_project()->mutable_etag(); },
+                   stored->etag()));
+        });
+  };
+}
 
 template <>
 Facade::ScopeCheck<act::CreateActivityRequest> ScopeOf() {

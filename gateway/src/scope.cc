@@ -91,6 +91,31 @@ absl::Status MayChangeAgreementState(const Principal& who, const reg::Agreement&
   return Denied(who, "name", absl::StrCat(stored.name(), " has none of the parties in scope"));
 }
 
+std::vector<std::string> ParticipantsOf(const reg::Project& project) {
+  std::vector<std::string> out;
+  for (const auto& p : project.participants()) out.push_back(p.institution());
+  return out;
+}
+
+absl::Status MayCreateProject(const Principal& who, const reg::Project& after) {
+  if (!who.scoped() || AnyInScope(who, ParticipantsOf(after))) return absl::OkStatus();
+  return Denied(who, "project.participants", "none of the participants is in scope");
+}
+
+absl::Status MayUpdateProject(const Principal& who, const reg::Project& stored,
+                              const reg::Project& after) {
+  if (!who.scoped()) return absl::OkStatus();
+  if (!AnyInScope(who, ParticipantsOf(stored))) {
+    return Denied(who, "project.name",
+                  absl::StrCat(stored.name(), " has none of the participants in scope"));
+  }
+  if (!AnyInScope(who, ParticipantsOf(after))) {
+    return Denied(who, "project.participants",
+                  "the change would leave none of the participants in scope");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status MayWriteActivityHost(const Principal& who, const act::Activity* stored,
                                   const act::Activity& after, absl::string_view field) {
   if (!who.scoped()) return absl::OkStatus();
@@ -138,6 +163,16 @@ absl::StatusOr<reg::Agreement> AgreementAfterUpdate(const reg::Agreement& stored
   if (!paths.ok()) return paths.status();
   reg::Agreement after = stored;
   api::ApplyUpdateMask(*paths, req.agreement(), &after);
+  after.set_name(stored.name());
+  return after;
+}
+
+absl::StatusOr<reg::Project> ProjectAfterUpdate(const reg::Project& stored,
+                                                const reg::UpdateProjectRequest& req) {
+  auto paths = Paths(req.update_mask(), req.project());
+  if (!paths.ok()) return paths.status();
+  reg::Project after = stored;
+  api::ApplyUpdateMask(*paths, req.project(), &after);
   after.set_name(stored.name());
   return after;
 }

@@ -41,6 +41,14 @@ absl::Status MayUpdateAgreement(const Principal& who, const registry::v1::Agreem
                                 const registry::v1::Agreement& after);
 absl::Status MayChangeAgreementState(const Principal& who, const registry::v1::Agreement& stored);
 
+// Projects: create only with a participant in S; update only when the stored project has a
+// participant in S and the project after does too (the institutions of ProjectParticipants;
+// sites, transaction parties and agreements grant nothing).
+std::vector<std::string> ParticipantsOf(const registry::v1::Project& project);
+absl::Status MayCreateProject(const Principal& who, const registry::v1::Project& after);
+absl::Status MayUpdateProject(const Principal& who, const registry::v1::Project& stored,
+                              const registry::v1::Project& after);
+
 // Activities belong to their host institution: create only with the host in S; update only
 // when the stored host is in S and the host after is in S. Partners and participants grant
 // nothing. `field` prefixes the field names in messages ("activity", or e.g. "rows[3].activity"
@@ -71,6 +79,8 @@ absl::Status MayWriteActivity(const Principal& who, const activity::v1::Activity
 // update_mask for a path that is not a field of the resource.
 absl::StatusOr<registry::v1::Agreement> AgreementAfterUpdate(
     const registry::v1::Agreement& stored, const registry::v1::UpdateAgreementRequest& req);
+absl::StatusOr<registry::v1::Project> ProjectAfterUpdate(
+    const registry::v1::Project& stored, const registry::v1::UpdateProjectRequest& req);
 absl::StatusOr<activity::v1::Activity> ActivityAfterUpdate(
     const activity::v1::Activity& stored, const activity::v1::UpdateActivityRequest& req);
 

@@ -6,18 +6,14 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/api/changes_page.h"
 #include "common/api/errors.h"
-#include "common/api/filter.h"
+#include "common/api/etag.h"
 #include "common/api/page_budget.h"
-#include "common/api/page_token.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
 #include "common/api/text.h"
-#include "common/db/changes.h"
-#include "common/db/keyset.h"
-#include "common/db/query.h"
-#include "common/db/request_ids.h"
+#include "common/db/resource_kit.h"
+#include "registry-service/src/framework.h"
 #include "registry-service/src/registry.h"
 #include "registry-service/src/registry_common.h"
 #include "registry-service/src/registry_filter.h"
@@ -30,8 +26,11 @@ namespace {
 
 using v1::Agreement;
 
-// What page tokens of each List method are bound to (with the request's query).
-constexpr char kAgreementsCollection[] = "registry.agreements";
+// What ListAgreements reads; its page tokens are bound to "registry.agreements".
+constexpr db::ListSpec kAgreementsList{"registry.agreements",       stmt::kAgreementColumns,
+                                       stmt::kAgreementColumnCount, stmt::kListAgreementsFrom,
+                                       stmt::kAgreementsNotDeleted, "a.pk"};
+// What page tokens of the other List methods are bound to (with the request's query).
 constexpr char kPartnersCollection[] = "registry.partners";
 constexpr char kChangesCollection[] = "registry.changes";
 
@@ -62,14 +61,7 @@ absl::flat_hash_set<std::string> AreaCodes(db::Connection& c) {
 absl::Status Registry::GetAgreement(const RequestContext& ctx, const v1::GetAgreementRequest& req,
                                     Agreement* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  auto id = api::ParseResourceName(req.name(), "agreements", "name");
-  if (!id.ok()) return id.status();
-  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
-    auto row = store::FindAgreement(c, *id, false);
-    if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
-    *out = row->agreement;
-    return absl::OkStatus();
-  });
+  return db::GetResource(*db_, ctx, Agreements(), req.name(), out);
 }
 
 absl::Status Registry::ListAgreements(const RequestContext& ctx,
@@ -78,30 +70,18 @@ absl::Status Registry::ListAgreements(const RequestContext& ctx,
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto order = AgreementOrder(req.order_by());
   if (!order.ok()) return order.status();
-  db::Query query(absl::StrCat("SELECT ", stmt::kAgreementColumns,
-                               order->column ? absl::StrCat(", ", order->column) : ", ''",
-                               stmt::kListAgreementsFrom));
-  if (!req.show_deleted()) query.Sql(" AND a.delete_time IS NULL");
-  absl::Status filtered = AppendAgreementFilter(req.filter(), query);
-  if (!filtered.ok()) return filtered;
-  auto page =
-      db::StartPage(req.page_size(), req.page_token(), kAgreementsCollection,
-                    api::PageQuery({req.filter(), req.order_by(), req.show_deleted() ? "1" : "0"}));
-  if (!page.ok()) return page.status();
-  db::FinishListQuery(query, *order, "a.pk", *page);
-
-  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
-    out->Clear();
-    auto rows = api::ReadKeysetRows(*query.Execute(c), *page, 19, store::ReadAgreement);
-    std::vector<store::AgreementRow*> page_rows;
-    for (auto& row : rows.rows) page_rows.push_back(&row);
-    store::LoadPartiesOf(c, page_rows);  // one statement for the page, not one per row
-    api::FillPage(
-        rows, *page, out->mutable_next_page_token(),
-        [&](store::AgreementRow& row) -> const Agreement& { return row.agreement; },
-        [&](store::AgreementRow& row) { *out->add_agreements() = std::move(row.agreement); });
-    return absl::OkStatus();
-  });
+  return db::ListResources(
+      *db_, ctx, kAgreementsList, req, *order, AppendAgreementFilter, store::ReadAgreement,
+      // One statement for the page's parties, not one per row.
+      [](db::Connection& c, const std::vector<store::AgreementRow*>& rows) {
+        store::LoadPartiesOf(c, rows);
+      },
+      [](db::Connection& c, store::AgreementRow& row) -> const Agreement& {
+        LoadMembers(c, row);
+        return row.agreement;
+      },
+      [&](store::AgreementRow& row) { *out->add_agreements() = std::move(row.agreement); },
+      [&] { out->Clear(); }, out->mutable_next_page_token());
 }
 
 absl::Status Registry::CreateAgreement(const RequestContext& ctx,
@@ -120,34 +100,24 @@ absl::Status Registry::CreateAgreement(const RequestContext& ctx,
         "agreement.state: a new agreement is STATE_PROPOSED or STATE_ACTIVE; later states are "
         "reached through SuspendAgreement, ExpireAgreement and TerminateAgreement");
   }
-  const std::string name = store::AgreementName(id);
-
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     absl::Status valid = ValidateAgreement(a, AreaCodes(c));
     if (!valid.ok()) return valid;
-    if (!req.request_id().empty()) {
-      auto earlier = db::ClaimRequestId(c, kCreateAgreementMethod, req.request_id(), name,
-                                        db::RequestIdentity::Of(req, ctx.actor));
-      if (!earlier.ok()) return earlier.status();
-      if (*earlier) {
-        auto row = store::FindAgreement(c, (*earlier)->substr((*earlier)->find('/') + 1), false);
-        if (!row) return absl::InternalError("request_id refers to a missing agreement");
-        *out = row->agreement;
-        return absl::OkStatus();
-      }
-    }
-    if (store::FindAgreement(c, id, false)) {
-      return api::ResourceExists(api::ResourceType<Agreement>(), name, "agreement_id");
-    }
+    auto replayed = db::ClaimOrReplayCreate(c, ctx, Agreements(), kCreateAgreementMethod, req,
+                                            req.request_id(), id, out);
+    if (!replayed.ok() || *replayed) return replayed.status();
+    absl::Status fresh = db::RequireNewId(c, Agreements(), id, "agreement_id");
+    if (!fresh.ok()) return fresh;
     auto party_pks = store::LockParties(c, a);
     if (!party_pks.ok()) return party_pks.status();
-    const absl::Time now = NowMicros();
-    const int64_t pk = store::InsertAgreement(c, id, a, now);
+    auto framework = LockFrameworkLinks(c, id, a);
+    if (!framework.ok()) return framework.status();
+    const absl::Time now = db::NowMicros();
+    const int64_t pk = store::InsertAgreement(c, id, a, framework->parent_pk, now);
     store::ReplaceParties(c, pk, a, *party_pks);
-    auto row = store::FindAgreement(c, id, false);
-    Audit(c, ctx, name, row->revision, "CREATE", UpdatableAgreementFields(), row->agreement, now);
-    *out = row->agreement;
-    return absl::OkStatus();
+    ReplaceMembers(c, pk, framework->member_pks);
+    return db::RecordWrite(c, ctx, Agreements(), id, "CREATE", UpdatableAgreementFields(), now,
+                           out);
   });
 }
 
@@ -167,7 +137,7 @@ absl::Status Registry::UpdateAgreement(const RequestContext& ctx,
           absl::StrCat(req.agreement().name(), " is deleted; undelete it before updating"));
     }
     absl::Status etag =
-        CheckEtag(req.agreement().etag(), row->agreement.etag(), req.agreement().name());
+        api::CheckEtag(req.agreement().etag(), row->agreement.etag(), req.agreement().name());
     if (!etag.ok()) return etag;
     Agreement merged = row->agreement;
     api::ApplyUpdateMask(*paths, req.agreement(), &merged);
@@ -175,87 +145,49 @@ absl::Status Registry::UpdateAgreement(const RequestContext& ctx,
     if (!valid.ok()) return valid;
     auto party_pks = store::LockParties(c, merged);
     if (!party_pks.ok()) return party_pks.status();
-    const absl::Time now = NowMicros();
-    store::UpdateAgreement(c, row->pk, merged, now);
+    auto framework = LockFrameworkLinks(c, *id, merged);
+    if (!framework.ok()) return framework.status();
+    if (merged.kind() != Agreement::KIND_FRAMEWORK_AGREEMENT) {
+      absl::Status kept =
+          NoChildAgreements(c, *row, "agreement.kind", "it must stay a KIND_FRAMEWORK_AGREEMENT");
+      if (!kept.ok()) return kept;
+    }
+    const absl::Time now = db::NowMicros();
+    store::UpdateAgreement(c, row->pk, merged, framework->parent_pk, now);
     store::ReplaceParties(c, row->pk, merged, *party_pks);
-    auto updated = store::FindAgreement(c, *id, false);
-    Audit(c, ctx, updated->agreement.name(), updated->revision, "UPDATE", *paths,
-          updated->agreement, now);
-    *out = updated->agreement;
-    return absl::OkStatus();
+    ReplaceMembers(c, row->pk, framework->member_pks);
+    return db::RecordWrite(c, ctx, Agreements(), *id, "UPDATE", *paths, now, out);
   });
 }
 
 absl::Status Registry::DeleteAgreement(const RequestContext& ctx,
                                        const v1::DeleteAgreementRequest& req, Agreement* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  auto id = api::ParseResourceName(req.name(), "agreements", "name");
-  if (!id.ok()) return id.status();
-  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
-    auto row = store::FindAgreement(c, *id, true);
-    if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
-    if (row->deleted)
-      return absl::FailedPreconditionError(absl::StrCat(req.name(), " is already deleted"));
-    absl::Status etag = CheckEtag(req.etag(), row->agreement.etag(), req.name());
-    if (!etag.ok()) return etag;
-    const absl::Time now = NowMicros();
-    store::SetAgreementDeleteTime(c, row->pk, now, now);
-    auto deleted = store::FindAgreement(c, *id, false);
-    Audit(c, ctx, req.name(), deleted->revision, "DELETE", {}, deleted->agreement, now);
-    *out = deleted->agreement;
-    return absl::OkStatus();
-  });
+  return db::SetDeleted<store::AgreementRow>(
+      *db_, ctx, Agreements(), req.name(), req.etag(), true,
+      [](db::Connection& c, const store::AgreementRow& row) {
+        return NoChildAgreements(c, row, "name", "delete them first");
+      },
+      out);
 }
 
 absl::Status Registry::UndeleteAgreement(const RequestContext& ctx,
                                          const v1::UndeleteAgreementRequest& req, Agreement* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  auto id = api::ParseResourceName(req.name(), "agreements", "name");
-  if (!id.ok()) return id.status();
-  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
-    auto row = store::FindAgreement(c, *id, true);
-    if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
-    if (!row->deleted)
-      return absl::FailedPreconditionError(absl::StrCat(req.name(), " is not deleted"));
-    absl::Status etag = CheckEtag(req.etag(), row->agreement.etag(), req.name());
-    if (!etag.ok()) return etag;
-    // A restored agreement must not point at parties that were deleted meanwhile.
-    auto party_pks = store::LockParties(c, row->agreement);
-    if (!party_pks.ok()) return party_pks.status();
-    const absl::Time now = NowMicros();
-    store::SetAgreementDeleteTime(c, row->pk, std::nullopt, now);
-    auto restored = store::FindAgreement(c, *id, false);
-    Audit(c, ctx, req.name(), restored->revision, "UNDELETE", {}, restored->agreement, now);
-    *out = restored->agreement;
-    return absl::OkStatus();
-  });
+  // A restored agreement must not point at parties that were deleted meanwhile.
+  return db::SetDeleted<store::AgreementRow>(
+      *db_, ctx, Agreements(), req.name(), req.etag(), false,
+      [](db::Connection& c, const store::AgreementRow& row) {
+        return store::LockParties(c, row.agreement).status();
+      },
+      out);
 }
 
 absl::Status Registry::BatchGetAgreements(const RequestContext& ctx,
                                           const v1::BatchGetAgreementsRequest& req,
                                           v1::BatchGetAgreementsResponse* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  if (req.names_size() > 1000) return absl::InvalidArgumentError("names: at most 1000 names");
-  std::vector<std::string> ids;
-  for (int i = 0; i < req.names_size(); ++i) {
-    auto id = api::ParseResourceName(req.names(i), "agreements", absl::StrCat("names[", i, "]"));
-    if (!id.ok()) return id.status();
-    ids.push_back(*id);
-  }
-  // Two statements (rows, then their parties) that must agree: a transaction.
-  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
-    out->Clear();
-    auto found = store::FindAgreements(c, ids);
-    for (size_t i = 0; i < ids.size(); ++i) {
-      auto row = found.find(ids[i]);
-      if (row == found.end()) {
-        return api::ResourceNotFound(api::ResourceType<Agreement>(), req.names(i),
-                                     absl::StrCat("names[", i, "]"));
-      }
-      *out->add_agreements() = row->second.agreement;  // a name may be asked for twice
-    }
-    return absl::OkStatus();
-  });
+  return db::BatchGetResources(*db_, ctx, Agreements(), req.names(), out->mutable_agreements());
 }
 
 absl::Status Registry::Transition(const RequestContext& ctx, const std::string& name,
@@ -271,7 +203,7 @@ absl::Status Registry::Transition(const RequestContext& ctx, const std::string& 
     auto row = store::FindAgreement(c, *id, true);
     if (!row) return absl::NotFoundError(absl::StrCat(name, " not found"));
     if (row->deleted) return absl::FailedPreconditionError(absl::StrCat(name, " is deleted"));
-    absl::Status etag_ok = CheckEtag(etag, row->agreement.etag(), name);
+    absl::Status etag_ok = api::CheckEtag(etag, row->agreement.etag(), name);
     if (!etag_ok.ok()) return etag_ok;
     const Agreement::State from = row->agreement.state();
     if (!IsAllowedTransition(from, to)) {
@@ -294,12 +226,9 @@ absl::Status Registry::Transition(const RequestContext& ctx, const std::string& 
       auto party_pks = store::LockParties(c, changed);  // no party may have been deleted
       if (!party_pks.ok()) return party_pks.status();
     }
-    const absl::Time now = NowMicros();
-    store::UpdateAgreement(c, row->pk, changed, now);
-    auto updated = store::FindAgreement(c, *id, false);
-    Audit(c, ctx, name, updated->revision, "STATE_CHANGE", fields, updated->agreement, now);
-    *out = updated->agreement;
-    return absl::OkStatus();
+    const absl::Time now = db::NowMicros();
+    store::UpdateAgreement(c, row->pk, changed, store::ParentPk(c, row->pk), now);
+    return db::RecordWrite(c, ctx, Agreements(), *id, "STATE_CHANGE", fields, now, out);
   });
 }
 
@@ -396,25 +325,35 @@ absl::Status Registry::ListCooperationAreas(const RequestContext& ctx,
 absl::Status Registry::ListChanges(const RequestContext& ctx, const v1::ListChangesRequest& req,
                                    v1::ListChangesResponse* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  const bool is_institution = absl::StartsWith(req.name(), "institutions/");
-  auto id =
-      api::ParseResourceName(req.name(), is_institution ? "institutions" : "agreements", "name");
+  enum class Kind { kInstitution, kAgreement, kProject };
+  const Kind kind = absl::StartsWith(req.name(), "institutions/") ? Kind::kInstitution
+                    : absl::StartsWith(req.name(), "projects/")   ? Kind::kProject
+                                                                  : Kind::kAgreement;
+  auto id = api::ParseResourceName(req.name(),
+                                   kind == Kind::kInstitution ? "institutions"
+                                   : kind == Kind::kProject   ? "projects"
+                                                              : "agreements",
+                                   "name");
   if (!id.ok()) return id.status();
-  auto page = db::StartPage(req.page_size(), req.page_token(), kChangesCollection,
-                            api::PageQuery({req.name()}));
-  if (!page.ok()) return page.status();
-  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
-    out->Clear();
-    const bool exists = is_institution ? store::FindInstitution(c, *id, false).has_value()
-                                       : store::FindAgreement(c, *id, false).has_value();
-    if (!exists) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
-    api::FillChangesPage(db::ListChanges(c, req.name(), page->position.pk, page->size + 1), *page,
-                         out, [is_institution](v1::Change* change) -> google::protobuf::Message* {
-                           if (is_institution) return change->mutable_institution();
-                           return change->mutable_agreement();
-                         });
-    return absl::OkStatus();
-  });
+  return db::ListResourceChanges(
+      *db_, ctx, kChangesCollection, req.name(), req.page_size(), req.page_token(),
+      [&](db::Connection& c) {
+        switch (kind) {
+          case Kind::kInstitution: return store::FindInstitution(c, *id, false).has_value();
+          case Kind::kProject: return store::FindProject(c, *id, false).has_value();
+          case Kind::kAgreement: break;
+        }
+        return store::FindAgreement(c, *id, false).has_value();
+      },
+      [kind](v1::Change* change) -> google::protobuf::Message* {
+        switch (kind) {
+          case Kind::kInstitution: return change->mutable_institution();
+          case Kind::kProject: return change->mutable_project();
+          case Kind::kAgreement: break;
+        }
+        return change->mutable_agreement();
+      },
+      out);
 }
 
 }  // namespace imp::registry

@@ -6,16 +6,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/api/errors.h"
-#include "common/api/filter.h"
-#include "common/api/page_budget.h"
-#include "common/api/page_token.h"
+#include "common/api/etag.h"
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
 #include "common/api/text.h"
-#include "common/db/keyset.h"
-#include "common/db/query.h"
-#include "common/db/request_ids.h"
-#include "common/db/sql_time.h"
+#include "common/db/resource_kit.h"
 #include "registry-service/src/registry.h"
 #include "registry-service/src/registry_common.h"
 #include "registry-service/src/registry_filter.h"
@@ -28,8 +23,12 @@ namespace {
 
 using v1::Institution;
 
-// What page tokens of ListInstitutions are bound to (with the request's query).
-constexpr char kInstitutionsCollection[] = "registry.institutions";
+// What ListInstitutions reads; its page tokens are bound to "registry.institutions". A page is
+// one statement: no transaction needed for a consistent page.
+constexpr db::ListSpec kInstitutionsList{"registry.institutions",       stmt::kInstitutionColumns,
+                                         stmt::kInstitutionColumnCount, stmt::kListInstitutionsFrom,
+                                         stmt::kInstitutionsNotDeleted, "i.pk",
+                                         /*read_in_transaction=*/false};
 
 absl::StatusOr<db::ListOrder> InstitutionOrder(absl::string_view order_by) {
   const std::string o(absl::StripAsciiWhitespace(order_by));
@@ -51,14 +50,7 @@ absl::StatusOr<db::ListOrder> InstitutionOrder(absl::string_view order_by) {
 absl::Status Registry::GetInstitution(const RequestContext& ctx,
                                       const v1::GetInstitutionRequest& req, Institution* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  auto id = api::ParseResourceName(req.name(), "institutions", "name");
-  if (!id.ok()) return id.status();
-  return db_->Read(ctx.deadline, [&](db::Connection& c) -> absl::Status {
-    auto row = store::FindInstitution(c, *id, false);
-    if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
-    *out = row->institution;
-    return absl::OkStatus();
-  });
+  return db::GetResource(*db_, ctx, Institutions(), req.name(), out);
 }
 
 absl::Status Registry::ListInstitutions(const RequestContext& ctx,
@@ -67,28 +59,14 @@ absl::Status Registry::ListInstitutions(const RequestContext& ctx,
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   auto order = InstitutionOrder(req.order_by());
   if (!order.ok()) return order.status();
-  db::Query query(absl::StrCat("SELECT ", stmt::kInstitutionColumns,
-                               order->column ? absl::StrCat(", ", order->column) : ", ''",
-                               stmt::kListInstitutionsFrom));
-  if (!req.show_deleted()) query.Sql(" AND i.delete_time IS NULL");
-  absl::Status filtered = AppendInstitutionFilter(req.filter(), query);
-  if (!filtered.ok()) return filtered;
-  auto page =
-      db::StartPage(req.page_size(), req.page_token(), kInstitutionsCollection,
-                    api::PageQuery({req.filter(), req.order_by(), req.show_deleted() ? "1" : "0"}));
-  if (!page.ok()) return page.status();
-  db::FinishListQuery(query, *order, "i.pk", *page);
-
-  // One statement: no transaction needed for a consistent page.
-  return db_->Read(ctx.deadline, [&](db::Connection& c) -> absl::Status {
-    out->Clear();
-    auto rows = api::ReadKeysetRows(*query.Execute(c), *page, 16, store::ReadInstitution);
-    api::FillPage(
-        rows, *page, out->mutable_next_page_token(),
-        [](store::InstitutionRow& row) -> const Institution& { return row.institution; },
-        [&](store::InstitutionRow& row) { *out->add_institutions() = std::move(row.institution); });
-    return absl::OkStatus();
-  });
+  return db::ListResources(
+      *db_, ctx, kInstitutionsList, req, *order, AppendInstitutionFilter, store::ReadInstitution,
+      db::NoPageLoad(),
+      [](db::Connection&, store::InstitutionRow& row) -> const Institution& {
+        return row.institution;
+      },
+      [&](store::InstitutionRow& row) { *out->add_institutions() = std::move(row.institution); },
+      [&] { out->Clear(); }, out->mutable_next_page_token());
 }
 
 absl::Status Registry::CreateInstitution(const RequestContext& ctx,
@@ -104,20 +82,11 @@ absl::Status Registry::CreateInstitution(const RequestContext& ctx,
   Institution in = req.institution();
   absl::Status valid = ValidateInstitution(in);
   if (!valid.ok()) return valid;
-  const std::string name = store::InstitutionName(id);
 
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
-    if (!req.request_id().empty()) {
-      auto earlier = db::ClaimRequestId(c, kCreateInstitutionMethod, req.request_id(), name,
-                                        db::RequestIdentity::Of(req, ctx.actor));
-      if (!earlier.ok()) return earlier.status();
-      if (*earlier) {
-        auto row = store::FindInstitution(c, (*earlier)->substr((*earlier)->find('/') + 1), false);
-        if (!row) return absl::InternalError("request_id refers to a missing institution");
-        *out = row->institution;
-        return absl::OkStatus();
-      }
-    }
+    auto replayed = db::ClaimOrReplayCreate(c, ctx, Institutions(), kCreateInstitutionMethod, req,
+                                            req.request_id(), id, out);
+    if (!replayed.ok() || *replayed) return replayed.status();
     if (auto dup =
             store::FindInstitutionIdByKey(c, in.country(), NormalizeName(in.display_name()))) {
       return api::ResourceExists(
@@ -125,16 +94,12 @@ absl::Status Registry::CreateInstitution(const RequestContext& ctx,
           absl::StrCat(api::QuoteForMessage(in.display_name()), " in ", in.country(),
                        " already exists as ", store::InstitutionName(*dup)));
     }
-    if (store::FindInstitution(c, id, false)) {
-      return api::ResourceExists(api::ResourceType<Institution>(), name, "institution_id");
-    }
-    const absl::Time now = NowMicros();
+    absl::Status fresh = db::RequireNewId(c, Institutions(), id, "institution_id");
+    if (!fresh.ok()) return fresh;
+    const absl::Time now = db::NowMicros();
     store::InsertInstitution(c, id, in, now);
-    auto row = store::FindInstitution(c, id, false);
-    Audit(c, ctx, name, row->revision, "CREATE", UpdatableInstitutionFields(), row->institution,
-          now);
-    *out = row->institution;
-    return absl::OkStatus();
+    return db::RecordWrite(c, ctx, Institutions(), id, "CREATE", UpdatableInstitutionFields(), now,
+                           out);
   });
 }
 
@@ -156,7 +121,7 @@ absl::Status Registry::UpdateInstitution(const RequestContext& ctx,
           absl::StrCat(req.institution().name(), " is deleted; undelete it before updating"));
     }
     absl::Status etag =
-        CheckEtag(req.institution().etag(), row->institution.etag(), req.institution().name());
+        api::CheckEtag(req.institution().etag(), row->institution.etag(), req.institution().name());
     if (!etag.ok()) return etag;
     Institution merged = row->institution;
     api::ApplyUpdateMask(*paths, req.institution(), &merged);
@@ -170,13 +135,9 @@ absl::Status Registry::UpdateInstitution(const RequestContext& ctx,
           absl::StrCat(api::QuoteForMessage(merged.display_name()), " in ", merged.country(),
                        " already exists as ", store::InstitutionName(*dup)));
     }
-    const absl::Time now = NowMicros();
+    const absl::Time now = db::NowMicros();
     store::UpdateInstitution(c, row->pk, merged, now);
-    auto updated = store::FindInstitution(c, *id, false);
-    Audit(c, ctx, updated->institution.name(), updated->revision, "UPDATE", *paths,
-          updated->institution, now);
-    *out = updated->institution;
-    return absl::OkStatus();
+    return db::RecordWrite(c, ctx, Institutions(), *id, "UPDATE", *paths, now, out);
   });
 }
 
@@ -184,78 +145,32 @@ absl::Status Registry::DeleteInstitution(const RequestContext& ctx,
                                          const v1::DeleteInstitutionRequest& req,
                                          Institution* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  auto id = api::ParseResourceName(req.name(), "institutions", "name");
-  if (!id.ok()) return id.status();
-  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
-    auto row = store::FindInstitution(c, *id, true);
-    if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
-    if (row->deleted)
-      return absl::FailedPreconditionError(absl::StrCat(req.name(), " is already deleted"));
-    absl::Status etag = CheckEtag(req.etag(), row->institution.etag(), req.name());
-    if (!etag.ok()) return etag;
-    std::vector<std::string> binding = store::BindingAgreementIds(c, row->pk);
-    if (!binding.empty()) {
-      for (auto& a : binding) a = store::AgreementName(a);
-      return absl::FailedPreconditionError(
-          absl::StrCat(req.name(), " is a party to ACTIVE or SUSPENDED agreements (",
-                       absl::StrJoin(binding, ", "), "); expire or terminate them first"));
-    }
-    const absl::Time now = NowMicros();
-    store::SetInstitutionDeleteTime(c, row->pk, now, now);
-    auto deleted = store::FindInstitution(c, *id, false);
-    Audit(c, ctx, req.name(), deleted->revision, "DELETE", {}, deleted->institution, now);
-    *out = deleted->institution;
-    return absl::OkStatus();
-  });
+  return db::SetDeleted<store::InstitutionRow>(
+      *db_, ctx, Institutions(), req.name(), req.etag(), true,
+      [&](db::Connection& c, const store::InstitutionRow& row) -> absl::Status {
+        std::vector<std::string> binding = store::BindingAgreementIds(c, row.pk);
+        if (binding.empty()) return absl::OkStatus();
+        for (auto& a : binding) a = store::AgreementName(a);
+        return absl::FailedPreconditionError(
+            absl::StrCat(req.name(), " is a party to ACTIVE or SUSPENDED agreements (",
+                         absl::StrJoin(binding, ", "), "); expire or terminate them first"));
+      },
+      out);
 }
 
 absl::Status Registry::UndeleteInstitution(const RequestContext& ctx,
                                            const v1::UndeleteInstitutionRequest& req,
                                            Institution* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  auto id = api::ParseResourceName(req.name(), "institutions", "name");
-  if (!id.ok()) return id.status();
-  return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
-    auto row = store::FindInstitution(c, *id, true);
-    if (!row) return absl::NotFoundError(absl::StrCat(req.name(), " not found"));
-    if (!row->deleted)
-      return absl::FailedPreconditionError(absl::StrCat(req.name(), " is not deleted"));
-    absl::Status etag = CheckEtag(req.etag(), row->institution.etag(), req.name());
-    if (!etag.ok()) return etag;
-    const absl::Time now = NowMicros();
-    store::SetInstitutionDeleteTime(c, row->pk, std::nullopt, now);
-    auto restored = store::FindInstitution(c, *id, false);
-    Audit(c, ctx, req.name(), restored->revision, "UNDELETE", {}, restored->institution, now);
-    *out = restored->institution;
-    return absl::OkStatus();
-  });
+  return db::SetDeleted<store::InstitutionRow>(*db_, ctx, Institutions(), req.name(), req.etag(),
+                                               false, {}, out);
 }
 
 absl::Status Registry::BatchGetInstitutions(const RequestContext& ctx,
                                             const v1::BatchGetInstitutionsRequest& req,
                                             v1::BatchGetInstitutionsResponse* out) {
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
-  if (req.names_size() > 1000) return absl::InvalidArgumentError("names: at most 1000 names");
-  std::vector<std::string> ids;
-  for (int i = 0; i < req.names_size(); ++i) {
-    auto id = api::ParseResourceName(req.names(i), "institutions", absl::StrCat("names[", i, "]"));
-    if (!id.ok()) return id.status();
-    ids.push_back(*id);
-  }
-  return db_->Read(ctx.deadline, [&](db::Connection& c) -> absl::Status {
-    out->Clear();
-    auto found = store::FindInstitutions(c, ids);
-    for (size_t i = 0; i < ids.size(); ++i) {
-      auto row = found.find(ids[i]);
-      if (row == found.end()) {
-        return api::ResourceNotFound(api::ResourceType<Institution>(), req.names(i),
-                                     absl::StrCat("names[", i, "]"));
-      }
-      // A name may be asked for twice: copy, don't move.
-      *out->add_institutions() = row->second.institution;
-    }
-    return absl::OkStatus();
-  });
+  return db::BatchGetResources(*db_, ctx, Institutions(), req.names(), out->mutable_institutions());
 }
 
 }  // namespace imp::registry

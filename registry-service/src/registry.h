@@ -8,9 +8,9 @@
 
 namespace imp::registry {
 
-// The registry's logic: institutions and agreements, their validation, lifecycle, request ids,
-// etags, soft delete and audit trail. A plain class over the database: tests build it without a
-// network, and RegistryGrpcService only forwards calls to it. Every method blocks on the
+// The registry's logic: institutions, agreements and projects, their validation, lifecycle, request
+// ids, etags, soft delete and audit trail. A plain class over the database: tests build it without
+// a network, and RegistryGrpcService only forwards calls to it. Every method blocks on the
 // database, so it runs on a worker thread. Thread-safe.
 class Registry {
  public:
@@ -55,6 +55,21 @@ class Registry {
                                v1::Agreement* out);
   absl::Status TerminateAgreement(const RequestContext& ctx,
                                   const v1::TerminateAgreementRequest& req, v1::Agreement* out);
+
+  absl::Status GetProject(const RequestContext& ctx, const v1::GetProjectRequest& req,
+                          v1::Project* out);
+  absl::Status ListProjects(const RequestContext& ctx, const v1::ListProjectsRequest& req,
+                            v1::ListProjectsResponse* out);
+  absl::Status CreateProject(const RequestContext& ctx, const v1::CreateProjectRequest& req,
+                             v1::Project* out);
+  absl::Status UpdateProject(const RequestContext& ctx, const v1::UpdateProjectRequest& req,
+                             v1::Project* out);
+  absl::Status DeleteProject(const RequestContext& ctx, const v1::DeleteProjectRequest& req,
+                             v1::Project* out);
+  absl::Status UndeleteProject(const RequestContext& ctx, const v1::UndeleteProjectRequest& req,
+                               v1::Project* out);
+  absl::Status BatchGetProjects(const RequestContext& ctx, const v1::BatchGetProjectsRequest& req,
+                                v1::BatchGetProjectsResponse* out);
 
   absl::Status ListPartners(const RequestContext& ctx, const v1::ListPartnersRequest& req,
                             v1::ListPartnersResponse* out);

@@ -1,39 +1,26 @@
 #ifndef IMP_REGISTRY_REGISTRY_COMMON_H_
 #define IMP_REGISTRY_REGISTRY_COMMON_H_
 
-#include <google/protobuf/message.h>
+#include "common/db/resource_kit.h"
+#include "imp/registry/v1/registry.pb.h"
+#include "registry-service/src/project_store.h"
+#include "registry-service/src/store.h"
 
-#include <string>
-#include <vector>
-
-#include "absl/status/status.h"
-#include "absl/strings/string_view.h"
-#include "absl/time/time.h"
-#include "common/db/changes.h"
-#include "common/db/connection.h"
-#include "common/server/request_context.h"
-
-// Pieces the institution and agreement halves of Registry share.
+// The registry's resources as the shared resource kit (common/db/resource_kit.h) sees them.
 namespace imp::registry {
 
-// AIP-154: an etag in a request must match the stored one; "" means unconditional.
-absl::Status CheckEtag(absl::string_view requested, absl::string_view current,
-                       absl::string_view name);
+using InstitutionTable = db::ResourceTable<store::InstitutionRow, v1::Institution>;
+using AgreementTable = db::ResourceTable<store::AgreementRow, v1::Agreement>;
+using ProjectTable = db::ResourceTable<store::ProjectRow, v1::Project>;
 
-// Records an audit entry for `resource` (already carrying its new revision/etag) and appends the
-// change to the change feed (store::AppendToFeed). Every write path calls it as the last step of
-// its transaction, so a committed change is in the audit trail and the feed, or in neither.
-void Audit(db::Connection& c, const RequestContext& ctx, const std::string& name, int64_t revision,
-           absl::string_view action, const std::vector<std::string>& fields,
-           const google::protobuf::Message& resource, absl::Time now);
+const InstitutionTable& Institutions();
+const AgreementTable& Agreements();
+const ProjectTable& Projects();
 
 // The request-id method keys (one namespace per Create method).
 inline constexpr char kCreateInstitutionMethod[] = "CreateInstitution";
 inline constexpr char kCreateAgreementMethod[] = "CreateAgreement";
-
-// The current time truncated to microseconds, as DATETIME(6) stores it, so that what a write
-// returns equals what a later read returns.
-absl::Time NowMicros();
+inline constexpr char kCreateProjectMethod[] = "CreateProject";
 
 }  // namespace imp::registry
 

@@ -44,6 +44,26 @@ const api::FilterSchema& AgreementSchema() {
       {"signed_on", FieldSpec{FieldKind::kOrdered, FilterValue::kDate}},
       // An agreement is in force on many dates: several terms mean "on each of them".
       {"in_force_on", FieldSpec{FieldKind::kExactDate, FilterValue::kDate, true}},
+      {"parent_agreement", FieldSpec{FieldKind::kEquality, FilterValue::kResourceName, false,
+                                     nullptr, "", "agreements"}},
+  };
+  return *schema;
+}
+
+const api::FilterSchema& ProjectSchema() {
+  auto names = [](const char* collection) {
+    return FieldSpec{
+        FieldKind::kRepeated, FilterValue::kResourceName, false, nullptr, "", collection};
+  };
+  static const auto* const schema = new api::FilterSchema{
+      {"status", FieldSpec{FieldKind::kEquality, FilterValue::kEnum, false,
+                           v1::Project::Status_descriptor(), "STATUS_"}},
+      {"institution", names("institutions")},
+      {"funder", names("institutions")},
+      {"agreement", names("agreements")},
+      {"country", FieldSpec{FieldKind::kRepeated, FilterValue::kCountry}},
+      {"oblast", FieldSpec{FieldKind::kRepeated, FilterValue::kRegion}},
+      {"area", FieldSpec{FieldKind::kRepeated, FilterValue::kCode}},
   };
   return *schema;
 }
@@ -65,7 +85,8 @@ void AppendInList(const char* open, const char* close, const std::vector<std::st
 
 void AppendAgreementCondition(const std::string& field, const api::FieldCondition& c,
                               db::Query& query) {
-  const bool set_field = field != "state" && field != "kind" && field != "signed_on";
+  const bool set_field =
+      field != "state" && field != "kind" && field != "signed_on" && field != "parent_agreement";
   if (set_field && c.equal.empty()) return;  // only `:` / `=` terms reach set fields
   if (field == "state") {
     db::AppendScalarCondition(query, stmt::kFilterAgreementState, c);
@@ -87,6 +108,8 @@ void AppendAgreementCondition(const std::string& field, const api::FieldConditio
                  query);
     for (const auto& region : c.equal) query.Bind(stmt::kPartyRegionMatched, region);
     query.Sql(stmt::kSubqueryClose);
+  } else if (field == "parent_agreement") {
+    db::AppendScalarCondition(query, stmt::kFilterAgreementParent, c);
   } else if (field == "in_force_on") {
     // Sorted canonical dates: in force on the first and the last means on every one.
     const std::string& first = c.equal.front();
@@ -95,7 +118,45 @@ void AppendAgreementCondition(const std::string& field, const api::FieldConditio
   }
 }
 
+void AppendProjectCondition(const std::string& field, const api::FieldCondition& c,
+                            db::Query& query) {
+  if (field == "status") return db::AppendScalarCondition(query, stmt::kFilterProjectStatus, c);
+  if (c.equal.empty()) return;  // only `:` terms reach the set fields
+  if (field == "institution") {
+    AppendInList(stmt::kHasAllProjectInstitutionsOpen, stmt::kHasAllProjectInstitutionsClose,
+                 c.equal, true, query);
+  } else if (field == "funder") {
+    AppendInList(stmt::kHasAllProjectFundersOpen, stmt::kHasAllProjectInstitutionsClose, c.equal,
+                 true, query);
+  } else if (field == "agreement") {
+    AppendInList(stmt::kHasAllProjectAgreementsOpen, stmt::kHasAllProjectAgreementsClose, c.equal,
+                 true, query);
+  } else if (field == "country") {
+    AppendInList(stmt::kHasAllProjectCountriesOpen, stmt::kHasAllProjectCountriesClose, c.equal,
+                 true, query);
+  } else if (field == "oblast") {
+    AppendInList(stmt::kHasAllProjectOblastsOpen, stmt::kHasAllProjectOblastsClose, c.equal, true,
+                 query);
+  } else if (field == "area") {
+    AppendInList(stmt::kHasAllProjectAreasOpen, stmt::kHasAllClose, c.equal, false, query);
+  }
+}
+
 }  // namespace
+
+absl::Status AppendProjectFilter(absl::string_view filter, db::Query& query) {
+  auto compiled = api::CompileFilter(filter, ProjectSchema());
+  if (!compiled.ok()) return compiled.status();
+  if (compiled->matches_nothing) {
+    query.Sql(db::kNoRows);
+    return absl::OkStatus();
+  }
+  db::AppendContains(query, stmt::kFilterProjectSearch, compiled->search);
+  for (const auto& [field, condition] : compiled->fields) {
+    AppendProjectCondition(field, condition, query);
+  }
+  return absl::OkStatus();
+}
 
 absl::Status AppendInstitutionFilter(absl::string_view filter, db::Query& query) {
   auto compiled = api::CompileFilter(filter, InstitutionSchema());

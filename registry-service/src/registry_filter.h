@@ -13,6 +13,8 @@ namespace imp::registry {
 // INVALID_ARGUMENT messages start with "filter:".
 absl::Status AppendInstitutionFilter(absl::string_view filter, db::Query& query);
 absl::Status AppendAgreementFilter(absl::string_view filter, db::Query& query);
+// ListProjects (projects aliased `p`).
+absl::Status AppendProjectFilter(absl::string_view filter, db::Query& query);
 
 }  // namespace imp::registry
 

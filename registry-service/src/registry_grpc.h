@@ -36,6 +36,13 @@ class RegistryGrpcService final : public v1::RegistryService::CallbackService {
   IMP_REGISTRY_METHOD(SuspendAgreement, SuspendAgreementRequest, Agreement)
   IMP_REGISTRY_METHOD(ExpireAgreement, ExpireAgreementRequest, Agreement)
   IMP_REGISTRY_METHOD(TerminateAgreement, TerminateAgreementRequest, Agreement)
+  IMP_REGISTRY_METHOD(GetProject, GetProjectRequest, Project)
+  IMP_REGISTRY_METHOD(ListProjects, ListProjectsRequest, ListProjectsResponse)
+  IMP_REGISTRY_METHOD(CreateProject, CreateProjectRequest, Project)
+  IMP_REGISTRY_METHOD(UpdateProject, UpdateProjectRequest, Project)
+  IMP_REGISTRY_METHOD(DeleteProject, DeleteProjectRequest, Project)
+  IMP_REGISTRY_METHOD(UndeleteProject, UndeleteProjectRequest, Project)
+  IMP_REGISTRY_METHOD(BatchGetProjects, BatchGetProjectsRequest, BatchGetProjectsResponse)
   IMP_REGISTRY_METHOD(ListPartners, ListPartnersRequest, ListPartnersResponse)
   IMP_REGISTRY_METHOD(ListCooperationAreas, ListCooperationAreasRequest,
                       ListCooperationAreasResponse)

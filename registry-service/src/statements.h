@@ -14,6 +14,7 @@ using imp::db::Statement;
   "i.pk, i.id, i.display_name, i.local_name, i.short_names, i.kind, i.country, i.region, " \
   "i.city, i.website, i.notes, i.revision, i.create_time, i.update_time, i.delete_time "
 inline constexpr char kInstitutionColumns[] = IMP_INSTITUTION_COLUMNS;
+inline constexpr int kInstitutionColumnCount = 15;
 
 inline constexpr Statement kSelectInstitutionById{"select_institution_by_id",
                                                   "SELECT " IMP_INSTITUTION_COLUMNS
@@ -54,8 +55,11 @@ inline constexpr Statement kSelectBindingAgreementsOfInstitution{
 #define IMP_AGREEMENT_COLUMNS                                                              \
   "a.pk, a.id, a.title, a.kind, a.state, a.signed_on, a.valid_from, a.valid_until, "       \
   "a.signing_event, a.cooperation_areas, a.cooperation_forms, a.funders, a.document_uri, " \
-  "a.notes, a.revision, a.create_time, a.update_time, a.delete_time "
+  "a.notes, a.revision, a.create_time, a.update_time, a.delete_time, "                     \
+  "a.declared_member_count, "                                                              \
+  "(SELECT parent.id FROM agreements parent WHERE parent.pk = a.parent_agreement_pk) "
 inline constexpr char kAgreementColumns[] = IMP_AGREEMENT_COLUMNS;
+inline constexpr int kAgreementColumnCount = 20;
 
 inline constexpr Statement kSelectAgreementById{
     "select_agreement_by_id", "SELECT " IMP_AGREEMENT_COLUMNS "FROM agreements a WHERE a.id = ?"};
@@ -66,13 +70,14 @@ inline constexpr Statement kInsertAgreement{
     "insert_agreement",
     "INSERT INTO agreements (id, title, kind, state, signed_on, valid_from, valid_until, "
     "signing_event, cooperation_areas, cooperation_forms, funders, document_uri, notes, "
-    "revision, create_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"};
+    "declared_member_count, parent_agreement_pk, revision, create_time, update_time) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"};
 inline constexpr Statement kUpdateAgreement{
     "update_agreement",
     "UPDATE agreements SET title = ?, kind = ?, state = ?, signed_on = ?, valid_from = ?, "
     "valid_until = ?, signing_event = ?, cooperation_areas = ?, cooperation_forms = ?, "
-    "funders = ?, document_uri = ?, notes = ?, revision = revision + 1, update_time = ? "
-    "WHERE pk = ?"};
+    "funders = ?, document_uri = ?, notes = ?, declared_member_count = ?, "
+    "parent_agreement_pk = ?, revision = revision + 1, update_time = ? WHERE pk = ?"};
 inline constexpr Statement kSetAgreementDeleteTime{
     "set_agreement_delete_time",
     "UPDATE agreements SET delete_time = ?, revision = revision + 1, update_time = ? "
@@ -99,6 +104,73 @@ inline constexpr Statement kInsertParty{
 inline constexpr Statement kSelectPartyInstitutionForShare{
     "select_party_institution_for_share",
     "SELECT pk, delete_time IS NOT NULL FROM institutions WHERE id = ? LOCK IN SHARE MODE"};
+
+// Framework members and the agreements concluded under a framework.
+inline constexpr Statement kSelectMembersOfAgreement{
+    "select_members_of_agreement",
+    "SELECT i.id FROM agreement_members m JOIN institutions i ON i.pk = m.institution_pk "
+    "WHERE m.agreement_pk = ? ORDER BY m.position"};
+inline constexpr Statement kDeleteMembersOfAgreement{
+    "delete_members_of_agreement", "DELETE FROM agreement_members WHERE agreement_pk = ?"};
+inline constexpr Statement kInsertMember{
+    "insert_member",
+    "INSERT INTO agreement_members (agreement_pk, institution_pk, position) VALUES (?, ?, ?)"};
+// The agreement a name refers to, locked in share mode so that it cannot be deleted or change
+// kind while something is linked to it: pk, deleted, kind.
+inline constexpr Statement kSelectAgreementForShare{
+    "select_agreement_for_share",
+    "SELECT pk, delete_time IS NOT NULL, kind FROM agreements WHERE id = ? LOCK IN SHARE MODE"};
+inline constexpr Statement kSelectParentPkOfAgreement{
+    "select_parent_pk_of_agreement", "SELECT parent_agreement_pk FROM agreements WHERE pk = ?"};
+// Up to five agreements (not deleted) concluded under a framework.
+inline constexpr Statement kSelectChildAgreements{
+    "select_child_agreements",
+    "SELECT id FROM agreements WHERE parent_agreement_pk = ? AND delete_time IS NULL "
+    "ORDER BY pk LIMIT 5"};
+
+// Projects. What filters and orders need are columns; the rest is the proto JSON in body.
+#define IMP_PROJECT_COLUMNS                                                               \
+  "p.pk, p.id, p.title, p.local_title, p.status, p.cooperation_areas, p.body, p.revision, " \
+  "p.create_time, p.update_time, p.delete_time "
+inline constexpr char kProjectColumns[] = IMP_PROJECT_COLUMNS;
+inline constexpr int kProjectColumnCount = 11;
+
+inline constexpr Statement kSelectProjectById{
+    "select_project_by_id", "SELECT " IMP_PROJECT_COLUMNS "FROM projects p WHERE p.id = ?"};
+inline constexpr Statement kSelectProjectByIdForUpdate{
+    "select_project_by_id_for_update",
+    "SELECT " IMP_PROJECT_COLUMNS "FROM projects p WHERE p.id = ? FOR UPDATE"};
+inline constexpr Statement kInsertProject{
+    "insert_project",
+    "INSERT INTO projects (id, title, local_title, search_text, status, cooperation_areas, body, "
+    "revision, create_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"};
+inline constexpr Statement kUpdateProject{
+    "update_project",
+    "UPDATE projects SET title = ?, local_title = ?, search_text = ?, status = ?, "
+    "cooperation_areas = ?, body = ?, revision = revision + 1, update_time = ? WHERE pk = ?"};
+inline constexpr Statement kSetProjectDeleteTime{
+    "set_project_delete_time",
+    "UPDATE projects SET delete_time = ?, revision = revision + 1, update_time = ? WHERE pk = ?"};
+inline constexpr Statement kDeleteProjectAgreements{
+    "delete_project_agreements", "DELETE FROM project_agreements WHERE project_pk = ?"};
+inline constexpr Statement kInsertProjectAgreement{
+    "insert_project_agreement",
+    "INSERT IGNORE INTO project_agreements (project_pk, agreement_pk) VALUES (?, ?)"};
+inline constexpr Statement kDeleteProjectInstitutions{
+    "delete_project_institutions", "DELETE FROM project_institutions WHERE project_pk = ?"};
+inline constexpr Statement kInsertProjectInstitution{
+    "insert_project_institution",
+    "INSERT IGNORE INTO project_institutions (project_pk, institution_pk, role) VALUES (?, ?, ?)"};
+inline constexpr Statement kDeleteProjectLocations{
+    "delete_project_locations", "DELETE FROM project_locations WHERE project_pk = ?"};
+inline constexpr Statement kInsertProjectLocation{
+    "insert_project_location",
+    "INSERT INTO project_locations (project_pk, position, country, region) VALUES (?, ?, ?, ?)"};
+// The ids of an agreement's parties (for the transaction rule).
+inline constexpr Statement kSelectPartyIdsOfAgreement{
+    "select_party_ids_of_agreement",
+    "SELECT i.id FROM agreement_parties p JOIN institutions i ON i.pk = p.institution_pk "
+    "WHERE p.agreement_pk = ?"};
 
 inline constexpr Statement kSelectCooperationAreaCodes{
     "select_cooperation_area_codes",
@@ -134,7 +206,13 @@ inline constexpr Statement kFeedAfter{
 // Fragments of the dynamic List queries.
 inline constexpr char kListInstitutionsFrom[] = " FROM institutions i WHERE 1 = 1";
 inline constexpr char kListAgreementsFrom[] = " FROM agreements a WHERE 1 = 1";
-inline constexpr char kNotDeleted[] = " AND {t}.delete_time IS NULL";
+inline constexpr char kInstitutionsNotDeleted[] = " AND i.delete_time IS NULL";
+inline constexpr char kAgreementsNotDeleted[] = " AND a.delete_time IS NULL";
+inline constexpr char kListProjectsFrom[] = " FROM projects p WHERE 1 = 1";
+inline constexpr char kProjectsNotDeleted[] = " AND p.delete_time IS NULL";
+inline constexpr char kOrderProjectsByTitle[] = "p.title";
+inline constexpr char kOrderProjectsByStatus[] = "p.status";
+inline constexpr char kOrderProjectsByCreateTime[] = "p.create_time";
 
 // Filter conditions (registry_filter.cc). Each field yields one condition however many terms
 // name it, so a filter's SQL stays within what its term cap allows.
@@ -147,6 +225,36 @@ inline constexpr char kFilterAgreementTitle[] = "a.title";
 inline constexpr char kFilterAgreementState[] = "a.state";
 inline constexpr char kFilterAgreementKind[] = "a.kind";
 inline constexpr char kFilterAgreementSignedOn[] = "a.signed_on";
+// The id of the agreement's parent (NULL without one).
+inline constexpr char kFilterAgreementParent[] =
+    "(SELECT parent.id FROM agreements parent WHERE parent.pk = a.parent_agreement_pk)";
+inline constexpr char kFilterProjectSearch[] = "p.search_text";
+inline constexpr char kFilterProjectStatus[] = "p.status";
+// `institution:` / `funder:` / `agreement:` / `country:` / `oblast:` terms on projects: the
+// project has EVERY listed value; one subquery each: <open> IN-list placeholders <close>.
+inline constexpr char kHasAllProjectInstitutionsOpen[] =
+    " AND p.pk IN (SELECT pi.project_pk FROM project_institutions pi JOIN institutions i ON "
+    "i.pk = pi.institution_pk WHERE i.id IN (";
+inline constexpr char kHasAllProjectFundersOpen[] =
+    " AND p.pk IN (SELECT pi.project_pk FROM project_institutions pi JOIN institutions i ON "
+    "i.pk = pi.institution_pk WHERE pi.role = 'ROLE_FUNDING' AND i.id IN (";
+inline constexpr char kHasAllProjectInstitutionsClose[] =
+    ") GROUP BY pi.project_pk HAVING COUNT(DISTINCT i.id) = ?)";
+inline constexpr char kHasAllProjectAgreementsOpen[] =
+    " AND p.pk IN (SELECT pa.project_pk FROM project_agreements pa JOIN agreements ag ON "
+    "ag.pk = pa.agreement_pk WHERE ag.id IN (";
+inline constexpr char kHasAllProjectAgreementsClose[] =
+    ") GROUP BY pa.project_pk HAVING COUNT(DISTINCT ag.id) = ?)";
+inline constexpr char kHasAllProjectCountriesOpen[] =
+    " AND p.pk IN (SELECT pl.project_pk FROM project_locations pl WHERE pl.country IN (";
+inline constexpr char kHasAllProjectCountriesClose[] =
+    ") GROUP BY pl.project_pk HAVING COUNT(DISTINCT pl.country) = ?)";
+inline constexpr char kHasAllProjectOblastsOpen[] =
+    " AND p.pk IN (SELECT pl.project_pk FROM project_locations pl WHERE pl.region IN (";
+inline constexpr char kHasAllProjectOblastsClose[] =
+    ") GROUP BY pl.project_pk HAVING COUNT(DISTINCT pl.region) = ?)";
+inline constexpr char kHasAllProjectAreasOpen[] =
+    " AND JSON_CONTAINS(p.cooperation_areas, JSON_ARRAY(";
 // `cooperation_areas:` / `cooperation_forms:` terms: the agreement lists EVERY value (a JSON
 // array candidate is contained when each of its elements is).
 inline constexpr char kHasAllCooperationAreasOpen[] =

@@ -6,10 +6,12 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "common/api/etag.h"
 #include "common/api/proto_util.h"
 #include "common/api/text.h"
 #include "common/db/query.h"
 #include "common/db/sql_time.h"
+#include "registry-service/src/framework.h"
 #include "registry-service/src/statements.h"
 #include "registry-service/src/validation.h"
 
@@ -52,7 +54,7 @@ std::string FormsToJson(const Agreement& a) {
 
 std::string InstitutionName(absl::string_view id) { return absl::StrCat("institutions/", id); }
 std::string AgreementName(absl::string_view id) { return absl::StrCat("agreements/", id); }
-std::string Etag(int64_t revision) { return absl::StrCat("r", revision); }
+std::string Etag(int64_t revision) { return api::EtagOf(revision); }
 
 InstitutionRow ReadInstitution(sql::ResultSet& rs) {
   InstitutionRow row;
@@ -214,6 +216,8 @@ AgreementRow ReadAgreement(sql::ResultSet& rs) {
     row.deleted = true;
     *a.mutable_delete_time() = api::ToTimestamp(db::TimeFromSql(std::string(rs.getString(18))));
   }
+  a.set_declared_member_count(rs.getInt(19));
+  if (!rs.isNull(20)) a.set_parent_agreement(AgreementName(std::string(rs.getString(20))));
   return row;
 }
 
@@ -240,6 +244,7 @@ std::optional<AgreementRow> FindAgreement(db::Connection& c, const std::string& 
   AgreementRow row = ReadAgreement(*rs);
   rs.reset();
   LoadParties(c, row);
+  LoadMembers(c, row);
   return row;
 }
 
@@ -282,11 +287,13 @@ absl::flat_hash_map<std::string, AgreementRow> FindAgreements(db::Connection& c,
   std::vector<AgreementRow*> rows;
   for (auto& [id, row] : found) rows.push_back(&row);
   LoadPartiesOf(c, rows);
+  for (AgreementRow* row : rows) LoadMembers(c, *row);
   return found;
 }
 
 namespace {
-void BindAgreement(sql::PreparedStatement& ps, int first, const Agreement& a) {
+void BindAgreement(sql::PreparedStatement& ps, int first, const Agreement& a,
+                   std::optional<int64_t> parent_pk) {
   ps.setString(first + 0, a.title());
   ps.setString(first + 1, Agreement::Kind_Name(a.kind()));
   ps.setString(first + 2, Agreement::State_Name(a.state()));
@@ -299,16 +306,22 @@ void BindAgreement(sql::PreparedStatement& ps, int first, const Agreement& a) {
   ps.setString(first + 9, api::StringsToJson(a.funders()));
   ps.setString(first + 10, a.document_uri());
   ps.setString(first + 11, a.notes());
+  ps.setInt(first + 12, a.declared_member_count());
+  if (parent_pk) {
+    ps.setInt64(first + 13, *parent_pk);
+  } else {
+    ps.setNull(first + 13, 0);
+  }
 }
 }  // namespace
 
 int64_t InsertAgreement(db::Connection& c, const std::string& id, const Agreement& a,
-                        absl::Time now) {
+                        std::optional<int64_t> parent_pk, absl::Time now) {
   auto& ps = c.Prepare(stmt::kInsertAgreement);
   ps.setString(1, id);
-  BindAgreement(ps, 2, a);
-  ps.setString(14, db::TimeToSql(now));
-  ps.setString(15, db::TimeToSql(now));
+  BindAgreement(ps, 2, a, parent_pk);
+  ps.setString(16, db::TimeToSql(now));
+  ps.setString(17, db::TimeToSql(now));
   ps.executeUpdate();
   auto& select = c.Prepare(stmt::kSelectAgreementById);
   select.setString(1, id);
@@ -316,12 +329,21 @@ int64_t InsertAgreement(db::Connection& c, const std::string& id, const Agreemen
   return rs->next() ? rs->getInt64(1) : 0;
 }
 
-void UpdateAgreement(db::Connection& c, int64_t pk, const Agreement& a, absl::Time now) {
+void UpdateAgreement(db::Connection& c, int64_t pk, const Agreement& a,
+                     std::optional<int64_t> parent_pk, absl::Time now) {
   auto& ps = c.Prepare(stmt::kUpdateAgreement);
-  BindAgreement(ps, 1, a);
-  ps.setString(13, db::TimeToSql(now));
-  ps.setInt64(14, pk);
+  BindAgreement(ps, 1, a, parent_pk);
+  ps.setString(15, db::TimeToSql(now));
+  ps.setInt64(16, pk);
   ps.executeUpdate();
+}
+
+std::optional<int64_t> ParentPk(db::Connection& c, int64_t agreement_pk) {
+  auto& ps = c.Prepare(stmt::kSelectParentPkOfAgreement);
+  ps.setInt64(1, agreement_pk);
+  std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+  if (!rs->next() || rs->isNull(1)) return std::nullopt;
+  return rs->getInt64(1);
 }
 
 void SetAgreementDeleteTime(db::Connection& c, int64_t pk, std::optional<absl::Time> when,

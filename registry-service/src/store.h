@@ -54,19 +54,24 @@ InstitutionRow ReadInstitution(sql::ResultSet& rs);
 
 std::optional<AgreementRow> FindAgreement(db::Connection& c, const std::string& id,
                                           bool for_update);
-// Those of `ids` that exist, with their parties, by id, in two statements (BatchGet); run it
-// in a transaction so that rows and parties agree.
+// Those of `ids` that exist, with their parties and members, by id (BatchGet); run it in a
+// transaction so that rows, parties and members agree.
 absl::flat_hash_map<std::string, AgreementRow> FindAgreements(db::Connection& c,
                                                               const std::vector<std::string>& ids);
+// `parent_pk`: the row of a.parent_agreement (LockFrameworkLinks), nullopt for none.
 int64_t InsertAgreement(db::Connection& c, const std::string& id, const v1::Agreement& a,
-                        absl::Time now);
-void UpdateAgreement(db::Connection& c, int64_t pk, const v1::Agreement& a, absl::Time now);
+                        std::optional<int64_t> parent_pk, absl::Time now);
+void UpdateAgreement(db::Connection& c, int64_t pk, const v1::Agreement& a,
+                     std::optional<int64_t> parent_pk, absl::Time now);
+// The row of an agreement's stored parent, if it has one.
+std::optional<int64_t> ParentPk(db::Connection& c, int64_t agreement_pk);
 void SetAgreementDeleteTime(db::Connection& c, int64_t pk, std::optional<absl::Time> when,
                             absl::Time now);
 // Replaces the agreement's parties; `party_pks` are the institutions' pks in party order.
 void ReplaceParties(db::Connection& c, int64_t agreement_pk, const v1::Agreement& a,
                     const std::vector<int64_t>& party_pks);
-// Reads agreement rows (without parties) from a query whose columns are IMP_AGREEMENT_COLUMNS.
+// Reads agreement rows (without parties and members) from a query whose columns are
+// IMP_AGREEMENT_COLUMNS.
 AgreementRow ReadAgreement(sql::ResultSet& rs);
 void LoadParties(db::Connection& c, AgreementRow& row);
 // LoadParties for many rows in one statement (an IN list over their pks).
@@ -78,14 +83,14 @@ absl::StatusOr<std::vector<int64_t>> LockParties(db::Connection& c, const v1::Ag
 
 // The change feed (migration 0003, RegistryService.ListRegistryChanges).
 //
-// AppendToFeed is the one call every registry write makes (through Audit, as the last step of
-// its transaction, right before COMMIT): it takes the next feed number from the counter row and
-// records `resource_name` at `revision` under it. The counter row stays locked until the
-// transaction ends, so registry writers are serialised from this call to their COMMIT and get
-// their numbers in commit order; taking it last keeps that window to two statements and the
-// commit, and since a writer takes no other lock after it, it cannot be part of a deadlock
-// cycle. A rolled-back transaction gives its number back. A new resource kind's write paths
-// call it too (through Audit), and ListRegistryChanges then reports them.
+// AppendToFeed is the one call every registry write makes (ResourceTable::after_write, run by
+// db::RecordWrite as the last step of its transaction, right before COMMIT): it takes the next
+// feed number from the counter row and records `resource_name` at `revision` under it. The counter
+// row stays locked until the transaction ends, so registry writers are serialised from this call to
+// their COMMIT and get their numbers in commit order; taking it last keeps that window to two
+// statements and the commit, and since a writer takes no other lock after it, it cannot be part of
+// a deadlock cycle. A rolled-back transaction gives its number back. A new resource kind's write
+// paths set it as their after_write too, and ListRegistryChanges then reports them.
 void AppendToFeed(db::Connection& c, const std::string& resource_name, int64_t revision,
                   absl::Time now);
 

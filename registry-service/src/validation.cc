@@ -8,6 +8,7 @@
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
 #include "common/api/text.h"
+#include "registry-service/src/framework.h"
 
 namespace imp::registry {
 namespace {
@@ -65,6 +66,7 @@ const api::FieldLimits& RegistryLimits() {
     const api::FieldLimit notes{kMaxNotesBytes, 0};
     const std::string in = "imp.registry.v1.Institution.";
     const std::string ag = "imp.registry.v1.Agreement.";
+    const std::string pr = "imp.registry.v1.Project.";
     const std::string v1 = "imp.registry.v1.";
     return new api::FieldLimits{
         {in + "name", name},
@@ -88,6 +90,46 @@ const api::FieldLimits& RegistryLimits() {
         {ag + "document_uri", {kMaxDocumentUriBytes, 0}},
         {ag + "notes", notes},
         {ag + "etag", etag},
+        {ag + "member_institutions", {kMaxResourceNameBytes, kMaxMemberInstitutions}},
+        {ag + "parent_agreement", name},
+        {pr + "name", name},
+        {pr + "title", {kMaxTitleBytes, 0}},
+        {pr + "local_title", {kMaxTitleBytes, 0}},
+        {pr + "description", {kMaxDescriptionBytes, 0}},
+        {pr + "local_description", {kMaxDescriptionBytes, 0}},
+        {pr + "agreements", {kMaxResourceNameBytes, kMaxProjectAgreements}},
+        {pr + "participants", {0, kMaxParticipants}},
+        {pr + "cooperation_areas", {kMaxCooperationAreaBytes, kMaxCooperationAreas}},
+        {pr + "locations", {0, kMaxLocations}},
+        {pr + "budget", {0, kMaxBudgetLines}},
+        {pr + "transactions", {0, kMaxTransactions}},
+        {pr + "deliverables", {0, kMaxDeliverables}},
+        {pr + "notes", notes},
+        {pr + "budget_totals", {0, kMaxBudgetLines}},
+        {pr + "etag", etag},
+        {v1 + "ProjectParticipant.institution", name},
+        {v1 + "ProjectLocation.country", {kMaxCodeBytes, 0}},
+        {v1 + "ProjectLocation.region", {kMaxCodeBytes, 0}},
+        {v1 + "ProjectLocation.site", name},
+        {v1 + "FinancialTransaction.provider", name},
+        {v1 + "FinancialTransaction.receiver", name},
+        {v1 + "FinancialTransaction.description", {kMaxRemarkBytes, 0}},
+        {v1 + "Deliverable.what", {kMaxDeliverableBytes, 0}},
+        {v1 + "Deliverable.unit", {kMaxUnitBytes, 0}},
+        {v1 + "Deliverable.deliveries", {0, kMaxDeliveries}},
+        {v1 + "Delivery.notes", {kMaxRemarkBytes, 0}},
+        {"google.type.Money.currency_code", {kMaxCodeBytes, 0}},
+        {v1 + "GetProjectRequest.name", name},
+        {v1 + "ListProjectsRequest.page_token", page_token},
+        {v1 + "ListProjectsRequest.filter", filter},
+        {v1 + "ListProjectsRequest.order_by", order_by},
+        {v1 + "CreateProjectRequest.project_id", {kMaxResourceIdBytes, 0}},
+        {v1 + "CreateProjectRequest.request_id", {kMaxRequestIdBytes, 0}},
+        {v1 + "DeleteProjectRequest.name", name},
+        {v1 + "DeleteProjectRequest.etag", etag},
+        {v1 + "UndeleteProjectRequest.name", name},
+        {v1 + "UndeleteProjectRequest.etag", etag},
+        {v1 + "BatchGetProjectsRequest.names", {kMaxResourceNameBytes, kMaxBatchNames}},
         {"google.protobuf.FieldMask.paths", {kMaxUpdateMaskPathBytes, kMaxUpdateMaskPaths}},
         {v1 + "GetInstitutionRequest.name", name},
         {v1 + "ListInstitutionsRequest.page_token", page_token},
@@ -132,12 +174,7 @@ const api::FieldLimits& RegistryLimits() {
 
 absl::Status CheckRequestBounds(const RequestContext& ctx,
                                 const google::protobuf::Message& request) {
-  if (ctx.actor.size() > limits::kMaxActorBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(kActorMetadataKey, " metadata: at most ",
-                                                   limits::kMaxActorBytes, " bytes (got ",
-                                                   ctx.actor.size(), ")"));
-  }
-  return api::CheckBounds(request, "", RegistryLimits());
+  return CheckCallBounds(ctx, request, RegistryLimits());
 }
 
 const std::vector<std::string>& UpdatableInstitutionFields() {
@@ -148,10 +185,21 @@ const std::vector<std::string>& UpdatableInstitutionFields() {
 }
 
 const std::vector<std::string>& UpdatableAgreementFields() {
-  static const auto* const fields = new std::vector<std::string>{
-      "title",        "kind",          "parties",           "signed_on",         "valid_from",
-      "valid_until",  "signing_event", "cooperation_areas", "cooperation_forms", "funders",
-      "document_uri", "notes"};
+  static const auto* const fields = new std::vector<std::string>{"title",
+                                                                 "kind",
+                                                                 "parties",
+                                                                 "signed_on",
+                                                                 "valid_from",
+                                                                 "valid_until",
+                                                                 "signing_event",
+                                                                 "cooperation_areas",
+                                                                 "cooperation_forms",
+                                                                 "funders",
+                                                                 "document_uri",
+                                                                 "notes",
+                                                                 "declared_member_count",
+                                                                 "member_institutions",
+                                                                 "parent_agreement"};
   return *fields;
 }
 
@@ -274,8 +322,9 @@ absl::Status ValidateAgreement(const Agreement& a,
   if (!a.document_uri().empty()) {
     s = api::ValidateHttpUrl(a.document_uri(), "agreement.document_uri",
                              limits::kMaxDocumentUriBytes);
+    if (!s.ok()) return s;
   }
-  return s;
+  return ValidateFrameworkFields(a);
 }
 
 bool IsAllowedTransition(Agreement::State from, Agreement::State to) {

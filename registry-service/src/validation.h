@@ -4,6 +4,7 @@
 #include <google/protobuf/message.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "common/api/bounds.h"
 #include "common/api/filter.h"
+#include "common/server/request_bounds.h"
 #include "common/server/request_context.h"
 #include "imp/registry/v1/registry.pb.h"
 
@@ -21,16 +23,8 @@ namespace imp::registry {
 // field in registry.proto; RegistryLimits() maps every string and repeated field of every
 // request message to one of them.
 namespace limits {
-inline constexpr size_t kMaxResourceNameBytes = 200;  // institutions/{id}, agreements/{id}
-inline constexpr size_t kMaxResourceIdBytes = 63;     // institution_id, agreement_id
-inline constexpr size_t kMaxEtagBytes = 64;
-inline constexpr size_t kMaxRequestIdBytes = 64;
-inline constexpr size_t kMaxPageTokenBytes = 8192;
+using namespace api::standard_limits;  // NOLINT(build/namespaces): names, ids, etags, pages...
 inline constexpr size_t kMaxFilterBytes = api::kMaxFilterBytes;  // common/api/filter.h
-inline constexpr size_t kMaxOrderByBytes = 100;
-inline constexpr size_t kMaxBatchNames = 1000;
-inline constexpr size_t kMaxUpdateMaskPaths = 50;
-inline constexpr size_t kMaxUpdateMaskPathBytes = 100;
 inline constexpr size_t kMaxCodeBytes = 16;  // country codes, ISO 3166-2 region codes
 inline constexpr size_t kMaxDisplayNameBytes = 300;
 inline constexpr size_t kMaxLocalNameBytes = 300;
@@ -50,8 +44,23 @@ inline constexpr size_t kMaxFunders = 50;
 inline constexpr size_t kMaxFunderBytes = 300;
 inline constexpr size_t kMaxDocumentUriBytes = 1000;
 inline constexpr size_t kMaxReasonBytes = 1000;
-// x-imp-actor metadata: recorded in the audit trail (changes.actor is VARCHAR(200)).
-inline constexpr size_t kMaxActorBytes = 200;
+// Framework agreements' members.
+inline constexpr size_t kMaxMemberInstitutions = 1000;
+inline constexpr int32_t kMaxDeclaredMembers = 100000;
+// Projects.
+inline constexpr size_t kMaxDescriptionBytes = 10000;
+inline constexpr size_t kMaxProjectAgreements = 50;
+inline constexpr size_t kMaxParticipants = 200;
+inline constexpr size_t kMaxLocations = 100;
+inline constexpr size_t kMaxBudgetLines = 200;
+inline constexpr size_t kMaxTransactions = 1000;
+inline constexpr size_t kMaxDeliverables = 200;
+inline constexpr size_t kMaxDeliveries = 1000;
+inline constexpr size_t kMaxDeliverableBytes = 300;  // Deliverable.what
+inline constexpr size_t kMaxUnitBytes = 100;         // Deliverable.unit
+inline constexpr size_t kMaxRemarkBytes = 1000;      // transaction description, delivery notes
+inline constexpr int64_t kMaxQuantity = 1000000;     // planned and delivered units
+inline constexpr size_t kMaxActorBytes = imp::kMaxActorBytes;  // common/server/request_bounds.h
 }  // namespace limits
 
 // The limits above by field, for api::CheckBounds.

@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "common/api/page_token.h"
 #include "common/api/proto_util.h"
+#include "registry-service/src/project_validation.h"
 #include "registry-service/src/registry.h"
 #include "registry-service/src/validation.h"
 #include "tests/fuzz/request_fuzz.h"
@@ -71,6 +72,25 @@ v1::Agreement StoredAgreement() {
   return a;
 }
 
+v1::Project StoredProject() {
+  v1::Project p;
+  p.set_name("projects/mammography-machines");
+  p.set_title("Supply of thirty mammography machines");
+  p.set_status(v1::Project::STATUS_IMPLEMENTATION);
+  auto* d = p.add_deliverables();
+  d->set_what("Mammography machine");
+  d->set_unit("machine");
+  d->set_planned_quantity(30);
+  auto* b = p.add_budget();
+  b->mutable_amount()->set_currency_code("EUR");
+  b->mutable_amount()->set_units(35000000);
+  b->set_status(v1::BudgetLine::STATUS_INDICATIVE);
+  p.add_cooperation_areas("oncology");
+  p.set_etag("e1");
+  p.mutable_create_time()->set_seconds(1700000000);
+  return p;
+}
+
 // An update may change only what its mask names among the updatable fields.
 template <typename Resource>
 void CheckOutputOnlyKept(const Resource& stored, const Resource& merged, const char* method) {
@@ -106,6 +126,16 @@ void ValidateNewAgreement(const v1::CreateAgreementRequest& req) {
   if (a.state() == v1::Agreement::STATE_UNSPECIFIED) a.set_state(v1::Agreement::STATE_PROPOSED);
   absl::Status valid = ValidateAgreementHere(a);
   if (!valid.ok()) CheckRefusal(valid, "CreateAgreement");
+}
+
+absl::Status ValidateProjectHere(const v1::Project& p) {
+  return imp::registry::ValidateProject(p, KnownAreas(), imp::registry::TodayUtc());
+}
+
+// CreateProject validates inside its transaction, against the stored codelist and today's date.
+void ValidateNewProject(const v1::CreateProjectRequest& req) {
+  absl::Status valid = ValidateProjectHere(req.project());
+  if (!valid.ok()) CheckRefusal(valid, "CreateProject");
 }
 
 const std::vector<Method>& Methods() {
@@ -144,6 +174,18 @@ const std::vector<Method>& Methods() {
       entry("SuspendAgreement", &Registry::SuspendAgreement),
       entry("ExpireAgreement", &Registry::ExpireAgreement),
       entry("TerminateAgreement", &Registry::TerminateAgreement),
+      entry("GetProject", &Registry::GetProject),
+      entry("ListProjects", &Registry::ListProjects),
+      entry("CreateProject", &Registry::CreateProject, ValidateNewProject),
+      entry("UpdateProject", &Registry::UpdateProject,
+            [](const v1::UpdateProjectRequest& req) {
+              MergeAndValidate(req.update_mask(), req.project(),
+                               imp::registry::UpdatableProjectFields(), StoredProject(),
+                               ValidateProjectHere, "UpdateProject");
+            }),
+      entry("DeleteProject", &Registry::DeleteProject),
+      entry("UndeleteProject", &Registry::UndeleteProject),
+      entry("BatchGetProjects", &Registry::BatchGetProjects),
       entry("ListPartners", &Registry::ListPartners),
       entry("ListCooperationAreas", &Registry::ListCooperationAreas),
       entry("ListChanges", &Registry::ListChanges),

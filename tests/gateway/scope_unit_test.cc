@@ -75,6 +75,51 @@ TEST(ScopePolicy, AnAgreementNeedsAPartyInScopeBeforeAndAfterTheChange) {
   EXPECT_TRUE(MayUpdateAgreement(Unscoped(Role::kEditor), lviv_sussex, lviv_sussex).ok());
 }
 
+reg::Project Project(std::initializer_list<const char*> participants, const char* site = "") {
+  reg::Project p;
+  p.set_name("projects/ward");
+  p.set_etag("e1");
+  for (const char* i : participants) {
+    auto* participant = p.add_participants();
+    participant->set_institution(i);
+    participant->set_role(reg::ProjectParticipant::ROLE_IMPLEMENTING);
+  }
+  p.add_locations()->set_site(site);
+  return p;
+}
+
+TEST(ScopePolicy, AProjectNeedsAParticipantInScopeBeforeAndAfterTheChange) {
+  EXPECT_TRUE(MayCreateProject(kVolyn, Project({"institutions/volyn"})).ok());
+  ExpectDenied(MayCreateProject(kVolyn, Project({"institutions/lviv"}, "institutions/volyn")),
+               "project.participants");  // a site grants nothing
+  const reg::Project ours = Project({"institutions/volyn", "institutions/lille"});
+  const reg::Project theirs = Project({"institutions/lviv"});
+  EXPECT_TRUE(MayUpdateProject(kVolyn, ours, ours).ok());
+  ExpectDenied(MayUpdateProject(kVolyn, theirs, ours), "project.name");
+  ExpectDenied(MayUpdateProject(kVolyn, ours, theirs), "project.participants");
+  EXPECT_TRUE(MayUpdateProject(Unscoped(Role::kEditor), theirs, theirs).ok());
+}
+
+TEST(ScopePolicy, TheProjectAfterAnUpdateFollowsTheMask) {
+  const reg::Project stored = Project({"institutions/volyn"});
+  reg::UpdateProjectRequest req;
+  req.mutable_project()->set_name("projects/other");
+  auto* p = req.mutable_project()->add_participants();
+  p->set_institution("institutions/lviv");
+  p->set_role(reg::ProjectParticipant::ROLE_FUNDING);
+  req.mutable_update_mask()->add_paths("title");  // participants in the patch but not the mask
+  auto after = ProjectAfterUpdate(stored, req);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->name(), "projects/ward");
+  EXPECT_EQ(after->participants(0).institution(), "institutions/volyn");
+  req.mutable_update_mask()->add_paths("participants");
+  after = ProjectAfterUpdate(stored, req);
+  ASSERT_TRUE(after.ok());
+  ExpectDenied(MayUpdateProject(kVolyn, stored, *after), "project.participants");
+  req.mutable_update_mask()->add_paths("no_such_field");
+  EXPECT_TRUE(absl::IsInvalidArgument(ProjectAfterUpdate(stored, req).status()));
+}
+
 TEST(ScopePolicy, AnActivityBelongsToItsHostNotToItsPartnersOrParticipants) {
   const act::Activity volyn = Activity("institutions/volyn");
   act::Activity lviv_with_volyn = Activity("institutions/lviv");

@@ -59,6 +59,19 @@ std::unique_ptr<Message> Make(const std::function<void(T&)>& fill) {
 
 std::string HostOf(bool in_scope) { return in_scope ? "volyn" : "lviv"; }
 std::string Twinning(bool in_scope) { return in_scope ? "volyn-sussex" : "lviv-lille"; }
+std::string ProjectOf(bool in_scope) { return in_scope ? "volyn-ward" : "lviv-ward"; }
+
+// A project the host implements under its twinning memorandum.
+reg::Project Ward(bool in_scope) {
+  reg::Project p;
+  p.set_title("Matrix ward");
+  p.set_status(reg::Project::STATUS_IDENTIFICATION);
+  p.add_agreements("agreements/" + Twinning(in_scope));
+  auto* participant = p.add_participants();
+  participant->set_institution("institutions/" + HostOf(in_scope));
+  participant->set_role(reg::ProjectParticipant::ROLE_IMPLEMENTING);
+  return p;
+}
 
 act::Activity Seminar(bool in_scope) {
   act::Activity a;
@@ -90,7 +103,8 @@ const std::map<std::string, Rule>& Rules() {
     const std::string G = "imp.gateway.v1.GatewayService.";
     for (const char* m : {"GetInstitution", "ListInstitutions", "BatchGetInstitutions",
                           "GetAgreement", "ListAgreements", "BatchGetAgreements", "ListPartners",
-                          "ListCooperationAreas", "ListChanges", "ListRegistryChanges"}) {
+                          "ListCooperationAreas", "ListChanges", "ListRegistryChanges",
+                          "GetProject", "ListProjects", "BatchGetProjects"}) {
       (*r)[R + m] = {Needs::kViewer, nullptr};
     }
     for (const char* m : {"GetActivity", "ListActivities", "BatchGetActivities",
@@ -102,7 +116,7 @@ const std::map<std::string, Rule>& Rules() {
       (*r)[G + m] = {Needs::kViewer, nullptr};
     }
     for (const char* m : {"DeleteInstitution", "UndeleteInstitution", "DeleteAgreement",
-                          "UndeleteAgreement"}) {
+                          "UndeleteAgreement", "DeleteProject", "UndeleteProject"}) {
       (*r)[R + m] = {Needs::kAdmin, nullptr};
     }
     for (const char* m : {"DeleteActivity", "UndeleteActivity"}) (*r)[A + m] = {Needs::kAdmin, nullptr};
@@ -145,6 +159,16 @@ const std::map<std::string, Rule>& Rules() {
                                    ByName<reg::ExpireAgreementRequest>("agreements", Twinning)};
     (*r)[R + "TerminateAgreement"] = {
         Needs::kEditor, ByName<reg::TerminateAgreementRequest>("agreements", Twinning)};
+    (*r)[R + "CreateProject"] = {Needs::kEditor, [](bool in) {
+      return Make<reg::CreateProjectRequest>([&](auto& q) { *q.mutable_project() = Ward(in); });
+    }};
+    (*r)[R + "UpdateProject"] = {Needs::kEditor, [](bool in) {
+      return Make<reg::UpdateProjectRequest>([&](auto& q) {
+        q.mutable_project()->set_name("projects/" + ProjectOf(in));
+        q.mutable_project()->set_title("Matrix title");
+        q.mutable_update_mask()->add_paths("title");
+      });
+    }};
     (*r)[A + "CreateActivity"] = {Needs::kEditor, [](bool in) {
       return Make<act::CreateActivityRequest>(
           [&](auto& q) { *q.mutable_activity() = Seminar(in); });
@@ -348,6 +372,12 @@ class RoleMatrixTest : public ::testing::Test {
       *activity.mutable_activity() = Seminar(in);
       act::Activity created;
       s = act_stub->CreateActivity(ctx().get(), activity, &created);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+      reg::CreateProjectRequest project;
+      project.set_project_id(ProjectOf(in));
+      *project.mutable_project() = Ward(in);
+      reg::Project stored;
+      s = reg_stub->CreateProject(ctx().get(), project, &stored);
       ASSERT_TRUE(s.ok()) << s.error_message();
     }
   }

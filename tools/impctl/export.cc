@@ -37,6 +37,11 @@ int Export(Client& client, const std::vector<std::string>& args) {
     std::fprintf(stderr, "impctl: usage: impctl export KIND [--output=FILE]; see impctl --help\n");
     return kExitUsage;
   }
+  if (kind == Kind::kProject) {
+    std::fprintf(stderr,
+                 "impctl: projects have no CSV format; use 'impctl list projects --json'\n");
+    return kExitUsage;
+  }
   std::string csv;
   int count = 0;
   grpc::Status s;

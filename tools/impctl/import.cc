@@ -22,6 +22,7 @@ const std::vector<std::string>& ColumnsOf(Kind kind) {
     case Kind::kInstitution: return kInstitutionColumns;
     case Kind::kAgreement: return kAgreementColumns;
     case Kind::kActivity: return kActivityColumns;
+    case Kind::kProject: break;  // refused by Import
   }
   return kInstitutionColumns;
 }
@@ -75,6 +76,12 @@ int Import(Client& client, const std::vector<std::string>& args) {
   Kind kind;
   if (args.size() != 2 || !ParseKind(args[0], &kind)) {
     std::fprintf(stderr, "impctl: usage: impctl import KIND FILE.csv; see impctl --help\n");
+    return kExitUsage;
+  }
+  if (kind == Kind::kProject) {
+    std::fprintf(stderr,
+                 "impctl: projects have no CSV format (budgets, transactions and deliverables are "
+                 "nested); create each with 'impctl create project FILE.json ID'\n");
     return kExitUsage;
   }
   ImportOptions options;

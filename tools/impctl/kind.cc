@@ -12,6 +12,8 @@ bool ParseKind(const std::string& word, Kind* kind) {
     *kind = Kind::kAgreement;
   } else if (word == "activity" || word == "activities") {
     *kind = Kind::kActivity;
+  } else if (word == "project" || word == "projects") {
+    *kind = Kind::kProject;
   } else {
     return false;
   }
@@ -23,6 +25,7 @@ const char* Collection(Kind kind) {
     case Kind::kInstitution: return "institutions";
     case Kind::kAgreement: return "agreements";
     case Kind::kActivity: return "activities";
+    case Kind::kProject: return "projects";
   }
   return "";
 }

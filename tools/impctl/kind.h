@@ -5,12 +5,12 @@
 
 namespace imp::impctl {
 
-// The three resource kinds the commands act on.
-enum class Kind { kInstitution, kAgreement, kActivity };
+// The resource kinds the commands act on.
+enum class Kind { kInstitution, kAgreement, kActivity, kProject };
 
-// "institution", "institutions", "agreement(s)", "activity"/"activities".
+// "institution", "institutions", "agreement(s)", "activity"/"activities", "project(s)".
 bool ParseKind(const std::string& word, Kind* kind);
-// "institutions", "agreements" or "activities": the collection in resource names.
+// "institutions", "agreements", "activities" or "projects": the collection in resource names.
 const char* Collection(Kind kind);
 // "okhmatdyt" -> "institutions/okhmatdyt"; full names pass through.
 std::string FullName(Kind kind, const std::string& name_or_id);

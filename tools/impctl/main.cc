@@ -70,7 +70,7 @@ constexpr char kUsage[] = R"(impctl COMMAND [ARGS] [--flags]
 The International Medical Partnership programme's admin CLI. Talks to the gateway
 (--target or $IMP_TARGET, default 127.0.0.1:50050) with a bearer token (--token,
 --token_file, $IMP_TOKEN or $IMP_TOKEN_FILE, in that order). KIND is institution(s),
-agreement(s) or activity/activities; NAME is an id (okhmatdyt) or a resource name
+agreement(s), activity/activities or project(s); NAME is an id (okhmatdyt) or a resource name
 (institutions/okhmatdyt). Over TLS with --ca_cert or $IMP_CA_CERT (the CA that signed the
 server's certificate); calling a service directly under mutual TLS also takes a client
 certificate: --client_cert/--client_key or $IMP_CLIENT_CERT/$IMP_CLIENT_KEY.
@@ -89,7 +89,9 @@ Commands:
                                 per-row error report "line N: field: reason" (--errors_csv,
                                 --request_id, --strict; activities: --mode=all_or_nothing|
                                 best_effort, --validate_only)
-  export KIND                   CSV in the import format (--filter, --show_deleted, --output)
+                                (projects: create them from JSON, no CSV format)
+  export KIND                   CSV in the import format (--filter, --show_deleted, --output;
+                                projects: list projects --json)
   export iati                   IATI 2.03 activity XML, one activity per agreement, with the
                                 activity counts as results (--reporting_org_ref,
                                 --reporting_org_name, --reporting_org_type; --filter, --output)

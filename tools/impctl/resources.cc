@@ -1,5 +1,6 @@
-// impctl get, list, create, update, delete and undelete of institutions, agreements and
-// activities. Resources go in and come out as proto JSON; list prints a table unless --json.
+// impctl get, list, create, update, delete and undelete of institutions, agreements,
+// activities and projects. Resources go in and come out as proto JSON; list prints a table unless
+// --json.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -7,6 +8,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
@@ -67,6 +69,33 @@ int PrintList(const grpc::Status& s, const Response& all, int count, const char*
   return kExitOk;
 }
 
+// Project columns: the status without its prefix, totals per currency ("35000000 EUR"),
+// deliverables' units delivered of planned summed over deliverables.
+std::string StatusWord(const reg::Project& p) {
+  std::string s = reg::Project::Status_Name(p.status());
+  return s.substr(s.find('_') + 1);
+}
+
+std::string MoneyText(const google::protobuf::RepeatedPtrField<google::type::Money>& totals) {
+  std::vector<std::string> parts;
+  for (const auto& m : totals) {
+    std::string amount = absl::StrCat(m.units());
+    if (m.nanos() != 0) absl::StrAppend(&amount, ".", absl::StrFormat("%09d", m.nanos()));
+    parts.push_back(absl::StrCat(amount, " ", m.currency_code()));
+  }
+  return absl::StrJoin(parts, " + ");
+}
+
+std::string DeliveryText(const reg::Project& p) {
+  if (p.deliverables_size() == 0) return "";
+  int64_t planned = 0, delivered = 0;
+  for (const auto& d : p.deliverables()) {
+    planned += d.planned_quantity();
+    delivered += d.delivered_quantity();
+  }
+  return absl::StrCat(delivered, "/", planned);
+}
+
 }  // namespace
 
 int Get(Client& client, const std::vector<std::string>& args) {
@@ -84,6 +113,12 @@ int Get(Client& client, const std::vector<std::string>& args) {
     req.set_name(name);
     reg::Agreement out;
     return Finish(client.registry().GetAgreement(client.Context().get(), req, &out), out);
+  }
+  if (kind == Kind::kProject) {
+    reg::GetProjectRequest req;
+    req.set_name(name);
+    reg::Project out;
+    return Finish(client.registry().GetProject(client.Context().get(), req, &out), out);
   }
   act::GetActivityRequest req;
   req.set_name(name);
@@ -134,6 +169,20 @@ int List(Client& client, const std::vector<std::string>& args) {
       }
     });
   }
+  if (kind == Kind::kProject) {
+    reg::ListProjectsResponse all;
+    grpc::Status s = ListAllPages(
+        client, ListRequestFromFlags<reg::ListProjectsRequest>(),
+        [&](auto* c, const auto& r, auto* o) { return client.registry().ListProjects(c, r, o); },
+        &all);
+    Table table(header({"ID", "STATUS", "BUDGET", "DELIVERED/PLANNED", "TITLE"}));
+    return PrintList(s, all, all.projects_size(), "projects", table, [&] {
+      for (const auto& p : all.projects()) {
+        table.AddRow({BareId(p.name()), StatusWord(p), MoneyText(p.budget_totals()),
+                      DeliveryText(p), p.title(), Day(p.delete_time())});
+      }
+    });
+  }
   act::ListActivitiesResponse all;
   grpc::Status s = ListAllPages(
       client, ListRequestFromFlags<act::ListActivitiesRequest>(),
@@ -172,6 +221,14 @@ int Create(Client& client, const std::vector<std::string>& args) {
     req.set_request_id(request_id);
     reg::Agreement out;
     return Finish(client.registry().CreateAgreement(client.Context().get(), req, &out), out);
+  }
+  if (kind == Kind::kProject) {
+    reg::CreateProjectRequest req;
+    if (!ParseJsonInto(*json, req.mutable_project())) return kExitUsage;
+    req.set_project_id(id);
+    req.set_request_id(request_id);
+    reg::Project out;
+    return Finish(client.registry().CreateProject(client.Context().get(), req, &out), out);
   }
   act::CreateActivityRequest req;
   if (!ParseJsonInto(*json, req.mutable_activity())) return kExitUsage;
@@ -213,6 +270,13 @@ int Update(Client& client, const std::vector<std::string>& args) {
     *req.mutable_update_mask() = mask;
     reg::Agreement out;
     return Finish(client.registry().UpdateAgreement(client.Context().get(), req, &out), out);
+  }
+  if (kind == Kind::kProject) {
+    reg::UpdateProjectRequest req;
+    if (!prepare(req.mutable_project())) return kExitUsage;
+    *req.mutable_update_mask() = mask;
+    reg::Project out;
+    return Finish(client.registry().UpdateProject(client.Context().get(), req, &out), out);
   }
   act::UpdateActivityRequest req;
   if (!prepare(req.mutable_activity())) return kExitUsage;
@@ -260,6 +324,15 @@ int Delete(Client& client, const std::vector<std::string>& args, bool undelete) 
                                          NameAndEtag<reg::UndeleteAgreementRequest>(name), &out)
             : registry.DeleteAgreement(client.Context().get(),
                                        NameAndEtag<reg::DeleteAgreementRequest>(name), &out);
+    return Finish(s, out);
+  }
+  if (kind == Kind::kProject) {
+    reg::Project out;
+    grpc::Status s =
+        undelete ? registry.UndeleteProject(client.Context().get(),
+                                            NameAndEtag<reg::UndeleteProjectRequest>(name), &out)
+                 : registry.DeleteProject(client.Context().get(),
+                                          NameAndEtag<reg::DeleteProjectRequest>(name), &out);
     return Finish(s, out);
   }
   auto& activities = client.activity();
