@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
 
 namespace imp::db {
@@ -38,6 +39,11 @@ sql::PreparedStatement& Connection::PrepareDynamic(const std::string& sql) {
   if (dynamic_.size() >= kMaxDynamicStatements) dynamic_.clear();
   std::unique_ptr<sql::PreparedStatement> ps(raw_->prepareStatement(sql));
   return *dynamic_.emplace(sql, std::move(ps)).first->second;
+}
+
+void Connection::DropLargeStatements() {
+  absl::erase_if(dynamic_,
+                 [](const auto& entry) { return entry.first.size() > kLargeStatementBytes; });
 }
 
 void Connection::ExecuteDirect(const char* sql) {

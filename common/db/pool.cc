@@ -93,6 +93,7 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(absl::Time deadlin
 
 void ConnectionPool::Release(std::unique_ptr<Connection> conn) {
   if (conn != nullptr && conn->broken()) conn.reset();  // closed outside the lock
+  if (conn != nullptr) conn->DropLargeStatements();     // outside the lock too
   absl::MutexLock lock(&mu_);
   if (conn != nullptr) {
     conn->Touch(absl::Now());

@@ -130,7 +130,8 @@ if [ ! -f "$STATE/demo-loaded" ]; then
   "$IMPCTL" import institutions "$ROOT/deploy/demo/institutions.csv" --request_id=demo-institutions-v1
   "$IMPCTL" import agreements "$ROOT/deploy/demo/agreements.csv" --request_id=demo-agreements-v1
   "$IMPCTL" import activities "$ROOT/deploy/demo/activities.csv" --request_id=demo-activities-v1
-  # Projects have no CSV format: one proto JSON file each, created under its file name as id.
+  # The two projects of the seed documents, one proto JSON file each (their notes quote the
+  # source and say what it leaves empty), created under the file's name as id.
   for project in modular-care-centres mammography-machines; do
     "$IMPCTL" create project "$ROOT/deploy/demo/projects/$project.json" "$project" \
       --request_id="demo-project-$project-v1" >/dev/null
