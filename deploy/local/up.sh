@@ -130,6 +130,10 @@ if [ ! -f "$STATE/demo-loaded" ]; then
   "$IMPCTL" import institutions "$ROOT/deploy/demo/institutions.csv" --request_id=demo-institutions-v1
   "$IMPCTL" import agreements "$ROOT/deploy/demo/agreements.csv" --request_id=demo-agreements-v1
   "$IMPCTL" import activities "$ROOT/deploy/demo/activities.csv" --request_id=demo-activities-v1
+  # The MoH-GIZ memorandum "integrates 17 more medical institutions from Germany" without naming
+  # them (seed 004): a framework declaring 17 members, none named (the CSV has no such column).
+  echo '{"declaredMemberCount": 17}' | "$IMPCTL" update agreement moh-ua-giz-2025 - \
+    --update_mask=declared_member_count >/dev/null
   # The two projects of the seed documents, one proto JSON file each (their notes quote the
   # source and say what it leaves empty), created under the file's name as id.
   for project in modular-care-centres mammography-machines; do
