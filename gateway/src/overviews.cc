@@ -10,6 +10,7 @@
 #include "gateway/src/fanout.h"
 #include "gateway/src/filter_text.h"
 #include "gateway/src/gateway_service.h"
+#include "gateway/src/project_figures.h"
 
 namespace imp::gateway {
 namespace {
@@ -49,7 +50,7 @@ grpc::ServerUnaryReactor* GatewayService::GetInstitutionOverview(
   const std::string name = req->name();
 
   // Registry: the institution, its agreements (not deleted, in creation order) and their other
-  // parties (deleted ones too, as the registry's BatchGet resolves them).
+  // parties (deleted ones too, as the registry's BatchGet resolves them), and its projects.
   registry_->Refresh(ctx, actor,
                      [f, resp, name, not_found](RegistryView view, absl::Status refreshed) {
                        if (view.snapshot == nullptr) return f->Done(v1::SOURCE_REGISTRY, refreshed);
@@ -69,6 +70,12 @@ grpc::ServerUnaryReactor* GatewayService::GetInstitutionOverview(
                                *summary->add_counterparts() = *other;
                            }
                          }
+                         int64_t count = 0;
+                         ListProjectsBounded(
+                             copy.LiveProjectsOf(name),
+                             [&](const reg::Project& p) { return ProjectOfInstitution(p, name); },
+                             resp->mutable_projects(), &count);
+                         resp->set_project_count(count);
                          SetRegistryFreshness(view, refreshed, resp->mutable_freshness());
                        }
                        f->Done(v1::SOURCE_REGISTRY, RegistryOutcome(view, refreshed));
@@ -119,7 +126,8 @@ grpc::ServerUnaryReactor* GatewayService::GetAgreementOverview(
   Fanout* f = StartFanout(3, reactor, resp, not_found);
   const std::string name = req->name();
 
-  // Registry: the agreement (a deleted one too, as the registry's Get answers) and its parties.
+  // Registry: the agreement (a deleted one too, as the registry's Get answers), its parties and
+  // its projects.
   registry_->Refresh(
       ctx, actor, [f, resp, name, not_found](RegistryView view, absl::Status refreshed) {
         if (view.snapshot == nullptr) return f->Done(v1::SOURCE_REGISTRY, refreshed);
@@ -135,6 +143,10 @@ grpc::ServerUnaryReactor* GatewayService::GetAgreementOverview(
             const reg::Institution* institution = copy.FindInstitution(p.institution());
             if (institution != nullptr) *resolved->mutable_institution() = *institution;
           }
+          int64_t count = 0;
+          ListProjectsBounded(copy.LiveProjectsUnder(name), SummarizeProject,
+                              resp->mutable_projects(), &count);
+          resp->set_project_count(count);
           SetRegistryFreshness(view, refreshed, resp->mutable_freshness());
         }
         f->Done(v1::SOURCE_REGISTRY, RegistryOutcome(view, refreshed));
