@@ -410,7 +410,8 @@ TEST_F(ProjectAggregationTest, AScopedEditorReadsTheProjectsEveryoneReads) {
   v1::GetInstitutionOverviewResponse scoped, viewer;
   ASSERT_TRUE(gw_->GetInstitutionOverview(Ctx(kScoped).get(), req, &scoped).ok());
   ASSERT_TRUE(gw_->GetInstitutionOverview(Ctx(kViewer).get(), req, &viewer).ok());
-  EXPECT_EQ(scoped.projects_size(), 2);
+  ASSERT_EQ(scoped.projects_size(), 2);
+  ASSERT_EQ(viewer.projects_size(), 2);
   EXPECT_TRUE(MessageDifferencer::Equals(scoped.projects(0), viewer.projects(0)));
 }
 

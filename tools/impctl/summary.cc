@@ -105,12 +105,11 @@ void PrintProjects(const gw::ProjectFigures& p) {
 void PrintNetwork(const gw::PartnershipNetwork& n) {
   Table figures({"", ""}, {false, true});
   figures.AddRow({"  partnerships (agreements signed by the end)", Count(n.partnerships())});
-  figures.AddRow({"    of which frameworks declaring members not yet named",
-                  Count(n.frameworks_with_unnamed_members())});
   figures.AddRow(
-      {"  institutions named (parties, named framework members)", Count(n.institutions_named())});
-  figures.AddRow({"  institutions declared by frameworks, not yet named",
-                  Count(n.institutions_declared_unnamed())});
+      {"    of which frameworks with unnamed members", Count(n.frameworks_with_unnamed_members())});
+  figures.AddRow({"  institutions named (parties, named members)", Count(n.institutions_named())});
+  figures.AddRow(
+      {"  declared by frameworks, not yet named", Count(n.institutions_declared_unnamed())});
   figures.AddRow(
       {"  institutions including the declared ones", Count(n.institutions_including_declared())});
   std::printf("\nPartnership network\n%s", figures.Render().c_str());
