@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "activity-service/src/references.h"
+#include "activity-service/src/stats_cache.h"
 #include "activity-service/src/validation.h"
 #include "common/db/database.h"
 #include "common/server/request_context.h"
@@ -34,7 +35,8 @@ inline constexpr size_t kMaxImportRows = limits::kMaxImportRows;
 // runs on a worker thread. Thread-safe.
 class Activities {
  public:
-  Activities(db::Database* db, ReferenceLookup* references) : db_(db), references_(references) {}
+  Activities(db::Database* db, ReferenceLookup* references, StatsCacheLimits stats_cache = {})
+      : db_(db), references_(references), stats_cache_(stats_cache) {}
 
   absl::Status GetActivity(const RequestContext& ctx, const v1::GetActivityRequest& req,
                            v1::Activity* out);
@@ -57,6 +59,8 @@ class Activities {
                                 v1::ImportActivitiesResponse* out);
   absl::Status GetActivityStats(const RequestContext& ctx, const v1::GetActivityStatsRequest& req,
                                 v1::GetActivityStatsResponse* out);
+  // The answers GetActivityStats keeps (what tests look at).
+  const StatsCache& stats_cache() const { return stats_cache_; }
   absl::Status ListChanges(const RequestContext& ctx, const v1::ListChangesRequest& req,
                            v1::ListChangesResponse* out);
   // Recomputes the statistics rollups from the activity rows and lists what differs
@@ -70,6 +74,7 @@ class Activities {
 
   db::Database* db_;
   ReferenceLookup* references_;
+  StatsCache stats_cache_;
 };
 
 // What the registry's answer means for one activity: the first problem, as

@@ -20,7 +20,8 @@ const std::vector<db::Migration>& Migrations();  // generated from migrations/*.
 class ActivityServer {
  public:
   ActivityServer(ServiceHostOptions host_options, db::PoolOptions db_options,
-                 std::string registry_target, ImportLimits import_limits = {});
+                 std::string registry_target, ImportLimits import_limits = {},
+                 StatsCacheLimits stats_cache = {});
 
   // Drains the host first: in-flight calls use the members declared before it.
   ~ActivityServer() { host_.Shutdown(); }
@@ -28,6 +29,7 @@ class ActivityServer {
   absl::Status Start() { return host_.Start(); }
   int port() const { return host_.port(); }
   void Shutdown() { host_.Shutdown(); }
+  const Activities& activities() const { return activities_; }
   int RunUntilSignal() { return host_.RunUntilSignal(); }
 
  private:

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -21,6 +23,15 @@ using v1::Activity;
 // Rows per multi-row statement: at most 16 values a row keeps a statement far below MariaDB's
 // 65,535 placeholders and its packet size, and a typical write needs one statement per table.
 constexpr size_t kRowsPerStatement = 1000;
+
+// Rows of stats_versions per month (0005_stats_versions.sql): concurrent writers of one month
+// bump one of them each, picked at random, so they rarely queue on the same row.
+constexpr int kStatsVersionShards = 16;
+
+int RandomShard() {
+  thread_local absl::InsecureBitGen bits;
+  return absl::Uniform(bits, 0, kStatsVersionShards);
+}
 
 std::string MonthOf(const google::type::Date& d) {
   return absl::StrFormat("%04d-%02d-01", d.year(), d.month());
@@ -191,6 +202,20 @@ void Deltas::Apply(db::Connection& c) {
                 v.emplace_back(std::get<0>(e.first));
                 v.emplace_back(std::get<1>(e.first));
                 AppendKey(v, std::get<2>(e.first));
+              });
+  // 4. One more version for every month this write touched, also where its deltas cancel out
+  //    (a kept answer may only be reused while nothing was written in its months; being
+  //    invalidated by a title change is cheaper than reasoning about which changes show).
+  absl::btree_set<std::string> touched;
+  for (const auto& entry : months_) touched.insert(std::get<0>(entry.first));
+  std::vector<const std::string*> versions;
+  for (const std::string& month : touched) versions.push_back(&month);
+  const int shard = RandomShard();
+  RunMultiRow(c, versions, stmt::kBumpStatsVersionsOpen, stmt::kStatsVersionRowValues,
+              stmt::kBumpStatsVersionsClose,
+              [shard](const std::string& month, std::vector<db::Query::Value>& v) {
+                v.emplace_back(month);
+                v.emplace_back(static_cast<int64_t>(shard));
               });
   months_.clear();
   teams_.clear();

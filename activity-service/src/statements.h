@@ -203,6 +203,11 @@ inline constexpr char kStartDateRange[] = "(a.start_date >= ? AND a.start_date <
 inline constexpr char kOr[] = " OR ";
 inline constexpr char kClose[] = ")";
 
+// The version of the statistics of a range of months (migrations/0005_stats_versions.sql), then
+// kMonthFrom / kMonthTo: what a kept answer is checked against (stats_cache.h).
+inline constexpr char kSelectStatsVersion[] =
+    "SELECT COALESCE(SUM(a.version), 0) AS version FROM stats_versions a WHERE 1 = 1";
+
 // Rollup rows (migrations/0004_rollups.sql). Without institution terms or grouping,
 // stats_months; otherwise stats_teams and the members of each team.
 inline constexpr char kFromStatsMonths[] = " FROM stats_months a";
@@ -263,6 +268,12 @@ inline constexpr char kUpsertTeamsOpen[] =
     "cooperation_area, direction, " IMP_ROLLUP_SUMS ") VALUES ";
 inline constexpr char kTeamRowValues[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 inline constexpr char kUpsertClose[] = IMP_ROLLUP_ADD_SUMS;
+// One more version for each month a write changed (migrations/0005_stats_versions.sql), months
+// in ascending order like the rollup rows.
+inline constexpr char kBumpStatsVersionsOpen[] =
+    "INSERT INTO stats_versions (month, shard, version) VALUES ";
+inline constexpr char kStatsVersionRowValues[] = "(?, ?, 1)";
+inline constexpr char kBumpStatsVersionsClose[] = " ON DUPLICATE KEY UPDATE version = version + 1";
 inline constexpr char kDeleteEmptyMonthsOpen[] =
     "DELETE FROM stats_months WHERE activities = 0 AND (month, kind, country, region, "
     "agreement_id, cooperation_area, direction) IN (";

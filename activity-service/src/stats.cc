@@ -210,6 +210,35 @@ PeriodPlan Plan(const v1::GetActivityStatsRequest& req, const api::CompiledFilte
   return PlanPeriod(from, to, std::move(excluded));
 }
 
+// The version of the statistics of every month the period touches, whole or partial
+// (stats_versions): it changes with every write to those months.
+db::Query VersionQuery(const PeriodPlan& plan) {
+  std::optional<absl::CivilMonth> from, to;
+  bool open_from = false, open_to = false;
+  if (plan.months) {
+    if (plan.first_month)
+      from = *plan.first_month;
+    else
+      open_from = true;
+    if (plan.last_month)
+      to = *plan.last_month;
+    else
+      open_to = true;
+  }
+  for (const auto& [first, last] : plan.raw) {
+    if (!open_from && (!from || absl::CivilMonth(first) < *from)) from = absl::CivilMonth(first);
+    if (!open_to && (!to || absl::CivilMonth(last) > *to)) to = absl::CivilMonth(last);
+  }
+  db::Query q(stmt::kSelectStatsVersion);
+  if (from && !open_from) q.Bind(stmt::kMonthFrom, FirstDay(*from));
+  if (to && !open_to) q.Bind(stmt::kMonthTo, FirstDay(*to));
+  return q;
+}
+
+absl::Status ComputeStats(db::Connection& c, const v1::GetActivityStatsRequest& req,
+                          const db::Query& totals, const std::optional<db::Query>& groups,
+                          v1::GetActivityStatsResponse* out);
+
 }  // namespace
 
 absl::Status Activities::GetActivityStats(const RequestContext& ctx,
@@ -252,28 +281,49 @@ absl::Status Activities::GetActivityStats(const RequestContext& ctx,
   const db::Query totals = BuildQuery(call, false);
   std::optional<db::Query> groups;
   if (req.group_by_size() > 0) groups = BuildQuery(call, true);
+  const db::Query version = VersionQuery(plan);
+  const std::string key = req.SerializeAsString();
   // One transaction, as before the rollups. Each query is one statement and reads one snapshot
   // (its sums and distinct counts agree); under READ COMMITTED the two queries may see a write
-  // committed between them.
+  // committed between them. The version of the period's months is read first (stats_cache.h
+  // says why an answer computed after it may be kept with it).
   return db_->InTransaction(ctx, [&](db::Connection& c) -> absl::Status {
     out->Clear();
+    int64_t months_version = 0;
     {
-      auto rs = totals.Execute(c);
-      if (rs->next()) ReadRow(*rs, out->mutable_totals());
+      auto rs = version.Execute(c);
+      if (rs->next()) months_version = rs->getInt64("version");
     }
-    if (!groups) return absl::OkStatus();
-    auto rs = groups->Execute(c);
-    while (rs->next()) {
-      auto* group = out->add_groups();
-      for (int k = 0; k < req.group_by_size(); ++k) {
-        auto* key = group->add_keys();
-        key->set_dimension(req.group_by(k));
-        key->set_value(rs->getString(absl::StrCat("k", k)));
-      }
-      ReadRow(*rs, group->mutable_totals());
-    }
-    return absl::OkStatus();
+    if (stats_cache_.Find(key, months_version, out)) return absl::OkStatus();
+    out->Clear();
+    absl::Status computed = ComputeStats(c, req, totals, groups, out);
+    if (computed.ok()) stats_cache_.Store(key, months_version, *out);
+    return computed;
   });
 }
 
+namespace {
+
+absl::Status ComputeStats(db::Connection& c, const v1::GetActivityStatsRequest& req,
+                          const db::Query& totals, const std::optional<db::Query>& groups,
+                          v1::GetActivityStatsResponse* out) {
+  {
+    auto rs = totals.Execute(c);
+    if (rs->next()) ReadRow(*rs, out->mutable_totals());
+  }
+  if (!groups) return absl::OkStatus();
+  auto rs = groups->Execute(c);
+  while (rs->next()) {
+    auto* group = out->add_groups();
+    for (int k = 0; k < req.group_by_size(); ++k) {
+      auto* key = group->add_keys();
+      key->set_dimension(req.group_by(k));
+      key->set_value(rs->getString(absl::StrCat("k", k)));
+    }
+    ReadRow(*rs, group->mutable_totals());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 }  // namespace imp::activity

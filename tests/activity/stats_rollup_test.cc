@@ -429,7 +429,18 @@ class StatsRollupTest : public ActivityTest {
 // random order: the rollups follow every one of them.
 TEST_F(StatsRollupTest, RandomWritesKeepEveryFigureEqualToTheActivityRows) {
   Writer w("solo", 20251126);
-  for (int op = 0; op < 260 && w.errors.empty(); ++op) RandomWrite(w, nullptr);
+  // The same few questions after every write: the service keeps their answers
+  // (stats_cache.h), and each write must be seen by the next call that covers its months.
+  std::vector<v1::GetActivityStatsRequest> asked_again(3);
+  asked_again[0].add_group_by(v1::GROUP_BY_MONTH);
+  *asked_again[1].mutable_start_date() = D(2024, 1, 1);
+  *asked_again[1].mutable_end_date() = D(2024, 12, 31);
+  asked_again[1].add_group_by(v1::GROUP_BY_INSTITUTION);
+  asked_again[2].set_filter(R"(institution = "institutions/volyn")");
+  for (int op = 0; op < 260 && w.errors.empty(); ++op) {
+    RandomWrite(w, nullptr);
+    for (const auto& req : asked_again) ExpectServedAsFromActivities(req);
+  }
   ASSERT_EQ(w.errors, "");
   EXPECT_EQ(w.retries, 0);  // alone, no write loses a race
   ASSERT_GT(w.live.size(), 100u);
