@@ -58,8 +58,17 @@ grpc::ServerUnaryReactor* GatewayService::GetInstitutionOverview(
                        const reg::Institution* institution = copy.FindInstitution(name);
                        if (institution == nullptr)
                          return NotInCopy(f, view, refreshed, name, not_found.get());
+                       // Built before taking the answer's lock (the activity branch may wait).
+                       google::protobuf::RepeatedPtrField<v1::InstitutionProject> projects;
+                       int64_t count = 0;
+                       ListProjectsBounded(
+                           copy.LiveProjectsOf(name),
+                           [&](const reg::Project& p) { return ProjectOfInstitution(p, name); },
+                           &projects, &count);
                        {
                          absl::MutexLock lock(&f->mu());
+                         resp->mutable_projects()->Swap(&projects);
+                         resp->set_project_count(count);
                          *resp->mutable_institution() = *institution;
                          for (const reg::Agreement* a : copy.LiveAgreementsOf(name)) {
                            auto* summary = resp->add_agreements();
@@ -70,12 +79,6 @@ grpc::ServerUnaryReactor* GatewayService::GetInstitutionOverview(
                                *summary->add_counterparts() = *other;
                            }
                          }
-                         int64_t count = 0;
-                         ListProjectsBounded(
-                             copy.LiveProjectsOf(name),
-                             [&](const reg::Project& p) { return ProjectOfInstitution(p, name); },
-                             resp->mutable_projects(), &count);
-                         resp->set_project_count(count);
                          SetRegistryFreshness(view, refreshed, resp->mutable_freshness());
                        }
                        f->Done(v1::SOURCE_REGISTRY, RegistryOutcome(view, refreshed));
@@ -134,8 +137,14 @@ grpc::ServerUnaryReactor* GatewayService::GetAgreementOverview(
         const RegistrySnapshot& copy = *view.snapshot;
         const reg::Agreement* agreement = copy.FindAgreement(name);
         if (agreement == nullptr) return NotInCopy(f, view, refreshed, name, not_found.get());
+        // Built before taking the answer's lock (the activity branch may wait).
+        google::protobuf::RepeatedPtrField<v1::ProjectSummary> projects;
+        int64_t count = 0;
+        ListProjectsBounded(copy.LiveProjectsUnder(name), SummarizeProject, &projects, &count);
         {
           absl::MutexLock lock(&f->mu());
+          resp->mutable_projects()->Swap(&projects);
+          resp->set_project_count(count);
           *resp->mutable_agreement() = *agreement;
           for (const auto& p : agreement->parties()) {
             auto* resolved = resp->add_parties();
@@ -143,10 +152,6 @@ grpc::ServerUnaryReactor* GatewayService::GetAgreementOverview(
             const reg::Institution* institution = copy.FindInstitution(p.institution());
             if (institution != nullptr) *resolved->mutable_institution() = *institution;
           }
-          int64_t count = 0;
-          ListProjectsBounded(copy.LiveProjectsUnder(name), SummarizeProject,
-                              resp->mutable_projects(), &count);
-          resp->set_project_count(count);
           SetRegistryFreshness(view, refreshed, resp->mutable_freshness());
         }
         f->Done(v1::SOURCE_REGISTRY, RegistryOutcome(view, refreshed));

@@ -123,13 +123,18 @@ grpc::ServerUnaryReactor* GatewayService::GetProgramSummary(grpc::CallbackServer
         if (view.snapshot == nullptr) return f->Done(v1::SOURCE_REGISTRY, refreshed);
         const RegistrySnapshot& copy = *view.snapshot;
         const AgreementRefs agreements = NarrowedAgreements(copy, narrowing);
-        const ProjectRefs projects = NarrowedProjects(copy, narrowing);
         auto live = [&](const std::string& name) { return copy.FindLiveInstitution(name); };
+        // The project figures walk every transaction and delivery: computed before taking the
+        // answer's lock, which the activity branch may be waiting for.
+        v1::ProjectFigures projects;
+        SummarizeProjects(NarrowedProjects(copy, narrowing), start, end, &projects);
+        v1::PartnershipNetwork network;
+        DescribeNetwork(agreements, live, end, &network);
         {
           absl::MutexLock lock(&f->mu());
           SummarizeAgreements(agreements, live, start, end, resp);
-          SummarizeProjects(projects, start, end, resp->mutable_projects());
-          DescribeNetwork(agreements, live, end, resp->mutable_network());
+          resp->mutable_projects()->Swap(&projects);
+          resp->mutable_network()->Swap(&network);
           SetRegistryFreshness(view, refreshed, resp->mutable_freshness());
         }
         f->Done(v1::SOURCE_REGISTRY, RegistryOutcome(view, refreshed));
