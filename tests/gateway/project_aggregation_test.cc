@@ -399,6 +399,36 @@ TEST_F(ProjectAggregationTest, AProjectWrittenThroughTheGatewayCountsNextEvenWhe
   gateway->Shutdown();
 }
 
+// An institution in many large projects: the overview lists them in creation order up to 1 MiB
+// and counts them all, so the answer stays within what a default client accepts.
+TEST_F(ProjectAggregationTest, AnOverviewListsProjectsUpToOneMebibyteAndCountsThemAll) {
+  Seed();
+  constexpr int kProjects = 16;  // each summary ~83 KiB: 200 deliverables of 400 bytes
+  for (int i = 0; i < kProjects; ++i) {
+    reg::Project p;
+    p.set_title(absl::StrCat("Equipment lot ", i));
+    p.set_status(reg::Project::STATUS_IMPLEMENTATION);
+    Participant(p, "lviv", reg::ProjectParticipant::ROLE_IMPLEMENTING);
+    for (int d = 0; d < 200; ++d) {
+      Deliverable(p, absl::StrCat(d, std::string(296, 'w')), std::string(100, 'u'), 1);
+    }
+    ASSERT_TRUE(CreateProject(kAdmin, absl::StrCat("lot-", 10 + i), p).ok());
+  }
+  v1::GetInstitutionOverviewRequest req;
+  req.set_name("institutions/lviv");
+  v1::GetInstitutionOverviewResponse o;
+  ASSERT_TRUE(gw_->GetInstitutionOverview(Ctx(kViewer).get(), req, &o).ok());
+  EXPECT_EQ(o.project_count(), kProjects);
+  EXPECT_GT(o.projects_size(), 10);
+  EXPECT_LT(o.projects_size(), kProjects);
+  size_t bytes = 0;
+  for (int i = 0; i < o.projects_size(); ++i) {
+    EXPECT_EQ(o.projects(i).project().name(), absl::StrCat("projects/lot-", 10 + i));
+    bytes += o.projects(i).ByteSizeLong();
+  }
+  EXPECT_LE(bytes, size_t{1} << 20);
+}
+
 // Reads are not scoped (auth.h): an editor scoped to volyn reads every project in the
 // aggregations, as it does through ListProjects.
 TEST_F(ProjectAggregationTest, AScopedEditorReadsTheProjectsEveryoneReads) {
