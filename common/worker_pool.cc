@@ -80,6 +80,14 @@ absl::Status WorkerPool::RefuseLocked(absl::string_view why) {
 }
 
 absl::Status WorkerPool::Submit(Task task, Rejection rejected, absl::Time deadline) {
+  return Queue(std::move(task), std::move(rejected), deadline, /*sampled=*/true);
+}
+
+absl::Status WorkerPool::SubmitLongRunning(Task task, Rejection rejected) {
+  return Queue(std::move(task), std::move(rejected), absl::InfiniteFuture(), /*sampled=*/false);
+}
+
+absl::Status WorkerPool::Queue(Task task, Rejection rejected, absl::Time deadline, bool sampled) {
   const absl::Time now = absl::Now();
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("server is shutting down");
@@ -96,7 +104,7 @@ absl::Status WorkerPool::Submit(Task task, Rejection rejected, absl::Time deadli
   const absl::Time expiry =
       rejected == nullptr ? absl::InfiniteFuture() : now + AdmissionWaitLocked();
   const bool new_front = queue_.empty();
-  queue_.push_back(Entry{std::move(task), std::move(rejected), expiry});
+  queue_.push_back(Entry{std::move(task), std::move(rejected), expiry, sampled});
   // Signalled under mu_: the woken thread runs once this Submit unlocks.
   if (idle_workers_ > 0) work_.Signal();
   // The watchdog sleeps until the front's expiry, or for ever on an empty queue: a new front
@@ -117,7 +125,7 @@ absl::Duration WorkerPool::retry_delay() {
 
 void WorkerPool::Loop() {
   absl::Duration ran;
-  bool ran_one = false, ran_unloaded = false;
+  bool ran_one = false, ran_unloaded = false, ran_sampled = false;
   for (;;) {
     Entry entry;
     {
@@ -126,8 +134,10 @@ void WorkerPool::Loop() {
       absl::MutexLock lock(&mu_);
       if (ran_one) {
         --busy_;
-        average_run_ = average_run_ * 0.9 + ran * 0.1;
-        if (ran_unloaded) unloaded_run_ = unloaded_run_ * 0.9 + ran * 0.1;
+        if (ran_sampled) {
+          average_run_ = average_run_ * 0.9 + ran * 0.1;
+          if (ran_unloaded) unloaded_run_ = unloaded_run_ * 0.9 + ran * 0.1;
+        }
       }
       while (queue_.empty() && !stopping_) {
         ++idle_workers_;
@@ -140,6 +150,7 @@ void WorkerPool::Loop() {
       // Unloaded: few workers busy and nothing else waiting. Under overload a worker may find
       // the others idle for a moment, but never the queue empty.
       ran_unloaded = busy_ * 2 < threads_count_ && queue_.empty();
+      ran_sampled = entry.sampled;
       ++busy_;
       RollWindowLocked(absl::Now());
       ++started_now_;

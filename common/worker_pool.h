@@ -59,6 +59,13 @@ class WorkerPool {
   // (queued too long); then `rejected` runs once, on the watchdog thread: it must not block.
   absl::Status Submit(Task task, Rejection rejected = nullptr,
                       absl::Time deadline = absl::InfiniteFuture());
+  // The same for a task that lasts as long as its client keeps sending (an import stream:
+  // seconds to minutes). Its run time says nothing about how long the next call will take, so
+  // it is left out of the run-time averages: one 80-second import counted at weight 0.1 made
+  // the expected wait of every call 8 s per queued task, and the pool refused calls with
+  // ordinary deadlines ("deadline nearer than the expected wait of 35 s") for dozens of tasks
+  // after it.
+  absl::Status SubmitLongRunning(Task task, Rejection rejected);
 
   // The gate every COMMIT of work run here passes; the server closes it when draining.
   CommitGate* commit_gate() { return &commit_gate_; }
@@ -72,8 +79,10 @@ class WorkerPool {
   struct Entry {
     Task task;
     Rejection rejected;
-    absl::Time expiry;  // InfiniteFuture when it may wait as long as it takes
+    absl::Time expiry;    // InfiniteFuture when it may wait as long as it takes
+    bool sampled = true;  // its run time feeds average_run_ and unloaded_run_
   };
+  absl::Status Queue(Task task, Rejection rejected, absl::Time deadline, bool sampled);
 
   void Loop();
   void Watchdog();

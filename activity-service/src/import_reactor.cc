@@ -24,19 +24,19 @@ ImportReactor::ImportReactor(grpc::CallbackServerContext* ctx, Activities* activ
       response_(response) {
   if (running_->fetch_add(1) >= limits_.max_concurrent) {
     running_->fetch_sub(1);
-    Finish(ToGrpcStatus(api::WithRetryDelay(
-        api::WithReason(absl::ResourceExhaustedError(absl::StrCat(
-                            "at most ", limits_.max_concurrent,
-                            " imports run at once; retry the import later")),
-                        api::kReasonOverloaded),
-        absl::Seconds(1))));
+    Finish(ToGrpcStatus(
+        api::WithRetryDelay(api::WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                                                "at most ", limits_.max_concurrent,
+                                                " imports run at once; retry the import later")),
+                                            api::kReasonOverloaded),
+                            absl::Seconds(1))));
     return;
   }
-  absl::Status queued = workers_->Submit([this] { Run(); },
-                                         [this](absl::Status refused) {
-                                           running_->fetch_sub(1);
-                                           Finish(ToGrpcStatus(refused));
-                                         });
+  absl::Status queued = workers_->SubmitLongRunning([this] { Run(); },
+                                                    [this](absl::Status refused) {
+                                                      running_->fetch_sub(1);
+                                                      Finish(ToGrpcStatus(refused));
+                                                    });
   if (!queued.ok()) {
     running_->fetch_sub(1);
     Finish(ToGrpcStatus(queued));

@@ -122,6 +122,41 @@ TEST(WorkerPool, AQueuedCallIsRefusedSoonWhenEveryWorkerStaysBusyAndNeverRuns) {
   EXPECT_FALSE(ran.load()) << "a refused task must never run";
 }
 
+// An import holds a worker for as long as its stream lasts; afterwards the pool must still
+// expect ordinary calls to take as long as ordinary calls take, and admit them.
+TEST(WorkerPool, ALongRunningImportDoesNotMakeOrdinaryCallsLookSlow) {
+  WorkerPool pool(2, AdmissionOptions{});
+  for (int i = 0; i < 20; ++i) {
+    absl::Notification done;
+    ASSERT_TRUE(pool.Submit([&] { done.Notify(); }).ok());
+    done.WaitForNotification();
+  }
+  absl::Notification import_done;
+  ASSERT_TRUE(pool.SubmitLongRunning(
+                      [&] {
+                        absl::SleepFor(absl::Milliseconds(600));
+                        import_done.Notify();
+                      },
+                      [](absl::Status) {})
+                  .ok());
+  import_done.WaitForNotification();
+  absl::SleepFor(absl::Milliseconds(20));  // the worker accounts for its task when it frees
+  absl::Notification next;
+  ASSERT_TRUE(pool.Submit([&] { next.Notify(); }).ok());  // the import's worker takes it
+  next.WaitForNotification();
+  // Counted like a call, the import alone would have made the average 60 ms.
+  EXPECT_LT(pool.average_run_time(), absl::Milliseconds(10));
+  // And a call with a 100 ms deadline behind a few queued ones is admitted, not refused.
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(
+        pool.Submit([&] { ++ran; }, [](absl::Status) {}, absl::Now() + absl::Milliseconds(100))
+            .ok());
+  }
+  for (int i = 0; i < 200 && ran.load() < 4; ++i) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(ran.load(), 4);
+}
+
 TEST(WorkerPool, ACallWhoseDeadlineIsNearerThanTheExpectedWaitIsRefusedAtOnce) {
   WorkerPool pool(1, AdmissionOptions{});
   absl::Notification release, started;
