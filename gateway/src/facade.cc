@@ -310,6 +310,7 @@ Facade::ScopeCheck<act::UpdateActivityRequest> ScopeOf() {
 // What a registry answer adds to the gateway's copy: the resources it carries.
 void Observe(RegistryReadModel* copy, const reg::Institution& in) { copy->Observe(in); }
 void Observe(RegistryReadModel* copy, const reg::Agreement& a) { copy->Observe(a); }
+void Observe(RegistryReadModel* copy, const reg::Project& p) { copy->Observe(p); }
 template <typename Response>
 void Observe(RegistryReadModel*, const Response&) {}
 

@@ -10,6 +10,7 @@
 #include "gateway/src/fanout.h"
 #include "gateway/src/filter_text.h"
 #include "gateway/src/gateway_service.h"
+#include "gateway/src/project_figures.h"
 
 namespace imp::gateway {
 namespace {
@@ -49,7 +50,7 @@ grpc::ServerUnaryReactor* GatewayService::GetInstitutionOverview(
   const std::string name = req->name();
 
   // Registry: the institution, its agreements (not deleted, in creation order) and their other
-  // parties (deleted ones too, as the registry's BatchGet resolves them).
+  // parties (deleted ones too, as the registry's BatchGet resolves them), and its projects.
   registry_->Refresh(ctx, actor,
                      [f, resp, name, not_found](RegistryView view, absl::Status refreshed) {
                        if (view.snapshot == nullptr) return f->Done(v1::SOURCE_REGISTRY, refreshed);
@@ -57,8 +58,17 @@ grpc::ServerUnaryReactor* GatewayService::GetInstitutionOverview(
                        const reg::Institution* institution = copy.FindInstitution(name);
                        if (institution == nullptr)
                          return NotInCopy(f, view, refreshed, name, not_found.get());
+                       // Built before taking the answer's lock (the activity branch may wait).
+                       google::protobuf::RepeatedPtrField<v1::InstitutionProject> projects;
+                       int64_t count = 0;
+                       ListProjectsBounded(
+                           copy.LiveProjectsOf(name),
+                           [&](const reg::Project& p) { return ProjectOfInstitution(p, name); },
+                           &projects, &count);
                        {
                          absl::MutexLock lock(&f->mu());
+                         resp->mutable_projects()->Swap(&projects);
+                         resp->set_project_count(count);
                          *resp->mutable_institution() = *institution;
                          for (const reg::Agreement* a : copy.LiveAgreementsOf(name)) {
                            auto* summary = resp->add_agreements();
@@ -119,15 +129,22 @@ grpc::ServerUnaryReactor* GatewayService::GetAgreementOverview(
   Fanout* f = StartFanout(3, reactor, resp, not_found);
   const std::string name = req->name();
 
-  // Registry: the agreement (a deleted one too, as the registry's Get answers) and its parties.
+  // Registry: the agreement (a deleted one too, as the registry's Get answers), its parties and
+  // its projects.
   registry_->Refresh(
       ctx, actor, [f, resp, name, not_found](RegistryView view, absl::Status refreshed) {
         if (view.snapshot == nullptr) return f->Done(v1::SOURCE_REGISTRY, refreshed);
         const RegistrySnapshot& copy = *view.snapshot;
         const reg::Agreement* agreement = copy.FindAgreement(name);
         if (agreement == nullptr) return NotInCopy(f, view, refreshed, name, not_found.get());
+        // Built before taking the answer's lock (the activity branch may wait).
+        google::protobuf::RepeatedPtrField<v1::ProjectSummary> projects;
+        int64_t count = 0;
+        ListProjectsBounded(copy.LiveProjectsUnder(name), SummarizeProject, &projects, &count);
         {
           absl::MutexLock lock(&f->mu());
+          resp->mutable_projects()->Swap(&projects);
+          resp->set_project_count(count);
           *resp->mutable_agreement() = *agreement;
           for (const auto& p : agreement->parties()) {
             auto* resolved = resp->add_parties();

@@ -16,6 +16,7 @@
 #include "gateway/src/fanout.h"
 #include "gateway/src/filter_text.h"
 #include "gateway/src/gateway_service.h"
+#include "gateway/src/project_figures.h"
 
 namespace imp::gateway {
 namespace {
@@ -87,6 +88,17 @@ AgreementRefs NarrowedAgreements(const RegistrySnapshot& copy, const AgreementNa
   return kept;
 }
 
+// The projects (not deleted) that the narrowing keeps, in creation order.
+ProjectRefs NarrowedProjects(const RegistrySnapshot& copy, const AgreementNarrowing& n) {
+  const ProjectRefs& candidates =
+      n.institution.empty() ? copy.live_projects() : copy.LiveProjectsOf(n.institution);
+  ProjectRefs kept;
+  for (const reg::Project* p : candidates) {
+    if (Matches(*p, n)) kept.push_back(p);
+  }
+  return kept;
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* GatewayService::GetProgramSummary(grpc::CallbackServerContext* ctx,
@@ -111,11 +123,18 @@ grpc::ServerUnaryReactor* GatewayService::GetProgramSummary(grpc::CallbackServer
         if (view.snapshot == nullptr) return f->Done(v1::SOURCE_REGISTRY, refreshed);
         const RegistrySnapshot& copy = *view.snapshot;
         const AgreementRefs agreements = NarrowedAgreements(copy, narrowing);
+        auto live = [&](const std::string& name) { return copy.FindLiveInstitution(name); };
+        // The project figures walk every transaction and delivery: computed before taking the
+        // answer's lock, which the activity branch may be waiting for.
+        v1::ProjectFigures projects;
+        SummarizeProjects(NarrowedProjects(copy, narrowing), start, end, &projects);
+        v1::PartnershipNetwork network;
+        DescribeNetwork(agreements, live, end, &network);
         {
           absl::MutexLock lock(&f->mu());
-          SummarizeAgreements(
-              agreements, [&](const std::string& name) { return copy.FindLiveInstitution(name); },
-              start, end, resp);
+          SummarizeAgreements(agreements, live, start, end, resp);
+          resp->mutable_projects()->Swap(&projects);
+          resp->mutable_network()->Swap(&network);
           SetRegistryFreshness(view, refreshed, resp->mutable_freshness());
         }
         f->Done(v1::SOURCE_REGISTRY, RegistryOutcome(view, refreshed));

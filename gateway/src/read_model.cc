@@ -11,9 +11,10 @@ namespace {
 
 namespace reg = registry::v1;
 
-// Creation order, as the registry lists agreements (by their row's key): by create time, then
-// by name for agreements created in the same microsecond.
-bool CreatedBefore(const reg::Agreement* a, const reg::Agreement* b) {
+// Creation order, as the registry lists agreements and projects (by their row's key): by create
+// time, then by name for resources created in the same microsecond.
+template <typename Resource>
+bool CreatedBefore(const Resource* a, const Resource* b) {
   const auto& ta = a->create_time();
   const auto& tb = b->create_time();
   if (ta.seconds() != tb.seconds()) return ta.seconds() < tb.seconds();
@@ -21,9 +22,35 @@ bool CreatedBefore(const reg::Agreement* a, const reg::Agreement* b) {
   return a->name() < b->name();
 }
 
-const std::vector<const reg::Agreement*>& NoAgreements() {
-  static const auto* const none = new std::vector<const reg::Agreement*>();
+template <typename Resource>
+const std::vector<const Resource*>& None() {
+  static const auto* const none = new std::vector<const Resource*>();
   return *none;
+}
+
+// Drops `name` from `map` when the map holds it at `revision` or before.
+template <typename Map>
+void Remove(Map& map, const std::string& name, int64_t revision) {
+  auto it = map.find(name);
+  if (it != map.end() && it->second.revision <= revision) map.erase(it);
+}
+
+// Whether `map` holds `name` at `revision` or before (a removal would drop it).
+template <typename Map>
+bool Removes(const Map& map, const std::string& name, int64_t revision) {
+  auto it = map.find(name);
+  return it != map.end() && it->second.revision <= revision;
+}
+
+// The live resources of `map` in creation order.
+template <typename Resource, typename Map>
+std::vector<const Resource*> LiveInCreationOrder(const Map& map) {
+  std::vector<const Resource*> live;
+  for (const auto& [name, entry] : map) {
+    if (!entry.resource->has_delete_time()) live.push_back(entry.resource.get());
+  }
+  std::sort(live.begin(), live.end(), CreatedBefore<Resource>);
+  return live;
 }
 
 // Puts `resource` at `revision` into `map` when it is newer than what the map holds.
@@ -68,32 +95,66 @@ const reg::Agreement* RegistrySnapshot::FindAgreement(const std::string& name) c
   return it == agreements_.end() ? nullptr : it->second.resource.get();
 }
 
+const reg::Project* RegistrySnapshot::FindProject(const std::string& name) const {
+  auto it = projects_.find(name);
+  return it == projects_.end() ? nullptr : it->second.resource.get();
+}
+
 const std::vector<const reg::Agreement*>& RegistrySnapshot::LiveAgreementsOf(
     const std::string& institution) const {
   auto it = live_by_party_.find(institution);
-  return it == live_by_party_.end() ? NoAgreements() : it->second;
+  return it == live_by_party_.end() ? None<reg::Agreement>() : it->second;
+}
+
+const std::vector<const reg::Project*>& RegistrySnapshot::LiveProjectsOf(
+    const std::string& institution) const {
+  auto it = projects_of_.find(institution);
+  return it == projects_of_.end() ? None<reg::Project>() : it->second;
+}
+
+const std::vector<const reg::Project*>& RegistrySnapshot::LiveProjectsUnder(
+    const std::string& agreement) const {
+  auto it = projects_under_.find(agreement);
+  return it == projects_under_.end() ? None<reg::Project>() : it->second;
 }
 
 std::map<std::string, int64_t> RegistrySnapshot::Revisions() const {
   std::map<std::string, int64_t> out;
   for (const auto& [name, entry] : institutions_) out[name] = entry.revision;
   for (const auto& [name, entry] : agreements_) out[name] = entry.revision;
+  for (const auto& [name, entry] : projects_) out[name] = entry.revision;
   return out;
 }
 
 void RegistrySnapshot::Index() {
-  live_agreements_.clear();
+  live_agreements_ = LiveInCreationOrder<reg::Agreement>(agreements_);
   live_by_party_.clear();
-  for (const auto& [name, entry] : agreements_) {
-    if (!entry.resource->has_delete_time()) live_agreements_.push_back(entry.resource.get());
-  }
-  std::sort(live_agreements_.begin(), live_agreements_.end(), CreatedBefore);
   for (const reg::Agreement* a : live_agreements_) {
     for (const auto& party : a->parties()) {
       auto& of_party = live_by_party_[party.institution()];
       // The same institution twice in one agreement counts the agreement once.
       if (of_party.empty() || of_party.back() != a) of_party.push_back(a);
     }
+  }
+  live_projects_ = LiveInCreationOrder<reg::Project>(projects_);
+  projects_of_.clear();
+  projects_under_.clear();
+  // Each project is added once per institution and per agreement however often it names them
+  // (the projects come in order, so a repeat is always the list's last element).
+  auto add = [](std::vector<const reg::Project*>& list, const reg::Project* p) {
+    if (list.empty() || list.back() != p) list.push_back(p);
+  };
+  for (const reg::Project* p : live_projects_) {
+    for (const auto& participant : p->participants())
+      add(projects_of_[participant.institution()], p);
+    for (const auto& location : p->locations()) {
+      if (!location.site().empty()) add(projects_of_[location.site()], p);
+    }
+    for (const auto& t : p->transactions()) {
+      add(projects_of_[t.provider()], p);
+      add(projects_of_[t.receiver()], p);
+    }
+    for (const auto& agreement : p->agreements()) add(projects_under_[agreement], p);
   }
 }
 
@@ -106,6 +167,12 @@ void RegistryReadModel::Batch::Add(const reg::Institution& institution) {
 void RegistryReadModel::Batch::Add(const reg::Agreement& agreement) {
   if (auto revision = RevisionOfEtag(agreement.etag())) {
     agreements.emplace_back(*revision, std::make_shared<const reg::Agreement>(agreement));
+  }
+}
+
+void RegistryReadModel::Batch::Add(const reg::Project& project) {
+  if (auto revision = RevisionOfEtag(project.etag())) {
+    projects.emplace_back(*revision, std::make_shared<const reg::Project>(project));
   }
 }
 
@@ -143,28 +210,26 @@ void RegistryReadModel::Apply(const Batch& batch, const Advance& advance) {
   for (const auto& [revision, a] : batch.agreements) {
     newer = newer || Newer(base->agreements_, a->name(), revision);
   }
+  for (const auto& [revision, p] : batch.projects) {
+    newer = newer || Newer(base->projects_, p->name(), revision);
+  }
   for (const auto& [name, revision] : batch.removed) {
-    auto in = base->institutions_.find(name);
-    auto a = base->agreements_.find(name);
-    newer = newer || (in != base->institutions_.end() && in->second.revision <= revision) ||
-            (a != base->agreements_.end() && a->second.revision <= revision);
+    newer = newer || Removes(base->institutions_, name, revision) ||
+            Removes(base->agreements_, name, revision) || Removes(base->projects_, name, revision);
   }
   std::shared_ptr<RegistrySnapshot> next;
   if (newer) {
     next = std::make_shared<RegistrySnapshot>();
     next->institutions_ = base->institutions_;
     next->agreements_ = base->agreements_;
+    next->projects_ = base->projects_;
     for (const auto& [revision, in] : batch.institutions) Upsert(next->institutions_, revision, in);
     for (const auto& [revision, a] : batch.agreements) Upsert(next->agreements_, revision, a);
+    for (const auto& [revision, p] : batch.projects) Upsert(next->projects_, revision, p);
     for (const auto& [name, revision] : batch.removed) {
-      auto in = next->institutions_.find(name);
-      if (in != next->institutions_.end() && in->second.revision <= revision) {
-        next->institutions_.erase(in);
-      }
-      auto a = next->agreements_.find(name);
-      if (a != next->agreements_.end() && a->second.revision <= revision) {
-        next->agreements_.erase(a);
-      }
+      Remove(next->institutions_, name, revision);
+      Remove(next->agreements_, name, revision);
+      Remove(next->projects_, name, revision);
     }
     next->Index();
   }
@@ -179,10 +244,12 @@ void RegistryReadModel::Apply(const Batch& batch, const Advance& advance) {
 
 void RegistryReadModel::Load(int64_t head, absl::Time head_read_at,
                              const std::vector<reg::Institution>& institutions,
-                             const std::vector<reg::Agreement>& agreements) {
+                             const std::vector<reg::Agreement>& agreements,
+                             const std::vector<reg::Project>& projects) {
   Batch batch;
   for (const auto& in : institutions) batch.Add(in);
   for (const auto& a : agreements) batch.Add(a);
+  for (const auto& p : projects) batch.Add(p);
   Apply(batch, Advance{0, head, head_read_at, true});
 }
 
@@ -198,7 +265,9 @@ bool RegistryReadModel::ApplyChanges(int64_t after, const reg::ListRegistryChang
       batch.Add(change.institution());
     } else if (change.has_agreement()) {
       batch.Add(change.agreement());
-    }  // else a kind of resource the gateway does not know: skipped
+    } else if (change.has_project()) {
+      batch.Add(change.project());
+    }  // else a kind the gateway does not know, or a resource an earlier change carried: skipped
   }
   const bool more = last < page.head_sequence();
   Apply(batch, Advance{after, last, more ? std::nullopt : std::optional<absl::Time>(sent), false});
@@ -214,7 +283,13 @@ void RegistryReadModel::Observe(const reg::Institution& institution) {
 void RegistryReadModel::Observe(const reg::Agreement& agreement) {
   Batch batch;
   batch.Add(agreement);
-  if (!batch.agreements.empty()) Apply(batch, Advance{});
+  if (!batch.empty()) Apply(batch, Advance{});
+}
+
+void RegistryReadModel::Observe(const reg::Project& project) {
+  Batch batch;
+  batch.Add(project);
+  if (!batch.empty()) Apply(batch, Advance{});
 }
 
 }  // namespace imp::gateway

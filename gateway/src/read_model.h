@@ -15,9 +15,9 @@
 #include "absl/time/time.h"
 #include "imp/registry/v1/registry.pb.h"
 
-// The gateway's copy of the registry (its "read model"): every institution and agreement,
-// deleted ones included, kept current from the registry's change feed (registry_copy.h) and
-// read by the aggregations instead of paging through the registry on every call. Plain classes
+// The gateway's copy of the registry (its "read model"): every institution, agreement and
+// project, deleted ones included, kept current from the registry's change feed (registry_copy.h)
+// and read by the aggregations instead of paging through the registry on every call. Plain classes
 // without a network, so tests can drive them directly.
 namespace imp::gateway {
 
@@ -32,6 +32,7 @@ class RegistrySnapshot {
   // By name, deleted ones included (as the registry's Get and BatchGet answer); null if unknown.
   const registry::v1::Institution* FindInstitution(const std::string& name) const;
   const registry::v1::Agreement* FindAgreement(const std::string& name) const;
+  const registry::v1::Project* FindProject(const std::string& name) const;
   // The same, but null for a deleted institution (what the registry's List shows).
   const registry::v1::Institution* FindLiveInstitution(const std::string& name) const;
 
@@ -42,6 +43,17 @@ class RegistrySnapshot {
   // The agreements that are not deleted and have `institution` as a party, in creation order.
   const std::vector<const registry::v1::Agreement*>& LiveAgreementsOf(
       const std::string& institution) const;
+
+  // The projects that are not deleted, in creation order (as the registry lists them).
+  const std::vector<const registry::v1::Project*>& live_projects() const { return live_projects_; }
+  // The projects that are not deleted in which `institution` takes part, in creation order: as
+  // a participant in any role, as a location's site, or as a transaction's provider or receiver
+  // (the registry's ListProjects filter `institution:`).
+  const std::vector<const registry::v1::Project*>& LiveProjectsOf(
+      const std::string& institution) const;
+  // The projects that are not deleted carried out under `agreement`, in creation order.
+  const std::vector<const registry::v1::Project*>& LiveProjectsUnder(
+      const std::string& agreement) const;
 
   // Every resource (deleted ones included) and its revision, by name: what tests compare with
   // the registry.
@@ -57,13 +69,18 @@ class RegistrySnapshot {
     std::shared_ptr<const Resource> resource;
   };
 
-  // Rebuilds the derived indexes (live_agreements_, live_by_party_) from the maps.
+  // Rebuilds the derived indexes (live agreements and projects, by party, by institution, by
+  // agreement) from the maps.
   void Index();
 
   absl::flat_hash_map<std::string, Entry<registry::v1::Institution>> institutions_;
   absl::flat_hash_map<std::string, Entry<registry::v1::Agreement>> agreements_;
   std::vector<const registry::v1::Agreement*> live_agreements_;
   absl::flat_hash_map<std::string, std::vector<const registry::v1::Agreement*>> live_by_party_;
+  absl::flat_hash_map<std::string, Entry<registry::v1::Project>> projects_;
+  std::vector<const registry::v1::Project*> live_projects_;
+  absl::flat_hash_map<std::string, std::vector<const registry::v1::Project*>> projects_of_;
+  absl::flat_hash_map<std::string, std::vector<const registry::v1::Project*>> projects_under_;
 };
 
 // What an aggregation reads: the current snapshot and how current it is.
@@ -97,12 +114,13 @@ class RegistryReadModel {
   int64_t sequence() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // The first load: the registry's feed head `head` (read at `head_read_at`), then every
-  // institution and agreement, deleted ones included, listed after it. Merged with what the copy
-  // may hold already (resources the facade applied meanwhile), each resource keeping its latest
-  // revision. The copy is loaded from then on.
+  // institution, agreement and project, deleted ones included, listed after it. Merged with what
+  // the copy may hold already (resources the facade applied meanwhile), each resource keeping its
+  // latest revision. The copy is loaded from then on.
   void Load(int64_t head, absl::Time head_read_at,
             const std::vector<registry::v1::Institution>& institutions,
-            const std::vector<registry::v1::Agreement>& agreements) ABSL_LOCKS_EXCLUDED(mu_);
+            const std::vector<registry::v1::Agreement>& agreements,
+            const std::vector<registry::v1::Project>& projects = {}) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Applies one page of ListRegistryChanges asked for after `after` at time `sent`: each
   // change's resource replaces the copy's when its revision is higher (a removed one is
@@ -117,15 +135,21 @@ class RegistryReadModel {
   // The sequence does not move; the feed delivers the same change later, harmlessly.
   void Observe(const registry::v1::Institution& institution) ABSL_LOCKS_EXCLUDED(mu_);
   void Observe(const registry::v1::Agreement& agreement) ABSL_LOCKS_EXCLUDED(mu_);
+  void Observe(const registry::v1::Project& project) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // Resources to apply, each with its revision.
   struct Batch {
     std::vector<std::pair<int64_t, std::shared_ptr<const registry::v1::Institution>>> institutions;
     std::vector<std::pair<int64_t, std::shared_ptr<const registry::v1::Agreement>>> agreements;
+    std::vector<std::pair<int64_t, std::shared_ptr<const registry::v1::Project>>> projects;
     std::vector<std::pair<std::string, int64_t>> removed;  // name, revision of the removal
     void Add(const registry::v1::Institution& institution);
     void Add(const registry::v1::Agreement& agreement);
+    void Add(const registry::v1::Project& project);
+    bool empty() const {
+      return institutions.empty() && agreements.empty() && projects.empty() && removed.empty();
+    }
   };
   // How the sequence moves: to `to` when `after` <= the current sequence (the batch continues the
   // copy), and then as_of to `as_of` when set. Sequence and as_of only ever move forward.

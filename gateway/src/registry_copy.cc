@@ -224,11 +224,29 @@ absl::Status RegistryCopy::Load() {
     list_agreements.set_page_token(page->next_page_token());
   } while (!list_agreements.page_token().empty());
 
-  model_.Load(head->head_sequence(), head_read_at, institutions, agreements);
+  // Projects are up to 1 MiB each: a page holds fewer than kPageSize when they are large (the
+  // registry bounds each page to 3 MiB).
+  std::vector<reg::Project> projects;
+  reg::ListProjectsRequest list_projects;
+  list_projects.set_show_deleted(true);
+  list_projects.set_page_size(kPageSize);
+  do {
+    auto page = Call<reg::ListProjectsRequest, reg::ListProjectsResponse>(
+        list_projects, [this](grpc::ClientContext* c, const reg::ListProjectsRequest* r,
+                              reg::ListProjectsResponse* o, std::function<void(grpc::Status)> cb) {
+          backends_->registry()->ListProjects(c, r, o, std::move(cb));
+        });
+    if (!page.ok()) return page.status();
+    for (auto& p : *page->mutable_projects()) projects.push_back(std::move(p));
+    list_projects.set_page_token(page->next_page_token());
+  } while (!list_projects.page_token().empty());
+
+  model_.Load(head->head_sequence(), head_read_at, institutions, agreements, projects);
   Log(LogLevel::kInfo, "registry_copy_loaded",
       {{"sequence", absl::StrCat(head->head_sequence())},
        {"institutions", absl::StrCat(institutions.size())},
-       {"agreements", absl::StrCat(agreements.size())}});
+       {"agreements", absl::StrCat(agreements.size())},
+       {"projects", absl::StrCat(projects.size())}});
   return FollowFeed();
 }
 

@@ -30,9 +30,9 @@ struct RegistryCopyOptions {
 // feed (RegistryService.ListRegistryChanges) in two ways:
 //
 // - The follower, a thread of its own (never a gRPC callback thread; it blocks on its calls):
-//   loads the copy once (the feed's head, then every institution and agreement, deleted ones
-//   included), then reads the feed after the copy's sequence every poll_interval, so a change
-//   made at the registry by anyone reaches the copy within that interval. While the registry
+//   loads the copy once (the feed's head, then every institution, agreement and project,
+//   deleted ones included), then reads the feed after the copy's sequence every poll_interval, so a
+//   change made at the registry by anyone reaches the copy within that interval. While the registry
 //   cannot be reached it keeps trying at the same pace, logging once when the feed is lost and
 //   once when it is back.
 // - Refresh, before each aggregation reads the copy: one ListRegistryChanges after the copy's

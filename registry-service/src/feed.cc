@@ -1,10 +1,11 @@
-// Registry: the change feed (ListRegistryChanges). Writes append to it through Audit
-// (store::AppendToFeed); this file reads it.
+// Registry: the change feed (ListRegistryChanges). Writes append to it through the resource
+// kit's after_write (store::AppendToFeed); this file reads it.
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/api/page_budget.h"
 #include "common/api/page_token.h"
+#include "registry-service/src/project_store.h"
 #include "registry-service/src/registry.h"
 #include "registry-service/src/store.h"
 #include "registry-service/src/validation.h"
@@ -12,7 +13,7 @@
 namespace imp::registry {
 namespace {
 
-// Fills `change` with the resource as it is now: the current institution or agreement,
+// Fills `change` with the resource as it is now: the current institution, agreement or project,
 // `removed` when it no longer exists, nothing for a kind this reader does not know.
 void FillCurrent(db::Connection& c, v1::RegistryChange* change) {
   const std::string& name = change->resource_name();
@@ -29,6 +30,13 @@ void FillCurrent(db::Connection& c, v1::RegistryChange* change) {
     auto row = store::FindAgreement(c, id, false);
     if (row) {
       *change->mutable_agreement() = std::move(row->agreement);
+    } else {
+      change->set_removed(true);
+    }
+  } else if (absl::StartsWith(name, "projects/")) {
+    auto row = store::FindProject(c, id, false);
+    if (row) {
+      *change->mutable_project() = std::move(row->project);
     } else {
       change->set_removed(true);
     }
@@ -56,15 +64,21 @@ absl::Status Registry::ListRegistryChanges(const RequestContext& ctx,
     out->set_head_sequence(head);
     if (req.after_sequence() >= head) return absl::OkStatus();
     api::PageBudget budget;
-    // A resource named by several changes of the page is read once.
-    absl::flat_hash_map<std::string, v1::RegistryChange> current;
+    // A resource named by several changes of the page is read once and carried once, by its
+    // first change: the later ones would carry the same version. So a page's size grows with
+    // the distinct resources it names, not with its changes (a 1 MiB project updated fifty
+    // times is one MiB, not fifty). Whether a resource was `removed` is kept on every change.
+    absl::flat_hash_map<std::string, bool> removed;  // resource name -> removed
     for (const auto& entry : store::ReadFeed(c, req.after_sequence(), head, *size)) {
-      auto [it, inserted] = current.try_emplace(entry.resource_name);
-      if (inserted) {
-        it->second.set_resource_name(entry.resource_name);
-        FillCurrent(c, &it->second);
+      v1::RegistryChange change;
+      change.set_resource_name(entry.resource_name);
+      auto [it, first] = removed.try_emplace(entry.resource_name, false);
+      if (first) {
+        FillCurrent(c, &change);
+        it->second = change.removed();
+      } else {
+        change.set_removed(it->second);
       }
-      v1::RegistryChange change = it->second;
       change.set_sequence(entry.sequence);
       change.set_revision(entry.revision);
       if (!budget.Fits(change)) break;  // never the first change

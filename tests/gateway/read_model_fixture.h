@@ -13,6 +13,7 @@
 #include "common/api/proto_util.h"
 #include "gateway/src/aggregations.h"
 #include "gateway/src/filter_text.h"
+#include "gateway/src/project_figures.h"
 #include "tests/gateway/gateway_fixture.h"
 #include "tests/support/test_database.h"
 
@@ -65,7 +66,23 @@ class ReadModelTest : public GatewayTest {
     std::map<std::string, int64_t> out;
     for (const auto& in : AllInstitutions(true)) out[in.name()] = *RevisionOfEtag(in.etag());
     for (const auto& a : AllAgreements("", true)) out[a.name()] = *RevisionOfEtag(a.etag());
+    for (const auto& p : AllProjects("", true)) out[p.name()] = *RevisionOfEtag(p.etag());
     return out;
+  }
+  std::vector<reg::Project> AllProjects(const std::string& filter, bool show_deleted) {
+    std::vector<reg::Project> all;
+    reg::ListProjectsRequest req;
+    req.set_page_size(1000);
+    req.set_filter(filter);
+    req.set_show_deleted(show_deleted);
+    do {
+      reg::ListProjectsResponse resp;
+      grpc::Status s = direct_->ListProjects(Direct().get(), req, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      all.insert(all.end(), resp.projects().begin(), resp.projects().end());
+      req.set_page_token(resp.next_page_token());
+    } while (!req.page_token().empty());
+    return all;
   }
   std::vector<reg::Institution> AllInstitutions(bool show_deleted) {
     std::vector<reg::Institution> all;
@@ -104,7 +121,8 @@ class ReadModelTest : public GatewayTest {
   }
 
   // The registry half of a programme summary as the gateway computed it before it had a copy:
-  // ListAgreements with the narrowing as filter terms, the institutions from ListInstitutions.
+  // ListAgreements with the narrowing as filter terms, the institutions from ListInstitutions;
+  // the projects from ListProjects with the narrowing as its filter terms.
   v1::GetProgramSummaryResponse SummaryFromTheRegistry(const v1::GetProgramSummaryRequest& req) {
     std::vector<std::string> terms;
     if (!req.country().empty()) terms.push_back(FilterTerm("party_country", ":", req.country()));
@@ -118,9 +136,34 @@ class ReadModelTest : public GatewayTest {
     InstitutionsByName by_name;
     for (const auto& in : AllInstitutions(false)) by_name[in.name()] = in;
     v1::GetProgramSummaryResponse out;
-    SummarizeAgreements(AllAgreements(absl::StrJoin(terms, " AND "), false), by_name,
-                        req.start_date(), api::IsSet(req.end_date()) ? req.end_date() : Today(),
-                        &out);
+    const google::type::Date end = api::IsSet(req.end_date()) ? req.end_date() : Today();
+    const std::vector<reg::Agreement> agreements =
+        AllAgreements(absl::StrJoin(terms, " AND "), false);
+    SummarizeAgreements(agreements, by_name, req.start_date(), end, &out);
+    AgreementRefs refs;
+    for (const auto& a : agreements) refs.push_back(&a);
+    DescribeNetwork(
+        refs,
+        [&](const std::string& name) -> const reg::Institution* {
+          auto it = by_name.find(name);
+          return it == by_name.end() ? nullptr : &it->second;
+        },
+        end, out.mutable_network());
+
+    std::vector<std::string> project_terms;
+    if (!req.country().empty()) project_terms.push_back(FilterTerm("country", ":", req.country()));
+    if (!req.oblast().empty()) project_terms.push_back(FilterTerm("oblast", ":", req.oblast()));
+    if (!req.cooperation_area().empty()) {
+      project_terms.push_back(FilterTerm("area", ":", req.cooperation_area()));
+    }
+    if (!req.institution().empty()) {
+      project_terms.push_back(FilterTerm("institution", ":", req.institution()));
+    }
+    const std::vector<reg::Project> projects =
+        AllProjects(absl::StrJoin(project_terms, " AND "), false);
+    ProjectRefs project_refs;
+    for (const auto& p : projects) project_refs.push_back(&p);
+    SummarizeProjects(project_refs, req.start_date(), end, out.mutable_projects());
     return out;
   }
   static v1::GetProgramSummaryResponse RegistryPart(v1::GetProgramSummaryResponse s) {
@@ -130,6 +173,8 @@ class ReadModelTest : public GatewayTest {
     *out.mutable_cumulative_partnerships() = s.cumulative_partnerships();
     *out.mutable_institutions_by_country() = s.institutions_by_country();
     *out.mutable_institutions_by_oblast() = s.institutions_by_oblast();
+    *out.mutable_projects() = s.projects();
+    *out.mutable_network() = s.network();
     return out;
   }
 

@@ -1,7 +1,8 @@
 // The gateway's copy of the registry end to end (real registry, activity and gateway servers on
-// loopback over real MariaDB): the copy converges to exactly the registry's state under
-// concurrent writers, some holding their transactions open, and the figures are those the
-// registry's own filters give. Freshness and read-your-writes: read_model_freshness_test.cc.
+// loopback over real MariaDB): the copy converges to exactly the registry's state (institutions,
+// agreements, projects) under concurrent writers, some holding their transactions open, and the
+// figures are those the registry's own filters give. Freshness and read-your-writes:
+// read_model_freshness_test.cc.
 #include <google/protobuf/util/message_differencer.h>
 
 #include <atomic>
@@ -26,6 +27,49 @@ constexpr db::Statement kBumpInstitution{
 constexpr db::Statement kInstitutionRevision{"test_institution_revision",
                                              "SELECT revision FROM institutions WHERE id = ?"};
 
+// A project of `funder` carried out by `implementer`, under `agreement` when set, with random
+// money, status and deliveries.
+reg::Project RandomProject(const std::string& funder, const std::string& implementer,
+                           const std::string& agreement, std::mt19937& rng) {
+  reg::Project p;
+  p.set_title("Equipment");
+  p.set_status(static_cast<reg::Project::Status>(1 + rng() % 6));
+  if (!agreement.empty()) p.add_agreements(agreement);
+  if (rng() % 2) p.add_cooperation_areas("oncology");
+  auto* participant = p.add_participants();
+  participant->set_institution(funder);
+  participant->set_role(reg::ProjectParticipant::ROLE_FUNDING);
+  if (implementer != funder) {
+    participant = p.add_participants();
+    participant->set_institution(implementer);
+    participant->set_role(reg::ProjectParticipant::ROLE_IMPLEMENTING);
+  }
+  auto* where = p.add_locations();
+  where->set_country("UA");
+  where->set_region(rng() % 2 ? "UA-46" : "UA-30");
+  auto* line = p.add_budget();
+  line->mutable_amount()->set_currency_code(rng() % 2 ? "EUR" : "UAH");
+  line->mutable_amount()->set_units(1000 + rng() % 100000);
+  line->set_status(reg::BudgetLine::STATUS_COMMITTED);
+  auto* t = p.add_transactions();
+  t->set_kind(rng() % 2 ? reg::FinancialTransaction::KIND_COMMITMENT
+                        : reg::FinancialTransaction::KIND_DISBURSEMENT);
+  *t->mutable_date() = D(2024, 1 + rng() % 12, 1 + rng() % 28);
+  t->mutable_amount()->set_currency_code("EUR");
+  t->mutable_amount()->set_units(rng() % 1000);
+  t->mutable_amount()->set_nanos(static_cast<int32_t>(rng() % 100) * 10'000'000);
+  t->set_provider(funder);
+  t->set_receiver(implementer);
+  auto* d = p.add_deliverables();
+  d->set_what("Ventilator");
+  d->set_unit("machine");
+  d->set_planned_quantity(10);
+  auto* delivery = d->add_deliveries();
+  *delivery->mutable_date() = D(2025, 1 + rng() % 12, 1 + rng() % 28);
+  delivery->set_quantity(1 + rng() % 10);
+  return p;
+}
+
 TEST_F(ReadModelTest, ConcurrentWritersAtTheRegistryLeaveTheCopyEqualToTheRegistry) {
   constexpr int kInstitutions = 12;
   for (int i = 0; i < kInstitutions; ++i) {
@@ -34,15 +78,17 @@ TEST_F(ReadModelTest, ConcurrentWritersAtTheRegistryLeaveTheCopyEqualToTheRegist
                     .ok());
   }
   std::atomic<bool> writing{true};
-  std::atomic<int> writes{0}, reads{0}, stale_reads{0}, failed_reads{0};
+  std::atomic<int> writes{0}, project_writes{0}, reads{0}, stale_reads{0}, failed_reads{0};
   auto writer = [&](int seed) {
     std::mt19937 rng(seed);
     auto pick = [&](int n) { return static_cast<int>(rng() % n); };
     for (int op = 0; op < 45; ++op) {
       const std::string inst = absl::StrCat("institutions/h", pick(kInstitutions));
       const std::string agreement = absl::StrCat("agreements/w", seed, "-", pick(6));
+      const std::string project = absl::StrCat("projects/w", seed, "-", pick(4));
       grpc::Status s;
-      switch (pick(9)) {
+      const int kind = pick(12);
+      switch (kind) {
         case 0: {
           reg::Agreement a = Twinning(absl::StrCat("h", pick(kInstitutions)),
                                       absl::StrCat("h", pick(kInstitutions)),
@@ -104,6 +150,40 @@ TEST_F(ReadModelTest, ConcurrentWritersAtTheRegistryLeaveTheCopyEqualToTheRegist
           s = direct_->UndeleteAgreement(Direct().get(), r, &out);
           break;
         }
+        case 8: {  // a project (refused when an institution or the agreement is gone)
+          reg::CreateProjectRequest create;
+          create.set_project_id(project.substr(9));
+          *create.mutable_project() =
+              RandomProject(inst, absl::StrCat("institutions/h", pick(kInstitutions)),
+                            pick(2) ? agreement : "", rng);
+          reg::Project out;
+          s = direct_->CreateProject(Direct().get(), create, &out);
+          break;
+        }
+        case 9: {
+          reg::UpdateProjectRequest u;
+          u.mutable_project()->set_name(project);
+          u.mutable_project()->set_status(static_cast<reg::Project::Status>(1 + pick(6)));
+          u.mutable_project()->set_notes(absl::StrCat("note ", op));
+          u.mutable_update_mask()->add_paths("status");
+          u.mutable_update_mask()->add_paths("notes");
+          reg::Project out;
+          s = direct_->UpdateProject(Direct().get(), u, &out);
+          break;
+        }
+        case 10: {
+          reg::Project out;
+          if (pick(2)) {
+            reg::DeleteProjectRequest r;
+            r.set_name(project);
+            s = direct_->DeleteProject(Direct().get(), r, &out);
+          } else {
+            reg::UndeleteProjectRequest r;
+            r.set_name(project);
+            s = direct_->UndeleteProject(Direct().get(), r, &out);
+          }
+          break;
+        }
         default: {
           reg::Institution out;
           if (pick(2)) {
@@ -118,6 +198,7 @@ TEST_F(ReadModelTest, ConcurrentWritersAtTheRegistryLeaveTheCopyEqualToTheRegist
         }
       }
       if (s.ok()) ++writes;
+      if (s.ok() && kind >= 8 && kind <= 10) ++project_writes;
       // Refusals (a wrong state, a missing resource, a party deleted) are part of the mix; the
       // database failing is not.
       EXPECT_NE(s.error_code(), grpc::StatusCode::INTERNAL) << s.error_message();
@@ -179,8 +260,10 @@ TEST_F(ReadModelTest, ConcurrentWritersAtTheRegistryLeaveTheCopyEqualToTheRegist
   r2.join();
   EXPECT_EQ(failed_reads, 0);
   EXPECT_EQ(slow_writes, 8);
-  std::printf("FIGURES convergence: writes=%d slow_writes=%d reads=%d stale_reads=%d\n",
-              writes.load(), slow_writes.load(), reads.load(), stale_reads.load());
+  EXPECT_GE(project_writes, 5) << "the mix must write projects";
+  std::printf(
+      "FIGURES convergence: writes=%d project_writes=%d slow_writes=%d reads=%d stale_reads=%d\n",
+      writes.load(), project_writes.load(), slow_writes.load(), reads.load(), stale_reads.load());
 
   // The follower alone brings the copy to the registry's head.
   const int64_t head = RegistryHead();
@@ -214,6 +297,7 @@ TEST_F(ReadModelTest, ConcurrentWritersAtTheRegistryLeaveTheCopyEqualToTheRegist
   EXPECT_TRUE(MessageDifferencer::Equals(RegistryPart(s), SummaryFromTheRegistry({})))
       << RegistryPart(s).DebugString() << "\nvs\n"
       << SummaryFromTheRegistry({}).DebugString();
+  EXPECT_GT(s.projects().projects(), 0);
 }
 
 TEST_F(ReadModelTest, SummaryNarrowingsGiveTheFiguresOfTheRegistrysFilters) {

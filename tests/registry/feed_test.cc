@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,6 +35,11 @@ std::unique_ptr<grpc::ClientContext> Ctx() {
 }
 
 // The whole feed from `after`, page after page, checking that the head never moves backwards.
+std::optional<int64_t> RevisionOf(const std::string& etag) {
+  if (etag.size() < 2 || etag[0] != 'r') return std::nullopt;
+  return std::stoll(etag.substr(1));
+}
+
 std::vector<v1::RegistryChange> ReadAll(v1::RegistryService::Stub& stub, int64_t after = 0,
                                         int page_size = 3) {
   std::vector<v1::RegistryChange> all;
@@ -226,6 +232,103 @@ TEST_F(RegistryFeedTest, PagesAreBoundedAndAfterTheHeadThereIsNothing) {
   req.set_page_size(-1);
   EXPECT_EQ(stub_->ListRegistryChanges(Ctx().get(), req, &resp).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+v1::Project BigProject(const std::string& funder, const std::string& receiver, int transactions) {
+  v1::Project p;
+  p.set_title("Equipment for the burn unit");
+  p.set_status(v1::Project::STATUS_IMPLEMENTATION);
+  auto* participant = p.add_participants();
+  participant->set_institution(funder);
+  participant->set_role(v1::ProjectParticipant::ROLE_FUNDING);
+  participant = p.add_participants();
+  participant->set_institution(receiver);
+  participant->set_role(v1::ProjectParticipant::ROLE_IMPLEMENTING);
+  for (int i = 0; i < transactions; ++i) {
+    auto* t = p.add_transactions();
+    t->set_kind(v1::FinancialTransaction::KIND_DISBURSEMENT);
+    t->mutable_date()->set_year(2024);
+    t->mutable_date()->set_month(1);
+    t->mutable_date()->set_day(1 + i % 28);
+    t->mutable_amount()->set_currency_code("EUR");
+    t->mutable_amount()->set_units(1000 + i);
+    t->set_provider(funder);
+    t->set_receiver(receiver);
+    t->set_description(std::string(1000, 'a' + i % 26));
+  }
+  return p;
+}
+
+TEST_F(RegistryFeedTest, ProjectChangesCarryTheProjectAsItIsWhenThePageIsRead) {
+  Institution kyiv = CreateInstitution("kyiv", "UA");
+  Institution lyon = CreateInstitution("lyon", "FR");
+  v1::CreateProjectRequest create;
+  create.set_project_id("burns");
+  *create.mutable_project() = BigProject(lyon.name(), kyiv.name(), 2);
+  v1::Project created;
+  ASSERT_TRUE(stub_->CreateProject(Ctx().get(), create, &created).ok());
+  v1::DeleteProjectRequest del;
+  del.set_name(created.name());
+  v1::Project deleted;
+  ASSERT_TRUE(stub_->DeleteProject(Ctx().get(), del, &deleted).ok());
+
+  std::vector<v1::RegistryChange> feed = ReadAll(*stub_, 2, 1);
+  ASSERT_EQ(feed.size(), 2u);
+  for (const auto& change : feed) {
+    EXPECT_EQ(change.resource_name(), "projects/burns");
+    ASSERT_TRUE(change.has_project()) << change.ShortDebugString().substr(0, 500);
+    EXPECT_EQ(change.project().etag(), deleted.etag()) << "as it is now, deleted";
+    EXPECT_TRUE(change.project().has_delete_time());
+    EXPECT_EQ(change.project().transactions_size(), 2);
+    EXPECT_FALSE(change.removed());
+  }
+  EXPECT_EQ(feed[0].revision(), *RevisionOf(created.etag()));
+  EXPECT_EQ(feed[1].revision(), *RevisionOf(deleted.etag()));
+}
+
+// A project may be 1 MiB: a page carries each resource once, by its first change, so that six
+// changes of a ~700 KiB project fit one page (six copies would pass the 3 MiB page budget and
+// split the page after four).
+TEST_F(RegistryFeedTest, APageCarriesAResourceChangedSeveralTimesOnlyOnce) {
+  Institution kyiv = CreateInstitution("kyiv", "UA");
+  Institution lyon = CreateInstitution("lyon", "FR");
+  v1::CreateProjectRequest create;
+  create.set_project_id("burns");
+  *create.mutable_project() = BigProject(lyon.name(), kyiv.name(), 650);
+  v1::Project project;
+  ASSERT_TRUE(stub_->CreateProject(Ctx().get(), create, &project).ok());
+  ASSERT_GT(project.ByteSizeLong(), size_t{650} << 10);
+  for (int i = 0; i < 5; ++i) {
+    v1::UpdateProjectRequest update;
+    update.mutable_project()->set_name(project.name());
+    update.mutable_project()->set_notes(absl::StrCat("revision ", i + 2));
+    update.mutable_update_mask()->add_paths("notes");
+    ASSERT_TRUE(stub_->UpdateProject(Ctx().get(), update, &project).ok());
+  }
+  v1::ListRegistryChangesRequest req;
+  req.set_after_sequence(2);
+  req.set_page_size(100);
+  v1::ListRegistryChangesResponse page;
+  ASSERT_TRUE(stub_->ListRegistryChanges(Ctx().get(), req, &page).ok());
+  ASSERT_EQ(page.changes_size(), 6) << "the page was cut: the project was carried more than once";
+  EXPECT_EQ(page.head_sequence(), 8);
+  EXPECT_LT(page.ByteSizeLong(), size_t{3} << 20);
+  ASSERT_TRUE(page.changes(0).has_project());
+  EXPECT_EQ(page.changes(0).project().etag(), project.etag());
+  EXPECT_EQ(page.changes(0).project().notes(), "revision 6");
+  for (int i = 0; i < page.changes_size(); ++i) {
+    EXPECT_EQ(page.changes(i).sequence(), 3 + i);
+    EXPECT_EQ(page.changes(i).revision(), 1 + i);
+    EXPECT_EQ(page.changes(i).resource_name(), "projects/burns");
+    if (i > 0) {
+      EXPECT_FALSE(page.changes(i).has_project()) << i;
+    }
+  }
+  // A page that starts at a later change of the same resource carries it again.
+  req.set_after_sequence(5);
+  ASSERT_TRUE(stub_->ListRegistryChanges(Ctx().get(), req, &page).ok());
+  ASSERT_EQ(page.changes_size(), 3);
+  EXPECT_EQ(page.changes(0).project().etag(), project.etag());
 }
 
 // The classic hole of a feed numbered before commit: transaction A takes number N+1, B takes

@@ -276,6 +276,33 @@ grep -qE "^  FR +[0-9]+ +[0-9]+$" "$work/out" || fail "map table: $(cat "$work/o
 run 0 map --json
 $py -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["countries"] and d["oblasts"] and not d["missing_sources"], d' "$work/out" || fail "map json"
 
+# --- Projects and framework members in the summary -------------------------------------------
+# The demo projects (EUR 35,000,000 indicative, identification; 30 machines planned, none
+# delivered, implementation) and the MoH-GIZ memorandum's 17 members declared, none named.
+for project in modular-care-centres mammography-machines; do
+  run 0 create project "$demo/projects/$project.json" "$project"
+done
+echo '{"declared_member_count": 17}' >"$work/declared.json"
+run 0 update agreement moh-ua-giz-2025 "$work/declared.json" --update_mask=declared_member_count
+run 0 summary
+grep -qE "^Projects: 2$" "$work/out" || fail "projects line: $(cat "$work/out")"
+grep -qE "^  IDENTIFICATION +1$" "$work/out" || fail "projects by status: $(cat "$work/out")"
+grep -qE "^  IMPLEMENTATION +1$" "$work/out" || fail "projects by status: $(cat "$work/out")"
+grep -qE "^  EUR +35000000 +0 +0$" "$work/out" || fail "money per currency: $(cat "$work/out")"
+grep -qE "^  machine +1 +30 +0$" "$work/out" || fail "deliverables per unit: $(cat "$work/out")"
+grep -qE "^  declared by frameworks, not yet named +17$" "$work/out" || fail "declared members: $(cat "$work/out")"
+grep -qE "^  agreements/moh-ua-giz-2025 .* 17 +0 +17$" "$work/out" || fail "framework row: $(cat "$work/out")"
+out_has "(+17 declared by Memorandum between the Ministry of Health of Ukraine and GIZ (agreements/moh-ua-giz-2025), not yet named;"
+run 0 summary --json
+$py - "$work/out" <<'PY' || fail "summary --json projects: $(cat "$work/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+p, n = d["projects"], d["network"]
+assert p["projects"] == "2" and p["budget"] == [{"currency_code": "EUR", "units": "35000000", "nanos": 0}], p
+assert n["institutions_declared_unnamed"] == "17", n
+assert int(n["institutions_including_declared"]) == int(n["institutions_named"]) + 17, n
+PY
+
 # --- Lists: all pages, one JSON document ------------------------------------------------------
 run 0 list institutions --json --page_size=5
 $py -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["institutions"]) == 36, len(d["institutions"])' "$work/out" || fail "list --json pages"

@@ -4,6 +4,9 @@
 
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
 namespace imp::impctl {
 
 std::string Json(const google::protobuf::Message& message) {
@@ -16,6 +19,16 @@ std::string Json(const google::protobuf::Message& message) {
   (void)google::protobuf::util::MessageToJsonString(message, &out, options);
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
+}
+
+std::string DecimalText(const google::type::Money& amount) {
+  std::string text = absl::StrCat(amount.units());
+  if (amount.nanos() != 0) {
+    std::string fraction = absl::StrFormat("%09d", amount.nanos());
+    while (fraction.back() == '0') fraction.pop_back();
+    absl::StrAppend(&text, ".", fraction);
+  }
+  return text;
 }
 
 void PrintJson(const google::protobuf::Message& message) {

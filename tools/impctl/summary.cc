@@ -2,8 +2,12 @@
 // A partial answer (a backend did not respond) is announced before any figure and on stderr,
 // because its numbers are too low and must not be quoted as they are.
 #include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/api/iso3166.h"
@@ -49,6 +53,74 @@ bool Missing(const Response& r, gw::Source source) {
 
 std::string OblastName(const std::string& code) {
   return std::string(api::UkrainianRegionName(code));
+}
+
+// "STATUS_IMPLEMENTATION" -> "IMPLEMENTATION".
+std::string StatusWord(const std::string& status) {
+  return absl::StartsWith(status, "STATUS_") ? status.substr(7) : status;
+}
+
+// The projects table: by status, budget/committed/disbursed per currency (one row per currency,
+// never converted), deliverables planned and delivered per unit.
+void PrintProjects(const gw::ProjectFigures& p) {
+  std::printf("\nProjects: %s\n", Count(p.projects()).c_str());
+  Table statuses({"STATUS", "PROJECTS"}, {false, true});
+  for (const auto& c : p.projects_by_status()) {
+    statuses.AddRow({StatusWord(c.key()), Count(c.count())});
+  }
+  if (!statuses.empty()) std::printf("%s", statuses.Render("  ").c_str());
+  // Columns: budget, committed in the period, disbursed in the period.
+  std::map<std::string, std::vector<std::string>> by_currency;
+  auto put = [&](const google::protobuf::RepeatedPtrField<google::type::Money>& totals, int col) {
+    for (const auto& m : totals) {
+      auto& row = by_currency[m.currency_code()];
+      row.resize(3, "0");
+      row[col] = DecimalText(m);  // the currency is the row's
+    }
+  };
+  put(p.budget(), 0);
+  put(p.committed(), 1);
+  put(p.disbursed(), 2);
+  Table money({"CURRENCY", "BUDGET", "COMMITTED", "DISBURSED"}, {false, true, true, true});
+  for (const auto& [currency, row] : by_currency) {
+    money.AddRow({currency, row[0], row[1], row[2]});
+  }
+  if (!money.empty()) {
+    std::printf("\n  Money per currency (committed and disbursed in the period)\n%s",
+                money.Render("  ").c_str());
+  }
+  if (p.deliverables() > 0) {
+    std::printf("\n  Deliverables: %s, of which delivered in full by the end: %s\n",
+                Count(p.deliverables()).c_str(), Count(p.deliverables_completed()).c_str());
+    Table units({"UNIT", "DELIVERABLES", "PLANNED", "DELIVERED"}, {false, true, true, true});
+    for (const auto& u : p.deliverables_by_unit()) {
+      units.AddRow({u.unit(), Count(u.deliverables()), Count(u.planned_quantity()),
+                    Count(u.delivered_quantity())});
+    }
+    std::printf("%s", units.Render("  ").c_str());
+  }
+}
+
+// The partnership network with and without the members frameworks declare but have not named.
+void PrintNetwork(const gw::PartnershipNetwork& n) {
+  Table figures({"", ""}, {false, true});
+  figures.AddRow({"  partnerships (agreements signed by the end)", Count(n.partnerships())});
+  figures.AddRow(
+      {"    of which frameworks with unnamed members", Count(n.frameworks_with_unnamed_members())});
+  figures.AddRow({"  institutions named (parties, named members)", Count(n.institutions_named())});
+  figures.AddRow(
+      {"  declared by frameworks, not yet named", Count(n.institutions_declared_unnamed())});
+  figures.AddRow(
+      {"  institutions including the declared ones", Count(n.institutions_including_declared())});
+  std::printf("\nPartnership network\n%s", figures.Render().c_str());
+  Table frameworks({"FRAMEWORK", "TITLE", "DECLARED", "NAMED", "UNNAMED"},
+                   {false, false, true, true, true});
+  for (const auto& f : n.frameworks()) {
+    frameworks.AddRow(
+        {f.agreement(), f.title(), Count(f.declared()), Count(f.named()), Count(f.unnamed())});
+  }
+  if (!frameworks.empty()) std::printf("%s", frameworks.Render("  ").c_str());
+  std::printf("  %s\n", n.explanation().c_str());
 }
 
 }  // namespace
@@ -143,6 +215,13 @@ int Summary(Client& client, const std::vector<std::string>& args) {
     std::printf("\nUkrainian institutions in partnerships, by oblast\n%s",
                 oblasts.Render("  ").c_str());
   }
+  // From the registry too: unknown, not zero, when it did not answer.
+  if (no_registry) {
+    std::printf("\nProjects: n/a\n\nPartnership network: n/a\n");
+    return kExitOk;
+  }
+  PrintProjects(r.projects());
+  PrintNetwork(r.network());
   return kExitOk;
 }
 
