@@ -23,6 +23,19 @@ operations() { impctl summary --json | /usr/bin/python3 -c 'import json,sys; pri
 "$src/deploy/local/up.sh" >"$IMP_STATE_DIR/up1.log" 2>&1 || { cat "$IMP_STATE_DIR/up1.log"; fail "first up.sh"; }
 grep -q "imported 91 of 91 rows" "$IMP_STATE_DIR/up1.log" || fail "demo activities not loaded"
 [ "$(operations)" = 104 ] || fail "demo operations after first start: $(operations)"
+# The two seed projects and the MoH-GIZ memorandum's 17 declared members are in the summary.
+impctl summary --json >"$IMP_STATE_DIR/summary.json" || fail "impctl summary --json"
+/usr/bin/python3 - "$IMP_STATE_DIR/summary.json" <<'PY' || fail "projects or declared members missing from the summary"
+import json, sys
+s = json.load(open(sys.argv[1]))
+by_status = {c["key"]: int(c["count"]) for c in s["projects"]["projects_by_status"]}
+assert by_status == {"STATUS_IDENTIFICATION": 1, "STATUS_IMPLEMENTATION": 1}, by_status
+budget = {m["currency_code"]: m["units"] for m in s["projects"]["budget"]}
+assert budget == {"EUR": "35000000"}, budget
+assert int(s["network"]["institutions_declared_unnamed"]) == 17, s["network"]
+print(s["network"]["explanation"])
+PY
+impctl summary | grep -q "^Projects: 2$" || fail "no projects table in impctl summary"
 grep -q " admin " "$IMP_STATE_DIR/tokens.txt" || fail "no admin token line"
 grep -qF "$(cat "$IMP_STATE_DIR/admin.token")" "$IMP_STATE_DIR/tokens.txt" && fail "the tokens file must not hold the token itself"
 tcp_sql() {  # user password sql: runs over TCP on the up.sh MariaDB, output in $IMP_STATE_DIR/sql.out
