@@ -109,6 +109,20 @@ std::string QuoteForMessage(absl::string_view value) {
   return out;
 }
 
+std::string Utf8Escaped(absl::string_view value, size_t max_bytes) {
+  std::string out;
+  for (size_t i = 0; i < value.size();) {
+    const size_t n = Utf8SequenceLength(value, i);
+    const std::string piece = n == 0
+                                  ? absl::StrFormat("\\x%02X", static_cast<unsigned char>(value[i]))
+                                  : std::string(value.substr(i, n));
+    if (out.size() + piece.size() > max_bytes) break;
+    out += piece;
+    i += n == 0 ? 1 : n;
+  }
+  return out;
+}
+
 absl::Status ValidateHttpUrl(absl::string_view value, absl::string_view field, size_t max_bytes) {
   if (value.size() > max_bytes) {
     return BadUrl(field,

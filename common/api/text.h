@@ -25,6 +25,11 @@ inline constexpr size_t kMaxQuotedBytes = 64;
 // into RESOURCE_EXHAUSTED).
 std::string QuoteForMessage(absl::string_view value);
 
+// Text from elsewhere (a library's error message that quotes client input) made fit for a
+// status message or a UTF-8 file: bytes that are not UTF-8 written as \xNN, at most `max_bytes`
+// bytes of the result, cut between characters.
+std::string Utf8Escaped(absl::string_view value, size_t max_bytes);
+
 // The longest prefix of `value` of at most `max_bytes` bytes that does not end inside a UTF-8
 // sequence.
 absl::string_view Utf8Prefix(absl::string_view value, size_t max_bytes);

@@ -147,7 +147,7 @@ absl::Status ListFromJsonCell(const std::string& cell, const std::string& field,
       absl::StrCat("{\"", field, "\":", cell, "}"), &parsed);
   if (!status.ok()) {
     return Bad(field, absl::StrCat("not a JSON list of ", field, ": ",
-                                   api::Utf8Prefix(std::string(status.message()), 200)));
+                                   api::Utf8Escaped(status.message().as_string(), 200)));
   }
   // What is read must be writable again (the export prints the same JSON): a string the JSON
   // escapes made into something that is not UTF-8 (a lone surrogate) cannot be.
