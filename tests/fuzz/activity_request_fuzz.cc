@@ -202,17 +202,11 @@ const std::vector<Method>& Methods() {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  imp::fuzz::SilenceProtobufLogs();
-  if (!imp::api::SetPageTokenKey("fuzz-page-token-key-0123456789abcdef").ok()) std::abort();
-  imp::fuzz::CheckCoversService(
-      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
-          "imp.activity.v1.ActivityService"),
-      Methods());
+  imp::fuzz::InitializeHarness("imp.activity.v1.ActivityService", Methods());
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  imp::fuzz::Selected selected = imp::fuzz::Select(data, size, Methods());
-  if (selected.request != nullptr) selected.method->call(*selected.request);
+  imp::fuzz::RunOneInput(data, size, Methods());
   return 0;
 }

@@ -30,6 +30,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "common/api/errors.h"
+#include "common/api/page_token.h"
 #include "common/db/database.h"
 #include "common/server/request_context.h"
 #include "common/status.h"
@@ -205,6 +206,21 @@ inline const RequestContext* FuzzContext() {
     return c;
   }();
   return ctx;
+}
+
+// What both request harnesses' LLVMFuzzerInitialize does: quiet protobuf, a page-token key, and
+// a refusal to start unless `methods` covers every method of `service` (full name).
+inline void InitializeHarness(const char* service, const std::vector<Method>& methods) {
+  SilenceProtobufLogs();
+  if (!api::SetPageTokenKey("fuzz-page-token-key-0123456789abcdef").ok()) std::abort();
+  CheckCoversService(google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service),
+                     methods);
+}
+
+// What both request harnesses' LLVMFuzzerTestOneInput does: select a method and call it.
+inline void RunOneInput(const uint8_t* data, size_t size, const std::vector<Method>& methods) {
+  Selected selected = Select(data, size, methods);
+  if (selected.request != nullptr) selected.method->call(*selected.request);
 }
 
 }  // namespace imp::fuzz
