@@ -17,6 +17,9 @@ PACKAGES=(
   libxml2-utils                          # xmllint: the IATI export test validates against the schema
   galera-4 mariadb-backup socat          # deploy/galera: 3-node cluster, state transfers (SST/IST)
   python3-yaml                           # tests/deploy/manifests_test.py parses compose and k8s
+  clang libclang-rt-14-dev               # fuzz_short: libFuzzer harnesses with ASan + UBSan
+  procps                                 # ps/pgrep in the test scripts (a bare bookworm lacks it)
+  git                                    # reports name the commit they were measured at
 )
 # npm fetches @bufbuild/buf for `buf lint`. Images that ship Node.js from elsewhere already have npm
 # (and Debian's npm package conflicts with them), so ask apt for it only when it is absent.
