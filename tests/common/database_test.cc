@@ -9,7 +9,10 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/db/errors.h"
@@ -215,6 +218,138 @@ TEST(Database, DeadlocksAreRetriedAndBothWritesLand) {
   }
 }
 
+// The giving-up path of the conflict retry (database.cc: kMaxConflictAttempts = 4, i.e. the first
+// run and 3 re-runs), against the real server and no seam: a rival connection deadlocks every
+// attempt. Each round the rival first modifies 50 ballast rows (so InnoDB, which rolls back the
+// lighter transaction of a cycle, always picks the attempt as the victim), locks row 2 and,
+// once the attempt holds row 1, asks for row 1; the attempt then asks for row 2 and gets 1213.
+TEST(Database, ATransactionThatDeadlocksEveryTimeIsRunFourTimesThenAbortedAndStoresNothing) {
+  auto tdb = testing::TestDatabase::Create();
+  Database db(tdb->pool_options(), TestMigrations());
+  ASSERT_TRUE(db.CheckReady(Soon()).ok());
+  for (int id = 1; id <= 52; ++id) ASSERT_TRUE(InsertItem(db, id, "row").ok());
+  static constexpr Statement kLockItem{"lock_item",
+                                       "SELECT label FROM items WHERE id = ? FOR UPDATE"};
+  static constexpr Statement kBallast{"ballast",
+                                      "UPDATE items SET label = ? WHERE id BETWEEN 3 AND 52"};
+
+  absl::Mutex mu;
+  int rival_ready = 0;          // the last round in which the rival holds row 2 and its ballast
+  int attempt_holds_row_1 = 0;  // the last round in which the attempt holds row 1
+  bool stop = false;
+  int64_t rival_connection_id = 0;
+  std::string rival_error;
+
+  std::thread rival([&] {
+    ConnectionPool pool(tdb->pool_options());
+    auto lease = pool.Acquire(Soon());
+    if (!lease.ok()) {
+      absl::MutexLock lock(&mu);
+      rival_error = lease.status().ToString();
+      rival_ready = -1;
+      return;
+    }
+    Connection& c = **lease;
+    try {
+      {
+        std::unique_ptr<sql::Statement> st(c.raw().createStatement());
+        std::unique_ptr<sql::ResultSet> rs(st->executeQuery("SELECT CONNECTION_ID()"));
+        rs->next();
+        absl::MutexLock lock(&mu);
+        rival_connection_id = rs->getInt64(1);
+      }
+      for (int round = 1;; ++round) {
+        c.ExecuteDirect("START TRANSACTION");
+        auto& ballast = c.Prepare(kBallast);
+        ballast.setString(1, "rival round " + std::to_string(round));
+        ballast.executeUpdate();
+        auto& lock_item = c.Prepare(kLockItem);
+        lock_item.setInt(1, 2);
+        std::unique_ptr<sql::ResultSet>(lock_item.executeQuery());
+        {
+          absl::MutexLock lock(&mu);
+          rival_ready = round;
+          auto go = [&] { return stop || attempt_holds_row_1 >= round; };
+          mu.AwaitWithDeadline(absl::Condition(&go), Soon());
+          if (stop) {
+            c.ExecuteDirect("ROLLBACK");
+            return;
+          }
+        }
+        // Waits for row 1 until the attempt, the victim, has been rolled back.
+        lock_item.setInt(1, 1);
+        std::unique_ptr<sql::ResultSet>(lock_item.executeQuery());
+        c.ExecuteDirect("ROLLBACK");
+      }
+    } catch (const sql::SQLException& e) {
+      absl::MutexLock lock(&mu);
+      rival_error = absl::StrCat("rival: error ", e.getErrorCode(), " ", e.what());
+      rival_ready = -1;
+    }
+  });
+
+  // The rival's row-1 request is queued behind the attempt's lock (the cycle is then one
+  // statement from closing).
+  auto rival_waits_for_a_lock = [&](int64_t id) {
+    return tdb->QueryString(absl::StrCat(
+               "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT' "
+               "AND trx_mysql_thread_id = ",
+               id)) == "1";
+  };
+  int attempts = 0;
+  std::vector<int> error_codes;
+  absl::Status status = db.InTransaction(Soon(), [&](Connection& c) -> absl::Status {
+    const int round = ++attempts;
+    int64_t rival_id = 0;
+    {
+      absl::MutexLock lock(&mu);
+      auto ready = [&] { return rival_ready >= round || rival_ready < 0; };
+      if (!mu.AwaitWithDeadline(absl::Condition(&ready), Soon()) || rival_ready < 0)
+        return absl::InternalError("the rival never got ready: " + rival_error);
+      rival_id = rival_connection_id;
+    }
+    try {
+      auto& insert = c.Prepare(kInsertItem);
+      insert.setInt(1, 100);
+      insert.setString(2, "written by an attempt that is always rolled back");
+      insert.executeUpdate();
+      auto& lock_item = c.Prepare(kLockItem);
+      lock_item.setInt(1, 1);
+      std::unique_ptr<sql::ResultSet>(lock_item.executeQuery());
+      {
+        absl::MutexLock lock(&mu);
+        attempt_holds_row_1 = round;
+      }
+      const absl::Time deadline = absl::Now() + absl::Seconds(10);
+      while (!rival_waits_for_a_lock(rival_id)) {
+        if (absl::Now() > deadline) return absl::InternalError("the rival never asked for row 1");
+        absl::SleepFor(absl::Milliseconds(5));
+      }
+      lock_item.setInt(1, 2);
+      std::unique_ptr<sql::ResultSet>(lock_item.executeQuery());
+    } catch (const sql::SQLException& e) {
+      error_codes.push_back(e.getErrorCode());
+      throw;
+    }
+    return absl::OkStatus();
+  });
+  {
+    absl::MutexLock lock(&mu);
+    stop = true;
+  }
+  rival.join();
+
+  EXPECT_EQ(status.code(), absl::StatusCode::kAborted) << status;
+  EXPECT_EQ(attempts, 4) << "the first run and 3 re-runs, then ABORTED";
+  EXPECT_EQ(error_codes, std::vector<int>(4, kErrDeadlock))
+      << "every attempt must have ended in a real deadlock";
+  EXPECT_EQ(rival_error, "");
+  EXPECT_EQ(tdb->QueryString("SELECT COUNT(*) FROM items WHERE id = 100"), "0")
+      << "a write of the aborted transaction was stored";
+  EXPECT_EQ(tdb->QueryString("SELECT COUNT(*) FROM items WHERE label LIKE 'rival%'"), "0");
+  EXPECT_EQ(CountItems(db), 52);
+}
+
 TEST(Database, DeadlineBoundsTheWaitForAConnection) {
   auto tdb = testing::TestDatabase::Create();
   PoolOptions options = tdb->pool_options();
@@ -266,7 +401,10 @@ TEST(Database, AWriteWhoseCallerIsGoneOrLateOrDrainingCommitsNothing) {
                                ps.setInt(1, 2);
                                ps.setString(2, "x");
                                ps.executeUpdate();
-                               absl::SleepFor(absl::Milliseconds(400));  // past the deadline
+                               // The work outlasts the caller: wait until its deadline has
+                               // passed (the event under test), bounded by the loop's count.
+                               for (int i = 0; i < 200 && absl::Now() <= late.deadline; ++i)
+                                 absl::SleepFor(absl::Milliseconds(10));
                                return absl::OkStatus();
                              })
                 .code(),
