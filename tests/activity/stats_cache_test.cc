@@ -30,10 +30,14 @@ class StatsCacheTest : public ActivityTest {
 
   // Asks `req` and checks the answer against the activity rows; returns whether the service
   // answered from a kept answer.
-  bool AskAndCompare(const v1::GetActivityStatsRequest& req) {
+  bool AskAndCompare(const v1::GetActivityStatsRequest& req) { return AskAndCompare(req, nullptr); }
+
+  // The same, also handing back the answer served.
+  bool AskAndCompare(const v1::GetActivityStatsRequest& req, v1::GetActivityStatsResponse* answer) {
     const int64_t hits_before = cache().hits();
     v1::GetActivityStatsResponse served;
     grpc::Status s = act_->GetActivityStats(Ctx().get(), req, &served);
+    if (answer != nullptr) *answer = served;
     EXPECT_TRUE(s.ok()) << s.error_message();
     v1::GetActivityStatsResponse expected;
     absl::Status raw = raw_->InTransaction(absl::Now() + absl::Seconds(30), [&](db::Connection& c) {
@@ -102,6 +106,62 @@ TEST_F(StatsCacheTest, AKeptAnswerIsReusedUntilAWriteChangesAMonthItCovers) {
                   .ok());
   EXPECT_FALSE(AskAndCompare(year_));
   EXPECT_TRUE(AskAndCompare(year_));
+}
+
+// Two replicas on one database: A keeps an answer, B writes. The months' version lives in the
+// database, so B's write in a covered month makes A compute again and count it, and B's write
+// in another month leaves A's kept answer in use.
+TEST_F(StatsCacheTest, AnAnswerKeptByOneReplicaCountsAWriteAnotherReplicaMadeInItsMonths) {
+  ServiceHostOptions host;
+  host.readiness_interval = absl::Milliseconds(100);
+  host.name = "activity-test-b";
+  ActivityServer replica_b(host, activity_db_->pool_options(),
+                           absl::StrCat("127.0.0.1:", registry_->port()));
+  ASSERT_TRUE(replica_b.Start().ok());
+  auto b = v1::ActivityService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", replica_b.port()), grpc::InsecureChannelCredentials()));
+  // B serves once it has checked the schema (as WaitUntilReady waits for A).
+  bool b_ready = false;
+  for (int i = 0; i < 100 && !b_ready; ++i) {
+    v1::ListActivitiesResponse list;
+    b_ready = b->ListActivities(Ctx().get(), {}, &list).ok();
+    if (!b_ready) absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(b_ready) << "replica B never became ready";
+  auto create_on_b = [&](const Activity& a, Activity* out) {
+    v1::CreateActivityRequest req;
+    *req.mutable_activity() = a;
+    return b->CreateActivity(Ctx().get(), req, out);
+  };
+
+  Activity march;
+  ASSERT_TRUE(Create(Training(3, 1, D(2024, 3, 5)), &march).ok());
+  v1::GetActivityStatsResponse kept, served;
+  EXPECT_FALSE(AskAndCompare(year_, &kept));  // A computes
+  ASSERT_EQ(kept.totals().activities(), 1);
+  ASSERT_EQ(kept.totals().participants(), 4);
+  EXPECT_TRUE(AskAndCompare(year_, &served));  // and keeps it
+
+  Activity december_2023;  // B writes outside the year: A's kept answer stays in use
+  ASSERT_TRUE(create_on_b(Training(7, 1, D(2023, 12, 1)), &december_2023).ok());
+  EXPECT_TRUE(AskAndCompare(year_, &served));
+  EXPECT_EQ(served.totals().participants(), 4);
+
+  Activity june;  // B writes in June 2024: A's next answer is computed again and counts it
+  ASSERT_TRUE(create_on_b(Training(5, 2, D(2024, 6, 1)), &june).ok());
+  EXPECT_FALSE(AskAndCompare(year_, &served));
+  EXPECT_EQ(served.totals().activities(), 2);
+  EXPECT_EQ(served.totals().participants(), 4 + 7);
+  EXPECT_TRUE(AskAndCompare(year_, &served));
+  EXPECT_EQ(served.totals().participants(), 4 + 7);
+
+  v1::DeleteActivityRequest del;  // and B's delete of it takes it out again
+  del.set_name(june.name());
+  Activity deleted;
+  ASSERT_TRUE(b->DeleteActivity(Ctx().get(), del, &deleted).ok());
+  EXPECT_FALSE(AskAndCompare(year_, &served));
+  EXPECT_EQ(served.totals().participants(), 4);
+  replica_b.Shutdown();
 }
 
 // Each kept answer has its own months: a write in August changes answers covering August
