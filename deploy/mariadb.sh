@@ -3,6 +3,7 @@
 # never the system service.
 #
 #   deploy/mariadb.sh start DIR PORT   initialise DIR on first use, start the server, wait for it
+#                                      (exit 98 when PORT is in use: the caller may pick another)
 #   deploy/mariadb.sh stop DIR         stop the server whose data is in DIR (waits for exit)
 #   deploy/mariadb.sh status DIR       exit 0 when it is running
 #
@@ -79,15 +80,21 @@ case "$cmd" in
       --collation-server=utf8mb4_unicode_ci --innodb-buffer-pool-size=256M \
       --innodb-flush-log-at-trx-commit=1 --max-connections=500 --skip-name-resolve \
       </dev/null >/dev/null 2>&1 &
+    server=$!
     for _ in $(seq 1 300); do
       if [ -S "$sock" ] && admin_sql -e 'SELECT 1' >/dev/null 2>&1; then
         harden
         exit 0
       fi
+      kill -0 "$server" 2>/dev/null || break  # it gave up: no use waiting
       sleep 0.1
     done
     echo "mariadb did not start; see $dir/error.log:" >&2
     tail -20 "$dir/error.log" >&2 || true
+    # The port was taken after the caller picked it: exit 98 (EADDRINUSE) so it can pick another.
+    if ! kill -0 "$server" 2>/dev/null && tail -5 "$dir/error.log" | grep -q 'Address already in use'; then
+      exit 98
+    fi
     exit 1
     ;;
   stop)

@@ -14,14 +14,23 @@ cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" --parallel "$(nproc)"
 
 STATE=$(mktemp -d /tmp/imp-tests.XXXXXX)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Below the kernel's ephemeral range (an outgoing connection cannot take it before MariaDB binds).
+free_port() { /usr/bin/python3 "$ROOT/tests/support/free_port.py" "$@"; }
+PORT=$(free_port)
 cleanup() {
   "$ROOT/deploy/mariadb.sh" stop "$STATE/mariadb" || true
   rm -rf "$STATE"
 }
 trap cleanup EXIT
-echo "tests: starting MariaDB on 127.0.0.1:$PORT"
-"$ROOT/deploy/mariadb.sh" start "$STATE/mariadb" "$PORT"
+# mariadb.sh exits 98 when the port was taken after all: another port, a few times.
+for attempt in 1 2 3 4 5; do
+  echo "tests: starting MariaDB on 127.0.0.1:$PORT"
+  status=0
+  "$ROOT/deploy/mariadb.sh" start "$STATE/mariadb" "$PORT" || status=$?
+  [ "$status" = 0 ] && break
+  if [ "$status" != 98 ] || [ "$attempt" = 5 ]; then exit "$status"; fi
+  PORT=$(free_port)
+done
 
 # Test fixtures create a fresh database and user per test on this server (root over the socket).
 export IMP_TEST_DB_SOCKET="$STATE/mariadb/mysqld.sock"

@@ -9,14 +9,18 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <set>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
 
 namespace imp::testing {
 namespace {
@@ -68,17 +72,43 @@ std::string SourceDir() {
 
 }  // namespace
 
+std::pair<int, int> TestPortRange() {
+  constexpr int kLowest = 20000;
+  int low = 32768, high = 60999;
+  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r"); f != nullptr) {
+    if (std::fscanf(f, "%d %d", &low, &high) != 2) low = 32768, high = 60999;
+    std::fclose(f);
+  }
+  if (low - kLowest >= 1000) return {kLowest, low};
+  if (65535 - high >= 1000) return {high + 1, 65536};
+  return {1024, 65536};  // no port is safe from outgoing connections: callers' retries cover it
+}
+
 int PickFreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) Die("bind failed");
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
+  static absl::Mutex mu(absl::kConstInit);
+  static std::set<int>* given = new std::set<int>();
+  static std::mt19937 rng{std::random_device{}()};
+  const auto [low, high] = TestPortRange();
+  absl::MutexLock lock(&mu);
+  std::uniform_int_distribution<int> any(low, high - 1);
+  for (int attempt = 0; attempt < 10000; ++attempt) {
+    const int port = any(rng);
+    if (given->count(port) > 0) continue;
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) Die("socket failed");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    // No SO_REUSEADDR: a port a connection still holds (even in TIME_WAIT) counts as taken.
+    const bool bound = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    close(fd);
+    if (bound) {
+      given->insert(port);
+      return port;
+    }
+  }
+  Die(absl::StrCat("no free port in [", low, ", ", high, ")"));
 }
 
 std::unique_ptr<TestDatabase> TestDatabase::Create(absl::string_view socket) {
@@ -170,9 +200,21 @@ PrivateMariaDb::~PrivateMariaDb() {
 }
 
 void PrivateMariaDb::Start() {
-  const std::string cmd =
-      absl::StrCat(SourceDir(), "/deploy/mariadb.sh start '", dir_, "' ", port_);
-  if (std::system(cmd.c_str()) != 0) Die("could not start a private MariaDB: " + cmd);
+  // The port was free when picked; something may have bound it since. deploy/mariadb.sh exits 98
+  // (EADDRINUSE) as soon as the server gives up for that reason: start again on another port.
+  constexpr int kAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    const std::string cmd =
+        absl::StrCat(SourceDir(), "/deploy/mariadb.sh start '", dir_, "' ", port_);
+    const int status = std::system(cmd.c_str());
+    if (status == 0) return;
+    const bool port_taken = WIFEXITED(status) && WEXITSTATUS(status) == kPortTakenExit;
+    if (!port_taken || attempt == kAttempts) Die("could not start a private MariaDB: " + cmd);
+    const int taken = port_;
+    port_ = PickFreePort();
+    std::fprintf(stderr, "private MariaDB: port %d was taken; starting on %d instead\n", taken,
+                 port_);
+  }
 }
 
 void PrivateMariaDb::Stop() {

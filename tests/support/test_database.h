@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/strings/string_view.h"
 #include "common/db/pool.h"
@@ -44,7 +45,8 @@ class TestDatabase {
 };
 
 // A MariaDB server of the test's own, in a temporary directory on a free port, that the test may
-// stop and start again (database-outage tests). Uses deploy/mariadb.sh, like up.sh.
+// stop and start again (database-outage tests). Uses deploy/mariadb.sh, like up.sh. A start whose
+// port was taken in the meantime is retried on another port (port() tells which).
 class PrivateMariaDb {
  public:
   PrivateMariaDb();
@@ -60,7 +62,17 @@ class PrivateMariaDb {
   int port_;
 };
 
+// deploy/mariadb.sh start's exit code when the server could not bind its port (EADDRINUSE).
+inline constexpr int kPortTakenExit = 98;
+
+// A loopback TCP port that binds now, picked at random below the kernel's ephemeral range
+// (/proc/sys/net/ipv4/ip_local_port_range): a port inside that range can be taken by any outgoing
+// connection before the server binds it. Never the same port twice in one process. The shell
+// scripts' twin is tests/support/free_port.py (same range). A caller that starts a server on it
+// still retries with another port when the bind fails.
 int PickFreePort();
+// [low, high): where PickFreePort picks (20000 up to the ephemeral range's low bound).
+std::pair<int, int> TestPortRange();
 
 }  // namespace imp::testing
 
