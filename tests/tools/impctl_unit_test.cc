@@ -141,6 +141,7 @@ TEST(Mapping, DemoFilesRoundTrip) {
   auto institutions = ParseCsv(ReadDemo("institutions.csv"));
   ASSERT_TRUE(institutions.ok());
   ASSERT_TRUE(CheckHeader(institutions->header, kInstitutionColumns).ok());
+  ASSERT_FALSE(institutions->records.empty());
   for (const auto& rec : institutions->records) {
     auto row = InstitutionFromCsv(rec.fields);
     ASSERT_TRUE(row.ok()) << "line " << rec.line << ": " << row.status();
@@ -150,6 +151,7 @@ TEST(Mapping, DemoFilesRoundTrip) {
   auto agreements = ParseCsv(ReadDemo("agreements.csv"));
   ASSERT_TRUE(agreements.ok());
   ASSERT_TRUE(CheckHeader(agreements->header, kAgreementColumns).ok());
+  ASSERT_FALSE(agreements->records.empty());
   for (const auto& rec : agreements->records) {
     auto row = AgreementFromCsv(rec.fields);
     ASSERT_TRUE(row.ok()) << "line " << rec.line << ": " << row.status();
@@ -160,6 +162,7 @@ TEST(Mapping, DemoFilesRoundTrip) {
   auto activities = ParseCsv(ReadDemo("activities.csv"));
   ASSERT_TRUE(activities.ok());
   ASSERT_TRUE(CheckHeader(activities->header, kActivityColumns).ok());
+  ASSERT_FALSE(activities->records.empty());
   for (const auto& rec : activities->records) {
     auto row = ActivityFromCsv(rec.fields);
     ASSERT_TRUE(row.ok()) << "line " << rec.line << ": " << row.status();
