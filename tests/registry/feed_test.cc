@@ -19,6 +19,7 @@
 #include "registry-service/src/registry.h"
 #include "registry-service/src/registry_server.h"
 #include "registry-service/src/store.h"
+#include "tests/registry/largest_project.h"
 #include "tests/support/test_database.h"
 
 namespace imp::registry {
@@ -286,18 +287,21 @@ TEST_F(RegistryFeedTest, ProjectChangesCarryTheProjectAsItIsWhenThePageIsRead) {
   EXPECT_EQ(feed[1].revision(), *RevisionOf(deleted.etag()));
 }
 
-// A project may be 1 MiB: a page carries each resource once, by its first change, so that six
-// changes of a ~700 KiB project fit one page (six copies would pass the 3 MiB page budget and
-// split the page after four).
+// A project may be 1 MiB (kMaxProjectBytes): a page carries each resource once, by its first
+// change, so that six changes of a project as large as the registry takes fit one page (six
+// copies would pass the 3 MiB page budget and cut the page after two). The gateway's copy
+// following such a project: read_model_test.cc.
 TEST_F(RegistryFeedTest, APageCarriesAResourceChangedSeveralTimesOnlyOnce) {
   Institution kyiv = CreateInstitution("kyiv", "UA");
   Institution lyon = CreateInstitution("lyon", "FR");
   v1::CreateProjectRequest create;
   create.set_project_id("burns");
-  *create.mutable_project() = BigProject(lyon.name(), kyiv.name(), 650);
+  *create.mutable_project() = LargestProject(lyon.name(), kyiv.name());
   v1::Project project;
-  ASSERT_TRUE(stub_->CreateProject(Ctx().get(), create, &project).ok());
-  ASSERT_GT(project.ByteSizeLong(), size_t{650} << 10);
+  grpc::Status created = stub_->CreateProject(Ctx().get(), create, &project);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  ASSERT_GT(project.ByteSizeLong(), kMaxProjectBytes - kLargestProjectSlack);
+  ASSERT_LE(project.ByteSizeLong(), kMaxProjectBytes);
   for (int i = 0; i < 5; ++i) {
     v1::UpdateProjectRequest update;
     update.mutable_project()->set_name(project.name());
