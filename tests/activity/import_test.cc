@@ -1,10 +1,16 @@
 // ImportActivities as a client sees it: a stream applies only when it is half-closed, request ids
 // answer only a retry of the same request, and rows with an external reference update instead
 // of duplicating. Real registry and activity servers on loopback, real MariaDB.
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/db/pool.h"
 #include "tests/activity/activity_fixture.h"
 
 namespace imp::activity {
@@ -13,6 +19,40 @@ namespace {
 class ImportTest : public ActivityTest {
  protected:
   std::string Count() { return activity_db_->QueryString("SELECT COUNT(*) FROM activities"); }
+
+  // The activities on `db` including those written by transactions not yet committed (a dirty
+  // read): what an open import has applied so far. Back to the committed count once it ends.
+  static int64_t ActivitiesIncludingUncommitted(const testing::TestDatabase& db) {
+    db::ConnectionPool pool(db.pool_options());
+    auto lease = pool.Acquire(absl::Now() + absl::Seconds(10));
+    if (!lease.ok()) {
+      ADD_FAILURE() << lease.status();
+      return -1;
+    }
+    (*lease)->ExecuteDirect("SET SESSION TRANSACTION ISOLATION LEVEL READ UNCOMMITTED");
+    std::unique_ptr<sql::Statement> st((*lease)->raw().createStatement());
+    std::unique_ptr<sql::ResultSet> rs(st->executeQuery("SELECT COUNT(*) FROM activities"));
+    rs->next();
+    return rs->getInt64(1);
+  }
+
+  // Polls `done` until it holds or 20 s pass; whether it held.
+  static bool WaitFor(const std::function<bool()>& done) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (!done()) {
+      if (absl::Now() > deadline) return false;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return true;
+  }
+
+  // The "nothing was stored" checks run once the service's import transaction has ended: its
+  // uncommitted rows are gone (rolled back; had it committed they would stay and this fails),
+  // not after a guessed pause.
+  static void WaitUntilNoUncommittedActivities(const testing::TestDatabase& db) {
+    ASSERT_TRUE(WaitFor([&] { return ActivitiesIncludingUncommitted(db) == 0; }))
+        << "the import's rows are still there (uncommitted or committed)";
+  }
 
   static std::vector<Activity> Rows(int n) {
     std::vector<Activity> rows;
@@ -49,19 +89,19 @@ TEST_F(ImportTest, AStreamCancelledHalfwayCommitsNothingAndItsRetryStoresEveryRo
       if (from == 0) msg.set_request_id("half-sent");
       ASSERT_TRUE(writer->Write(msg));
     }
-    // Give the server time to apply what it received (inside its open transaction), then go.
-    absl::SleepFor(absl::Milliseconds(1500));
+    // Once the server has written rows of what it received (inside its open transaction), go.
+    ASSERT_TRUE(WaitFor([&] { return ActivitiesIncludingUncommitted(*activity_db_) >= 100; }))
+        << "the server never applied the rows it received";
     ctx->TryCancel();
     EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
   }
-  absl::SleepFor(absl::Seconds(1));
+  WaitUntilNoUncommittedActivities(*activity_db_);
   EXPECT_EQ(Count(), "0") << "rows of a cancelled stream were committed";
 
   // The client's retry with the same request id sends everything and gets everything stored.
   v1::ImportActivitiesResponse resp;
-  resp = MustImport(Import(rows, "half-sent", v1::ImportActivitiesRequest::MODE_ALL_OR_NOTHING,
-                           &resp),
-                    resp);
+  resp = MustImport(
+      Import(rows, "half-sent", v1::ImportActivitiesRequest::MODE_ALL_OR_NOTHING, &resp), resp);
   EXPECT_FALSE(resp.replayed());
   EXPECT_EQ(resp.rows_imported(), 2000);
   EXPECT_EQ(resp.rows_created(), 2000);
@@ -71,17 +111,22 @@ TEST_F(ImportTest, AStreamCancelledHalfwayCommitsNothingAndItsRetryStoresEveryRo
 TEST_F(ImportTest, AStreamWhoseDeadlinePassesMidwayCommitsNothing) {
   const std::vector<Activity> rows = Rows(600);
   auto ctx = Ctx("importer");
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(1500));
+  const auto deadline = std::chrono::system_clock::now() + std::chrono::milliseconds(1500);
+  ctx->set_deadline(deadline);
   v1::ImportActivitiesResponse resp;
   auto writer = act_->ImportActivities(ctx.get(), &resp);
   v1::ImportActivitiesRequest msg = Message(rows, 0, 300);
   msg.set_request_id("too-slow");
   ASSERT_TRUE(writer->Write(msg));
-  absl::SleepFor(absl::Seconds(2));  // the rest never comes in time
+  // The first half is applied inside the open transaction; the rest is sent only after the
+  // call's deadline has passed (the event under test, waited for, not guessed).
+  EXPECT_TRUE(WaitFor([&] { return ActivitiesIncludingUncommitted(*activity_db_) == 300; }))
+      << "the server never applied the first half";
+  ASSERT_TRUE(WaitFor([&] { return std::chrono::system_clock::now() > deadline; }));
   writer->Write(Message(rows, 300, 600));
   writer->WritesDone();
   EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-  absl::SleepFor(absl::Milliseconds(500));
+  WaitUntilNoUncommittedActivities(*activity_db_);
   EXPECT_EQ(Count(), "0");
 }
 
@@ -110,6 +155,7 @@ TEST_F(ImportTest, AnIdleStreamIsEndedAndAppliesNothing) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
   EXPECT_NE(s.error_message().find("idle"), std::string::npos) << s.error_message();
   EXPECT_LT(absl::Now() - sent, absl::Seconds(3));
+  WaitUntilNoUncommittedActivities(*db);
   EXPECT_EQ(db->QueryString("SELECT COUNT(*) FROM activities"), "0");
   server.Shutdown();
 }
@@ -125,7 +171,8 @@ TEST_F(ImportTest, ARequestIdReusedForOtherRowsOrByAnotherCallerIsRefused) {
   std::vector<Activity> other = rows;
   other[3].set_title("Another week");
   v1::ImportActivitiesResponse resp;
-  grpc::Status s = Import(other, "sheet-1", v1::ImportActivitiesRequest::MODE_ALL_OR_NOTHING, &resp);
+  grpc::Status s =
+      Import(other, "sheet-1", v1::ImportActivitiesRequest::MODE_ALL_OR_NOTHING, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message().rfind("request_id:", 0), 0u) << s.error_message();
 
@@ -233,7 +280,7 @@ TEST_F(ImportTest, AMessageThatDoesNotParseFailsTheImportAndNothingIsStored) {
   grpc::Status s = writer->Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   EXPECT_NE(s.error_message().find("message 2"), std::string::npos) << s.error_message();
-  absl::SleepFor(absl::Milliseconds(300));
+  WaitUntilNoUncommittedActivities(*activity_db_);
   EXPECT_EQ(Count(), "0");
 }
 

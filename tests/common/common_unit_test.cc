@@ -118,7 +118,11 @@ TEST(WorkerPool, AQueuedCallIsRefusedSoonWhenEveryWorkerStaysBusyAndNeverRuns) {
   EXPECT_LT(waited, absl::Milliseconds(250));
   EXPECT_EQ(why.code(), absl::StatusCode::kResourceExhausted);
   release.Notify();
-  absl::SleepFor(absl::Milliseconds(50));
+  // The one worker is free again and takes queued tasks in order: once a task queued after the
+  // refused one has run, the refused one would have run before it, had it stayed queued.
+  absl::Notification after;
+  ASSERT_TRUE(pool.Submit([&] { after.Notify(); }).ok());
+  ASSERT_TRUE(after.WaitForNotificationWithTimeout(absl::Seconds(5)));
   EXPECT_FALSE(ran.load()) << "a refused task must never run";
 }
 
@@ -134,16 +138,28 @@ TEST(WorkerPool, ALongRunningImportDoesNotMakeOrdinaryCallsLookSlow) {
   absl::Notification import_done;
   ASSERT_TRUE(pool.SubmitLongRunning(
                       [&] {
+                        // The import's length is what is under test (600 ms: counted like a
+                        // call it would raise the average to 60 ms), not a synchronisation.
                         absl::SleepFor(absl::Milliseconds(600));
                         import_done.Notify();
                       },
                       [](absl::Status) {})
                   .ok());
   import_done.WaitForNotification();
-  absl::SleepFor(absl::Milliseconds(20));  // the worker accounts for its task when it frees
-  absl::Notification next;
-  ASSERT_TRUE(pool.Submit([&] { next.Notify(); }).ok());  // the import's worker takes it
-  next.WaitForNotification();
+  // A worker accounts for its last task before it takes the next one: two tasks running at the
+  // same time on the two workers prove the import's worker is back and has accounted for it.
+  std::atomic<int> together{0};
+  absl::Notification both_ran_a, both_ran_b;
+  auto meet = [&](absl::Notification* done) {
+    ++together;
+    for (int i = 0; i < 1000 && together.load() < 2; ++i) absl::SleepFor(absl::Microseconds(500));
+    done->Notify();
+  };
+  ASSERT_TRUE(pool.Submit([&] { meet(&both_ran_a); }).ok());
+  ASSERT_TRUE(pool.Submit([&] { meet(&both_ran_b); }).ok());
+  both_ran_a.WaitForNotification();
+  both_ran_b.WaitForNotification();
+  ASSERT_EQ(together.load(), 2);
   // Counted like a call, the import alone would have made the average 60 ms.
   EXPECT_LT(pool.average_run_time(), absl::Milliseconds(10));
   // And a call with a 100 ms deadline behind a few queued ones is admitted, not refused.
@@ -215,7 +231,11 @@ TEST(CommitGate, ClosingWaitsForTheCommitsInsideAndRefusesLaterOnes) {
     gate.Close();
     closed = true;
   });
-  absl::SleepFor(absl::Milliseconds(50));
+  // Close() has shut the gate (and now waits for the commit inside): from here it must not
+  // return before Leave().
+  for (int i = 0; i < 1000 && !gate.closed(); ++i) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_TRUE(gate.closed());
+  EXPECT_FALSE(gate.Enter()) << "no commit gets in while the gate is closing";
   EXPECT_FALSE(closed.load()) << "Close() returned while a commit was inside";
   gate.Leave();
   closer.join();
