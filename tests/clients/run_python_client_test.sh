@@ -56,8 +56,8 @@ password=$(openssl rand -hex 12)
 "$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "$db" "$password" "$password"
 "$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "$db_act" "$password" "$password"
 "$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "$db_tls" "$password" "$password"
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-port=$(free_port) act_port=$(free_port) gw_port=$(free_port) tls_port=$(free_port)
+free_port() { /usr/bin/python3 "$src/tests/support/free_port.py" "$@"; }  # N distinct, below the ephemeral range
+ports=$(free_port 4); read -r port act_port gw_port tls_port <<<"$ports"
 tls="$work/tls"
 "$src/deploy/tls-certs.sh" "$tls" registry impctl-internal:client
 export IMP_DB_PASSWORD=$password IMP_DB_MIGRATION_PASSWORD=$password IMP_LOG_LEVEL=warning

@@ -13,7 +13,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { /usr/bin/python3 "$src/tests/support/free_port.py" "$@"; }  # N distinct, below the ephemeral range
 find_bin() { command -v "$1" 2>/dev/null || ls "/usr/sbin/$1"; }
 tcp_root() {  # port: exit 0 when root gets in over TCP; the server's answer in $work/tcp.out
   mariadb --no-defaults -h127.0.0.1 -P"$1" -uroot -N -e 'SELECT CURRENT_USER()' >"$work/tcp.out" 2>&1

@@ -22,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { /usr/bin/python3 "$src/tests/support/free_port.py" "$@"; }  # N distinct, below the ephemeral range
 health() { "$build/tools/impctl/impctl" health --target="127.0.0.1:$1" "${@:2}" >/dev/null 2>&1; }
 export IMP_LOG_LEVEL=info
 

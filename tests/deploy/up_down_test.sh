@@ -7,9 +7,10 @@
 # Args: BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1 src=$2
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { /usr/bin/python3 "$src/tests/support/free_port.py" "$@"; }  # N distinct, below the ephemeral range
 export IMP_STATE_DIR=$(mktemp -d /tmp/imp-up.XXXXXX) IMP_BUILD_DIR=$build
-export IMP_DB_PORT=$(free_port) IMP_GATEWAY_PORT=$(free_port) IMP_REGISTRY_PORT=$(free_port) IMP_ACTIVITY_PORT=$(free_port)
+ports=$(free_port 4); read -r IMP_DB_PORT IMP_GATEWAY_PORT IMP_REGISTRY_PORT IMP_ACTIVITY_PORT <<<"$ports"
+export IMP_DB_PORT IMP_GATEWAY_PORT IMP_REGISTRY_PORT IMP_ACTIVITY_PORT
 cleanup() {
   "$src/deploy/local/down.sh" >/dev/null 2>&1 || true
   rm -rf "$IMP_STATE_DIR"

@@ -24,12 +24,12 @@ cleanup() {
   rm -rf "$STATE"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { python3 "$ROOT/tests/support/free_port.py" "$@"; }  # N distinct, below the ephemeral range
 "$ROOT/deploy/mariadb.sh" start "$STATE/mariadb" "$(free_port)" >/dev/null
 SOCK="$STATE/mariadb/mysqld.sock"
 "$ROOT/deploy/provision-db.sh" "$SOCK" m_registry mpw1 mmpw1 >/dev/null
 "$ROOT/deploy/provision-db.sh" "$SOCK" m_activity mpw2 mmpw2 >/dev/null
-RP=$(free_port) AP=$(free_port)
+ports=$(free_port 2); read -r RP AP <<<"$ports"
 IMP_LOG_LEVEL=warning IMP_DB_PASSWORD=mpw1 IMP_DB_MIGRATION_PASSWORD=mmpw1 "$registry" \
   --port="$RP" --db_socket="$SOCK" --db_user=m_registry --db_migration_user=m_registry_migrate \
   --db_name=m_registry 2>"$STATE/registry.log" &

@@ -19,7 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { $py "$src/tests/support/free_port.py" "$@"; }  # N distinct, below the ephemeral range
 
 start_suite() {
   local n=${1:-}
@@ -28,7 +28,8 @@ start_suite() {
   "$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "$reg" pw1 mpw1
   "$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "$act" pw2 mpw2
   local rp ap gp
-  rp=$(free_port) ap=$(free_port) gp=$(free_port)
+  local ports
+  ports=$(free_port 3); read -r rp ap gp <<<"$ports"
   local admin=admin-$suffix
   viewer=viewer-$suffix
   {

@@ -20,7 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { $py "$src/tests/support/free_port.py" "$@"; }  # N distinct, below the ephemeral range
 # run EXPECTED_RC impctl-args...: stdout to $work/out, stderr to $work/err, checks the exit code.
 run() {
   local want=$1 rc=0
@@ -47,7 +47,7 @@ PY
 
 "$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "reg_$suffix" pw1 mpw1
 "$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "act_$suffix" pw2 mpw2
-RP=$(free_port) AP=$(free_port) GP=$(free_port)
+ports=$(free_port 3); read -r RP AP GP <<<"$ports"
 admin=admin-$suffix viewer=viewer-$suffix
 {
   echo "$(printf %s "$admin" | sha256sum | cut -d' ' -f1) admin e2e-admin"

@@ -20,7 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { $py "$src/tests/support/free_port.py" "$@"; }  # N distinct, below the ephemeral range
 run() {  # EXPECTED_RC impctl-args...
   local want=$1 rc=0
   shift
@@ -38,7 +38,7 @@ svc_tls() { echo "--tls_cert=$tls/$1.pem --tls_key=$tls/$1.key --tls_ca=$tls/ca.
 
 "$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "rtls_$suffix" pw1 pw1
 "$src/deploy/provision-db.sh" "$IMP_TEST_DB_SOCKET" "atls_$suffix" pw2 pw2
-RP=$(free_port) AP=$(free_port) GP=$(free_port)
+ports=$(free_port 3); read -r RP AP GP <<<"$ports"
 admin=admin-$suffix
 echo "$(printf %s "$admin" | sha256sum | cut -d' ' -f1) admin tls-admin" >"$work/tokens.txt"
 # Debug level: the checks below read each call's log line, and fast successful calls are logged

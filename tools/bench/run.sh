@@ -55,7 +55,7 @@ fail() {
   for f in "$STATE"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }; done
   exit 1
 }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { python3 "$ROOT/tests/support/free_port.py" "$@"; }  # N distinct, below the ephemeral range
 
 "$ROOT/deploy/mariadb.sh" start "$STATE/mariadb" "$(free_port)" >/dev/null
 SOCK="$STATE/mariadb/mysqld.sock"
@@ -84,7 +84,7 @@ service_tls() {  # NAME: prints the service's --tls_* flags
   [ "$tls" = 1 ] && printf '%s\n' --tls_cert="$TLS/$1.pem" --tls_key="$TLS/$1.key" --tls_ca="$TLS/ca.pem"
   return 0
 }
-RP=$(free_port) AP=$(free_port) GP=$(free_port)
+ports=$(free_port 3); read -r RP AP GP <<<"$ports"
 mapfile -t reg_tls < <(service_tls registry)
 mapfile -t act_tls < <(service_tls activity)
 mapfile -t gw_tls < <(service_tls gateway)
