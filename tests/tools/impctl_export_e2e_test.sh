@@ -185,10 +185,39 @@ done
 [ "$(($(grep -c '^prj-\|^modular\|^mammography' "$work/rt-projects.csv")))" -ge 152 ] \
   || fail "projects export: $(head -c 500 "$work/rt-projects.csv")"
 start_suite 2
-for kind in institutions agreements projects; do
+for kind in institutions agreements; do
   run 0 import "$kind" "$work/rt-$kind.csv"
 done
-grep -q "imported 152 of 152 rows (0 failed)" "$work/out" || fail "projects import: $(cat "$work/out")"
+# The projects import is interrupted partway and run again. impctl creates one project per row,
+# one call each, with request id "<file's hash>-<line>". It starts stopped and runs in 10 ms
+# slices until the registry has stored at least 20 projects, then is killed (SIGKILL: no
+# goodbye, a call may be in flight). The same command again replays the rows done (their first
+# answers: imported, not "already there") and creates the rest: each project exactly once.
+projects_stored() {  # "COUNT DISTINCT-IDS" of suite 2's registry, committed rows
+  mariadb --no-defaults --socket="$IMP_TEST_DB_SOCKET" -u"$(id -un)" -N \
+    -e "SELECT COUNT(*), COUNT(DISTINCT id) FROM reg_${suffix}2.projects" | tr '\t' ' '
+}
+(kill -STOP "$BASHPID"; exec "$impctl" import projects "$work/rt-projects.csv" \
+   >"$work/cut.out" 2>"$work/cut.err") &
+cut_pid=$!
+stored=0
+for _ in $(seq 1 3000); do
+  kill -CONT "$cut_pid"
+  sleep 0.01
+  kill -STOP "$cut_pid"
+  read -r stored _ <<<"$(projects_stored)"
+  [ "$stored" -ge 20 ] && break
+done
+kill -KILL "$cut_pid"
+cut_rc=0
+wait "$cut_pid" || cut_rc=$?
+[ "$cut_rc" = 137 ] || fail "the import was not interrupted (exit $cut_rc): $(cat "$work/cut.out" "$work/cut.err")"
+[ "$stored" -ge 20 ] && [ "$stored" -lt 152 ] || fail "interrupted after $stored of 152 projects"
+echo "projects import interrupted after $stored of 152 projects were stored"
+run 0 import projects "$work/rt-projects.csv"
+grep -q "imported 152 of 152 rows (0 failed)$" "$work/out" \
+  || fail "the re-run after the interruption: $(cat "$work/out")"
+[ "$(projects_stored)" = "152 152" ] || fail "projects after the re-run: $(projects_stored)"
 run 0 export projects --output="$work/rt-projects-2.csv"
 cmp "$work/rt-projects.csv" "$work/rt-projects-2.csv" || fail "projects CSV round trip differs"
 # Same bytes could hide a field both exports drop: the projects themselves are equal too.
