@@ -16,7 +16,9 @@
 # IMP_GALERA_SQL_PORTS (default 3321,3322,3323); the replication (gcomm), incremental (IST) and
 # snapshot (SST) transfer ports from IMP_GALERA_GCOMM_PORTS (4571,4572,4573),
 # IMP_GALERA_IST_PORTS (4581,...) and IMP_GALERA_SST_PORTS (4591,...). IMP_GALERA_PORTS=free picks
-# twelve free ports instead (tests).
+# twelve free ports instead (tests), below the kernel's ephemeral range (tests/support/free_port.py),
+# and a node that fails to start because one of its ports is in use after all (its error.log says
+# "Address already in use") gets four new ports and starts again, up to 5 times.
 #
 # Root authenticates only over each node's socket (unix_socket, as deploy/mariadb.sh does for the
 # single server): no root account exists for TCP. State transfers (mariabackup) run as root over
@@ -34,22 +36,21 @@ MARIADBD=$(command -v mariadbd 2>/dev/null || echo /usr/sbin/mariadbd)
 INSTALL_DB=$(command -v mariadb-install-db 2>/dev/null || echo /usr/bin/mariadb-install-db)
 PROVIDER=/usr/lib/galera/libgalera_smm.so
 
-pick_free_ports() {  # COUNT: distinct free loopback ports, comma-separated
-  python3 - "$1" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(",".join(str(s.getsockname()[1]) for s in socks))
-PY
-}
+# COUNT distinct free loopback ports, space-separated, below the ephemeral range (an outgoing
+# connection cannot take one before the node binds it).
+FREE_PORT_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/tests/support/free_port.py"
+pick_free_ports() { python3 "$FREE_PORT_PY" "$1"; }
 
 load_config() {
   mkdir -p "$dir"
   if [ ! -f "$dir/cluster.env" ]; then
     local sql gcomm ist sst
+    FREE_PORTS=0
     if [ "${IMP_GALERA_PORTS:-}" = free ]; then
-      IFS=, read -r -a free <<<"$(pick_free_ports 12)"
+      FREE_PORTS=1
+      local picked
+      picked=$(pick_free_ports 12)
+      read -r -a free <<<"$picked"
       sql="${free[0]},${free[1]},${free[2]}" gcomm="${free[3]},${free[4]},${free[5]}"
       ist="${free[6]},${free[7]},${free[8]}" sst="${free[9]},${free[10]},${free[11]}"
     else
@@ -58,15 +59,28 @@ load_config() {
       ist=${IMP_GALERA_IST_PORTS:-4581,4582,4583}
       sst=${IMP_GALERA_SST_PORTS:-4591,4592,4593}
     fi
-    printf 'SQL_PORTS=%s\nGCOMM_PORTS=%s\nIST_PORTS=%s\nSST_PORTS=%s\nCLUSTER_NAME=%s\n' \
-      "$sql" "$gcomm" "$ist" "$sst" "${IMP_GALERA_CLUSTER_NAME:-imp}" >"$dir/cluster.env"
+    printf 'SQL_PORTS=%s\nGCOMM_PORTS=%s\nIST_PORTS=%s\nSST_PORTS=%s\nCLUSTER_NAME=%s\nFREE_PORTS=%s\n' \
+      "$sql" "$gcomm" "$ist" "$sst" "${IMP_GALERA_CLUSTER_NAME:-imp}" "$FREE_PORTS" >"$dir/cluster.env"
   fi
+  FREE_PORTS=0
   # shellcheck disable=SC1091
   source "$dir/cluster.env"
   IFS=, read -r -a SQL <<<"$SQL_PORTS"
   IFS=, read -r -a GCOMM <<<"$GCOMM_PORTS"
   IFS=, read -r -a IST <<<"$IST_PORTS"
   IFS=, read -r -a SST <<<"$SST_PORTS"
+}
+
+# Node N's four ports replaced by newly picked free ones (IMP_GALERA_PORTS=free only).
+repick_ports() {  # N
+  local i=$(($1 - 1)) picked new
+  picked=$(pick_free_ports 4)
+  read -r -a new <<<"$picked"
+  echo "galera: node $1: a port was in use (SQL/gcomm/IST/SST ${SQL[$i]}/${GCOMM[$i]}/${IST[$i]}/${SST[$i]}); retrying on ${new[*]}" >&2
+  SQL[$i]=${new[0]} GCOMM[$i]=${new[1]} IST[$i]=${new[2]} SST[$i]=${new[3]}
+  local IFS=,
+  printf 'SQL_PORTS=%s\nGCOMM_PORTS=%s\nIST_PORTS=%s\nSST_PORTS=%s\nCLUSTER_NAME=%s\nFREE_PORTS=%s\n' \
+    "${SQL[*]}" "${GCOMM[*]}" "${IST[*]}" "${SST[*]}" "$CLUSTER_NAME" "$FREE_PORTS" >"$dir/cluster.env"
 }
 
 node_dir() { echo "$dir/node$1"; }
@@ -176,20 +190,61 @@ launch() {  # N CLUSTER_ADDRESS [EXTRA FLAG]
   [ -n "$position" ] && flags+=("--wsrep-start-position=$position")
   [ -n "$extra" ] && flags+=("$extra")
   rm -f "$d/mysqld.sock" "$d/mysqld.pid"
+  # Where this start's part of the error log begins, and the server's pid: wait_synced stops
+  # waiting as soon as it has exited, and port_taken reads why.
+  LOG_FROM[$n]=$(stat -c %s "$d/error.log" 2>/dev/null || echo 0)
   "$MARIADBD" --defaults-file="$d/my.cnf" "${flags[@]}" </dev/null >/dev/null 2>&1 &
+  LAUNCHED[$n]=$!
+}
+declare -A LOG_FROM LAUNCHED
+
+port_taken() {  # N: this start of node N failed on a port in use (its SQL port, gcomm, IST or SST)
+  tail -c +$((${LOG_FROM[$1]:-0} + 1)) "$(node_dir "$1")/error.log" 2>/dev/null \
+    | grep -q 'Address already in use'
 }
 
-wait_synced() {  # N [TIMEOUT_SECONDS]
+wait_synced() {  # N [TIMEOUT_SECONDS]: returns 1 (after printing why) when it is not Synced
   local n=$1 limit=$((${2:-300} * 10)) state=""
   for _ in $(seq 1 "$limit"); do
     state=$(status_var "$n" wsrep_local_state_comment || true)
     [ "$state" = Synced ] && return 0
     if ! running "$n" && [ -f "$(pidfile "$n")" ]; then break; fi
+    if [ -n "${LAUNCHED[$n]:-}" ] && ! kill -0 "${LAUNCHED[$n]}" 2>/dev/null; then break; fi
     sleep 0.1
   done
   echo "galera: node $n is not Synced (state: ${state:-down}); see $(node_dir "$n")/error.log:" >&2
   tail -20 "$(node_dir "$n")/error.log" >&2 || true
-  exit 1
+  return 1
+}
+
+# A joiner that aborted leaves its state transfer script behind (with a socat listener that waits
+# up to 300 s for data), and the next start of that node waits for it to end, then fails: end it.
+kill_tree() { local c; for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$c"; done; kill -9 "$1" 2>/dev/null || true; }
+kill_leftover_sst() {  # N
+  local f
+  f="$(node_dir "$1")/data/wsrep_sst.pid"
+  [ -f "$f" ] || return 0
+  kill_tree "$(cat "$f")"
+  rm -f "$f"
+}
+
+# Waits until node N (launched by the caller) is Synced; a start that failed on a port in use is
+# launched again on new ports (free ports only). Exits when the node does not come up.
+# MODE: join (the other nodes' address) or bootstrap (a new cluster from this node).
+synced_or_retry() {  # N MODE
+  local n=$1 mode=$2 attempt
+  for attempt in 1 2 3 4 5; do
+    wait_synced "$n" && return 0
+    { [ "$FREE_PORTS" = 1 ] && [ "$attempt" -lt 5 ] && port_taken "$n"; } || exit 1
+    if kill -0 "${LAUNCHED[$n]}" 2>/dev/null; then exit 1; fi  # still up: not a failed bind
+    kill_leftover_sst "$n"
+    repick_ports "$n"
+    if [ "$mode" = bootstrap ]; then
+      launch "$n" "gcomm://" --wsrep-new-cluster
+    else
+      launch "$n" "$(others_address "$n")"
+    fi
+  done
 }
 
 # Which node starts a cluster when none is running: the one Galera marked safe to bootstrap (the
@@ -236,7 +291,7 @@ start_node() {  # N
     exit 1
   fi
   launch "$n" "$(others_address "$n")"
-  wait_synced "$n"
+  synced_or_retry "$n" join
 }
 
 case "$cmd" in
@@ -247,10 +302,10 @@ case "$cmd" in
     if [ "$any" = 0 ]; then
       first=$(bootstrap_node)
       launch "$first" "gcomm://" --wsrep-new-cluster
-      wait_synced "$first"
+      synced_or_retry "$first" bootstrap
     fi
     for n in "${NODES[@]}"; do running "$n" || launch "$n" "$(others_address "$n")"; done
-    for n in "${NODES[@]}"; do wait_synced "$n"; done
+    for n in "${NODES[@]}"; do synced_or_retry "$n" join; done
     harden 1
     ;;
   stop)

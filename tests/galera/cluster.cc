@@ -11,9 +11,12 @@
 #include <random>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/db/migrations.h"
 #include "gtest/gtest.h"
@@ -124,6 +127,21 @@ absl::StatusOr<std::string> GaleraCluster::Query(int node, const std::string& sq
   return end == std::string::npos ? *out : out->substr(0, end);
 }
 
+int GaleraCluster::Port(const std::string& kind, int node) const {
+  std::ifstream env(dir_ + "/cluster.env");
+  const std::string prefix = kind + "_PORTS=";
+  for (std::string line; std::getline(env, line);) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    std::vector<std::string> ports = absl::StrSplit(line.substr(prefix.size()), ',');
+    int port = 0;
+    if (node >= 1 && node <= static_cast<int>(ports.size()) &&
+        absl::SimpleAtoi(ports[node - 1], &port)) {
+      return port;
+    }
+  }
+  return 0;
+}
+
 std::string GaleraCluster::Status(int node, const std::string& variable) const {
   auto out = RunCommand(absl::StrCat("mariadb --no-defaults --socket=", Quote(Socket(node)),
                                      " -uroot -N -B -e ",
@@ -177,12 +195,7 @@ Deployment::~Deployment() {
 std::unique_ptr<Process> Deployment::Make(const std::string& name, const std::string& binary,
                                           std::vector<std::string> args,
                                           std::vector<std::pair<std::string, std::string>> env) {
-  int port = PickFreePort();
-  for (bool taken = true; taken;) {
-    taken = false;
-    for (const auto& [p, used] : ports_) taken = taken || used == port;
-    if (taken) port = PickFreePort();
-  }
+  const int port = PickFreePort();  // never one given before in this process
   ProcessSpec spec;
   spec.name = name;
   spec.binary = absl::StrCat(fault::BuildDir(), "/", binary);
@@ -251,6 +264,7 @@ absl::Status Deployment::Start() {
                              db_flags(registry_schema_, topology_.registry_nodes[i], "registry"),
                              {{"IMP_DB_PASSWORD", registry_schema_.password}}));
   }
+  if (absl::Status s = StartGroup(registry_); !s.ok()) return s;
   std::vector<std::string> registry_addresses;
   for (const auto& r : registry_) registry_addresses.push_back(Target(*r));
   const std::string registry_target = "ipv4:" + absl::StrJoin(registry_addresses, ",");
@@ -260,6 +274,7 @@ absl::Status Deployment::Start() {
     activity_.push_back(Make(absl::StrCat("activity", i + 1), "activity-service/activity_service",
                              args, {{"IMP_DB_PASSWORD", activity_schema_.password}}));
   }
+  if (absl::Status s = StartGroup(activity_); !s.ok()) return s;
   std::vector<std::string> activity_addresses;
   for (const auto& a : activity_) activity_addresses.push_back(Target(*a));
   for (int i = 0; i < topology_.gateways; ++i) {
@@ -269,11 +284,29 @@ absl::Status Deployment::Start() {
     for (std::string& f : tls_flags("gateway")) args.push_back(std::move(f));
     gateway_.push_back(Make(absl::StrCat("gateway", i + 1), "gateway/gateway", args, {}));
   }
-  for (Process* p : all()) {
+  if (absl::Status s = StartGroup(gateway_); !s.ok()) return s;
+  return absl::OkStatus();
+}
+
+absl::Status Deployment::StartGroup(const std::vector<std::unique_ptr<Process>>& group) {
+  for (const auto& p : group) {
     if (absl::Status s = p->Start(); !s.ok()) return s;
   }
-  for (Process* p : all()) {
-    if (absl::Status s = StartAndWait(*p); !s.ok()) return s;
+  for (const auto& p : group) {
+    for (int attempt = 1;; ++attempt) {
+      absl::Status s = StartAndWait(*p);
+      if (s.ok()) break;
+      // ServiceHost's words when the bind fails.
+      const bool port_taken = !p->Running() && absl::StrContains(p->LogTail(5), "cannot listen on");
+      if (!port_taken || attempt == 5) return s;
+      const int port = PickFreePort();
+      std::printf("galera: %s could not listen on port %d; starting it on %d\n",
+                  p->spec().name.c_str(), this->port(*p), port);
+      for (auto& [process, used] : ports_) {
+        if (process == p.get()) used = port;
+      }
+      p->mutable_spec().args[0] = absl::StrCat("--port=", port);
+    }
   }
   return absl::OkStatus();
 }

@@ -41,6 +41,9 @@ class GaleraCluster {
   absl::StatusOr<std::string> Query(int node, const std::string& sql) const;
   // A wsrep status variable of `node` (e.g. wsrep_local_state_comment), "" when unreachable.
   std::string Status(int node, const std::string& variable) const;
+  // `node`'s port of a kind ("SQL", "GCOMM", "IST" or "SST") as cluster.sh last chose it (it picks
+  // new ones for a node whose start found a port in use); 0 when unknown.
+  int Port(const std::string& kind, int node) const;
   const std::string& dir() const { return dir_; }
 
  private:
@@ -74,8 +77,10 @@ class Deployment {
              Topology topology);
   ~Deployment();  // kills every replica
 
-  // Starts every replica (from the calling thread: see Process) and waits until each is SERVING.
-  // Returns an error quoting the log of the first that does not become SERVING in time.
+  // Starts every replica (from the calling thread: see Process) and waits until each is SERVING:
+  // the registry replicas, then the activity replicas, then the gateways, so that a replica whose
+  // port was taken after it was picked can be started on another before its clients are given
+  // its address. Returns an error quoting the log of the first that does not become SERVING.
   absl::Status Start();
   // (Re)starts `p` when it is not running and waits until it is SERVING (gateways: also their
   // facades of both backends).
@@ -104,6 +109,9 @@ class Deployment {
   std::unique_ptr<Process> Make(const std::string& name, const std::string& binary,
                                 std::vector<std::string> args,
                                 std::vector<std::pair<std::string, std::string>> env);
+  // Starts `group` and waits until each is SERVING; one that exited because it could not listen
+  // on its port is given a new port and started again (5 attempts).
+  absl::Status StartGroup(const std::vector<std::unique_ptr<Process>>& group);
   GaleraCluster* cluster_;
   ServiceSchema registry_schema_, activity_schema_;
   Topology topology_;
