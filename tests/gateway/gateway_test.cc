@@ -3,8 +3,11 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "tests/gateway/gateway_fixture.h"
+#include "tests/gateway/log_lines.h"
+#include "tests/support/log_capture.h"
 
 namespace imp::gateway {
 namespace {
@@ -404,6 +407,8 @@ namespace {
 TEST_F(GatewayTest, AnImportMessageThatDoesNotParseFailsTheRelayedImportAndNothingIsStored) {
   Seed();
   const std::string before = activity_db_->QueryString("SELECT COUNT(*) FROM activities");
+  ASSERT_NE(before, "0");
+  testing::LogCapture capture;
   auto ctx = Ctx(kEditor);
   act::ImportActivitiesResponse resp;
   auto writer = act_->ImportActivities(ctx.get(), &resp);
@@ -423,7 +428,16 @@ TEST_F(GatewayTest, AnImportMessageThatDoesNotParseFailsTheRelayedImportAndNothi
   grpc::Status s = writer->Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   EXPECT_NE(s.error_message().find("message 2"), std::string::npos) << s.error_message();
-  absl::SleepFor(absl::Milliseconds(300));
+  // The relayed call has ended at the activity service too (the request log writes its line
+  // as the call's status is sent, after the import applied or dropped its rows): two lines of
+  // the method, the gateway's and the activity service's. Only then is "nothing stored" final.
+  const std::vector<std::string> ended = AwaitLogLines(
+      [](absl::string_view line) {
+        return absl::StrContains(line, "event=rpc ") &&
+               absl::StrContains(line, "method=/imp.activity.v1.ActivityService/ImportActivities ");
+      },
+      2);
+  ASSERT_EQ(ended.size(), 2u) << "the activity service never ended the relayed import";
   EXPECT_EQ(activity_db_->QueryString("SELECT COUNT(*) FROM activities"), before);
 }
 

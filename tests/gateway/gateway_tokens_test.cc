@@ -9,6 +9,8 @@
 
 #include "absl/time/clock.h"
 #include "tests/gateway/gateway_fixture.h"
+#include "tests/gateway/log_lines.h"
+#include "tests/support/log_capture.h"
 
 namespace imp::gateway {
 namespace {
@@ -39,15 +41,23 @@ TEST_F(GatewayTest, ARevokedTokenStopsWorkingWithinFiveSecondsWithoutARestart) {
 }
 
 TEST_F(GatewayTest, ABrokenTokensFileKeepsTheTokensInForce) {
+  testing::LogCapture capture;
   WriteTokens(absl::StrCat(db::Sha256Hex(kNew), " admin newcomer\n", "0123 admin broken\n"));
-  absl::Status refused = gateway_->ReloadTokens();
-  EXPECT_TRUE(absl::IsInvalidArgument(refused)) << refused;
-  EXPECT_NE(refused.message().find("line 2"), std::string::npos) << refused;
-  absl::SleepFor(absl::Milliseconds(2500));  // the watcher has seen the file too by now
+  // The watcher (no reload call yet) reads the file and refuses it: its log line is the event
+  // after which the file would have applied, had it been taken.
+  const std::vector<std::string> refusals =
+      AwaitLogLines(EventLine("tokens_not_reloaded", tokens_file_));
+  ASSERT_EQ(refusals.size(), 1u) << "the watcher never refused the file";
+  EXPECT_TRUE(absl::StrContains(refusals[0], "line 2")) << refusals[0];
   v1::GetCallerResponse caller;
   EXPECT_TRUE(gw_->GetCaller(Ctx(kScoped).get(), {}, &caller).ok());
   EXPECT_EQ(gw_->GetCaller(Ctx(kNew).get(), {}, &caller).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
+  // A reload on demand (SIGHUP's) refuses it as well, naming the line.
+  absl::Status refused = gateway_->ReloadTokens();
+  EXPECT_TRUE(absl::IsInvalidArgument(refused)) << refused;
+  EXPECT_NE(refused.message().find("line 2"), std::string::npos) << refused;
+  EXPECT_TRUE(gw_->GetCaller(Ctx(kScoped).get(), {}, &caller).ok());
   // Once repaired, the new file applies.
   WriteTokens(absl::StrCat(db::Sha256Hex(kNew), " admin newcomer\n"));
   ASSERT_TRUE(gateway_->ReloadTokens().ok());

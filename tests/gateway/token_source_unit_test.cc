@@ -8,6 +8,8 @@
 #include "common/db/migrations.h"
 #include "gateway/src/token_source.h"
 #include "gtest/gtest.h"
+#include "tests/gateway/log_lines.h"
+#include "tests/support/log_capture.h"
 
 namespace imp::gateway {
 namespace {
@@ -82,10 +84,16 @@ TEST_F(TokenSourceTest, AChangedFileIsPickedUpByTheWatcher) {
   // A request that took the snapshot before the reload still holds a whole, unchanged store.
   EXPECT_EQ(before->size(), 2u);
 
-  // A broken file is ignored by the watcher as well (and logged); then a good one applies.
-  Write(Line("alpha", "admin office") + "broken\n");
-  absl::SleepFor(absl::Milliseconds(400));
+  // A broken file is ignored by the watcher as well (and logged); then a good one applies. The
+  // watcher's refusal line is the event after which the file would have applied.
+  {
+    testing::LogCapture capture;
+    Write(Line("alpha", "admin office") + "broken\n");
+    ASSERT_EQ(AwaitLogLines(EventLine("tokens_not_reloaded", path_)).size(), 1u)
+        << "the watcher never refused the broken file";
+  }
   EXPECT_TRUE(Accepts(tokens, "alpha"));
+  EXPECT_EQ(tokens.Snapshot()->size(), 1u);
   Write(Line("gamma", "viewer analyst"));
   const absl::Time again = absl::Now() + absl::Seconds(5);
   while (!Accepts(tokens, "gamma") && absl::Now() < again) absl::SleepFor(absl::Milliseconds(10));

@@ -3,6 +3,7 @@
 // seeds the feed from existing rows. Real MariaDB; a real server where the API is exercised.
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,6 +28,8 @@ namespace {
 
 using v1::Agreement;
 using v1::Institution;
+
+constexpr db::Statement kConnectionId{"test_connection_id", "SELECT CONNECTION_ID()"};
 
 std::unique_ptr<grpc::ClientContext> Ctx() {
   auto ctx = std::make_unique<grpc::ClientContext>();
@@ -377,9 +380,12 @@ TEST(RegistryFeedOrder, AChangeThatCommitsLateIsNotSkippedByAReaderFollowingTheF
                   .ok());
   absl::Notification second_done;
   absl::Status second_status;
+  std::atomic<int64_t> second_connection{0};
   std::thread second([&] {
     auto tx = database.Begin(ctx);
-    second_status = tx.ok() ? (*tx)->Run([](db::Connection& c) {
+    second_status = tx.ok() ? (*tx)->Run([&](db::Connection& c) {
+      std::unique_ptr<sql::ResultSet> rs(c.Prepare(kConnectionId).executeQuery());
+      if (rs->next()) second_connection = rs->getInt64(1);
       store::AppendToFeed(c, "institutions/started-second", 1, absl::Now());
       return absl::OkStatus();
     })
@@ -387,8 +393,20 @@ TEST(RegistryFeedOrder, AChangeThatCommitsLateIsNotSkippedByAReaderFollowingTheF
     if (second_status.ok()) second_status = (*tx)->Commit();
     second_done.Notify();
   });
-  // The second transaction has had every chance to commit before the first.
-  second_done.WaitForNotificationWithTimeout(absl::Milliseconds(500));
+  // The second transaction has gone as far as it can while the first is open: it has committed
+  // (a numbering that lets it), or it waits for a lock the first holds (the feed's counter row).
+  bool second_waits = false;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!second_done.HasBeenNotified() && !second_waits && absl::Now() < deadline) {
+    const int64_t id = second_connection;
+    second_waits = id != 0 && test_db->QueryString(absl::StrCat(
+                                  "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE "
+                                  "trx_state = 'LOCK WAIT' AND trx_mysql_thread_id = ",
+                                  id)) != "0";
+    if (!second_waits) absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_TRUE(second_done.HasBeenNotified() || second_waits)
+      << "the second transaction neither committed nor waited for the first";
   follow();
   ASSERT_TRUE((*first)->Commit().ok());
   second.join();

@@ -108,7 +108,13 @@ TEST(LoadBalancingTest, AReplicaThatReportsNotServingGetsNoCallsUntilItServesAga
       MakeChannel(absl::StrCat("ipv4:127.0.0.1:", a.port(), ",127.0.0.1:", b.port()), options));
   ASSERT_TRUE(BothServe(*stub));
   b.SetServing(false);
-  absl::SleepFor(absl::Milliseconds(300));  // the channel's health watch hears of it
+  // The event: the channel's health watch has heard of it, i.e. a run of calls that round-robin
+  // over two ready replicas would split (every other one to b) all go to a.
+  const absl::Time heard_by = absl::Now() + absl::Seconds(3);
+  std::map<std::string, int> window;
+  do {
+    window = CallsPerReplica(*stub, 6);
+  } while (window["a"] != 6 && absl::Now() < heard_by);
   auto served = CallsPerReplica(*stub, 40);
   EXPECT_EQ(served["a"], 40) << "b (NOT_SERVING) got " << served["b"] << " calls";
 
