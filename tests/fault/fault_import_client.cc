@@ -1,7 +1,8 @@
 // fault_import_client: a client PROCESS for the fault suite. It opens an ImportActivities stream,
 // sends the first --send_rows rows of an import (in messages of --per_message rows), prints
-// "SENT <n>" once the server has had time to read them, and then waits without closing the
-// stream, so that the test can kill it with SIGKILL mid-stream.
+// "SENT <n>" once its writes have completed, and then waits without closing the stream, so that
+// the test can kill it with SIGKILL mid-stream (the test waits until the service has applied the
+// rows before it does).
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
@@ -44,10 +45,9 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  // Write() returns once gRPC has taken the message; give the server time to read it all.
-  absl::SleepFor(absl::Milliseconds(500));
   std::fprintf(stderr, "SENT %lld\n", static_cast<long long>(rows));
   std::fflush(stderr);
-  absl::SleepFor(absl::Minutes(5));  // the test kills us before this ends
+  // Not a synchronisation: the stream stays open until the test kills this process.
+  absl::SleepFor(absl::Minutes(5));
   return 0;
 }

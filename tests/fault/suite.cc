@@ -11,16 +11,23 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <random>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/db/migrations.h"
 #include "common/server/request_context.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/fault/rows.h"
 
@@ -394,27 +401,134 @@ long Suite::StoredActivities(const std::string& where) const {
   return n;
 }
 
+long Suite::UncommittedActivities(const std::string& where) const {
+  const std::string sql = absl::StrCat(
+      "SET SESSION TRANSACTION ISOLATION LEVEL READ UNCOMMITTED; SELECT COUNT(*) FROM ",
+      activity_db_.database, ".activities", where.empty() ? "" : " WHERE ", where);
+  long n = -1;
+  const std::string out = db_->Query(sql);
+  if (!absl::SimpleAtoi(out, &n)) ADD_FAILURE() << "cannot count uncommitted activities: " << out;
+  return n;
+}
+
+long Suite::OpenWriteTransactions() const {
+  long n = -1;
+  const std::string out =
+      db_->Query("SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_rows_modified > 0");
+  if (!absl::SimpleAtoi(out, &n)) ADD_FAILURE() << "cannot count transactions: " << out;
+  return n;
+}
+
 long Suite::StoredActivitiesAfterRestart(const std::string& where) {
   if (!activity_->Running()) StartAndWait(*activity_);
   return StoredActivities(where);
 }
 
+// ---- waiting ----
+
+bool WaitFor(const std::function<bool()>& done, absl::Duration timeout, absl::Duration every) {
+  const absl::Time give_up = absl::Now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (absl::Now() >= give_up) return false;
+    absl::SleepFor(every);
+  }
+}
+
+std::string LogOf(const Process& process) {
+  std::ifstream in(process.spec().log_path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::vector<std::string> RpcStatusesLogged(const Process& process, const std::string& method) {
+  std::vector<std::string> statuses;
+  const std::string method_field = absl::StrCat("/", method, " ");
+  for (absl::string_view line : absl::StrSplit(LogOf(process), '\n')) {
+    if (!absl::StrContains(line, " event=rpc ") || !absl::StrContains(line, method_field)) {
+      continue;
+    }
+    const size_t at = line.find(" status=");
+    if (at == absl::string_view::npos) continue;
+    absl::string_view status = line.substr(at + 8);
+    statuses.emplace_back(status.substr(0, status.find(' ')));
+  }
+  return statuses;
+}
+
+int RpcLogLines(const Process& process, const std::string& method, const std::string& status) {
+  const std::vector<std::string> statuses = RpcStatusesLogged(process, method);
+  return static_cast<int>(std::count(statuses.begin(), statuses.end(), status));
+}
+
 // ---- figures ----
+
+namespace {
+
+std::string GitCommit() {
+  if (const char* env = std::getenv("IMP_GIT_COMMIT"); env != nullptr && *env != '\0') return env;
+  bool ok = false;
+  std::string out = RunCommand(
+      absl::StrCat("git -C ", ShellQuote(SourceDir()), " rev-parse HEAD 2>/dev/null"), &ok);
+  out = std::string(absl::StripAsciiWhitespace(out));
+  return ok ? out : "";
+}
+
+}  // namespace
+
+std::string FiguresPath() {
+  const char* dir = std::getenv("IMP_REPORT_DIR");
+  const std::string base =
+      dir != nullptr && *dir != '\0' ? std::string(dir) : BuildDir() + "/reports";
+  return base + "/fault-figures.jsonl";
+}
 
 void PrintFigures(const std::vector<std::pair<std::string, std::string>>& figures) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string test =
+      info != nullptr ? absl::StrCat(info->test_suite_name(), ".", info->name()) : "?";
   std::vector<std::string> parts;
+  google::protobuf::Struct record;
+  auto& fields = *record.mutable_fields();
+  fields["test"].set_string_value(test);
+  fields["utc"].set_string_value(
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()));
+  const std::string commit = GitCommit();
+  if (commit.empty()) {
+    fields["git_commit"].set_null_value(google::protobuf::NULL_VALUE);
+  } else {
+    fields["git_commit"].set_string_value(commit);
+  }
+  auto& values = *fields["figures"].mutable_struct_value()->mutable_fields();
   for (const auto& [key, value] : figures) {
     parts.push_back(absl::StrCat(key, "=", value));
     ::testing::Test::RecordProperty(key, value);
+    double number = 0;
+    if (absl::SimpleAtod(value, &number) && std::isfinite(number)) {
+      values[key].set_number_value(number);
+    } else {
+      values[key].set_string_value(value);
+    }
   }
   std::printf("FIGURES %s: %s\n", info != nullptr ? info->name() : "?",
               absl::StrJoin(parts, " ").c_str());
+  std::string json;
+  const std::string path = FiguresPath();
+  RunCommand(absl::StrCat("mkdir -p ", ShellQuote(path.substr(0, path.rfind('/')))));
+  if (!google::protobuf::util::MessageToJsonString(record, &json).ok()) {
+    ADD_FAILURE() << "cannot write the figures as JSON";
+  } else if (std::ofstream out(path, std::ios::app); !(out << json << "\n")) {
+    ADD_FAILURE() << "cannot append the figures to " << path;
+  } else {
+    std::printf("FIGURES written to %s\n", path.c_str());
+  }
   std::fflush(stdout);
 }
 
 double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
+  if (values.empty()) {
+    ADD_FAILURE() << "a percentile of no values: the measurement it bounds did not happen";
+    return std::nan("");
+  }
   std::sort(values.begin(), values.end());
   const double rank = std::ceil(p / 100.0 * static_cast<double>(values.size()));
   const size_t index = static_cast<size_t>(std::max(1.0, rank)) - 1;

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -135,6 +136,12 @@ class Suite {
   long StoredActivities(const std::string& where = "") const;
   // Restarts the activity service when it is not running, then counts (see StoredActivities).
   long StoredActivitiesAfterRestart(const std::string& where = "");
+  // Activities as a READ UNCOMMITTED reader sees them: also the rows an import's open
+  // transaction has written so far (the import applies each message as it arrives), i.e. what
+  // the service has received and applied, before it commits or rolls back.
+  long UncommittedActivities(const std::string& where = "") const;
+  // Transactions open in MariaDB that have written rows (an import being applied).
+  long OpenWriteTransactions() const;
 
  private:
   static std::string Target(int port) { return "127.0.0.1:" + std::to_string(port); }
@@ -171,11 +178,32 @@ class JoiningThread {
   std::thread thread_;
 };
 
-// Prints `FIGURES <test>: key=value ...` on one line (copied into RELIABILITY.md) and records
-// the figures as test properties.
-void PrintFigures(const std::vector<std::pair<std::string, std::string>>& figures);
+// Polls `done` every `every` until it holds or `timeout` passes; returns whether it held. The
+// fault suite's only way to wait for an event it cannot be told about.
+bool WaitFor(const std::function<bool()>& done, absl::Duration timeout,
+             absl::Duration every = absl::Milliseconds(20));
 
-// The p-th percentile (0..100) of `values` (0 when empty).
+// The request log lines (event=rpc, common/server/request_log.h) `process` wrote for `method`
+// (its short name, e.g. "ImportActivities") with gRPC status `status` (e.g. "CANCELLED"):
+// what the service itself says a call ended with. Failed calls are logged at warning level,
+// so they are always there; successful ones only when slow or at IMP_LOG_LEVEL=debug.
+int RpcLogLines(const Process& process, const std::string& method, const std::string& status);
+// The statuses of those lines, in log order, whatever the status.
+std::vector<std::string> RpcStatusesLogged(const Process& process, const std::string& method);
+// The whole log of `process` (for failure messages and searches).
+std::string LogOf(const Process& process);
+
+// Prints `FIGURES <test>: key=value ...` on one line (copied into RELIABILITY.md), records the
+// figures as test properties, and appends them as one JSON object to FiguresPath() (printed):
+//   {"test":"Suite.Name","utc":"2026-12-07T11:00:00Z","git_commit":"<sha>"|null,
+//    "figures":{"key":<number when the value is one, else the text>,...}}
+void PrintFigures(const std::vector<std::pair<std::string, std::string>>& figures);
+// $IMP_REPORT_DIR/fault-figures.jsonl, else <build dir>/reports/fault-figures.jsonl.
+std::string FiguresPath();
+
+// The p-th percentile (0..100) of `values`. An empty list has no percentile: that is a failed
+// measurement, not a fast one, so it fails the test (non-fatal) and returns NaN (which fails
+// every bound it is compared with).
 double Percentile(std::vector<double> values, double p);
 
 // Seconds or milliseconds as text with a fixed precision, for figures.
