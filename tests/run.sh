@@ -12,6 +12,14 @@ bash "$ROOT/deploy/install-deps.sh"
 echo "tests: building (Release) in $BUILD"
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" --parallel "$(nproc)"
+# The libFuzzer harnesses (clang, ASan + UBSan, their own build directory) are built here, not
+# inside the fuzz_short test: on a fresh machine that build is most of the test's time, and a
+# loaded machine ran it past the test's timeout.
+# A run of a selection (`tests/run.sh -R x`) leaves the build to fuzz_short, if it selects it.
+if [ $# -eq 0 ] || [[ "$*" == *fuzz* ]]; then
+  echo "tests: building the fuzz harnesses"
+  IMP_FUZZ_BUILD_ONLY=1 bash "$ROOT/tests/fuzz/run_short.sh"
+fi
 
 STATE=$(mktemp -d /tmp/imp-tests.XXXXXX)
 # Below the kernel's ephemeral range (an outgoing connection cannot take it before MariaDB binds).
