@@ -12,7 +12,8 @@
 #   IMP_FRESH_ONLY_UP=1 ...                        # stop after up.sh (a quicker look)
 #
 # The log of everything run inside the root is written to build/reports/fresh-bookworm-<time>.log
-# (path printed); its last line is the verdict.
+# (path printed; its last line is the verdict), and the reports the test run wrote inside the root
+# (fault-figures.jsonl, galera-figures.json) to build/reports/fresh-bookworm-<time>/.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -81,6 +82,12 @@ chroot "$DIR" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/us
   LANG=C.UTF-8 TERM=dumb CI=true bash -c "$steps" >>"$LOG" 2>&1
 rc=$?
 set -e
+# The figures files the test run wrote (fault suite, Galera) travel with the log.
+if [ -d "$DIR/root/imp/build/reports" ]; then
+  mkdir -p "$REPORTS/fresh-bookworm-$STAMP"
+  cp -r "$DIR/root/imp/build/reports/." "$REPORTS/fresh-bookworm-$STAMP/"
+  echo "fresh_bookworm: the run's reports are in $REPORTS/fresh-bookworm-$STAMP" | tee -a "$LOG"
+fi
 tail -5 "$LOG"
 if [ $rc -eq 0 ]; then
   echo "fresh_bookworm: PASSED at $COMMIT (both README commands in a bare bookworm)" | tee -a "$LOG"
