@@ -2,6 +2,7 @@
 // so that calls become slow. Health must follow the database, not the request load.
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <vector>
@@ -68,7 +69,20 @@ TEST(FaultDatabase, DatabaseStallFlipsHealthWithinTwoSecondsAndRecovers) {
       }
     }));
   }
-  absl::SleepFor(absl::Milliseconds(300));  // a few SERVING samples first
+  // A few SERVING samples on every timeline before the stall.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        absl::MutexLock lock(&samples_mu);
+        for (const auto& tl : timelines) {
+          if (std::count_if(tl.samples.begin(), tl.samples.end(),
+                            [](const auto& s) { return s.second == "SERVING"; }) < 3) {
+            return false;
+          }
+        }
+        return true;
+      },
+      absl::Seconds(10)))
+      << "harness: the health timelines did not see SERVING before the stall";
 
   ASSERT_NO_FATAL_FAILURE(suite.db().Stall());
   const absl::Time stalled = absl::Now();
