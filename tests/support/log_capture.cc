@@ -38,6 +38,15 @@ std::string LogCapture::Stop() {
   return text.str();
 }
 
+std::string LogCapture::Contents() const {
+  if (saved_ < 0) return "";
+  std::fflush(stderr);
+  std::ifstream in(path_);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 std::vector<std::string> RpcLines(const std::string& log, const std::string& method) {
   std::vector<std::string> lines;
   for (absl::string_view line : absl::StrSplit(log, '\n')) {

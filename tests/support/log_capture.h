@@ -18,6 +18,8 @@ class LogCapture {
 
   // Restores stderr and returns what was written.
   std::string Stop();
+  // What was written so far, while capturing goes on (for a test waiting on a log line).
+  std::string Contents() const;
 
  private:
   const std::string path_;
