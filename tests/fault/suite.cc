@@ -524,6 +524,40 @@ void PrintFigures(const std::vector<std::pair<std::string, std::string>>& figure
   std::fflush(stdout);
 }
 
+namespace {
+
+// Appends each fault test's outcome to the figures file after it ends: {"test", "utc",
+// "git_commit", "passed"}. Figures are printed before the checks that judge them, so a reader of
+// the file takes a test's figures only when the outcome line that follows them says it passed.
+class OutcomeRecorder : public ::testing::EmptyTestEventListener {
+ public:
+  void OnTestEnd(const ::testing::TestInfo& info) override {
+    google::protobuf::Struct record;
+    auto& fields = *record.mutable_fields();
+    fields["test"].set_string_value(absl::StrCat(info.test_suite_name(), ".", info.name()));
+    fields["utc"].set_string_value(
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()));
+    const std::string commit = GitCommit();
+    if (commit.empty()) {
+      fields["git_commit"].set_null_value(google::protobuf::NULL_VALUE);
+    } else {
+      fields["git_commit"].set_string_value(commit);
+    }
+    fields["passed"].set_bool_value(info.result() != nullptr && info.result()->Passed());
+    std::string json;
+    if (!google::protobuf::util::MessageToJsonString(record, &json).ok()) return;
+    std::ofstream(FiguresPath(), std::ios::app) << json << "\n";
+  }
+};
+
+// Registered when the fault suite is linked in, before main() runs the tests.
+[[maybe_unused]] const bool kOutcomeRecorderRegistered = [] {
+  ::testing::UnitTest::GetInstance()->listeners().Append(new OutcomeRecorder);
+  return true;
+}();
+
+}  // namespace
+
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) {
     ADD_FAILURE() << "a percentile of no values: the measurement it bounds did not happen";
