@@ -27,6 +27,16 @@ ABSL_FLAG(int, max_queue_wait_ms, 20,
           "A call that waited this long for a worker is refused (RESOURCE_EXHAUSTED); it waits "
           "less when calls run fast (a few run times of an unloaded pool, at least 5 ms).");
 ABSL_FLAG(int, max_message_mb, 32, "Largest request or response message, in MiB.");
+ABSL_FLAG(int, max_connections, 4096,
+          "Connections the port (and the health port) holds at once; more are closed as they "
+          "arrive. Capped at half the process's descriptor limit.");
+ABSL_FLAG(int, max_connections_per_peer, 256,
+          "Connections one peer address holds at once on a port; more are closed as they arrive. "
+          "Raise it for clients behind a shared address (NAT, proxies).");
+ABSL_FLAG(int, handshake_timeout_ms, 5000,
+          "A connection whose TLS/HTTP2 handshake has not finished by then is closed.");
+ABSL_FLAG(int, max_connection_idle_seconds, 120,
+          "A connection with no call for this long is closed (clients reconnect when needed).");
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain of this server; also its client certificate when it calls "
           "another service. Empty: plaintext.");
@@ -80,6 +90,10 @@ ServiceHostOptions ServiceHostOptionsFromFlags(const std::string& service_name) 
   options.max_queued_requests = static_cast<size_t>(absl::GetFlag(FLAGS_max_queued_requests));
   options.max_queue_wait = absl::Milliseconds(absl::GetFlag(FLAGS_max_queue_wait_ms));
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
+  options.connections.max_connections = absl::GetFlag(FLAGS_max_connections);
+  options.connections.max_connections_per_peer = absl::GetFlag(FLAGS_max_connections_per_peer);
+  options.handshake_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_handshake_timeout_ms));
+  options.max_connection_idle = absl::Seconds(absl::GetFlag(FLAGS_max_connection_idle_seconds));
   TlsFiles files;
   files.cert = absl::GetFlag(FLAGS_tls_cert);
   files.key = absl::GetFlag(FLAGS_tls_key);

@@ -14,8 +14,9 @@
 #include "absl/time/clock.h"
 #include "common/init.h"
 #include "common/log.h"
-#include "common/server/peer_identity.h"
+#include "common/server/connection_guard.h"
 #include "common/server/parse_error_interceptor.h"
+#include "common/server/peer_identity.h"
 
 namespace imp {
 
@@ -37,6 +38,36 @@ ChannelOptions OutgoingChannelOptions(const ServiceHostOptions& options) {
   channel.health_check_service = "";
   return channel;
 }
+
+namespace {
+
+// The configured limits, kept under the descriptors this process may open: a listener that can
+// exhaust them makes every other socket, database connection and file fail with it.
+ConnectionLimits EffectiveLimits(ConnectionLimits limits) {
+  const int descriptors = static_cast<int>(DescriptorLimit());
+  const int cap = std::max(16, descriptors / 2);
+  limits.max_connections = std::clamp(limits.max_connections, 1, cap);
+  limits.max_connections_per_peer =
+      std::clamp(limits.max_connections_per_peer, 1, limits.max_connections);
+  return limits;
+}
+
+// What a connection may cost before it has earned its keep: a handshake that does not finish in
+// time is dropped (a client that opens a connection and sends 5 bytes holds nothing for long), a
+// connection with no call for a while is closed (clients reconnect on their next call), and a
+// client pinging without calls more often than allowed is sent away.
+void ApplyConnectionArguments(grpc::ServerBuilder& builder, const ServiceHostOptions& options) {
+  builder.AddChannelArgument(
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.handshake_timeout)));
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_idle)));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+}
+
+}  // namespace
 
 ServiceHost::ServiceHost(ServiceHostOptions options)
     : options_(std::move(options)),
@@ -78,10 +109,17 @@ absl::Status ServiceHost::Start() {
         {{"service", options_.name},
          {"effect", "callers are not authenticated; x-imp-actor is taken from anyone"}});
   }
-  builder.AddListeningPort(address, credentials, &port_);
-  // gRPC sets SO_REUSEPORT by default, so a second server on a taken port would start and
-  // silently take a share of the connections. Without it, binding a taken port fails.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // The port is ours (ConnectionGuard), not gRPC's: its accept loop survives running out of
+  // descriptors and bounds connections per process and per peer; gRPC gets each admitted
+  // connection with the port's credentials.
+  absl::StatusOr<std::unique_ptr<ConnectionGuard>> guard = ConnectionGuard::Listen(
+      options_.name, options_.listen_address, options_.port, EffectiveLimits(options_.connections));
+  if (!guard.ok()) return guard.status();
+  guard_ = *std::move(guard);
+  port_ = guard_->port();
+  auto acceptor = builder.experimental().AddExternalConnectionAcceptor(
+      grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, credentials);
+  ApplyConnectionArguments(builder, options_);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
   for (auto& [service, name] : services_) builder.RegisterService(service);
@@ -90,26 +128,35 @@ absl::Status ServiceHost::Start() {
   interceptors.push_back(MakeRequestLogInterceptor(options_.actor_resolver));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server_ = builder.BuildAndStart();
-  if (server_ == nullptr || port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", address,
-                     ": the port is in use by another process or the address is not local"));
+  if (server_ == nullptr) {
+    return absl::UnavailableError(absl::StrCat("cannot serve on ", address));
   }
+  guard_->Start(std::move(acceptor));
   if (options_.health_port > 0) {
     // Health only: no service is registered on this builder (the process-wide default health
     // service is added to every server).
     grpc::ServerBuilder health_builder;
-    int bound = 0;
-    const std::string health_address =
-        absl::StrCat(options_.listen_address, ":", options_.health_port);
-    health_builder.AddListeningPort(health_address, grpc::InsecureServerCredentials(), &bound);
-    health_builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-    health_server_ = health_builder.BuildAndStart();
-    if (health_server_ == nullptr || bound == 0) {
+    absl::StatusOr<std::unique_ptr<ConnectionGuard>> health_guard =
+        ConnectionGuard::Listen(absl::StrCat(options_.name, "-health"), options_.listen_address,
+                                options_.health_port, EffectiveLimits(options_.connections));
+    if (!health_guard.ok()) {
+      guard_->Stop();
       server_->Shutdown();
-      return absl::UnavailableError(absl::StrCat("cannot listen on ", health_address,
-                                                 " (--health_port): the port is in use"));
+      return absl::UnavailableError(
+          absl::StrCat(health_guard.status().message(), " (--health_port)"));
     }
+    health_guard_ = *std::move(health_guard);
+    auto health_acceptor = health_builder.experimental().AddExternalConnectionAcceptor(
+        grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
+        grpc::InsecureServerCredentials());
+    ApplyConnectionArguments(health_builder, options_);
+    health_server_ = health_builder.BuildAndStart();
+    if (health_server_ == nullptr) {
+      guard_->Stop();
+      server_->Shutdown();
+      return absl::UnavailableError("cannot serve the health port");
+    }
+    health_guard_->Start(std::move(health_acceptor));
   }
   // The default health service starts out SERVING; nothing is ready until the checks say so.
   SetServing(!readiness_check_ && service_checks_.empty());
@@ -123,6 +170,10 @@ absl::Status ServiceHost::Start() {
     readiness_thread_ = std::thread([this] { ReadinessLoop(); });
   }
   return absl::OkStatus();
+}
+
+ConnectionGuard::Counters ServiceHost::connection_counters() {
+  return guard_ == nullptr ? ConnectionGuard::Counters{} : guard_->counters();
 }
 
 void ServiceHost::SetStatus(const std::string& name, bool serving) {
@@ -216,9 +267,13 @@ void ServiceHost::Shutdown() {
   std::thread gate_closer([this, when = deadline - answer_grace] { CloseCommitGateAt(when); });
   server_->GetHealthCheckService()->Shutdown();
   if (health_server_ != nullptr) health_server_->GetHealthCheckService()->Shutdown();
+  guard_->Stop();  // no new connections: as gRPC's own listener closes at Shutdown
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
-  if (health_server_ != nullptr) health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+  if (health_server_ != nullptr) {
+    health_guard_->Stop();
+    health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+  }
   {
     absl::MutexLock lock(&mu_);
     drain_done_ = true;

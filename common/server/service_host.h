@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "common/net/channel.h"
 #include "common/net/tls.h"
+#include "common/server/connection_guard.h"
 #include "common/server/request_log.h"
 #include "common/worker_pool.h"
 
@@ -49,6 +50,12 @@ struct ServiceHostOptions {
   // its own, mirroring every status of the main port), for probes that cannot speak TLS:
   // Kubernetes' native grpc probe presents no client certificate and verifies nothing.
   int health_port = 0;
+  // Connections each port holds at once, in all and per peer address (connection_guard.h).
+  ConnectionLimits connections;
+  // A connection whose TLS and HTTP/2 handshake has not finished by then is closed.
+  absl::Duration handshake_timeout = absl::Seconds(5);
+  // A connection with no call for this long is closed (GOAWAY); clients reconnect when needed.
+  absl::Duration max_connection_idle = absl::Minutes(2);
 };
 
 // How a server calls other services: over TLS with its own certificate as client certificate
@@ -103,6 +110,8 @@ class ServiceHost {
   // off, so a second server never silently shares a port).
   absl::Status Start();
   int port() const { return port_; }
+  // The main port's connection counts (connection_guard.h); zeros before Start().
+  ConnectionGuard::Counters connection_counters();
 
   // NOT_SERVING, stop accepting calls, let in-flight calls finish within the drain timeout.
   void Shutdown();
@@ -130,7 +139,9 @@ class ServiceHost {
   ReloadHook reload_hook_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::unique_ptr<ConnectionGuard> guard_;
   std::unique_ptr<grpc::Server> health_server_;  // options_.health_port > 0 only
+  std::unique_ptr<ConnectionGuard> health_guard_;
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

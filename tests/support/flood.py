@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""A connection flood for tests, on loopback only, bounded in count and time.
+
+  flood.py HOST PORT COUNT SOURCES HOLD_SECONDS
+
+Prints "pid P" first. Opens COUNT TCP connections to HOST:PORT, spread over the source addresses SOURCES (comma-separated
+loopback addresses such as 127.0.0.2,127.0.0.3; each connection is bound to one), writes 5 bytes on
+each (the start of nothing a server understands) and holds them open. Prints "held N" once every
+connection attempt has finished (N: those the server had not closed by then), then holds until
+its standard input is closed or HOLD_SECONDS pass, prints "closed_by_server M" (connections the
+server closed or reset while held) and exits.
+"""
+import errno
+import resource
+import os
+import select
+import signal
+import socket
+import sys
+import time
+
+
+def main():
+    host, port, count, sources, hold = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
+        sys.argv[4].split(','), float(sys.argv[5])
+    for s in sources + [host]:
+        if not s.startswith('127.'):
+            sys.exit('flood.py: loopback addresses only')
+    print('pid %d' % os.getpid(), flush=True)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    deadline = time.monotonic() + hold
+    socks = []
+    for i in range(count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((sources[i % len(sources)], 0))
+        s.setblocking(False)
+        rc = s.connect_ex((host, port))
+        if rc not in (0, errno.EINPROGRESS):
+            s.close()
+            continue
+        socks.append(s)
+    # Wait (bounded) for every connect to finish, then send the 5 bytes.
+    by_fd = {s.fileno(): s for s in socks}
+    poller = select.poll()
+    for fd in by_fd:
+        poller.register(fd, select.POLLOUT)
+    pending = set(by_fd)
+    while pending and time.monotonic() < deadline:
+        for fd, _ in poller.poll(1000):
+            if fd not in pending:
+                continue
+            pending.discard(fd)
+            poller.unregister(fd)
+            s = by_fd[fd]
+            if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                try:
+                    s.send(b'\x16\x03\x01\x00\x05')
+                except OSError:
+                    pass
+    alive = set(fd for fd in by_fd if fd not in pending)
+    print('held %d' % len(alive), flush=True)
+    watcher = select.poll()
+    for fd in alive:
+        watcher.register(fd, select.POLLIN)
+    closed = 0
+    while not stopping and time.monotonic() < deadline:
+        for fd, _ in watcher.poll(200):
+            try:
+                data = by_fd[fd].recv(4096)
+            except OSError:
+                data = b''
+            if not data:
+                closed += 1
+                watcher.unregister(fd)
+    print('closed_by_server %d' % closed, flush=True)
+    for s in socks:
+        s.close()
+
+
+if __name__ == '__main__':
+    main()
