@@ -482,11 +482,10 @@ std::string FiguresPath() {
   return base + "/fault-figures.jsonl";
 }
 
-void PrintFigures(const std::vector<std::pair<std::string, std::string>>& figures) {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::string test =
-      info != nullptr ? absl::StrCat(info->test_suite_name(), ".", info->name()) : "?";
-  std::vector<std::string> parts;
+namespace {
+
+// The head of every line of the figures file: which test, when, at which commit.
+google::protobuf::Struct RecordOf(const std::string& test) {
   google::protobuf::Struct record;
   auto& fields = *record.mutable_fields();
   fields["test"].set_string_value(test);
@@ -498,6 +497,18 @@ void PrintFigures(const std::vector<std::pair<std::string, std::string>>& figure
   } else {
     fields["git_commit"].set_string_value(commit);
   }
+  return record;
+}
+
+}  // namespace
+
+void PrintFigures(const std::vector<std::pair<std::string, std::string>>& figures) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string test =
+      info != nullptr ? absl::StrCat(info->test_suite_name(), ".", info->name()) : "?";
+  std::vector<std::string> parts;
+  google::protobuf::Struct record = RecordOf(test);
+  auto& fields = *record.mutable_fields();
   auto& values = *fields["figures"].mutable_struct_value()->mutable_fields();
   for (const auto& [key, value] : figures) {
     parts.push_back(absl::StrCat(key, "=", value));
@@ -532,17 +543,9 @@ namespace {
 class OutcomeRecorder : public ::testing::EmptyTestEventListener {
  public:
   void OnTestEnd(const ::testing::TestInfo& info) override {
-    google::protobuf::Struct record;
+    google::protobuf::Struct record =
+        RecordOf(absl::StrCat(info.test_suite_name(), ".", info.name()));
     auto& fields = *record.mutable_fields();
-    fields["test"].set_string_value(absl::StrCat(info.test_suite_name(), ".", info.name()));
-    fields["utc"].set_string_value(
-        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()));
-    const std::string commit = GitCommit();
-    if (commit.empty()) {
-      fields["git_commit"].set_null_value(google::protobuf::NULL_VALUE);
-    } else {
-      fields["git_commit"].set_string_value(commit);
-    }
     fields["passed"].set_bool_value(info.result() != nullptr && info.result()->Passed());
     std::string json;
     if (!google::protobuf::util::MessageToJsonString(record, &json).ok()) return;
