@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
@@ -42,8 +43,16 @@ TEST(FaultDatabase, DatabaseKilledUnderWriteLoadLosesNoAcknowledgedWrite) {
   absl::Mutex mu;
   absl::Time first_failure = absl::InfiniteFuture(), last_failure = absl::InfinitePast();
   std::map<std::string, int> failure_codes;
+  // Each failed attempt: when, the code, and the message (to tell the outage from load shedding).
+  struct Failure {
+    absl::Time at;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  std::vector<Failure> failures;
   const absl::Time start = absl::Now();
   absl::Duration restart_took;
+  absl::Time killed = absl::InfiniteFuture();  // SIGKILL sent (mariadbd may take a while to go)
   {
     std::vector<std::unique_ptr<JoiningThread>> writers;
     for (int w = 0; w < kWriters; ++w) {
@@ -85,6 +94,7 @@ TEST(FaultDatabase, DatabaseKilledUnderWriteLoadLosesNoAcknowledgedWrite) {
               first_failure = std::min(first_failure, absl::Now());
               last_failure = std::max(last_failure, absl::Now());
               ++failure_codes[absl::StrCat(s.error_code())];
+              failures.push_back({absl::Now(), s.error_code(), s.error_message()});
             }
             absl::SleepFor(absl::Milliseconds(200));  // retry with the same request_id
           }
@@ -93,10 +103,11 @@ TEST(FaultDatabase, DatabaseKilledUnderWriteLoadLosesNoAcknowledgedWrite) {
       }));
     }
     absl::SleepFor(kKillAfter);
+    killed = absl::Now();
     ASSERT_NO_FATAL_FAILURE(suite.db().Kill9());
-    const absl::Time killed = absl::Now();
+    const absl::Time gone = absl::Now();
     suite.db().Restart();
-    restart_took = absl::Now() - killed;
+    restart_took = absl::Now() - gone;
   }  // writers joined
 
   // Every service healthy again before counting.
@@ -163,6 +174,39 @@ TEST(FaultDatabase, DatabaseKilledUnderWriteLoadLosesNoAcknowledgedWrite) {
       }
     }
   }
+  // While MariaDB is down a write is told UNAVAILABLE. The only other failures allowed are load
+  // shedding by a worker pool's admission control ("server overloaded", nothing has run): 8
+  // writers on a loaded 2-core machine are shed now and then, outage or not. A shed call is
+  // RESOURCE_EXHAUSTED from the service asked, or UNAVAILABLE when the activity service's
+  // reference check was shed by the registry ("registry unavailable, references cannot be
+  // checked: server overloaded"): both retryable, and seen before the kill as well.
+  int outage_unavailable = 0, outage_unavailable_before_kill = 0, shed = 0,
+      shed_relayed_unavailable = 0, other = 0;
+  absl::Time first_unavailable = absl::InfiniteFuture(), last_unavailable = absl::InfinitePast();
+  std::vector<std::string> other_examples;
+  for (const Failure& f : failures) {
+    const bool overloaded = absl::StrContains(f.message, "server overloaded");
+    if (overloaded && (f.code == grpc::StatusCode::RESOURCE_EXHAUSTED ||
+                       f.code == grpc::StatusCode::UNAVAILABLE)) {
+      ++shed;
+      if (f.code == grpc::StatusCode::UNAVAILABLE) ++shed_relayed_unavailable;
+    } else if (f.code == grpc::StatusCode::UNAVAILABLE) {
+      ++outage_unavailable;
+      if (f.at < killed) ++outage_unavailable_before_kill;
+      first_unavailable = std::min(first_unavailable, f.at);
+      last_unavailable = std::max(last_unavailable, f.at);
+    } else {
+      ++other;
+      if (other_examples.size() < 5) {
+        other_examples.push_back(
+            absl::StrCat(f.code, " at ", Seconds(f.at - killed), " s after the kill: ", f.message));
+      }
+    }
+  }
+  auto since_kill = [&](absl::Time t) {
+    return t == absl::InfiniteFuture() || t == absl::InfinitePast() ? std::string("never")
+                                                                    : Seconds(t - killed);
+  };
   std::string codes;
   for (const auto& [code, n] : failure_codes) absl::StrAppend(&codes, code, "x", n, ",");
   const absl::Duration degraded =
@@ -176,12 +220,25 @@ TEST(FaultDatabase, DatabaseKilledUnderWriteLoadLosesNoAcknowledgedWrite) {
                 {"retried_writes", absl::StrCat(retried)},
                 {"failed_attempt_codes", codes.empty() ? "none" : codes},
                 {"seconds_degraded", Seconds(degraded)},
+                {"outage_unavailable_attempts", absl::StrCat(outage_unavailable)},
+                {"shed_attempts", absl::StrCat(shed)},
+                {"shed_relayed_as_unavailable", absl::StrCat(shed_relayed_unavailable)},
+                {"other_failed_attempts", absl::StrCat(other)},
+                {"first_outage_unavailable_after_kill_s", since_kill(first_unavailable)},
+                {"last_outage_unavailable_after_kill_s", since_kill(last_unavailable)},
                 {"mariadb_restart_s", Seconds(restart_took)}});
   EXPECT_GT(retried, 0) << "the kill did not hit any write: the test proved nothing";
   EXPECT_EQ(lost, 0) << "acknowledged writes missing after the restart, e.g. "
                      << absl::StrJoin(lost_examples, ", ");
   EXPECT_EQ(duplicates, 0) << "writes stored more than once, e.g. "
                            << absl::StrJoin(duplicate_examples, ", ");
+  EXPECT_GT(outage_unavailable, 0) << "no write was told UNAVAILABLE while MariaDB was down";
+  EXPECT_EQ(outage_unavailable_before_kill, 0)
+      << "writes told UNAVAILABLE (not shed) before MariaDB was killed";
+  EXPECT_EQ(other, 0) << "failed attempts neither UNAVAILABLE nor shed by admission control, e.g. "
+                      << absl::StrJoin(other_examples, "; ");
+  EXPECT_EQ(unacknowledged, 0) << "writes never answered OK within " << kGiveUpAfter
+                               << " of retries with the same request_id";
 }
 
 }  // namespace

@@ -86,6 +86,23 @@ TEST(FaultDatabase, DatabaseStallFlipsHealthWithinTwoSecondsAndRecovers) {
 
   ASSERT_NO_FATAL_FAILURE(suite.db().Stall());
   const absl::Time stalled = absl::Now();
+  // One write while the database is stalled: told DEADLINE_EXCEEDED, so it must not be stored
+  // once the database resumes (its statement was sent to a frozen server and may run then).
+  const std::string stalled_write_name = "Fault stalled write";
+  grpc::Status stalled_write;
+  absl::Duration stalled_write_took;
+  {
+    reg::CreateInstitutionRequest req;
+    req.set_request_id("fault-stalled-write");
+    req.mutable_institution()->set_display_name(stalled_write_name);
+    req.mutable_institution()->set_kind(reg::Institution::KIND_HOSPITAL);
+    req.mutable_institution()->set_country("PL");
+    reg::Institution out;
+    const absl::Time t0 = absl::Now();
+    stalled_write = suite.registry_stub().CreateInstitution(
+        Context(absl::Seconds(1), suite.admin_token()).get(), req, &out);
+    stalled_write_took = absl::Now() - t0;
+  }
   std::vector<std::pair<grpc::StatusCode, absl::Duration>> stalled_calls;
   while (absl::Now() - stalled < kStall - absl::Milliseconds(1300)) {
     reg::GetInstitutionRequest req;
@@ -121,6 +138,27 @@ TEST(FaultDatabase, DatabaseStallFlipsHealthWithinTwoSecondsAndRecovers) {
   reg::Institution out;
   grpc::Status after =
       suite.registry_stub().GetInstitution(Context(absl::Seconds(5)).get(), req, &out);
+  // Every institution once the database is back and serving: the stalled write must be absent.
+  int institutions_listed = 0, stalled_write_stored = 0;
+  grpc::Status listed;
+  {
+    std::string token;
+    do {
+      reg::ListInstitutionsRequest list;
+      list.set_page_size(1000);
+      list.set_page_token(token);
+      list.set_show_deleted(true);
+      reg::ListInstitutionsResponse resp;
+      listed =
+          suite.registry_stub().ListInstitutions(Context(absl::Seconds(10)).get(), list, &resp);
+      if (!listed.ok()) break;
+      for (const auto& inst : resp.institutions()) {
+        ++institutions_listed;
+        if (inst.display_name() == stalled_write_name) ++stalled_write_stored;
+      }
+      token = resp.next_page_token();
+    } while (!token.empty());
+  }
 
   std::vector<std::pair<std::string, std::string>> figures;
   double slowest_ms = 0;
@@ -132,6 +170,9 @@ TEST(FaultDatabase, DatabaseStallFlipsHealthWithinTwoSecondsAndRecovers) {
   figures.push_back({"stalled_calls", absl::StrCat(stalled_calls.size())});
   figures.push_back({"stalled_calls_deadline_exceeded", absl::StrCat(stalled_deadline_exceeded)});
   figures.push_back({"stalled_call_max_ms", Millis(slowest_ms)});
+  figures.push_back({"stalled_write_told", absl::StrCat(stalled_write.error_code())});
+  figures.push_back({"stalled_write_s", Seconds(stalled_write_took)});
+  figures.push_back({"stalled_write_stored", absl::StrCat(stalled_write_stored)});
   for (const auto& tl : timelines) {
     figures.push_back({absl::StrCat(tl.label, ":not_serving_after_s"),
                        Delay(stalled, tl.First(stalled, "NOT_SERVING"))});
@@ -152,6 +193,13 @@ TEST(FaultDatabase, DatabaseStallFlipsHealthWithinTwoSecondsAndRecovers) {
         << "a GetInstitution with a 1 s deadline took " << took << " during the stall";
   }
   EXPECT_GT(stalled_deadline_exceeded, 0) << "no call reached the stalled database";
+  EXPECT_EQ(stalled_write.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+      << "a CreateInstitution during the stall (1 s deadline) answered "
+      << stalled_write.error_code() << " " << stalled_write.error_message() << " after "
+      << stalled_write_took;
+  ASSERT_TRUE(listed.ok()) << "listing institutions after the stall: " << listed.error_message();
+  EXPECT_GT(institutions_listed, 0) << "the listing after the stall saw no institution at all";
+  EXPECT_EQ(stalled_write_stored, 0) << "a write told DEADLINE_EXCEEDED during the stall is stored";
   for (const auto& tl : timelines) {
     std::string seen;
     for (const auto& [t, status] : tl.samples) {

@@ -141,7 +141,8 @@ TEST(FaultHealth, SigtermReportsNotServingForAGracePeriodWhileStillAnswering) {
   PrintFigures({{"not_serving_after_s", text(first_not_serving)},
                 {"last_ok_call_after_s", Seconds(last_ok_call)},
                 {"first_refused_call_after_s", text(first_failed_call)},
-                {"exit_after_s", exit_code ? Seconds(exited) : "never(10s)"}});
+                {"exit_after_s", exit_code ? Seconds(exited) : "never(10s)"},
+                {"exit_code", exit_code ? absl::StrCat(*exit_code) : "none"}});
   EXPECT_LE(first_not_serving, absl::Milliseconds(300))
       << "health did not turn NOT_SERVING right after SIGTERM: " << trace;
   EXPECT_EQ(failed_calls_in_grace, 0)
@@ -151,6 +152,8 @@ TEST(FaultHealth, SigtermReportsNotServingForAGracePeriodWhileStillAnswering) {
   EXPECT_NE(first_failed_call, absl::InfiniteDuration())
       << "after the grace period the service must stop taking calls: " << trace;
   EXPECT_TRUE(exit_code.has_value()) << "the service did not exit within 15 s of SIGTERM";
+  // A SIGTERM shutdown is an orderly one: a supervisor must not read it as a crash.
+  EXPECT_EQ(exit_code.value_or(-1), 0) << "exit code after SIGTERM";
 }
 
 TEST(FaultHealth, GatewayReconnectsWithinOneSecondOfABackendRestart) {
