@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -166,6 +167,11 @@ void ConnectionGuard::Recheck(bool force) {
 }
 
 void ConnectionGuard::Admit(int fd, const std::string& peer) {
+  // What gRPC's own listener does to every socket it accepts and its external-connection path
+  // does not: without TCP_NODELAY, Nagle's algorithm holds small HTTP/2 frames back behind
+  // delayed ACKs (measured: answered p99 under 300 callers 45 ms instead of 11 ms).
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   const uint64_t inode = InodeOf(fd);
   {
     absl::MutexLock lock(&mu_);
