@@ -87,6 +87,13 @@ node_dir() { echo "$dir/node$1"; }
 sock() { echo "$(node_dir "$1")/mysqld.sock"; }
 pidfile() { echo "$(node_dir "$1")/mysqld.pid"; }
 running() { [ -f "$(pidfile "$1")" ] && kill -0 "$(cat "$(pidfile "$1")")" 2>/dev/null; }
+# The server writes its pid file in two steps (create, then write), so a read between them sees an
+# empty file: only a pid that is written and gone means the server has exited.
+exited() {  # N
+  local pid
+  pid=$(cat "$(pidfile "$1")" 2>/dev/null || true)
+  [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null
+}
 # The administrator: root (or the OS user running this, when not root: mariadb-install-db gives
 # that user a unix_socket account too), over the socket only.
 ADMIN=$(id -un)
@@ -208,7 +215,7 @@ wait_synced() {  # N [TIMEOUT_SECONDS]: returns 1 (after printing why) when it i
   for _ in $(seq 1 "$limit"); do
     state=$(status_var "$n" wsrep_local_state_comment || true)
     [ "$state" = Synced ] && return 0
-    if ! running "$n" && [ -f "$(pidfile "$n")" ]; then break; fi
+    if exited "$n"; then break; fi
     if [ -n "${LAUNCHED[$n]:-}" ] && ! kill -0 "${LAUNCHED[$n]}" 2>/dev/null; then break; fi
     sleep 0.1
   done
