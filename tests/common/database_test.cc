@@ -112,6 +112,52 @@ TEST(Database, RollsBackWhenWorkFailsAndCommitsWhenItSucceeds) {
   EXPECT_EQ(CountItems(db), 1);
 }
 
+// galera_test saw a transaction ended by the server without any statement reporting it (a
+// create's audit entry committed, the rows written before it not): the statements after the
+// end must not commit on their own. The end is made here by a ROLLBACK inside the work, which
+// is what the server did; the transaction notices at its commit and is retried whole.
+TEST(Database, ATransactionEndedUnderItsWorkCommitsNothingPartialAndIsRetriedWhole) {
+  auto tdb = testing::TestDatabase::Create();
+  Database db(tdb->pool_options(), TestMigrations());
+  ASSERT_TRUE(db.CheckReady(Soon()).ok());
+  const auto write_both = [&](Connection& c, bool ended_after_first) {
+    auto& ps = c.Prepare(kInsertItem);
+    ps.setInt(1, 1);
+    ps.setString(2, "first");
+    ps.executeUpdate();
+    if (ended_after_first) c.ExecuteDirect("ROLLBACK");
+    ps.setInt(1, 2);
+    ps.setString(2, "second");
+    ps.executeUpdate();
+  };
+  int runs = 0;
+  absl::Status s = db.InTransaction(Soon(), [&](Connection& c) {
+    write_both(c, ++runs == 1);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(runs, 2) << "the ended transaction was not retried";
+  EXPECT_EQ(CountItems(db), 2);
+
+  // Ended on every attempt: ABORTED after the conflict retries, and neither row stored.
+  ASSERT_TRUE(db.InTransaction(Soon(), [&](Connection& c) {
+                  c.ExecuteDirect("DELETE FROM items");
+                  return absl::OkStatus();
+                }).ok());
+  runs = 0;
+  s = db.InTransaction(Soon(), [&](Connection& c) {
+    ++runs;
+    write_both(c, true);
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted) << s;
+  EXPECT_GT(runs, 1);
+  EXPECT_EQ(CountItems(db), 0) << "a statement after the end committed on its own";
+  // The connections went back to the pool with autocommit on: a plain write still commits.
+  ASSERT_TRUE(InsertItem(db, 3, "after").ok());
+  EXPECT_EQ(CountItems(db), 1);
+}
+
 TEST(Database, DuplicateKeyIsAlreadyExistsWithoutSqlText) {
   auto tdb = testing::TestDatabase::Create();
   Database db(tdb->pool_options(), TestMigrations());
