@@ -122,6 +122,8 @@ const api::FieldLimits& ActivityLimits() {
     const api::FieldLimit etag{kMaxEtagBytes, 0};
     const api::FieldLimit page_token{kMaxPageTokenBytes, 0};
     const api::FieldLimit groups{0, kMaxParticipantGroups};
+    // Multi-line text: notes; a filter may be written on lines.
+    constexpr auto kMany = api::TextLines::kMany;
     const std::string v1 = "imp.activity.v1.";
     const std::string ac = "imp.activity.v1.Activity.";
     return new api::FieldLimits{
@@ -131,7 +133,7 @@ const api::FieldLimits& ActivityLimits() {
         {ac + "host_institution", name},
         {ac + "partner_institutions", {kMaxResourceNameBytes, kMaxPartnerInstitutions}},
         {ac + "cooperation_area", {kMaxCooperationAreaBytes, 0}},
-        {ac + "notes", {kMaxNotesBytes, 0}},
+        {ac + "notes", {kMaxNotesBytes, 0, kMany}},
         {ac + "external_reference", {kMaxExternalReferenceBytes, 0}},
         {ac + "etag", etag},
         {v1 + "Location.country", {kMaxCodeBytes, 0}},
@@ -145,7 +147,7 @@ const api::FieldLimits& ActivityLimits() {
         {"google.protobuf.FieldMask.paths", {kMaxUpdateMaskPathBytes, kMaxUpdateMaskPaths}},
         {v1 + "GetActivityRequest.name", name},
         {v1 + "ListActivitiesRequest.page_token", page_token},
-        {v1 + "ListActivitiesRequest.filter", {kMaxFilterBytes, 0}},
+        {v1 + "ListActivitiesRequest.filter", {kMaxFilterBytes, 0, kMany}},
         {v1 + "ListActivitiesRequest.order_by", {kMaxOrderByBytes, 0}},
         {v1 + "CreateActivityRequest.activity_id", {kMaxResourceIdBytes, 0}},
         {v1 + "CreateActivityRequest.request_id", {kMaxRequestIdBytes, 0}},
@@ -157,7 +159,7 @@ const api::FieldLimits& ActivityLimits() {
         {v1 + "ImportActivitiesRequest.request_id", {kMaxRequestIdBytes, 0}},
         {v1 + "ImportActivitiesRequest.rows", {0, limits::kMaxImportRows}},
         {v1 + "ImportRow.activity_id", {kMaxResourceIdBytes, 0}},
-        {v1 + "GetActivityStatsRequest.filter", {kMaxFilterBytes, 0}},
+        {v1 + "GetActivityStatsRequest.filter", {kMaxFilterBytes, 0, kMany}},
         {v1 + "GetActivityStatsRequest.group_by", {0, kMaxGroupBy}},
         {v1 + "ListChangesRequest.name", name},
         {v1 + "ListChangesRequest.page_token", page_token},

@@ -27,6 +27,14 @@ absl::Status TooLong(absl::string_view path, size_t max, size_t got) {
       absl::StrCat(path, ": at most ", max, " bytes (got ", got, ")"));
 }
 
+// A string field's value within its limit, and without control characters when it is text.
+absl::Status CheckString(const FieldDescriptor* field, const FieldLimit& limit,
+                         absl::string_view path, const std::string& value) {
+  if (value.size() > limit.max_bytes) return TooLong(path, limit.max_bytes, value.size());
+  if (field->type() == FieldDescriptor::TYPE_BYTES) return absl::OkStatus();
+  return CheckStoredText(value, path, limit.lines);
+}
+
 absl::Status Check(const Message& message, absl::string_view prefix, const FieldLimits& limits) {
   const Reflection* reflection = message.GetReflection();
   std::vector<const FieldDescriptor*> fields;
@@ -40,7 +48,7 @@ absl::Status Check(const Message& message, absl::string_view prefix, const Field
       if (is_string) {
         std::string scratch;
         const std::string& value = reflection->GetStringReference(message, field, &scratch);
-        if (value.size() > limit.max_bytes) return TooLong(path, limit.max_bytes, value.size());
+        if (absl::Status s = CheckString(field, limit, path, value); !s.ok()) return s;
       } else if (is_message) {
         absl::Status s = Check(reflection->GetMessage(message, field), path, limits);
         if (!s.ok()) return s;
@@ -58,7 +66,7 @@ absl::Status Check(const Message& message, absl::string_view prefix, const Field
         std::string scratch;
         const std::string& value =
             reflection->GetRepeatedStringReference(message, field, i, &scratch);
-        if (value.size() > limit.max_bytes) return TooLong(element, limit.max_bytes, value.size());
+        if (absl::Status s = CheckString(field, limit, element, value); !s.ok()) return s;
       } else {
         absl::Status s = Check(reflection->GetRepeatedMessage(message, field, i), element, limits);
         if (!s.ok()) return s;

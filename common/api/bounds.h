@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/api/text.h"
 
 // Size limits on every string and repeated field of a request, checked by reflection before a
 // method does anything else: what a client sends is bounded field by field, so no request can
@@ -21,6 +22,8 @@ namespace imp::api {
 struct FieldLimit {
   size_t max_bytes = 0;    // a string field: its value; a repeated string field: each element
   size_t max_entries = 0;  // a repeated field: how many elements
+  // A string field (not bytes): which layout characters it may hold (CheckStoredText).
+  TextLines lines = TextLines::kOne;
 };
 
 // Limits by the field's full name, e.g. "imp.registry.v1.Institution.display_name".
@@ -45,9 +48,11 @@ inline constexpr size_t kMaxUpdateMaskPathBytes = 100;
 inline constexpr FieldLimit kDefaultFieldLimit{1000, 100};
 
 // Checks every string and repeated field set in `message`, and in the messages inside it, against
-// `limits`. INVALID_ARGUMENT names the field by its path below `prefix` and gives the limit:
+// `limits`: sizes, counts, and no control characters in a string field (CheckStoredText, by the
+// field's `lines`). INVALID_ARGUMENT names the field by its path below `prefix`:
 //   "institution.short_names[3]: at most 100 bytes (got 15360)"
 //   "activity.training.participant_groups: at most 1000 entries (got 150000)"
+//   "project.title: control character U+001B at byte 7 is not allowed (a single-line field)"
 absl::Status CheckBounds(const google::protobuf::Message& message, absl::string_view prefix,
                          const FieldLimits& limits);
 

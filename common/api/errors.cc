@@ -1,5 +1,7 @@
 #include "common/api/errors.h"
 
+#include "absl/strings/numbers.h"
+
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
@@ -141,6 +143,15 @@ absl::Status WithReason(absl::Status status, absl::string_view reason,
 std::string ReasonOf(const absl::Status& status) {
   auto info = GetDetail<rpc::ErrorInfo>(status);
   return info ? info->reason() : "";
+}
+
+int AnswerFitsOf(const absl::Status& status) {
+  auto info = GetDetail<rpc::ErrorInfo>(status);
+  if (!info || info->reason() != kReasonAnswerTooLarge) return -1;
+  auto it = info->metadata().find("fits");
+  int fits = -1;
+  if (it == info->metadata().end() || !absl::SimpleAtoi(it->second, &fits) || fits < 1) return -1;
+  return fits;
 }
 
 std::string FieldOf(const absl::Status& status) {

@@ -43,6 +43,9 @@ inline constexpr char kReasonUnauthenticated[] = "UNAUTHENTICATED";
 inline constexpr char kReasonPermissionDenied[] = "PERMISSION_DENIED";
 inline constexpr char kReasonBackendUnavailable[] = "BACKEND_UNAVAILABLE";
 inline constexpr char kReasonDeadlineExceeded[] = "DEADLINE_EXCEEDED";
+// A BatchGet whose answer would pass the page byte budget (page_budget.h); ErrorInfo metadata
+// "fits" says how many of the names, in order, fit: ask for them, then for the rest.
+inline constexpr char kReasonAnswerTooLarge[] = "ANSWER_TOO_LARGE";
 
 // PreconditionFailure.Violation.type values; the subject is always the request field.
 inline constexpr char kPreconditionField[] = "FIELD";          // the field's value, in general
@@ -116,6 +119,9 @@ std::string ReasonOf(const absl::Status& status);
 std::string FieldOf(const absl::Status& status);
 // What the detail that named the field says about it ("" when no violation names one).
 std::string FieldDescriptionOf(const absl::Status& status);
+// How many names of a BatchGet refused as ANSWER_TOO_LARGE fit (at least 1), or -1 when
+// `status` is not that refusal.
+int AnswerFitsOf(const absl::Status& status);
 // ResourceInfo.resource_name, or "".
 std::string ResourceNameOf(const absl::Status& status);
 

@@ -63,6 +63,27 @@ uint32_t CodePointOf(absl::string_view sequence) { return CodePoint(sequence, 0,
 
 bool IsControlSequence(absl::string_view sequence) { return IsControl(CodePointOf(sequence)); }
 
+absl::Status CheckStoredText(absl::string_view value, absl::string_view field, TextLines lines) {
+  for (size_t i = 0; i < value.size();) {
+    const size_t n = Utf8SequenceLength(value, i);
+    if (n == 0) {
+      ++i;
+      continue;
+    }
+    const uint32_t cp = CodePoint(value, i, n);
+    const bool layout = cp == '\t' || cp == '\n' ||
+                        (cp == '\r' && i + 1 < value.size() && value[i + 1] == '\n');
+    if (IsControl(cp) && !(lines == TextLines::kMany && layout)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: control character U+%04X at byte %d is not allowed%s", field, cp, i,
+          lines == TextLines::kMany ? " (a multi-line field may hold tabs and line breaks)"
+                                    : " (a single-line field)"));
+    }
+    i += n;
+  }
+  return absl::OkStatus();
+}
+
 size_t Utf8SequenceLength(absl::string_view value, size_t i) {
   const auto b0 = static_cast<unsigned char>(value[i]);
   if (b0 < 0x80) return 1;

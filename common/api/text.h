@@ -46,6 +46,19 @@ uint32_t CodePointOf(absl::string_view sequence);
 // bidirectional formatting characters (which can make "moc.live" display as "evil.com").
 bool IsControlSequence(absl::string_view sequence);
 
+// How a stored text field may be laid out: on one line (a title, a name) or on several (notes,
+// descriptions, reasons).
+enum class TextLines { kOne, kMany };
+
+// Text a client stores for others to read (in a list, a CSV or HXL file, a terminal) carries no
+// characters that change how it is shown rather than what it says: no control character
+// (IsControlSequence: C0, DEL, C1, line/paragraph separators, bidi overrides), except that a
+// multi-line field may hold tabs, line feeds and a carriage return before a line feed.
+// INVALID_ARGUMENT otherwise, naming `field`, the character and its byte offset:
+//   "activity.title: control character U+001B at byte 7 is not allowed"
+// Bytes that are not UTF-8 are left to the wire format, which refuses them in a string field.
+absl::Status CheckStoredText(absl::string_view value, absl::string_view field, TextLines lines);
+
 // A link a client stores for others to follow (Institution.website, Agreement.document_uri):
 // an absolute http:// or https:// URL with a host, at most `max_bytes` bytes, no spaces, no
 // control characters (C0, DEL, C1, Unicode line/paragraph separators and bidi overrides) and

@@ -95,41 +95,53 @@ absl::Status GetResource(Database& db, const RequestContext& ctx,
   });
 }
 
-// AIP-231 BatchGet: every name (at most 1000), in request order, soft-deleted ones included;
-// NOT_FOUND naming the first unknown one as names[i]; nothing is returned then.
+// The names of a BatchGet as ids: each a name of `collection` (INVALID_ARGUMENT naming names[i]
+// otherwise) and none repeated (INVALID_ARGUMENT naming the repeat: asking for one resource
+// 1,000 times would make one stored record a 1,000-fold answer).
+absl::StatusOr<std::vector<std::string>> BatchIds(
+    const google::protobuf::RepeatedPtrField<std::string>& names, absl::string_view collection);
+
+// INVALID_ARGUMENT on `names`, reason ANSWER_TOO_LARGE with metadata "fits": the answer to the
+// first `fits` names reaches the page byte budget.
+absl::Status BatchAnswerTooLarge(int fits);
+
+// AIP-231 BatchGet: every name (at most 1000, none repeated), in request order, soft-deleted
+// ones included; NOT_FOUND naming the first unknown one as names[i]; nothing is returned then.
+// The answer stays within the List pages' byte budget (api::kMaxPageBytes): resources are
+// counted as they are read, and a batch whose answer would pass it is refused
+// (BatchAnswerTooLarge) before more is read, never built and sent whole.
 template <typename Row, typename Resource>
 absl::Status BatchGetResources(Database& db, const RequestContext& ctx,
                                const ResourceTable<Row, Resource>& table,
                                const google::protobuf::RepeatedPtrField<std::string>& names,
                                google::protobuf::RepeatedPtrField<Resource>* out) {
-  if (names.size() > 1000) return absl::InvalidArgumentError("names: at most 1000 names");
-  std::vector<std::string> ids;
-  for (int i = 0; i < names.size(); ++i) {
-    auto id = api::ParseResourceName(names[i], table.collection, absl::StrCat("names[", i, "]"));
-    if (!id.ok()) return id.status();
-    ids.push_back(*id);
-  }
+  auto ids = BatchIds(names, table.collection);
+  if (!ids.ok()) return ids.status();
   return ReadResources(db, ctx, table, [&](Connection& c) -> absl::Status {
     out->Clear();
+    api::PageBudget budget;
+    const auto take = [&](size_t i, Resource&& resource) -> absl::Status {
+      if (!budget.Fits(resource)) return BatchAnswerTooLarge(static_cast<int>(i));
+      *out->Add() = std::move(resource);
+      return absl::OkStatus();
+    };
+    const auto not_found = [&](size_t i) {
+      return api::ResourceNotFound(api::ResourceType<Resource>(), names[static_cast<int>(i)],
+                                   absl::StrCat("names[", i, "]"));
+    };
     if (table.find_many != nullptr) {
-      const auto found = table.find_many(c, ids);
-      for (size_t i = 0; i < ids.size(); ++i) {
-        auto row = found.find(ids[i]);
-        if (row == found.end()) {
-          return api::ResourceNotFound(api::ResourceType<Resource>(), names[static_cast<int>(i)],
-                                       absl::StrCat("names[", i, "]"));
-        }
-        *out->Add() = row->second.*table.resource;  // a name may be asked for twice: copy
+      auto found = table.find_many(c, *ids);
+      for (size_t i = 0; i < ids->size(); ++i) {
+        auto row = found.find((*ids)[i]);
+        if (row == found.end()) return not_found(i);
+        if (absl::Status s = take(i, std::move(row->second.*table.resource)); !s.ok()) return s;
       }
       return absl::OkStatus();
     }
-    for (size_t i = 0; i < ids.size(); ++i) {
-      auto row = table.find(c, ids[i], false);
-      if (!row) {
-        return api::ResourceNotFound(api::ResourceType<Resource>(), names[static_cast<int>(i)],
-                                     absl::StrCat("names[", i, "]"));
-      }
-      *out->Add() = std::move((*row).*table.resource);
+    for (size_t i = 0; i < ids->size(); ++i) {
+      auto row = table.find(c, (*ids)[i], false);
+      if (!row) return not_found(i);
+      if (absl::Status s = take(i, std::move((*row).*table.resource)); !s.ok()) return s;
     }
     return absl::OkStatus();
   });

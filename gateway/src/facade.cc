@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/api/errors.h"
 #include "common/api/resource_name.h"
 #include "common/api/text.h"
 #include "gateway/src/async_call.h"
@@ -40,10 +41,14 @@ struct PartiesLookup : std::enable_shared_from_this<PartiesLookup> {
   std::vector<std::string> names;
   size_t next = 0;
   std::vector<std::string> batch;
+  // Names taken out of a batch whose answer would have passed the registry's byte budget: the
+  // next batch.
+  std::vector<std::string> deferred;
   AgreementParties found;
   std::function<void(absl::StatusOr<AgreementParties>)> done;
 
   void Step() {
+    if (batch.empty() && !deferred.empty()) batch.swap(deferred);
     if (batch.empty()) {
       if (next == names.size()) return done(std::move(found));
       const size_t end = std::min(names.size(), next + kBatch);
@@ -66,6 +71,13 @@ struct PartiesLookup : std::enable_shared_from_this<PartiesLookup> {
               self->found[self->batch[i]] = PartiesOf(resp->agreements(i));
             }
             self->batch.clear();
+            return self->Step();
+          }
+          const int fits = api::AnswerFitsOf(resp.status());
+          if (fits > 0 && fits < static_cast<int>(self->batch.size())) {
+            self->deferred.insert(self->deferred.begin(), self->batch.begin() + fits,
+                                  self->batch.end());
+            self->batch.resize(fits);
             return self->Step();
           }
           const int refused = RefusedIndex(resp.status());

@@ -61,9 +61,11 @@ const api::FieldLimits& RegistryLimits() {
     const api::FieldLimit name{kMaxResourceNameBytes, 0};
     const api::FieldLimit etag{kMaxEtagBytes, 0};
     const api::FieldLimit page_token{kMaxPageTokenBytes, 0};
-    const api::FieldLimit filter{kMaxFilterBytes, 0};
+    // Multi-line text: notes, descriptions, reasons, remarks; a filter may be written on lines.
+    constexpr auto kMany = api::TextLines::kMany;
+    const api::FieldLimit filter{kMaxFilterBytes, 0, kMany};
     const api::FieldLimit order_by{kMaxOrderByBytes, 0};
-    const api::FieldLimit notes{kMaxNotesBytes, 0};
+    const api::FieldLimit notes{kMaxNotesBytes, 0, kMany};
     const std::string in = "imp.registry.v1.Institution.";
     const std::string ag = "imp.registry.v1.Agreement.";
     const std::string pr = "imp.registry.v1.Project.";
@@ -95,8 +97,8 @@ const api::FieldLimits& RegistryLimits() {
         {pr + "name", name},
         {pr + "title", {kMaxTitleBytes, 0}},
         {pr + "local_title", {kMaxTitleBytes, 0}},
-        {pr + "description", {kMaxDescriptionBytes, 0}},
-        {pr + "local_description", {kMaxDescriptionBytes, 0}},
+        {pr + "description", {kMaxDescriptionBytes, 0, kMany}},
+        {pr + "local_description", {kMaxDescriptionBytes, 0, kMany}},
         {pr + "agreements", {kMaxResourceNameBytes, kMaxProjectAgreements}},
         {pr + "participants", {0, kMaxParticipants}},
         {pr + "cooperation_areas", {kMaxCooperationAreaBytes, kMaxCooperationAreas}},
@@ -113,11 +115,11 @@ const api::FieldLimits& RegistryLimits() {
         {v1 + "ProjectLocation.site", name},
         {v1 + "FinancialTransaction.provider", name},
         {v1 + "FinancialTransaction.receiver", name},
-        {v1 + "FinancialTransaction.description", {kMaxRemarkBytes, 0}},
+        {v1 + "FinancialTransaction.description", {kMaxRemarkBytes, 0, kMany}},
         {v1 + "Deliverable.what", {kMaxDeliverableBytes, 0}},
         {v1 + "Deliverable.unit", {kMaxUnitBytes, 0}},
         {v1 + "Deliverable.deliveries", {0, kMaxDeliveries}},
-        {v1 + "Delivery.notes", {kMaxRemarkBytes, 0}},
+        {v1 + "Delivery.notes", {kMaxRemarkBytes, 0, kMany}},
         {"google.type.Money.currency_code", {kMaxCodeBytes, 0}},
         {v1 + "GetProjectRequest.name", name},
         {v1 + "ListProjectsRequest.page_token", page_token},
@@ -157,12 +159,12 @@ const api::FieldLimits& RegistryLimits() {
         {v1 + "ActivateAgreementRequest.etag", etag},
         {v1 + "SuspendAgreementRequest.name", name},
         {v1 + "SuspendAgreementRequest.etag", etag},
-        {v1 + "SuspendAgreementRequest.reason", {kMaxReasonBytes, 0}},
+        {v1 + "SuspendAgreementRequest.reason", {kMaxReasonBytes, 0, kMany}},
         {v1 + "ExpireAgreementRequest.name", name},
         {v1 + "ExpireAgreementRequest.etag", etag},
         {v1 + "TerminateAgreementRequest.name", name},
         {v1 + "TerminateAgreementRequest.etag", etag},
-        {v1 + "TerminateAgreementRequest.reason", {kMaxReasonBytes, 0}},
+        {v1 + "TerminateAgreementRequest.reason", {kMaxReasonBytes, 0, kMany}},
         {v1 + "ListPartnersRequest.institution", name},
         {v1 + "ListPartnersRequest.page_token", page_token},
         {v1 + "ListChangesRequest.name", name},

@@ -217,5 +217,31 @@ TEST_F(ActivityHostileInputTest, EachServicesUserIsRefusedDdlAndTheOtherServices
             "0");
 }
 
+// SECURITY.md: "control characters in stored text | INVALID_ARGUMENT naming the field | nothing":
+// an activity's title with an ESC sequence, on create and as an import row; notes keep their
+// line breaks.
+TEST_F(ActivityHostileInputTest, ControlCharactersInActivityTextsAreRefusedNamingTheField) {
+  Activity coloured = Training(3, 2, D(2024, 4, 1));
+  coloured.set_title("Trauma course \x1b[8m(hidden)");
+  Activity out;
+  grpc::Status s = Create(coloured, &out, "coloured");
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(api::FieldOf(FromGrpcStatus(s)), "activity.title") << s.error_message();
+
+  v1::ImportActivitiesResponse resp;
+  Activity noted = Training(1, 1, D(2024, 5, 1));
+  noted.set_notes("Day 1:\tlectures\r\nDay 2:\tsimulation");
+  s = ImportAs("importer", {noted, coloured}, "", &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(resp.errors_size(), 1);
+  EXPECT_EQ(resp.errors(0).row_number(), 3);
+  EXPECT_EQ(resp.errors(0).field(), "activity.title");
+  EXPECT_EQ(resp.rows_imported(), 0);  // all or nothing
+  EXPECT_EQ(Count(), "0");
+
+  ASSERT_TRUE(Create(noted, &out, "noted").ok());
+  EXPECT_EQ(out.notes(), noted.notes());
+}
+
 }  // namespace
 }  // namespace imp::activity

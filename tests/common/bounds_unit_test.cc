@@ -120,6 +120,35 @@ TEST(CheckBounds, AFieldWithoutALimitGetsTheDefault) {
             (std::vector<std::string>{"google.protobuf.Struct.FieldsEntry.key"}));
 }
 
+TEST(CheckBounds, StringFieldsRefuseControlCharactersAndMultiLineFieldsKeepTabsAndLineBreaks) {
+  api::FieldLimits limits = TestLimits();
+  google::protobuf::Value value;
+  value.set_string_value("a\x1b[2J");
+  EXPECT_EQ(api::CheckBounds(value, "note", limits).message(),
+            "note.string_value: control character U+001B at byte 1 is not allowed (a single-line "
+            "field)");
+  for (const char* bad : {"a\tb", "a\nb", "a\r\nb", "\x7f", "\xc2\x85", "\xe2\x80\xae",
+                          "\xe2\x81\xa9", "\xe2\x80\xa8", "\xe2\x80\x8f"}) {
+    value.set_string_value(bad);
+    EXPECT_EQ(api::CheckBounds(value, "", limits).code(), absl::StatusCode::kInvalidArgument)
+        << api::Utf8Escaped(bad, 20);
+  }
+  limits["google.protobuf.Value.string_value"].lines = api::TextLines::kMany;
+  for (const char* good : {"a\tb", "a\nb", "a\r\nb", "Київ\n"}) {
+    value.set_string_value(good);
+    EXPECT_TRUE(api::CheckBounds(value, "", limits).ok()) << good;
+  }
+  for (const char* bad : {"a\rb", "a\r", "\x0b", "\x0c", "\x1b"}) {
+    value.set_string_value(bad);
+    EXPECT_EQ(api::CheckBounds(value, "", limits).code(), absl::StatusCode::kInvalidArgument)
+        << api::Utf8Escaped(bad, 20);
+  }
+  value.set_string_value("ok\r");
+  EXPECT_EQ(api::CheckBounds(value, "", limits).message(),
+            "string_value: control character U+000D at byte 2 is not allowed (a multi-line field "
+            "may hold tabs and line breaks)");
+}
+
 TEST(PageBudget, StopsBeforeTheBudgetButAlwaysTakesTheFirstItem) {
   google::protobuf::Value item;
   item.set_string_value(std::string(1 << 20, 'x'));  // 1 MiB

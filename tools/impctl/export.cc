@@ -48,7 +48,7 @@ int Export(Client& client, const std::vector<std::string>& args) {
           return client.registry().ListInstitutions(c, r, o);
         },
         [](const reg::ListInstitutionsResponse& all, std::string* out) {
-          for (const auto& i : all.institutions()) *out += FormatCsvRecord(InstitutionToCsv(i));
+          for (const auto& i : all.institutions()) *out += FormatCsvRecord(SpreadsheetSafe(InstitutionToCsv(i)));
           return all.institutions_size();
         },
         kInstitutionColumns, &csv, &count);
@@ -57,7 +57,7 @@ int Export(Client& client, const std::vector<std::string>& args) {
         client,
         [&](auto* c, const auto& r, auto* o) { return client.registry().ListAgreements(c, r, o); },
         [](const reg::ListAgreementsResponse& all, std::string* out) {
-          for (const auto& a : all.agreements()) *out += FormatCsvRecord(AgreementToCsv(a));
+          for (const auto& a : all.agreements()) *out += FormatCsvRecord(SpreadsheetSafe(AgreementToCsv(a)));
           return all.agreements_size();
         },
         kAgreementColumns, &csv, &count);
@@ -66,7 +66,7 @@ int Export(Client& client, const std::vector<std::string>& args) {
         client,
         [&](auto* c, const auto& r, auto* o) { return client.registry().ListProjects(c, r, o); },
         [](const reg::ListProjectsResponse& all, std::string* out) {
-          for (const auto& p : all.projects()) *out += FormatCsvRecord(ProjectToCsv(p));
+          for (const auto& p : all.projects()) *out += FormatCsvRecord(SpreadsheetSafe(ProjectToCsv(p)));
           return all.projects_size();
         },
         kProjectColumns, &csv, &count);
@@ -75,7 +75,7 @@ int Export(Client& client, const std::vector<std::string>& args) {
         client,
         [&](auto* c, const auto& r, auto* o) { return client.activity().ListActivities(c, r, o); },
         [](const act::ListActivitiesResponse& all, std::string* out) {
-          for (const auto& a : all.activities()) *out += FormatCsvRecord(ActivityToCsv(a));
+          for (const auto& a : all.activities()) *out += FormatCsvRecord(SpreadsheetSafe(ActivityToCsv(a)));
           return all.activities_size();
         },
         kActivityColumns, &csv, &count);

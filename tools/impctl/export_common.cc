@@ -5,6 +5,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
 #include "absl/time/clock.h"
+#include "common/api/errors.h"
+#include "common/status.h"
 #include "tools/impctl/flags.h"
 #include "tools/impctl/paging.h"
 
@@ -39,15 +41,24 @@ grpc::Status GetInstitutions(Client& client, const std::vector<std::string>& nam
   for (const auto& n : names) {
     if (!out->contains(n) && seen.insert(n).second) wanted.push_back(n);
   }
-  for (size_t i = 0; i < wanted.size(); i += kBatch) {
+  size_t limit = kBatch;
+  for (size_t i = 0; i < wanted.size();) {
+    const size_t end = std::min(wanted.size(), i + limit);
     reg::BatchGetInstitutionsRequest req;
-    for (size_t j = i; j < std::min(wanted.size(), i + kBatch); ++j) req.add_names(wanted[j]);
+    for (size_t j = i; j < end; ++j) req.add_names(wanted[j]);
     reg::BatchGetInstitutionsResponse resp;
     grpc::Status s = RetryRead(client, [&](grpc::ClientContext* c) {
       resp.Clear();
       return client.registry().BatchGetInstitutions(c, req, &resp);
     });
+    // An answer past the registry's byte budget: ask for the names that fit, then the rest.
+    const int fits = api::AnswerFitsOf(FromGrpcStatus(s));
+    if (fits > 0 && static_cast<size_t>(fits) < end - i) {
+      limit = static_cast<size_t>(fits);
+      continue;
+    }
     if (!s.ok()) return s;
+    i = end;
     for (auto& in : *resp.mutable_institutions()) {
       std::string name = in.name();
       (*out)[std::move(name)] = std::move(in);

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api/iso3166.h"
 #include "common/api/proto_util.h"
+#include "tools/impctl/csv.h"
 #include "tools/impctl/mapping.h"
 
 namespace imp::impctl::hxl {
@@ -47,12 +48,6 @@ const std::vector<Column>& Columns() {
   return *columns;
 }
 
-std::string SpreadsheetSafe(const std::string& text) {
-  if (!text.empty() && absl::string_view("=+-@\t\r").find(text[0]) != absl::string_view::npos) {
-    return absl::StrCat("'", text);
-  }
-  return text;
-}
 
 Figures FiguresOf(const act::Activity& a) {
   Figures f;

@@ -23,8 +23,8 @@ struct Column {
 const std::vector<Column>& Columns();
 
 // The row of `activity`. `host`: its host institution (nullptr: named by id only);
-// `area_labels`: cooperation-area labels by code. Text that a spreadsheet would run as a formula
-// (starting with = + - @, a tab or a carriage return) is prefixed with an apostrophe.
+// `area_labels`: cooperation-area labels by code. Text cells are SpreadsheetSafe
+// (csv.h): what a spreadsheet would run as a formula gets an apostrophe in front.
 std::vector<std::string> Row(const activity::v1::Activity& activity,
                              const registry::v1::Institution* host,
                              const std::map<std::string, std::string>& area_labels);
@@ -37,9 +37,6 @@ struct Figures {
           consultations = 0;
 };
 Figures FiguresOf(const activity::v1::Activity& activity);
-
-// `text` made safe to open in a spreadsheet (see Row).
-std::string SpreadsheetSafe(const std::string& text);
 
 }  // namespace imp::impctl::hxl
 

@@ -105,6 +105,10 @@ int Import(Client& client, const std::vector<std::string>& args) {
   buffer << in.rdbuf();
   const std::string text = buffer.str();
   auto table = ParseCsv(text);
+  // Cells an export made spreadsheet-safe read back as they were stored (csv.h).
+  if (table.ok()) {
+    for (auto& record : table->records) record.fields = SpreadsheetPlain(std::move(record.fields));
+  }
   absl::Status header = table.ok() ? CheckHeader(table->header, ColumnsOf(kind)) : table.status();
   if (!header.ok()) {
     std::fprintf(stderr, "impctl: %s: %s\n", args[1].c_str(),

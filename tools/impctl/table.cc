@@ -3,16 +3,44 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/api/text.h"
 
 namespace imp::impctl {
 namespace {
 
-// A cell as shown: one line (embedded line breaks would break the columns) and at most
-// `max_width` characters.
+// A cell as a terminal should show it: on one line (tabs and line breaks would break the
+// columns) and with every other control character, and every byte that is not UTF-8, written as
+// \xNN or \uNNNN, so stored text cannot move the cursor, recolour or retitle the terminal (ESC
+// sequences), or reorder what is shown (bidi overrides).
+std::string Visible(absl::string_view cell) {
+  std::string out;
+  out.reserve(cell.size());
+  for (size_t i = 0; i < cell.size();) {
+    const size_t n = api::Utf8SequenceLength(cell, i);
+    if (n == 0) {
+      absl::StrAppend(&out, absl::StrFormat("\\x%02X", static_cast<unsigned char>(cell[i])));
+      ++i;
+      continue;
+    }
+    const absl::string_view sequence = cell.substr(i, n);
+    i += n;
+    if (!api::IsControlSequence(sequence)) {
+      out.append(sequence.data(), sequence.size());
+    } else if (sequence == "\n" || sequence == "\r" || sequence == "\t") {
+      out += ' ';
+    } else {
+      const uint32_t cp = api::CodePointOf(sequence);
+      absl::StrAppend(&out, cp < 0x80 ? absl::StrFormat("\\x%02X", cp)
+                                      : absl::StrFormat("\\u%04X", cp));
+    }
+  }
+  return out;
+}
+
+// A cell as shown: visible (above) and at most `max_width` characters.
 std::string Shown(absl::string_view cell, int max_width) {
-  std::string one_line(cell);
-  std::replace_if(
-      one_line.begin(), one_line.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  std::string one_line = Visible(cell);
   if (Utf8Width(one_line) <= max_width) return one_line;
   return absl::StrCat(Utf8Prefix(one_line, std::max(1, max_width - 3)), "...");
 }

@@ -18,8 +18,10 @@ class Table {
   void AddRow(std::vector<std::string> cells);
   bool empty() const { return rows_.empty(); }
 
-  // Every line starts with `indent`. Cells longer than `max_cell_width` characters are cut and
-  // end in "...". The header is underlined when it is not empty.
+  // Every line starts with `indent`. Cells show tabs and line breaks as spaces and every other
+  // control character (and byte that is not UTF-8) as \xNN or \uNNNN; cells longer than
+  // `max_cell_width` characters are cut and end in "...". The header is underlined when it is
+  // not empty.
   std::string Render(absl::string_view indent = "", int max_cell_width = 48) const;
 
  private:
