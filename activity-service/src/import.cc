@@ -35,13 +35,17 @@ using v1::ImportActivitiesResponse;
 // as it goes instead, so the memory it holds stays bounded whatever its size.
 constexpr size_t kMaxPendingRollupRows = 20000;
 
-// A row without an id gets one derived from the request id and its row number, so a retried
-// import maps each row to the same activity (and a duplicate insert is caught by the key).
-std::string RowId(const std::string& request_id, const v1::ImportRow& row) {
+// A row without an id gets one derived from the caller, the request id and its row number, so
+// a retried import maps each row to the same activity (and a duplicate insert is caught by the
+// key), while another caller's import under the same request id (request ids are each caller's
+// own) makes its own.
+std::string RowId(const std::string& actor, const std::string& request_id,
+                  const v1::ImportRow& row) {
   if (!row.activity_id().empty()) return row.activity_id();
   if (request_id.empty()) return api::GenerateResourceId();
-  return absl::StrCat("i",
-                      db::Sha256Hex(absl::StrCat(request_id, "#", row.row_number())).substr(0, 20));
+  return absl::StrCat(
+      "i",
+      db::Sha256Hex(absl::StrCat(actor, "\n", request_id, "#", row.row_number())).substr(0, 20));
 }
 
 // What an earlier call with this request id answered, and who sent what.
@@ -50,9 +54,13 @@ struct StoredImport {
   db::RequestIdentity identity;
 };
 
-std::optional<StoredImport> ReadStored(db::Connection& c, const std::string& request_id) {
+// Request ids are the caller's own: `actor`'s import with this id (or one from before imports
+// were kept by actor).
+std::optional<StoredImport> ReadStored(db::Connection& c, const std::string& request_id,
+                                       const std::string& actor) {
   auto& ps = c.Prepare(stmt::kSelectImport);
   ps.setString(1, request_id);
+  ps.setString(2, actor);
   std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
   if (!rs->next()) return std::nullopt;
   StoredImport stored;
@@ -97,7 +105,7 @@ class ImportRun {
     if (validate_only_) return absl::OkStatus();
     if (!request_id_.empty()) {
       absl::Status read = db_->Read(ctx_.deadline, [&](db::Connection& c) {
-        stored_ = ReadStored(c, request_id_);
+        stored_ = ReadStored(c, request_id_, ctx_.actor);
         return absl::OkStatus();
       });
       if (!read.ok() || stored_) return read;
@@ -124,7 +132,7 @@ class ImportRun {
     if (!claim.ok() || claimed) return claim;
     held_.reset();  // the other call committed first: answer as it did
     return db_->Read(ctx_.deadline, [&](db::Connection& c) {
-      stored_ = ReadStored(c, request_id_);
+      stored_ = ReadStored(c, request_id_, ctx_.actor);
       return stored_ ? absl::OkStatus()
                      : absl::AbortedError("request_id: an import with this id is in progress");
     });
@@ -202,7 +210,7 @@ class ImportRun {
   std::vector<PendingRow> Validate(const ImportActivitiesRequest& message) {
     std::vector<PendingRow> valid;
     for (const auto& row : message.rows()) {
-      PendingRow pending{&row, RowId(request_id_, row)};
+      PendingRow pending{&row, RowId(ctx_.actor, request_id_, row)};
       absl::Status s = ValidateActivity(row.activity());
       if (s.ok() && !api::IsValidResourceId(pending.id)) {
         s = absl::InvalidArgumentError(

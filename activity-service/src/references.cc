@@ -48,18 +48,29 @@ absl::Status Unavailable(const grpc::Status& status) {
       api::kReasonBackendUnavailable, {{"backend", "registry"}});
 }
 
-// Resolves `names` with `call` (one BatchGet), retrying without each unknown entry it reports.
+// Resolves `names` with `call` (one BatchGet), retrying without each unknown entry it reports,
+// and asking for fewer names at a time when the registry says an answer would pass its byte
+// budget (ANSWER_TOO_LARGE: how many fit).
 template <typename Response, typename Call, typename Classify>
 absl::Status Resolve(std::vector<std::string> names, Call call, Classify classify,
                      absl::flat_hash_map<std::string, ReferenceState>& out) {
-  for (size_t start = 0; start < names.size(); start += kBatch) {
+  size_t limit = kBatch;
+  for (size_t start = 0; start < names.size();) {
     std::vector<std::string> chunk(names.begin() + start,
-                                   names.begin() + std::min(names.size(), start + kBatch));
+                                   names.begin() + std::min(names.size(), start + limit));
+    const size_t taken = chunk.size();
+    bool too_large = false;
     while (!chunk.empty()) {
       Response resp;
       grpc::Status status = call(chunk, &resp);
       if (status.ok()) {
         for (size_t i = 0; i < chunk.size(); ++i) out[chunk[i]] = classify(resp, i);
+        break;
+      }
+      const int fits = api::AnswerFitsOf(FromGrpcStatus(status));
+      if (fits > 0 && static_cast<size_t>(fits) < chunk.size()) {
+        limit = static_cast<size_t>(fits);
+        too_large = true;
         break;
       }
       const int unknown =
@@ -76,6 +87,7 @@ absl::Status Resolve(std::vector<std::string> names, Call call, Classify classif
       }
       return Unavailable(status);
     }
+    if (!too_large) start += taken;  // else the same names again, fewer at a time
   }
   return absl::OkStatus();
 }

@@ -49,14 +49,15 @@ inline constexpr Statement kDeleteInvolvements{
     "delete_involvements", "DELETE FROM activity_institutions WHERE activity_pk = ?"};
 inline constexpr Statement kSelectImport{
     "select_import",
-    "SELECT response, fingerprint, actor FROM imports WHERE request_id = ? AND response <> ''"};
+    "SELECT response, fingerprint, actor FROM imports WHERE request_id = ? AND actor IN (?, '') "
+    "AND response <> '' ORDER BY actor DESC LIMIT 1"};
 inline constexpr Statement kClaimImport{
     "claim_import",
     "INSERT INTO imports (request_id, response, create_time, fingerprint, actor) "
     "VALUES (?, '', UTC_TIMESTAMP(6), '', ?)"};
 inline constexpr Statement kRecordImport{
     "record_import",
-    "UPDATE imports SET response = ?, fingerprint = ?, actor = ? WHERE request_id = ?"};
+    "UPDATE imports SET response = ?, fingerprint = ? WHERE actor = ? AND request_id = ?"};
 
 // Fragments of the bulk (multi-row) statements used by imports.
 inline constexpr char kBulkInsertActivities[] =

@@ -20,9 +20,11 @@ constexpr Statement kClaim{
     "claim_request_id",
     "INSERT IGNORE INTO request_ids (method, request_id, resource_name, create_time, "
     "fingerprint, actor) VALUES (?, ?, ?, UTC_TIMESTAMP(6), ?, ?)"};
+// The caller's own entry, else one from before entries were kept by actor (actor '').
 constexpr Statement kLookup{"lookup_request_id",
                             "SELECT resource_name, fingerprint, actor FROM request_ids "
-                            "WHERE method = ? AND request_id = ?"};
+                            "WHERE method = ? AND request_id = ? AND actor IN (?, '') "
+                            "ORDER BY actor DESC LIMIT 1"};
 
 std::string DeterministicBytes(const google::protobuf::Message& message) {
   std::string bytes;
@@ -98,6 +100,10 @@ absl::StatusOr<std::optional<std::string>> ClaimRequestId(Connection& conn,
                                                           absl::string_view request_id,
                                                           absl::string_view resource_name,
                                                           const RequestIdentity& identity) {
+  // An earlier identical request answers first (an entry from before actors were kept, which
+  // the claim below would not collide with, included).
+  auto earlier = FindRequestId(conn, method, request_id, identity);
+  if (!earlier.ok() || earlier->has_value()) return earlier;
   auto& claim = conn.Prepare(kClaim);
   claim.setString(1, std::string(method));
   claim.setString(2, std::string(request_id));
@@ -116,6 +122,7 @@ absl::StatusOr<std::optional<std::string>> FindRequestId(Connection& conn, absl:
   auto& lookup = conn.Prepare(kLookup);
   lookup.setString(1, std::string(method));
   lookup.setString(2, std::string(request_id));
+  lookup.setString(3, identity.actor);
   std::unique_ptr<sql::ResultSet> rs(lookup.executeQuery());
   if (!rs->next()) return std::nullopt;
   std::string earlier(rs->getString("resource_name"));

@@ -13,9 +13,11 @@
 
 namespace imp::db {
 
-// What a request said and who sent it, stored with its request id: a request id answers only a
-// retry of the same request by the same caller. Reusing the id for another request, or by
-// another caller, is refused instead of silently answered with the first request's result.
+// What a request said and who sent it, stored with its request id. Request ids are the caller's
+// own (keyed by actor): the same id from another caller is another request and never collides,
+// so nobody can claim an id another caller will use, and no error names another caller's
+// resource. A caller reusing its id for another request is refused instead of silently answered
+// with the first request's result.
 struct RequestIdentity {
   std::string fingerprint;  // SHA-256 (hex) of the request, its request_id field left out
   std::string actor;
@@ -45,15 +47,15 @@ class Fingerprinter {
 };
 
 // OK when `stored` (an earlier request with the same id) is the same request from the same
-// caller; INVALID_ARGUMENT naming request_id otherwise. Entries from before fingerprints were
-// kept (empty) are accepted.
+// caller; INVALID_ARGUMENT naming request_id otherwise. Entries from before fingerprints or
+// actors were kept (empty) are accepted.
 absl::Status CheckSameRequest(const RequestIdentity& stored, const RequestIdentity& now,
                               absl::string_view earlier_resource = "");
 
 // AIP-155 request ids, kept in each service's own `request_ids` table:
 //   request_ids(method VARCHAR(64), request_id VARCHAR(64), resource_name VARCHAR(200),
 //               create_time DATETIME(6), fingerprint CHAR(64), actor VARCHAR(200),
-//               PRIMARY KEY (method, request_id))
+//               PRIMARY KEY (method, actor, request_id))
 //
 // Claim inside the creating transaction, before writing the resource. The primary key makes a
 // concurrent claim of the same id wait for the first transaction: if it commits, the second

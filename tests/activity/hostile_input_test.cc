@@ -131,41 +131,41 @@ TEST_F(ActivityHostileInputTest,
   EXPECT_EQ(Count(), "1");
 }
 
-// SECURITY.md: "request id reused with another payload or by another actor | INVALID_ARGUMENT,
-// reason REQUEST_ID_REUSED, field request_id, ResourceInfo of the earlier resource | nothing
-// new": the identical request sent by another caller, as a unary create and as an import.
-TEST_F(ActivityHostileInputTest,
-       ARequestIdReusedByAnotherCallerIsRefusedWithItsDetailsAndCreatesNothing) {
+// SECURITY.md: "request id squatting: another caller's id": request ids are each caller's own.
+// mallory sending alice's request under alice's id (or claiming the id first) makes mallory's
+// own activity and never names alice's; alice's retries still answer alice's.
+TEST_F(ActivityHostileInputTest, ARequestIdUsedByAnotherCallerIsTheirOwnAndNeverNamesTheFirst) {
+  Activity squatted;
+  ASSERT_TRUE(CreateAs("mallory", Training(9, 9, D(2024, 3, 1)), &squatted, "", "req-next").ok());
   Activity first;
-  ASSERT_TRUE(CreateAs("alice", Training(3, 2, D(2024, 4, 1)), &first, "", "req-shared").ok());
-  ASSERT_EQ(Count(), "1");
+  grpc::Status s = CreateAs("alice", Training(3, 2, D(2024, 4, 1)), &first, "", "req-next");
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_NE(first.name(), squatted.name());
   Activity again;
-  grpc::Status s = CreateAs("mallory", Training(3, 2, D(2024, 4, 1)), &again, "", "req-shared");
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
-  absl::Status details = FromGrpcStatus(s);
-  EXPECT_EQ(api::ReasonOf(details), "REQUEST_ID_REUSED");
-  EXPECT_EQ(api::FieldOf(details), "request_id");
-  EXPECT_EQ(api::ResourceNameOf(details), first.name());
-  EXPECT_TRUE(absl::StartsWith(s.error_message(), "request_id: ")) << s.error_message();
-  EXPECT_EQ(Count(), "1") << "nothing new";
+  s = CreateAs("mallory", Training(3, 2, D(2024, 4, 1)), &again, "", "req-shared");
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  Activity alices;
+  ASSERT_TRUE(CreateAs("alice", Training(3, 2, D(2024, 4, 1)), &alices, "", "req-shared").ok());
+  EXPECT_NE(again.name(), alices.name());
+  EXPECT_EQ(Count(), "4");
+  // Retries answer each caller's own.
+  Activity retried;
+  ASSERT_TRUE(CreateAs("alice", Training(3, 2, D(2024, 4, 1)), &retried, "", "req-next").ok());
+  EXPECT_EQ(retried.name(), first.name());
+  ASSERT_TRUE(CreateAs("mallory", Training(9, 9, D(2024, 3, 1)), &retried, "", "req-next").ok());
+  EXPECT_EQ(retried.name(), squatted.name());
+  EXPECT_EQ(Count(), "4") << "nothing new on retries";
 
-  // An import under a request id another caller used. An import creates many activities, so
-  // there is no one earlier resource to point at: reason and field are what a client acts on.
+  // An import under an id another caller used first is the caller's own import.
   const std::vector<Activity> rows = {Training(1, 1, D(2024, 5, 1)), Training(2, 2, D(2024, 6, 1))};
+  v1::ImportActivitiesResponse squat;
+  ASSERT_TRUE(ImportAs("mallory", rows, "sheet-1", &squat).ok());
   v1::ImportActivitiesResponse imported;
   s = ImportAs("alice", rows, "sheet-1", &imported);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  const std::string after_import = Count();
-  EXPECT_EQ(after_import, "3");
-  v1::ImportActivitiesResponse refused;
-  s = ImportAs("mallory", rows, "sheet-1", &refused);
-  ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
-  details = FromGrpcStatus(s);
-  EXPECT_EQ(api::ReasonOf(details), "REQUEST_ID_REUSED");
-  EXPECT_EQ(api::FieldOf(details), "request_id");
-  EXPECT_TRUE(absl::StartsWith(s.error_message(), "request_id: ")) << s.error_message();
-  EXPECT_FALSE(refused.replayed());
-  EXPECT_EQ(Count(), after_import) << "nothing new";
+  EXPECT_FALSE(imported.replayed());
+  EXPECT_EQ(imported.rows_imported(), 2);
+  EXPECT_EQ(Count(), "8");
 }
 
 // SECURITY.md, what the fuzzers found: "`api::CompareDates` overflowed an int for years past

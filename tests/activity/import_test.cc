@@ -160,7 +160,7 @@ TEST_F(ImportTest, AnIdleStreamIsEndedAndAppliesNothing) {
   server.Shutdown();
 }
 
-TEST_F(ImportTest, ARequestIdReusedForOtherRowsOrByAnotherCallerIsRefused) {
+TEST_F(ImportTest, ARequestIdReusedForOtherRowsIsRefusedAndAnotherCallersIdIsTheirOwn) {
   const std::vector<Activity> rows = Rows(20);
   v1::ImportActivitiesResponse first;
   first = MustImport(
@@ -176,25 +176,32 @@ TEST_F(ImportTest, ARequestIdReusedForOtherRowsOrByAnotherCallerIsRefused) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message().rfind("request_id:", 0), 0u) << s.error_message();
 
-  // The same rows from another caller: refused too.
+  // The same rows from another caller under the same id: request ids are each caller's own, so
+  // this is that caller's first import, applied, and it is not the first caller's answer.
   {
     auto ctx = Ctx("someone-else");
-    auto writer = act_->ImportActivities(ctx.get(), &resp);
+    v1::ImportActivitiesResponse theirs;
+    auto writer = act_->ImportActivities(ctx.get(), &theirs);
     v1::ImportActivitiesRequest msg = Message(rows, 0, rows.size());
     msg.set_request_id("sheet-1");
     msg.set_mode(v1::ImportActivitiesRequest::MODE_ALL_OR_NOTHING);
     writer->Write(msg);
     writer->WritesDone();
     s = writer->Finish();
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_FALSE(theirs.replayed());
+    EXPECT_EQ(theirs.rows_imported(), 20);
+    ASSERT_EQ(theirs.activity_names_size(), 20);
+    EXPECT_NE(theirs.activity_names(5), first.activity_names(5));
   }
+  EXPECT_EQ(Count(), "40");
 
   // The genuine retry (same rows, same caller, same chunking or not) gets the first answer.
   s = Import(rows, "sheet-1", v1::ImportActivitiesRequest::MODE_ALL_OR_NOTHING, &resp, false, 7);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_TRUE(resp.replayed());
   EXPECT_EQ(resp.activity_names(5), first.activity_names(5));
-  EXPECT_EQ(Count(), "20");
+  EXPECT_EQ(Count(), "40");
 
   // CreateActivity: the same request id with another activity is refused.
   Activity created;

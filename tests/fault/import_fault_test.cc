@@ -400,7 +400,7 @@ TEST(FaultImport, SigtermDuringImportToldEqualsStored) {
 // and then levels off (activity +23 MB, gateway -14 MB from 122 to 244 MB). So this asserts what
 // holds: past that, twice the stream does not raise the peak by more than a quarter of the
 // extra bytes. A process that kept the stream (or any share of it) fails it.
-TEST(FaultImport, ImportPeakMemoryLevelsOffAsTheStreamDoubles) {
+TEST(FaultImport, ImportPeakMemoryGrowsFarSlowerThanTheStreamDoubles) {
   SuiteOptions options;
   // This test is about memory: the gateway's default 10 s cap on backend calls must not end the
   // big import first (ImportLongerThanTheBackendTimeout... covers that cap).
@@ -462,9 +462,12 @@ TEST(FaultImport, ImportPeakMemoryLevelsOffAsTheStreamDoubles) {
     const long extra_stream_kb = (stream_mb(kLarge) - stream_mb(kSmall)) * 1024;
     figures.push_back({leg.name + ":peak_growth_small_mb", absl::StrCat(growth_kb[0] / 1024)});
     figures.push_back({leg.name + ":peak_growth_large_mb", absl::StrCat(growth_kb[1] / 1024)});
-    // Twice the stream (extra_stream_kb more) must not raise the peak by more than a quarter of
-    // the extra bytes: memory bounded by a few messages, not by the stream.
-    EXPECT_LT(growth_kb[1] - growth_kb[0], extra_stream_kb / 4)
+    // Twice the stream (extra_stream_kb more) must not raise the peak by more than half the
+    // extra bytes: memory held is some messages' worth, not the stream. Not bounded by a batch:
+    // with 122 MB more stream the peak rose by 4 to 53 MB in runs on 2026-12-07 (how many
+    // messages wait at the moment of the peak is timing); a quarter was asserted until it failed
+    // at 32.7 MB on a quiet machine, with and without that day's transaction change.
+    EXPECT_LT(growth_kb[1] - growth_kb[0], extra_stream_kb / 2)
         << measured.spec().name << " VmHWM grew by " << growth_kb[0] / 1024 << " MB for a "
         << stream_mb(kSmall) << " MB stream and by " << growth_kb[1] / 1024 << " MB for a "
         << stream_mb(kLarge) << " MB one";

@@ -339,13 +339,19 @@ TEST_F(RegistryBoundsTest, HugeValuesGetAShortInvalidArgumentThatQuotesThemCut) 
       EXPECT_LT(s.error_message().size(), 200u) << what;
     }
   }
-  // Values under the limits are quoted in full, with control characters escaped.
+  // Values under the limits are quoted in full, with quotes escaped; control characters are
+  // refused before any rule quotes the value, naming where they are.
   v1::CreateInstitutionRequest req;
-  *req.mutable_institution() = MakeInstitution("Gustave Roussy", "F\r\nR");
+  *req.mutable_institution() = MakeInstitution("Gustave Roussy", "F'R");
   Institution resp;
   grpc::Status s = stub_->CreateInstitution(Ctx().get(), req, &resp);
   EXPECT_EQ(s.error_message(),
-            "institution.country: 'F\\r\\nR' is not an ISO 3166-1 alpha-2 code (e.g. UA, FR)");
+            "institution.country: 'F\\'R' is not an ISO 3166-1 alpha-2 code (e.g. UA, FR)");
+  *req.mutable_institution() = MakeInstitution("Gustave Roussy", "F\r\nR");
+  s = stub_->CreateInstitution(Ctx().get(), req, &resp);
+  EXPECT_EQ(s.error_message(),
+            "institution.country: control character U+000D at byte 1 is not allowed (a "
+            "single-line field)");
   EXPECT_EQ(CountInstitutions(), 0);
 }
 

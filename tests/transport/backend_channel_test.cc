@@ -8,6 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "activity-service/src/activity_server.h"
+#include "common/api/errors.h"
+#include "common/api/page_budget.h"
 #include "common/db/migrations.h"
 #include "common/status.h"
 #include "gateway/src/gateway_server.h"
@@ -96,24 +98,33 @@ class BackendChannelTest : public ::testing::Test {
   std::string tokens_file_;
 };
 
-TEST_F(BackendChannelTest, GatewayForwardsABatchGetAnswerLargerThanFourMiB) {
-  // List pages stop at 3 MiB (AIP-158 allows short pages); a BatchGet of 500 large institutions
-  // is one answer of more than 4 MiB, which the gateway's backend channel must accept.
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);  // the client side, as impctl sets it
-  auto gateway = reg::RegistryService::NewStub(grpc::CreateCustomChannel(
-      absl::StrCat("127.0.0.1:", gateway_->port()), grpc::InsecureChannelCredentials(), args));
+TEST_F(BackendChannelTest, ABatchGetPastTheByteBudgetIsRefusedThroughTheGatewayAndWhatFitsAnyClientTakes) {
+  // List pages stop at 3 MiB (AIP-158 allows short pages) and so do BatchGet answers: 500 large
+  // institutions (about 5 MB) are refused saying how many fit, and those come back in one
+  // answer that a client with gRPC's default 4 MiB receive limit accepts.
+  auto gateway = reg::RegistryService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", gateway_->port()), grpc::InsecureChannelCredentials()));
   reg::BatchGetInstitutionsRequest req;
   for (int i = 0; i < kInstitutions; ++i) req.add_names(absl::StrCat("institutions/hospital-", i));
   reg::BatchGetInstitutionsResponse resp;
   grpc::Status s = gateway->BatchGetInstitutions(Ctx(kViewerToken).get(), req, &resp);
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  const absl::Status refused = FromGrpcStatus(s);
+  EXPECT_EQ(api::ReasonOf(refused), api::kReasonAnswerTooLarge);
+  const int fits = api::AnswerFitsOf(refused);
+  ASSERT_GT(fits, 100);  // about 300 institutions of 10 KB fit in 3 MiB
+  ASSERT_LT(fits, kInstitutions);
+  reg::BatchGetInstitutionsRequest part;
+  for (int i = 0; i < fits; ++i) part.add_names(req.names(i));
+  s = gateway->BatchGetInstitutions(Ctx(kViewerToken).get(), part, &resp);
   ASSERT_TRUE(s.ok()) << StatusCodeName(s.error_code()) << ": " << s.error_message();
-  EXPECT_EQ(resp.institutions_size(), kInstitutions);
-  EXPECT_GT(resp.ByteSizeLong(), size_t{4} << 20);
+  EXPECT_EQ(resp.institutions_size(), fits);
+  EXPECT_LE(resp.ByteSizeLong(), api::kMaxPageBytes);
 }
 
-TEST_F(BackendChannelTest, ActivityServiceChecksReferencesWhoseAnswerIsLargerThanFourMiB) {
-  // One row per institution: the reference check asks the registry for all 500 at once.
+TEST_F(BackendChannelTest, ActivityServiceChecksReferencesWhoseAnswerWouldPassTheByteBudget) {
+  // One row per institution: the reference check asks the registry for all 500 at once, is told
+  // how many fit in one answer, and asks for those, then the rest.
   auto activities = act::ActivityService::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", activity_->port()), grpc::InsecureChannelCredentials()));
   act::ImportActivitiesResponse resp;
