@@ -55,6 +55,13 @@ class ImportRelay final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   // Client side.
   void OnReadDone(bool ok) override {
     if (Finished()) return;  // a read completing after the relay answered
+    // The caller's token is checked again with every message and at the end, before the backend
+    // is told to commit: a token revoked (or its role changed) while the stream is open stops
+    // the import, and nothing of it is applied.
+    if (absl::Status allowed = StillAllowed(); !allowed.ok()) {
+      Abandon(allowed);
+      return;
+    }
     if (!ok) {
       StartSendInitialMetadata();  // the probe: see the class comment
       return;
@@ -113,6 +120,17 @@ class ImportRelay final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     }
     backend_.StartWritesDone();
     ReleaseBackendHold();
+  }
+
+  // The caller as the tokens file says now; later rows are checked against its scope as it is.
+  absl::Status StillAllowed() {
+    absl::StatusOr<Principal> who = facade_->tokens().Authenticate(ctx_->client_metadata());
+    if (!who.ok()) return who.status();
+    if (absl::Status allowed = Authorize(*who, Access::kWrite, "ImportActivities"); !allowed.ok()) {
+      return allowed;
+    }
+    who_ = *std::move(who);
+    return absl::OkStatus();
   }
 
   // Fields are named by the row's index in the whole stream (rows[i]), as a field path does.

@@ -13,8 +13,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/time/clock.h"
 #include "tests/gateway/gateway_fixture.h"
+#include "tests/gateway/log_lines.h"
+#include "tests/support/log_capture.h"
 
 namespace imp::gateway {
 namespace {
@@ -49,6 +52,60 @@ TEST_F(GatewayTest, ARevokedTokenIsRefusedOverRpcWithinTwoSecondsOfTheFileChange
   // interval), plus the watcher thread's wake-up on a loaded machine.
   EXPECT_LE(took, absl::Seconds(2) + absl::Milliseconds(150));
   EXPECT_TRUE(gw_->GetCaller(Ctx(kAdmin).get(), {}, &caller).ok()) << "the others still work";
+}
+
+// SECURITY.md: "a token revoked while its import stream is open": the gateway checks the token
+// again with every message and at the end, before the backend is told to commit. A stream that
+// sends a message after the revocation, and one that only ends after it, are UNAUTHENTICATED,
+// and nothing of either is stored.
+TEST_F(GatewayTest, AnImportStreamWhoseTokenIsRevokedWhileOpenIsRefusedAndStoresNothing) {
+  Seed();
+  const std::string before = activity_db_->QueryString("SELECT COUNT(*) FROM activities");
+  testing::LogCapture capture;
+  act::ImportActivitiesRequest first;
+  for (int i = 0; i < 3; ++i) {
+    auto* row = first.add_rows();
+    row->set_row_number(i + 2);
+    *row->mutable_activity() = Training("volyn", "volyn-sussex", D(2025, 4, 1), 1, 1);
+  }
+  act::ImportActivitiesRequest second = first;
+  for (int i = 0; i < second.rows_size(); ++i) second.mutable_rows(i)->set_row_number(i + 5);
+  // Two streams by the editor, each with its first message taken, then the token revoked.
+  auto more_ctx = Ctx(kEditor);
+  auto end_ctx = Ctx(kEditor);
+  act::ImportActivitiesResponse more_resp, end_resp;
+  auto more = act_->ImportActivities(more_ctx.get(), &more_resp);
+  auto end = act_->ImportActivities(end_ctx.get(), &end_resp);
+  first.set_request_id("revoked-more");
+  ASSERT_TRUE(more->Write(first));
+  first.set_request_id("revoked-end");
+  ASSERT_TRUE(end->Write(first));
+  std::string without_editor = BaseTokens();
+  const size_t line = without_editor.find(db::Sha256Hex(kEditor));
+  without_editor.erase(line, without_editor.find('\n', line) + 1 - line);
+  WriteTokens(without_editor);
+  grpc::Status last;
+  TimeUntilRefused(gw_.get(), kEditor, absl::Now(), &last);
+  ASSERT_EQ(last.error_code(), grpc::StatusCode::UNAUTHENTICATED) << "the file was not reloaded";
+
+  more->Write(second);  // after the revocation: refused at this message
+  more->WritesDone();
+  grpc::Status s = more->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  end->WritesDone();  // no message after the revocation: refused at the end, before the commit
+  s = end->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  // Both relayed calls have ended at the activity service (two lines each: the gateway's and
+  // the service's) before "nothing stored" is final.
+  const std::vector<std::string> ended = AwaitLogLines(
+      [](absl::string_view l) {
+        return absl::StrContains(l, "event=rpc ") &&
+               absl::StrContains(l, "method=/imp.activity.v1.ActivityService/ImportActivities ");
+      },
+      4);
+  ASSERT_EQ(ended.size(), 4u) << "a relayed import never ended at the activity service";
+  EXPECT_EQ(activity_db_->QueryString("SELECT COUNT(*) FROM activities"), before);
+  EXPECT_EQ(activity_db_->QueryString("SELECT COUNT(*) FROM imports"), "0");
 }
 
 TEST(GatewaySignals, AfterSighupARemovedTokenIsRefusedOverRpcAtOnce) {
