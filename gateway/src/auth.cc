@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "common/db/migrations.h"
 
 namespace imp::gateway {
@@ -53,6 +55,14 @@ absl::StatusOr<TokenStore> TokenStore::Parse(absl::string_view text) {
           absl::StrCat(where, "role must be viewer, editor or admin"));
     }
     for (size_t i = 3; i < fields.size(); ++i) {
+      if (absl::string_view when = fields[i]; absl::ConsumePrefix(&when, "expires=")) {
+        std::string why;
+        if (!absl::ParseTime(absl::RFC3339_full, when, &p.expires, &why)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              where, "expires= takes an RFC 3339 time such as 2027-01-31T00:00:00Z"));
+        }
+        continue;
+      }
       if (!absl::StartsWith(fields[i], "institutions/")) {
         return absl::InvalidArgumentError(
             absl::StrCat(where, "scopes are institution names, e.g. institutions/okhmatdyt"));
@@ -69,7 +79,7 @@ absl::StatusOr<TokenStore> TokenStore::Parse(absl::string_view text) {
 }
 
 absl::StatusOr<Principal> TokenStore::Authenticate(
-    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) const {
+    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata, absl::Time now) const {
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {
     return absl::UnauthenticatedError("missing `authorization: Bearer <token>` metadata");
@@ -81,6 +91,11 @@ absl::StatusOr<Principal> TokenStore::Authenticate(
   // Only digests are stored and compared, so the lookup never compares secrets directly.
   auto found = by_hash_.find(db::Sha256Hex(absl::StripAsciiWhitespace(value.substr(7))));
   if (found == by_hash_.end()) return absl::UnauthenticatedError("unknown bearer token");
+  if (now >= found->second.expires) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "bearer token expired at ",
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", found->second.expires, absl::UTCTimeZone())));
+  }
   return found->second;
 }
 

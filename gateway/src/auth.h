@@ -11,6 +11,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace imp::gateway {
 
@@ -40,6 +42,8 @@ struct Principal {
   Role role = Role::kViewer;
   // For a scoped editor, the institutions (names) it may change; empty means unscoped.
   absl::flat_hash_set<std::string> scope;
+  // When the token stops being accepted (`expires=` in the tokens file); never by default.
+  absl::Time expires = absl::InfiniteFuture();
   bool scoped() const { return role == Role::kEditor && !scope.empty(); }
   bool InScope(absl::string_view institution) const { return scope.contains(institution); }
 };
@@ -50,14 +54,17 @@ enum class Access { kRead, kWrite, kAdmin };
 // The bearer tokens the gateway accepts, from a file that stores only SHA-256 hashes:
 //   # comment
 //   <sha256-hex of the token> <viewer|editor|admin> <actor> [institutions/<id> ...]
+//       [expires=<RFC 3339 time, e.g. 2027-01-31T00:00:00Z>]
 class TokenStore {
  public:
   static absl::StatusOr<TokenStore> Load(const std::string& path);
   static absl::StatusOr<TokenStore> Parse(absl::string_view text);
 
-  // UNAUTHENTICATED unless `authorization` metadata carries "Bearer <known token>".
+  // UNAUTHENTICATED unless `authorization` metadata carries "Bearer <known token>" that has not
+  // expired at `now`.
   absl::StatusOr<Principal> Authenticate(
-      const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) const;
+      const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
+      absl::Time now = absl::Now()) const;
 
   size_t size() const { return by_hash_.size(); }
 

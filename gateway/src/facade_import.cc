@@ -4,6 +4,7 @@
 // previous one, so flow control holds a fast client back instead of the gateway's memory.
 #include <atomic>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "activity-service/src/activities.h"
@@ -94,8 +95,13 @@ class ImportRelay final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       CheckRowsThenForward();
       return;
     }
+    // The lookup's answer comes on another thread, possibly after the backend ended the call:
+    // it holds a reference to the relay until it has been handled.
+    refs_.fetch_add(1);
     ResolveAgreementParties(facade_->backends(), ctx_, who_.actor, std::move(unknown),
                             [this](absl::StatusOr<AgreementParties> resolved) {
+                              absl::Cleanup release = [this] { Unref(); };
+                              if (Finished()) return;
                               if (!resolved.ok()) {
                                 Abandon(resolved.status());
                                 return;
@@ -108,6 +114,7 @@ class ImportRelay final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   }
 
   void OnSendInitialMetadataDone(bool ok) override {
+    KeepAlive alive(this);  // releases the hold below
     if (Finished()) return;
     if (!ok || ctx_->IsCancelled()) {
       Abandon(absl::CancelledError("the client went away before finishing its import stream"));
@@ -178,6 +185,7 @@ class ImportRelay final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   };
 
   void BackendWriteDone(bool ok) {
+    KeepAlive alive(this);  // releasing the hold may end the relay before mu_ is unlocked
     {
       absl::MutexLock lock(&mu_);
       writing_ = false;
@@ -192,6 +200,7 @@ class ImportRelay final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   // The backend sent its initial metadata: after our WritesDone that confirms the half-close;
   // before it, the backend is ending the call early (an error) while the client may still send.
   void BackendAnswering() {
+    KeepAlive alive(this);
     absl::MutexLock lock(&mu_);
     if (writes_done_) return;
     early_end_ = true;
@@ -205,6 +214,7 @@ class ImportRelay final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
 
   // Ends the relay with `status` and makes the backend roll back: its call is cancelled.
   void Abandon(const absl::Status& status) {
+    KeepAlive alive(this);
     FinishOnce(ToGrpcStatus(status));
     client_->TryCancel();
     ReleaseBackendHold();
@@ -239,6 +249,22 @@ class ImportRelay final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   void Unref() {
     if (refs_.fetch_sub(1) == 1) delete this;
   }
+
+  // Removing the backend's hold lets the backend's OnDone run on another thread, and with the
+  // client's side already done that is the relay's last reference: it deletes the relay, mutex
+  // included, possibly while this thread is still unlocking it. A method that releases the hold
+  // keeps the relay alive until it has returned (declared before its MutexLock, so the unlock
+  // finishes first).
+  class KeepAlive {
+   public:
+    explicit KeepAlive(ImportRelay* relay) : relay_(relay) { relay_->refs_.fetch_add(1); }
+    ~KeepAlive() { relay_->Unref(); }
+    KeepAlive(const KeepAlive&) = delete;
+    KeepAlive& operator=(const KeepAlive&) = delete;
+
+   private:
+    ImportRelay* const relay_;
+  };
 
   grpc::CallbackServerContext* const ctx_;
   Facade* const facade_;

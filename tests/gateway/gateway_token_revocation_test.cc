@@ -108,6 +108,32 @@ TEST_F(GatewayTest, AnImportStreamWhoseTokenIsRevokedWhileOpenIsRefusedAndStores
   EXPECT_EQ(activity_db_->QueryString("SELECT COUNT(*) FROM imports"), "0");
 }
 
+// SECURITY.md: "a token past its expiry": refused over RPC from its expiry on, with no change of
+// the tokens file and no reload.
+TEST_F(GatewayTest, AnExpiredTokenIsRefusedOverRpcFromItsExpiryWithoutAReload) {
+  constexpr char kTemporary[] = "temporary-token-5";
+  const absl::Time expiry = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) + 5);
+  WriteTokens(absl::StrCat(BaseTokens(), db::Sha256Hex(kTemporary), " viewer visiting-auditor ",
+                           "expires=",
+                           absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", expiry, absl::UTCTimeZone()),
+                           "\n"));
+  v1::GetCallerResponse caller;
+  bool accepted = false;
+  while (!accepted && absl::Now() < expiry - absl::Seconds(1)) {
+    accepted = gw_->GetCaller(Ctx(kTemporary).get(), {}, &caller).ok();
+    if (!accepted) absl::SleepFor(absl::Milliseconds(20));  // polling the file's reload
+  }
+  ASSERT_TRUE(accepted) << "the new token was never accepted before its expiry";
+  grpc::Status last;
+  TimeUntilRefused(gw_.get(), kTemporary, absl::Now(), &last);
+  const absl::Time refused = absl::Now();
+  EXPECT_EQ(last.error_code(), grpc::StatusCode::UNAUTHENTICATED) << last.error_message();
+  EXPECT_TRUE(absl::StrContains(last.error_message(), "expired")) << last.error_message();
+  EXPECT_GE(refused, expiry);
+  EXPECT_LT(refused, expiry + absl::Milliseconds(500)) << "refused late";
+  EXPECT_TRUE(gw_->GetCaller(Ctx(kAdmin).get(), {}, &caller).ok()) << "the others still work";
+}
+
 TEST(GatewaySignals, AfterSighupARemovedTokenIsRefusedOverRpcAtOnce) {
   const std::string path = absl::StrCat(::testing::TempDir(), "/tokens-revoke-", getpid());
   std::ofstream(path) << db::Sha256Hex(kAdmin) << " admin office-admin\n"

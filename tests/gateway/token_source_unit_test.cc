@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/db/migrations.h"
@@ -40,6 +41,35 @@ class TokenSourceTest : public ::testing::Test {
 
   std::string path_;
 };
+
+// SECURITY.md: "a token past its expiry": `expires=` on a token's line; refused from that moment
+// on (no reload needed), a malformed time refused with the file's line.
+TEST_F(TokenSourceTest, ATokenIsRefusedFromItsExpiryOnAndAMalformedExpiryNamesItsLine) {
+  auto store =
+      TokenStore::Parse(Line("alpha", "editor lviv institutions/lviv expires=2027-01-31T00:00:00Z") +
+                        Line("beta", "viewer analyst"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::Time expiry;
+  std::string why;
+  ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, "2027-01-31T00:00:00Z", &expiry, &why));
+  const std::string alpha = "Bearer alpha";
+  auto before = store->Authenticate(Bearer(alpha), expiry - absl::Seconds(1));
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_TRUE(before->InScope("institutions/lviv")) << "the scope still reads after expires=";
+  absl::StatusOr<Principal> after = store->Authenticate(Bearer(alpha), expiry);
+  EXPECT_TRUE(absl::IsUnauthenticated(after.status())) << after.status();
+  EXPECT_EQ(std::string(after.status().message()), "bearer token expired at 2027-01-31T00:00:00Z");
+  const std::string beta = "Bearer beta";
+  const absl::Time far = absl::FromCivil(absl::CivilSecond(2200, 1, 1), absl::UTCTimeZone());
+  EXPECT_TRUE(store->Authenticate(Bearer(beta), far).ok())
+      << "no expiry: never expires";
+
+  auto bad = TokenStore::Parse(Line("beta", "viewer analyst") +
+                               Line("alpha", "viewer analyst expires=next-tuesday"));
+  EXPECT_TRUE(absl::IsInvalidArgument(bad.status()));
+  EXPECT_TRUE(absl::StartsWith(bad.status().message(), "tokens file line 2: expires="))
+      << bad.status();
+}
 
 TEST_F(TokenSourceTest, ReloadReplacesTheTokensAndRefusesABrokenFileKeepingTheOldOnes) {
   Write(Line("alpha", "admin office") + Line("beta", "viewer analyst"));
