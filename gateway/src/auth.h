@@ -29,7 +29,10 @@ enum class Role { kViewer = 1, kEditor = 2, kAdmin = 3 };
 //     when the stored host is in S AND the host after the update is in S; whenever the activity
 //     after the write names an agreement, that agreement (read from the registry) must have a
 //     party in S (PERMISSION_DENIED naming `activity.agreement` otherwise). Being a partner or
-//     sending participants grants no write access.
+//     sending participants grants no write access;
+//   - what a write links to, checked for what the write adds (links already stored stay): each
+//     agreement a project is linked to, and the framework an agreement is concluded under
+//     (parent_agreement), must have a party in S; each framework member named must be in S.
 // The stored record is read from the backend at request time, never taken from the client. A
 // write authorised on a stored record is forwarded with the client's etag when it sent one (the
 // service catches a change since the client's read) and otherwise with the etag of the record

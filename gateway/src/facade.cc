@@ -2,12 +2,8 @@
 
 #include <algorithm>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
-#include "common/api/errors.h"
 #include "common/api/resource_name.h"
-#include "common/api/text.h"
 #include "gateway/src/async_call.h"
 
 namespace imp::gateway {
@@ -18,77 +14,6 @@ namespace act = activity::v1;
 
 template <typename Req>
 using Verdict = Facade::Verdict<Req>;
-
-constexpr int kBatch = 1000;
-
-// BatchGet refuses a whole batch for its first unknown or malformed entry, naming it as
-// "names[i]: ...". Returns i, or -1.
-int RefusedIndex(const absl::Status& status) {
-  if (!absl::IsNotFound(status) && !absl::IsInvalidArgument(status)) return -1;
-  absl::string_view m = status.message();
-  if (!absl::ConsumePrefix(&m, "names[")) return -1;
-  int index = -1;
-  const size_t close = m.find(']');
-  if (close == absl::string_view::npos || !absl::SimpleAtoi(m.substr(0, close), &index)) return -1;
-  return index;
-}
-
-// One ResolveAgreementParties: the names still to ask for, the batch in flight, what is known.
-struct PartiesLookup : std::enable_shared_from_this<PartiesLookup> {
-  Backends* backends;
-  grpc::CallbackServerContext* server_ctx;
-  std::string actor;
-  std::vector<std::string> names;
-  size_t next = 0;
-  std::vector<std::string> batch;
-  // Names taken out of a batch whose answer would have passed the registry's byte budget: the
-  // next batch.
-  std::vector<std::string> deferred;
-  AgreementParties found;
-  std::function<void(absl::StatusOr<AgreementParties>)> done;
-
-  void Step() {
-    if (batch.empty() && !deferred.empty()) batch.swap(deferred);
-    if (batch.empty()) {
-      if (next == names.size()) return done(std::move(found));
-      const size_t end = std::min(names.size(), next + kBatch);
-      batch.assign(names.begin() + next, names.begin() + end);
-      next = end;
-    }
-    reg::BatchGetAgreementsRequest req;
-    for (const auto& n : batch) req.add_names(n);
-    auto self = shared_from_this();
-    CallAsync<reg::BatchGetAgreementsRequest, reg::BatchGetAgreementsResponse>(
-        backends->ContextFor(server_ctx, actor), std::move(req),
-        [b = backends](grpc::ClientContext* c, const reg::BatchGetAgreementsRequest* r,
-                       reg::BatchGetAgreementsResponse* o, std::function<void(grpc::Status)> cb) {
-          b->registry()->BatchGetAgreements(c, r, o, std::move(cb));
-        },
-        [self](absl::StatusOr<reg::BatchGetAgreementsResponse> resp) {
-          if (resp.ok()) {
-            for (int i = 0; i < resp->agreements_size() && i < static_cast<int>(self->batch.size());
-                 ++i) {
-              self->found[self->batch[i]] = PartiesOf(resp->agreements(i));
-            }
-            self->batch.clear();
-            return self->Step();
-          }
-          const int fits = api::AnswerFitsOf(resp.status());
-          if (fits > 0 && fits < static_cast<int>(self->batch.size())) {
-            self->deferred.insert(self->deferred.begin(), self->batch.begin() + fits,
-                                  self->batch.end());
-            self->batch.resize(fits);
-            return self->Step();
-          }
-          const int refused = RefusedIndex(resp.status());
-          if (refused < 0 || refused >= static_cast<int>(self->batch.size())) {
-            return self->done(resp.status());
-          }
-          self->batch.erase(self->batch.begin() + refused);  // unknown: absent from the answer
-          self->Step();
-        });
-  }
-};
 
 // Reads one stored resource for a check, with the caller's deadline and cancellation. A
 // malformed name is refused here, naming `field` as the service would.
@@ -178,6 +103,22 @@ void CheckActivity(Facade& f, grpc::CallbackServerContext* ctx, const Principal&
                           });
 }
 
+// A check of what a write refers to (MayLinkProjectToAgreements, MayConcludeAgreementUnder):
+// the parties of `names` read from the registry (no call when the write adds no link), then
+// `rule` over them.
+void CheckLinks(Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
+                std::vector<std::string> names,
+                std::function<absl::Status(const AgreementParties&)> rule,
+                std::function<void(absl::Status)> done) {
+  names.erase(std::remove(names.begin(), names.end(), std::string()), names.end());
+  if (names.empty()) return done(rule(AgreementParties()));
+  ResolveAgreementParties(
+      f.backends(), ctx, who.actor, std::move(names),
+      [rule = std::move(rule), done = std::move(done)](absl::StatusOr<AgreementParties> parties) {
+        done(parties.ok() ? rule(*parties) : parties.status());
+      });
+}
+
 // Scope rules for scoped editors (the policy in scope.h), by request type. Reads need none;
 // Delete and Undelete are admin-only, which no scoped token is; any other write without a rule
 // is refused to scoped editors by Facade::Unary.
@@ -204,11 +145,20 @@ Facade::ScopeCheck<reg::UpdateInstitutionRequest> ScopeOf() {
   };
 }
 
+// The parties and members first (no registry call when they already fail), then the framework
+// the agreement is concluded under.
 template <>
 Facade::ScopeCheck<reg::CreateAgreementRequest> ScopeOf() {
-  return [](Facade&, grpc::CallbackServerContext*, const Principal& who,
+  return [](Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
             const reg::CreateAgreementRequest& req, Verdict<reg::CreateAgreementRequest> done) {
-    done(MayCreateAgreement(who, req.agreement()), nullptr);
+    absl::Status s = MayCreateAgreement(who, req.agreement());
+    if (!s.ok()) return done(s, nullptr);
+    CheckLinks(
+        f, ctx, who, {ParentAdded(nullptr, req.agreement())},
+        [who, &req](const AgreementParties& parents) {
+          return MayConcludeAgreementUnder(who, nullptr, req.agreement(), parents);
+        },
+        [done = std::move(done)](absl::Status linked) { done(linked, nullptr); });
   };
 }
 
@@ -218,17 +168,27 @@ Facade::ScopeCheck<reg::UpdateAgreementRequest> ScopeOf() {
             const reg::UpdateAgreementRequest& req, Verdict<reg::UpdateAgreementRequest> done) {
     ReadStored<reg::Agreement>(
         f, ctx, who, req.agreement().name(), "agreement.name",
-        [who, &req, done = std::move(done)](absl::StatusOr<reg::Agreement> stored) {
+        [&f, ctx, who, &req, done = std::move(done)](absl::StatusOr<reg::Agreement> stored) {
           if (!stored.ok()) return done(stored.status(), nullptr);
           absl::StatusOr<reg::Agreement> after = AgreementAfterUpdate(*stored, req);
           absl::Status s = after.ok() ? MayUpdateAgreement(who, *stored, *after) : after.status();
           if (!s.ok()) return done(s, nullptr);
-          done(s, PinEtag<reg::UpdateAgreementRequest>(
-                      req,
-                      [](reg::UpdateAgreementRequest& r) {
-                        return r.mutable_agreement()->mutable_etag();
-                      },
-                      stored->etag()));
+          auto kept = std::make_shared<const reg::Agreement>(std::move(*stored));
+          auto changed = std::make_shared<const reg::Agreement>(std::move(*after));
+          CheckLinks(
+              f, ctx, who, {ParentAdded(kept.get(), *changed)},
+              [who, kept, changed](const AgreementParties& parents) {
+                return MayConcludeAgreementUnder(who, kept.get(), *changed, parents);
+              },
+              [kept, &req, done](absl::Status linked) {
+                if (!linked.ok()) return done(linked, nullptr);
+                done(linked, PinEtag<reg::UpdateAgreementRequest>(
+                                 req,
+                                 [](reg::UpdateAgreementRequest& r) {
+                                   return r.mutable_agreement()->mutable_etag();
+                                 },
+                                 kept->etag()));
+              });
         });
   };
 }
@@ -256,11 +216,20 @@ IMP_SCOPE_BY_STORED_AGREEMENT(ExpireAgreementRequest)
 IMP_SCOPE_BY_STORED_AGREEMENT(TerminateAgreementRequest)
 #undef IMP_SCOPE_BY_STORED_AGREEMENT
 
+// The participants first (no registry call when they already fail), then the agreements the
+// project is linked to.
 template <>
 Facade::ScopeCheck<reg::CreateProjectRequest> ScopeOf() {
-  return [](Facade&, grpc::CallbackServerContext*, const Principal& who,
+  return [](Facade& f, grpc::CallbackServerContext* ctx, const Principal& who,
             const reg::CreateProjectRequest& req, Verdict<reg::CreateProjectRequest> done) {
-    done(MayCreateProject(who, req.project()), nullptr);
+    absl::Status s = MayCreateProject(who, req.project());
+    if (!s.ok()) return done(s, nullptr);
+    CheckLinks(
+        f, ctx, who, AgreementsAdded(nullptr, req.project()),
+        [who, &req](const AgreementParties& agreements) {
+          return MayLinkProjectToAgreements(who, nullptr, req.project(), agreements);
+        },
+        [done = std::move(done)](absl::Status linked) { done(linked, nullptr); });
   };
 }
 
@@ -271,16 +240,27 @@ Facade::ScopeCheck<reg::UpdateProjectRequest> ScopeOf() {
             const reg::UpdateProjectRequest& req, Verdict<reg::UpdateProjectRequest> done) {
     ReadStored<reg::Project>(
         f, ctx, who, req.project().name(), "project.name",
-        [who, &req, done = std::move(done)](absl::StatusOr<reg::Project> stored) {
+        [&f, ctx, who, &req, done = std::move(done)](absl::StatusOr<reg::Project> stored) {
           if (!stored.ok()) return done(stored.status(), nullptr);
           absl::StatusOr<reg::Project> after = ProjectAfterUpdate(*stored, req);
           absl::Status s = after.ok() ? MayUpdateProject(who, *stored, *after) : after.status();
           if (!s.ok()) return done(s, nullptr);
-          done(s,
-               PinEtag<reg::UpdateProjectRequest>(
-                   req,
-                   [](reg::UpdateProjectRequest& r) { return r.mutable_project()->mutable_etag(); },
-                   stored->etag()));
+          auto kept = std::make_shared<const reg::Project>(std::move(*stored));
+          auto changed = std::make_shared<const reg::Project>(std::move(*after));
+          CheckLinks(
+              f, ctx, who, AgreementsAdded(kept.get(), *changed),
+              [who, kept, changed](const AgreementParties& agreements) {
+                return MayLinkProjectToAgreements(who, kept.get(), *changed, agreements);
+              },
+              [kept, &req, done](absl::Status linked) {
+                if (!linked.ok()) return done(linked, nullptr);
+                done(linked, PinEtag<reg::UpdateProjectRequest>(
+                                 req,
+                                 [](reg::UpdateProjectRequest& r) {
+                                   return r.mutable_project()->mutable_etag();
+                                 },
+                                 kept->etag()));
+              });
         });
   };
 }
@@ -327,21 +307,6 @@ template <typename Response>
 void Observe(RegistryReadModel*, const Response&) {}
 
 }  // namespace
-
-void ResolveAgreementParties(Backends& backends, grpc::CallbackServerContext* server_ctx,
-                             const std::string& actor, std::vector<std::string> names,
-                             std::function<void(absl::StatusOr<AgreementParties>)> done) {
-  names.erase(std::remove(names.begin(), names.end(), std::string()), names.end());
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  auto lookup = std::make_shared<PartiesLookup>();
-  lookup->backends = &backends;
-  lookup->server_ctx = server_ctx;
-  lookup->actor = actor;
-  lookup->names = std::move(names);
-  lookup->done = std::move(done);
-  lookup->Step();
-}
 
 std::vector<std::string> InvolvedInstitutions(const act::Activity& a) {
   std::vector<std::string> out;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "common/worker_pool.h"
+#include "gateway/src/agreement_parties.h"
 #include "gateway/src/auth.h"
 #include "gateway/src/backends.h"
 #include "gateway/src/read_model.h"
@@ -91,17 +92,6 @@ class Facade {
   const TokenSource* tokens_;
   Backends* backends_;
 };
-
-// Resolves the parties of the agreements named in `names` through
-// RegistryService.BatchGetAgreements (deduplicated, empty names skipped, up to 1000 names a call;
-// a name the registry does not know or refuses as malformed is left out of the answer and the
-// batch retried without it). done gets UNAVAILABLE/DEADLINE_EXCEEDED/... as the registry
-// answered when it could not be asked. Non-blocking: the calls chain on gRPC's threads and
-// done runs on one of them. The calls carry `server_ctx`'s deadline and cancellation and name
-// `actor`. For the scoped-editor checks (MayFileActivityUnder), e.g. for each import row.
-void ResolveAgreementParties(Backends& backends, grpc::CallbackServerContext* server_ctx,
-                             const std::string& actor, std::vector<std::string> names,
-                             std::function<void(absl::StatusOr<AgreementParties>)> done);
 
 // The institutions an activity involves: host, partners, participants' home institutions. (Used by
 // the import relay; since the scope policy in scope.h, involvement alone grants no write access.)

@@ -38,6 +38,27 @@ std::vector<std::string> AllFields(const google::protobuf::Message& message) {
   return out;
 }
 
+bool Contains(const google::protobuf::RepeatedPtrField<std::string>& values,
+              const std::string& value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+// The agreement `name` (named by `field`) must be known to the registry and have a party in S.
+// INVALID_ARGUMENT for a malformed name and FAILED_PRECONDITION for one the registry does not
+// know: what the service would answer, without forwarding the write.
+absl::Status AgreementInScope(const Principal& who, const std::string& name,
+                              const AgreementParties& agreements, const std::string& field,
+                              absl::string_view what_for) {
+  absl::Status valid = api::ParseResourceName(name, "agreements", field).status();
+  if (!valid.ok()) return valid;
+  auto it = agreements.find(name);
+  if (it == agreements.end()) {
+    return absl::FailedPreconditionError(absl::StrCat(field, ": ", name, " not found"));
+  }
+  if (AnyInScope(who, it->second)) return absl::OkStatus();
+  return Denied(who, field, absl::StrCat(name, " has none of the parties in scope, so ", what_for));
+}
+
 absl::StatusOr<std::vector<std::string>> Paths(const google::protobuf::FieldMask& mask,
                                                const google::protobuf::Message& patch) {
   for (const std::string& path : mask.paths()) {
@@ -69,8 +90,11 @@ absl::Status MayUpdateInstitution(const Principal& who, absl::string_view name) 
 }
 
 absl::Status MayCreateAgreement(const Principal& who, const reg::Agreement& after) {
-  if (!who.scoped() || AnyInScope(who, PartiesOf(after))) return absl::OkStatus();
-  return Denied(who, "agreement.parties", "none of the parties is in scope");
+  if (!who.scoped()) return absl::OkStatus();
+  if (!AnyInScope(who, PartiesOf(after))) {
+    return Denied(who, "agreement.parties", "none of the parties is in scope");
+  }
+  return MayNameFrameworkMembers(who, nullptr, after);
 }
 
 absl::Status MayUpdateAgreement(const Principal& who, const reg::Agreement& stored,
@@ -83,12 +107,41 @@ absl::Status MayUpdateAgreement(const Principal& who, const reg::Agreement& stor
   if (!AnyInScope(who, PartiesOf(after))) {
     return Denied(who, "agreement.parties", "the change would leave none of the parties in scope");
   }
-  return absl::OkStatus();
+  return MayNameFrameworkMembers(who, &stored, after);
 }
 
 absl::Status MayChangeAgreementState(const Principal& who, const reg::Agreement& stored) {
   if (!who.scoped() || AnyInScope(who, PartiesOf(stored))) return absl::OkStatus();
   return Denied(who, "name", absl::StrCat(stored.name(), " has none of the parties in scope"));
+}
+
+absl::Status MayNameFrameworkMembers(const Principal& who, const reg::Agreement* stored,
+                                     const reg::Agreement& after) {
+  if (!who.scoped()) return absl::OkStatus();
+  for (int i = 0; i < after.member_institutions_size(); ++i) {
+    const std::string& member = after.member_institutions(i);
+    if (who.InScope(member)) continue;
+    if (stored != nullptr && Contains(stored->member_institutions(), member)) {
+      continue;  // named before this write: not the scoped editor's addition
+    }
+    return Denied(who, absl::StrCat("agreement.member_institutions[", i, "]"),
+                  absl::StrCat(member, " is another institution, so it cannot be named a member"));
+  }
+  return absl::OkStatus();
+}
+
+std::string ParentAdded(const reg::Agreement* stored, const reg::Agreement& after) {
+  if (stored != nullptr && stored->parent_agreement() == after.parent_agreement()) return "";
+  return after.parent_agreement();
+}
+
+absl::Status MayConcludeAgreementUnder(const Principal& who, const reg::Agreement* stored,
+                                       const reg::Agreement& after,
+                                       const AgreementParties& frameworks) {
+  const std::string parent = ParentAdded(stored, after);
+  if (!who.scoped() || parent.empty()) return absl::OkStatus();
+  return AgreementInScope(who, parent, frameworks, "agreement.parent_agreement",
+                          "agreements cannot be concluded under it");
 }
 
 std::vector<std::string> ParticipantsOf(const reg::Project& project) {
@@ -116,6 +169,31 @@ absl::Status MayUpdateProject(const Principal& who, const reg::Project& stored,
   return absl::OkStatus();
 }
 
+std::vector<std::string> AgreementsAdded(const reg::Project* stored, const reg::Project& after) {
+  std::vector<std::string> out;
+  for (const std::string& name : after.agreements()) {
+    if (stored == nullptr || !Contains(stored->agreements(), name)) out.push_back(name);
+  }
+  return out;
+}
+
+absl::Status MayLinkProjectToAgreements(const Principal& who, const reg::Project* stored,
+                                        const reg::Project& after,
+                                        const AgreementParties& agreements) {
+  if (!who.scoped()) return absl::OkStatus();
+  for (int i = 0; i < after.agreements_size(); ++i) {
+    const std::string& name = after.agreements(i);
+    if (stored != nullptr && Contains(stored->agreements(), name)) {
+      continue;  // linked before this write: not the scoped editor's addition
+    }
+    absl::Status s =
+        AgreementInScope(who, name, agreements, absl::StrCat("project.agreements[", i, "]"),
+                         "projects cannot be linked to it");
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status MayWriteActivityHost(const Principal& who, const act::Activity* stored,
                                   const act::Activity& after, absl::string_view field) {
   if (!who.scoped()) return absl::OkStatus();
@@ -135,18 +213,8 @@ absl::Status MayWriteActivityHost(const Principal& who, const act::Activity* sto
 absl::Status MayFileActivityUnder(const Principal& who, const act::Activity& after,
                                   const AgreementParties& agreements, absl::string_view field) {
   if (!who.scoped() || after.agreement().empty()) return absl::OkStatus();
-  const std::string name = absl::StrCat(field, ".agreement");
-  absl::Status valid = api::ParseResourceName(after.agreement(), "agreements", name).status();
-  if (!valid.ok()) return valid;
-  auto it = agreements.find(after.agreement());
-  if (it == agreements.end()) {
-    return absl::FailedPreconditionError(absl::StrCat(name, ": ", after.agreement(), " not found"));
-  }
-  if (AnyInScope(who, it->second)) return absl::OkStatus();
-  return Denied(who, name,
-                absl::StrCat(after.agreement(),
-                             " has none of the parties in scope, so activities "
-                             "cannot be filed under it"));
+  return AgreementInScope(who, after.agreement(), agreements, absl::StrCat(field, ".agreement"),
+                          "activities cannot be filed under it");
 }
 
 absl::Status MayWriteActivity(const Principal& who, const act::Activity* stored,

@@ -34,12 +34,36 @@ absl::Status MayCreateInstitution(const Principal& who);
 absl::Status MayUpdateInstitution(const Principal& who, absl::string_view name);
 
 // Agreements: create only with a party in S; update only when the stored agreement has a party
-// in S and the agreement after does too; Activate/Suspend/Expire/Terminate only when the stored
-// agreement has a party in S.
+// in S and the agreement after does too; and the framework members the write names are in S
+// (MayNameFrameworkMembers). Activate/Suspend/Expire/Terminate only when the stored agreement
+// has a party in S.
 absl::Status MayCreateAgreement(const Principal& who, const registry::v1::Agreement& after);
 absl::Status MayUpdateAgreement(const Principal& who, const registry::v1::Agreement& stored,
                                 const registry::v1::Agreement& after);
 absl::Status MayChangeAgreementState(const Principal& who, const registry::v1::Agreement& stored);
+
+// What a write links a record to (issue #18, finding 11). Only what the write adds is checked: a
+// link or member in the record after the write that the stored record (nullptr on create) does
+// not have. A link an admin made and the write leaves in place is not checked again, so a scoped
+// editor can still edit its own project that an admin linked to a national agreement; dropping
+// a link is the scoped editor's to do, since the record it is dropped from is its own.
+//
+// Framework members (member_institutions): every member the write adds must be an institution
+// in S, PERMISSION_DENIED naming `agreement.member_institutions[i]` (i its index in `after`).
+// Naming a member brings that institution into the framework, which is the institution's (or
+// the office's) decision, not another institution's editor's.
+absl::Status MayNameFrameworkMembers(const Principal& who, const registry::v1::Agreement* stored,
+                                     const registry::v1::Agreement& after);
+// The framework an agreement write concludes the agreement under, when the write sets or
+// changes parent_agreement; empty otherwise (nothing to look up or check).
+std::string ParentAdded(const registry::v1::Agreement* stored,
+                        const registry::v1::Agreement& after);
+// That framework must have a party in S (PERMISSION_DENIED naming `agreement.parent_agreement`
+// otherwise); an unknown or malformed name is answered as MayFileActivityUnder answers it.
+// `frameworks` holds the parties of ParentAdded's agreement, read from the registry.
+absl::Status MayConcludeAgreementUnder(const Principal& who, const registry::v1::Agreement* stored,
+                                       const registry::v1::Agreement& after,
+                                       const AgreementParties& frameworks);
 
 // Projects: create only with a participant in S; update only when the stored project has a
 // participant in S and the project after does too (the institutions of ProjectParticipants;
@@ -48,6 +72,16 @@ std::vector<std::string> ParticipantsOf(const registry::v1::Project& project);
 absl::Status MayCreateProject(const Principal& who, const registry::v1::Project& after);
 absl::Status MayUpdateProject(const Principal& who, const registry::v1::Project& stored,
                               const registry::v1::Project& after);
+// The agreements a project write adds to `agreements` (on create, all of them), in order.
+std::vector<std::string> AgreementsAdded(const registry::v1::Project* stored,
+                                         const registry::v1::Project& after);
+// Each of them must have a party in S: PERMISSION_DENIED naming `project.agreements[i]` (i its
+// index in `after`) otherwise, since a linked project shows in that agreement's overview and
+// counts among its projects; an unknown or malformed name is answered as MayFileActivityUnder
+// answers it. `agreements` holds the parties of AgreementsAdded's names, read from the registry.
+absl::Status MayLinkProjectToAgreements(const Principal& who, const registry::v1::Project* stored,
+                                        const registry::v1::Project& after,
+                                        const AgreementParties& agreements);
 
 // Activities belong to their host institution: create only with the host in S; update only
 // when the stored host is in S and the host after is in S. Partners and participants grant

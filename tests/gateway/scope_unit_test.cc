@@ -163,6 +163,92 @@ TEST(ScopePolicy, TheAgreementAnActivityNamesMustHaveAPartyInScope) {
                   .ok());
 }
 
+// Issue #18, finding 11: what a write links to. Only what the write adds is checked.
+const AgreementParties kKnown = {
+    {"agreements/vs", {"institutions/volyn", "institutions/sussex"}},
+    {"agreements/ll", {"institutions/lviv", "institutions/lille"}},
+    {"agreements/volyn-framework", {"institutions/volyn", "institutions/sussex"}},
+    {"agreements/lviv-framework", {"institutions/lviv", "institutions/lille"}}};
+
+void ExpectStatus(const absl::Status& s, absl::StatusCode code, absl::string_view field) {
+  EXPECT_EQ(s.code(), code) << s;
+  EXPECT_TRUE(absl::StartsWith(s.message(), field)) << s;
+}
+
+TEST(ScopePolicy, ScopedEditorLinksAProjectOnlyToAgreementsItsInstitutionIsPartyTo) {
+  reg::Project ours = Project({"institutions/volyn"});
+  ours.add_agreements("agreements/vs");
+  EXPECT_TRUE(MayLinkProjectToAgreements(kVolyn, nullptr, ours, kKnown).ok());
+  reg::Project linked = ours;
+  linked.add_agreements("agreements/ll");
+  EXPECT_EQ(AgreementsAdded(nullptr, linked),
+            (std::vector<std::string>{"agreements/vs", "agreements/ll"}));
+  ExpectDenied(MayLinkProjectToAgreements(kVolyn, nullptr, linked, kKnown),
+               "project.agreements[1]");
+  EXPECT_EQ(AgreementsAdded(&ours, linked), (std::vector<std::string>{"agreements/ll"}));
+  ExpectDenied(MayLinkProjectToAgreements(kVolyn, &ours, linked, kKnown), "project.agreements[1]");
+  // A link already stored (an admin's) is not the editor's addition: kept, reordered or dropped.
+  EXPECT_TRUE(AgreementsAdded(&linked, linked).empty());
+  EXPECT_TRUE(MayLinkProjectToAgreements(kVolyn, &linked, linked, kKnown).ok());
+  EXPECT_TRUE(MayLinkProjectToAgreements(kVolyn, &linked, ours, kKnown).ok());
+  // Unknown and malformed names: what the registry would answer.
+  reg::Project unknown = ours;
+  unknown.add_agreements("agreements/xx");
+  ExpectStatus(MayLinkProjectToAgreements(kVolyn, &ours, unknown, kKnown),
+               absl::StatusCode::kFailedPrecondition, "project.agreements[1]");
+  reg::Project malformed = ours;
+  malformed.add_agreements("ll");
+  ExpectStatus(MayLinkProjectToAgreements(kVolyn, &ours, malformed, kKnown),
+               absl::StatusCode::kInvalidArgument, "project.agreements[1]");
+  EXPECT_TRUE(MayLinkProjectToAgreements(Unscoped(Role::kEditor), nullptr, linked, {}).ok());
+}
+
+TEST(ScopePolicy, ScopedEditorConcludesAnAgreementOnlyUnderAFrameworkItsInstitutionIsPartyTo) {
+  reg::Agreement memo = Agreement("agreements/vs", {"institutions/volyn", "institutions/sussex"});
+  EXPECT_EQ(ParentAdded(nullptr, memo), "");
+  EXPECT_TRUE(MayConcludeAgreementUnder(kVolyn, nullptr, memo, {}).ok());
+  reg::Agreement under_ours = memo;
+  under_ours.set_parent_agreement("agreements/volyn-framework");
+  EXPECT_TRUE(MayConcludeAgreementUnder(kVolyn, nullptr, under_ours, kKnown).ok());
+  reg::Agreement under_theirs = memo;
+  under_theirs.set_parent_agreement("agreements/lviv-framework");
+  EXPECT_EQ(ParentAdded(&under_ours, under_theirs), "agreements/lviv-framework");
+  ExpectDenied(MayConcludeAgreementUnder(kVolyn, nullptr, under_theirs, kKnown),
+               "agreement.parent_agreement");
+  ExpectDenied(MayConcludeAgreementUnder(kVolyn, &under_ours, under_theirs, kKnown),
+               "agreement.parent_agreement");
+  // A parent stored before (an admin's) stays; taking the agreement out from under it is fine.
+  EXPECT_EQ(ParentAdded(&under_theirs, under_theirs), "");
+  EXPECT_TRUE(MayConcludeAgreementUnder(kVolyn, &under_theirs, under_theirs, kKnown).ok());
+  EXPECT_TRUE(MayConcludeAgreementUnder(kVolyn, &under_theirs, memo, kKnown).ok());
+  reg::Agreement unknown = memo;
+  unknown.set_parent_agreement("agreements/xx");
+  ExpectStatus(MayConcludeAgreementUnder(kVolyn, &memo, unknown, kKnown),
+               absl::StatusCode::kFailedPrecondition, "agreement.parent_agreement");
+  unknown.set_parent_agreement("agreements/");
+  ExpectStatus(MayConcludeAgreementUnder(kVolyn, &memo, unknown, kKnown),
+               absl::StatusCode::kInvalidArgument, "agreement.parent_agreement");
+  EXPECT_TRUE(MayConcludeAgreementUnder(Unscoped(Role::kAdmin), nullptr, under_theirs, {}).ok());
+}
+
+TEST(ScopePolicy, ScopedEditorNamesFrameworkMembersOnlyWithinItsScope) {
+  const Principal two = Scoped({"institutions/volyn", "institutions/kovel"});
+  reg::Agreement framework =
+      Agreement("agreements/volyn-framework", {"institutions/volyn", "institutions/sussex"});
+  framework.add_member_institutions("institutions/kovel");
+  EXPECT_TRUE(MayCreateAgreement(two, framework).ok());
+  ExpectDenied(MayCreateAgreement(kVolyn, framework), "agreement.member_institutions[0]");
+  reg::Agreement more = framework;
+  more.add_member_institutions("institutions/lviv");
+  ExpectDenied(MayCreateAgreement(two, more), "agreement.member_institutions[1]");
+  ExpectDenied(MayUpdateAgreement(two, framework, more), "agreement.member_institutions[1]");
+  // Members stored before (an admin's) stay, move or go: only an added one is checked.
+  EXPECT_TRUE(MayUpdateAgreement(kVolyn, more, more).ok());
+  EXPECT_TRUE(MayUpdateAgreement(kVolyn, more, framework).ok());
+  EXPECT_TRUE(MayNameFrameworkMembers(kVolyn, &more, more).ok());
+  EXPECT_TRUE(MayCreateAgreement(Unscoped(Role::kEditor), more).ok());
+}
+
 TEST(ScopePolicy, TheActivityAfterAnUpdateFollowsTheMaskNotTheRequest) {
   const act::Activity stored = Activity("institutions/volyn", "agreements/vs");
   act::UpdateActivityRequest req;

@@ -48,6 +48,9 @@ struct Rule {
   // For a scoped editor on an editor method: nullptr means never allowed (e.g. creating an
   // institution); else the in-scope request is allowed and the out-of-scope one denied.
   Build scoped;
+  // Further scoped-editor cases of the method, by what they try, read as `scoped`: what a write
+  // links to or names (issue #18, finding 11) is checked besides whose record it is.
+  std::vector<std::pair<std::string, Build>> links = {};
 };
 
 template <typename T>
@@ -60,6 +63,7 @@ std::unique_ptr<Message> Make(const std::function<void(T&)>& fill) {
 std::string HostOf(bool in_scope) { return in_scope ? "volyn" : "lviv"; }
 std::string Twinning(bool in_scope) { return in_scope ? "volyn-sussex" : "lviv-lille"; }
 std::string ProjectOf(bool in_scope) { return in_scope ? "volyn-ward" : "lviv-ward"; }
+std::string FrameworkOf(bool in_scope) { return in_scope ? "volyn-framework" : "lviv-framework"; }
 
 // A project the host implements under its twinning memorandum.
 reg::Project Ward(bool in_scope) {
@@ -71,6 +75,21 @@ reg::Project Ward(bool in_scope) {
   participant->set_institution("institutions/" + HostOf(in_scope));
   participant->set_role(reg::ProjectParticipant::ROLE_IMPLEMENTING);
   return p;
+}
+
+// An agreement between the host and its foreign partner (Volyn-Sussex or Lviv-Lille).
+reg::Agreement Memorandum(bool in_scope, reg::Agreement::Kind kind) {
+  reg::Agreement a;
+  a.set_title("Matrix memorandum");
+  a.set_kind(kind);
+  if (kind == reg::Agreement::KIND_FRAMEWORK_AGREEMENT) a.set_declared_member_count(2);
+  for (const std::string& p : {HostOf(in_scope), std::string(in_scope ? "sussex" : "lille")}) {
+    auto* party = a.add_parties();
+    party->set_institution("institutions/" + p);
+    party->set_role(p == HostOf(in_scope) ? reg::Party::ROLE_UKRAINIAN_PARTNER
+                                          : reg::Party::ROLE_FOREIGN_PARTNER);
+  }
+  return a;
 }
 
 act::Activity Seminar(bool in_scope) {
@@ -144,6 +163,23 @@ const std::map<std::string, Rule>& Rules() {
         }
       });
     }};
+    // Volyn's memorandum, concluded under the framework given; a framework of Volyn's naming
+    // Lille as member when out of scope (in scope: naming none, since the scoped editor's only
+    // institution is the framework's party and so cannot be its member).
+    (*r)[R + "CreateAgreement"].links = {
+        {"concludes its agreement under a framework",
+         [](bool in) {
+           return Make<reg::CreateAgreementRequest>([&](auto& q) {
+             *q.mutable_agreement() = Memorandum(true, reg::Agreement::KIND_TWINNING_MEMORANDUM);
+             q.mutable_agreement()->set_parent_agreement("agreements/" + FrameworkOf(in));
+           });
+         }},
+        {"names framework members", [](bool in) {
+           return Make<reg::CreateAgreementRequest>([&](auto& q) {
+             *q.mutable_agreement() = Memorandum(true, reg::Agreement::KIND_FRAMEWORK_AGREEMENT);
+             if (!in) q.mutable_agreement()->add_member_institutions("institutions/lille");
+           });
+         }}};
     (*r)[R + "UpdateAgreement"] = {Needs::kEditor, [](bool in) {
       return Make<reg::UpdateAgreementRequest>([&](auto& q) {
         q.mutable_agreement()->set_name("agreements/" + Twinning(in));
@@ -151,6 +187,22 @@ const std::map<std::string, Rule>& Rules() {
         q.mutable_update_mask()->add_paths("title");
       });
     }};
+    (*r)[R + "UpdateAgreement"].links = {
+        {"concludes its agreement under a framework",
+         [](bool in) {
+           return Make<reg::UpdateAgreementRequest>([&](auto& q) {
+             q.mutable_agreement()->set_name("agreements/volyn-sussex");
+             q.mutable_agreement()->set_parent_agreement("agreements/" + FrameworkOf(in));
+             q.mutable_update_mask()->add_paths("parent_agreement");
+           });
+         }},
+        {"names framework members", [](bool in) {
+           return Make<reg::UpdateAgreementRequest>([&](auto& q) {
+             q.mutable_agreement()->set_name("agreements/volyn-framework");
+             if (!in) q.mutable_agreement()->add_member_institutions("institutions/lille");
+             q.mutable_update_mask()->add_paths("member_institutions");
+           });
+         }}};
     (*r)[R + "ActivateAgreement"] = {Needs::kEditor,
                                      ByName<reg::ActivateAgreementRequest>("agreements", Twinning)};
     (*r)[R + "SuspendAgreement"] = {Needs::kEditor,
@@ -162,6 +214,13 @@ const std::map<std::string, Rule>& Rules() {
     (*r)[R + "CreateProject"] = {Needs::kEditor, [](bool in) {
       return Make<reg::CreateProjectRequest>([&](auto& q) { *q.mutable_project() = Ward(in); });
     }};
+    (*r)[R + "CreateProject"].links = {
+        {"links its project to an agreement", [](bool in) {
+           return Make<reg::CreateProjectRequest>([&](auto& q) {
+             *q.mutable_project() = Ward(true);
+             q.mutable_project()->set_agreements(0, "agreements/" + Twinning(in));
+           });
+         }}};
     (*r)[R + "UpdateProject"] = {Needs::kEditor, [](bool in) {
       return Make<reg::UpdateProjectRequest>([&](auto& q) {
         q.mutable_project()->set_name("projects/" + ProjectOf(in));
@@ -169,6 +228,15 @@ const std::map<std::string, Rule>& Rules() {
         q.mutable_update_mask()->add_paths("title");
       });
     }};
+    (*r)[R + "UpdateProject"].links = {
+        {"links its project to an agreement", [](bool in) {
+           return Make<reg::UpdateProjectRequest>([&](auto& q) {
+             q.mutable_project()->set_name("projects/volyn-ward");
+             q.mutable_project()->add_agreements("agreements/volyn-sussex");
+             if (!in) q.mutable_project()->add_agreements("agreements/lviv-lille");
+             q.mutable_update_mask()->add_paths("agreements");
+           });
+         }}};
     (*r)[A + "CreateActivity"] = {Needs::kEditor, [](bool in) {
       return Make<act::CreateActivityRequest>(
           [&](auto& q) { *q.mutable_activity() = Seminar(in); });
@@ -367,6 +435,11 @@ class RoleMatrixTest : public ::testing::Test {
       reg::Agreement out;
       grpc::Status s = reg_stub->CreateAgreement(ctx().get(), req, &out);
       ASSERT_TRUE(s.ok()) << s.error_message();
+      reg::CreateAgreementRequest framework;
+      framework.set_agreement_id(FrameworkOf(in));
+      *framework.mutable_agreement() = Memorandum(in, reg::Agreement::KIND_FRAMEWORK_AGREEMENT);
+      s = reg_stub->CreateAgreement(ctx().get(), framework, &out);
+      ASSERT_TRUE(s.ok()) << s.error_message();
       act::CreateActivityRequest activity;
       activity.set_activity_id(in ? "volyn-seminar" : "lviv-seminar");
       *activity.mutable_activity() = Seminar(in);
@@ -446,6 +519,17 @@ TEST_F(RoleMatrixTest, EveryGatewayMethodAnswersEachCallerAsItsRoleAllows) {
              Call(port, user, kScoped, *m, *request));
     }
     expect("admin", Outcome::kAllowed, Call(port, user, kAdmin, *m, *request));
+    // Last, so that what these writes change cannot decide the cases above. The out-of-scope
+    // request first (it must change nothing), then the in-scope one, then an editor without
+    // scope making the out-of-scope link (it is the scope that refuses it, not the method).
+    for (const auto& [what, build] : rule.links) {
+      expect("scoped editor that " + what + " of another institution", Outcome::kDenied,
+             Call(port, user, kScoped, *m, *build(false)));
+      expect("scoped editor that " + what + " of its own", Outcome::kAllowed,
+             Call(port, user, kScoped, *m, *build(true)));
+      expect("editor that " + what + " of another institution", Outcome::kAllowed,
+             Call(port, user, kEditor, *m, *build(false)));
+    }
   }
   EXPECT_GT(checked, 200) << "the matrix must have covered every method";
 }
