@@ -221,8 +221,8 @@ absl::Status Activities::CreateActivity(const RequestContext& ctx,
     rollups::Deltas deltas;  // in this transaction: the statistics change with the data
     deltas.Add(row.activity, +1);
     deltas.Apply(c);
-    return db::RecordWritten(c, ctx, ActivityTable(), row, "CREATE", UpdatableActivityFields(), now,
-                             out);
+    return db::RecordWritten(c, ctx, ActivityTable(), nullptr, row, "CREATE",
+                             UpdatableActivityFields(), now, out);
   });
 }
 
@@ -271,7 +271,7 @@ absl::Status Activities::UpdateActivity(const RequestContext& ctx,
     if (!row->deleted) deltas.Add(row->activity, -1);
     if (!updated->deleted) deltas.Add(updated->activity, +1);
     deltas.Apply(c);
-    return db::RecordWritten(c, ctx, ActivityTable(), *updated, "UPDATE", *paths, now, out);
+    return db::RecordWritten(c, ctx, ActivityTable(), &*row, *updated, "UPDATE", *paths, now, out);
   });
 }
 

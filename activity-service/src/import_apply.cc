@@ -11,6 +11,7 @@
 #include "activity-service/src/validation.h"
 #include "common/api/proto_util.h"
 #include "common/db/changes.h"
+#include "common/db/snapshot_diff.h"
 #include "google/protobuf/util/message_differencer.h"
 
 namespace imp::activity {
@@ -51,7 +52,7 @@ db::ChangeRecord Change(const RequestContext& ctx, const Activity& snapshot, int
   change.actor = ctx.actor;
   change.action = action;
   change.changed_fields = std::move(fields);
-  change.snapshot_json = api::ToJson(snapshot);
+  db::SetSnapshot(snapshot, nullptr, &change);  // a keyframe: no check of the entry before
   change.change_time = now;
   return change;
 }

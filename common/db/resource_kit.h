@@ -41,6 +41,7 @@ namespace imp::db {
 // `bool deleted` and the complete resource (name, times, etag) as the member `resource`.
 template <typename Row, typename Resource>
 struct ResourceTable {
+  using StoredRow = Row;   // for parameters that take nullptr (not deduced from them)
   const char* collection;  // the resource names' collection: "institutions"
   Resource Row::*resource;
   // The row by id (for_update: locked FOR UPDATE), on the caller's connection.
@@ -179,15 +180,23 @@ absl::Status RequireNewId(Connection& c, const ResourceTable<Row, Resource>& tab
 }
 
 // The last step of every write, in its transaction, given the row as written (new revision
-// and etag; e.g. what an insert stored, without reading it back): records the audit entry
-// (`action`, the changed `fields`, the snapshot) and answers it.
+// and etag; e.g. what an insert stored, without reading it back) and the row as it was before
+// (read under its lock by the write; nullptr for a create): records the audit entry (`action`,
+// the changed `fields`, the snapshot: a diff against `before` for a small change of a large
+// resource) and answers it.
 template <typename Row, typename Resource>
 absl::Status RecordWritten(Connection& c, const RequestContext& ctx,
-                           const ResourceTable<Row, Resource>& table, const Row& row,
-                           absl::string_view action, const std::vector<std::string>& fields,
-                           absl::Time now, Resource* out) {
+                           const ResourceTable<Row, Resource>& table,
+                           const typename ResourceTable<Row, Resource>::StoredRow* before,
+                           const Row& row, absl::string_view action,
+                           const std::vector<std::string>& fields, absl::Time now, Resource* out) {
   const Resource& written = row.*table.resource;
-  RecordResourceChange(c, ctx.actor, written.name(), row.revision, action, fields, written, now);
+  // A diff is taken only against the revision right before this one (what its entry recorded).
+  const Resource* previous = before != nullptr && before->revision + 1 == row.revision
+                                 ? &(before->*table.resource)
+                                 : nullptr;
+  RecordResourceChange(c, ctx.actor, written.name(), row.revision, action, fields, written,
+                       previous, now);
   if (table.after_write != nullptr) table.after_write(c, written.name(), row.revision, now);
   *out = written;
   return absl::OkStatus();
@@ -196,12 +205,13 @@ absl::Status RecordWritten(Connection& c, const RequestContext& ctx,
 // RecordWritten after reading the row as written.
 template <typename Row, typename Resource>
 absl::Status RecordWrite(Connection& c, const RequestContext& ctx,
-                         const ResourceTable<Row, Resource>& table, const std::string& id,
-                         absl::string_view action, const std::vector<std::string>& fields,
-                         absl::Time now, Resource* out) {
+                         const ResourceTable<Row, Resource>& table,
+                         const typename ResourceTable<Row, Resource>::StoredRow* before,
+                         const std::string& id, absl::string_view action,
+                         const std::vector<std::string>& fields, absl::Time now, Resource* out) {
   auto row = table.find(c, id, false);
   if (!row) return absl::InternalError(absl::StrCat(table.NameOf(id), " vanished while written"));
-  return RecordWritten(c, ctx, table, *row, action, fields, now, out);
+  return RecordWritten(c, ctx, table, before, *row, action, fields, now, out);
 }
 
 // A check a soft delete or undelete makes on the locked row before writing (e.g. "no binding
@@ -235,7 +245,7 @@ absl::Status SetDeleted(Database& db, const RequestContext& ctx,
     const absl::Time now = NowMicros();
     table.set_delete_time(c, row->pk, deleted ? std::optional<absl::Time>(now) : std::nullopt, now);
     if (table.on_set_deleted != nullptr) table.on_set_deleted(c, *row, deleted);
-    return RecordWrite(c, ctx, table, *id, deleted ? "DELETE" : "UNDELETE", {}, now, out);
+    return RecordWrite(c, ctx, table, &*row, *id, deleted ? "DELETE" : "UNDELETE", {}, now, out);
   });
 }
 

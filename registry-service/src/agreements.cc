@@ -116,8 +116,8 @@ absl::Status Registry::CreateAgreement(const RequestContext& ctx,
     const int64_t pk = store::InsertAgreement(c, id, a, framework->parent_pk, now);
     store::ReplaceParties(c, pk, a, *party_pks);
     ReplaceMembers(c, pk, framework->member_pks);
-    return db::RecordWrite(c, ctx, Agreements(), id, "CREATE", UpdatableAgreementFields(), now,
-                           out);
+    return db::RecordWrite(c, ctx, Agreements(), nullptr, id, "CREATE", UpdatableAgreementFields(),
+                           now, out);
   });
 }
 
@@ -156,7 +156,7 @@ absl::Status Registry::UpdateAgreement(const RequestContext& ctx,
     store::UpdateAgreement(c, row->pk, merged, framework->parent_pk, now);
     store::ReplaceParties(c, row->pk, merged, *party_pks);
     ReplaceMembers(c, row->pk, framework->member_pks);
-    return db::RecordWrite(c, ctx, Agreements(), *id, "UPDATE", *paths, now, out);
+    return db::RecordWrite(c, ctx, Agreements(), &*row, *id, "UPDATE", *paths, now, out);
   });
 }
 
@@ -228,7 +228,7 @@ absl::Status Registry::Transition(const RequestContext& ctx, const std::string& 
     }
     const absl::Time now = db::NowMicros();
     store::UpdateAgreement(c, row->pk, changed, store::ParentPk(c, row->pk), now);
-    return db::RecordWrite(c, ctx, Agreements(), *id, "STATE_CHANGE", fields, now, out);
+    return db::RecordWrite(c, ctx, Agreements(), &*row, *id, "STATE_CHANGE", fields, now, out);
   });
 }
 

@@ -98,8 +98,8 @@ absl::Status Registry::CreateInstitution(const RequestContext& ctx,
     if (!fresh.ok()) return fresh;
     const absl::Time now = db::NowMicros();
     store::InsertInstitution(c, id, in, now);
-    return db::RecordWrite(c, ctx, Institutions(), id, "CREATE", UpdatableInstitutionFields(), now,
-                           out);
+    return db::RecordWrite(c, ctx, Institutions(), nullptr, id, "CREATE",
+                           UpdatableInstitutionFields(), now, out);
   });
 }
 
@@ -137,7 +137,7 @@ absl::Status Registry::UpdateInstitution(const RequestContext& ctx,
     }
     const absl::Time now = db::NowMicros();
     store::UpdateInstitution(c, row->pk, merged, now);
-    return db::RecordWrite(c, ctx, Institutions(), *id, "UPDATE", *paths, now, out);
+    return db::RecordWrite(c, ctx, Institutions(), &*row, *id, "UPDATE", *paths, now, out);
   });
 }
 

@@ -51,18 +51,20 @@ absl::flat_hash_set<std::string> AreaCodes(db::Connection& c) {
   return codes;
 }
 
-// Validates `p` as it will be stored, locks what it references and writes it (pk == 0: a new
-// project `id`), recording `action` on `fields`: the one write path of a project's content.
-absl::Status WriteProjectChange(db::Connection& c, const RequestContext& ctx, int64_t pk,
-                                const std::string& id, const Project& p, absl::string_view action,
+// Validates `p` as it will be stored, locks what it references and writes it over `before` (the
+// row as stored, locked; nullptr: a new project `id`), recording `action` on `fields`: the one
+// write path of a project's content.
+absl::Status WriteProjectChange(db::Connection& c, const RequestContext& ctx,
+                                const store::ProjectRow* before, const std::string& id,
+                                const Project& p, absl::string_view action,
                                 const std::vector<std::string>& fields, Project* out) {
   absl::Status valid = ValidateProject(p, AreaCodes(c), TodayUtc());
   if (!valid.ok()) return valid;
   auto links = store::LockProjectReferences(c, p);
   if (!links.ok()) return links.status();
   const absl::Time now = db::NowMicros();
-  store::WriteProject(c, pk, id, p, *links, now);
-  return db::RecordWrite(c, ctx, Projects(), id, action, fields, now, out);
+  store::WriteProject(c, before != nullptr ? before->pk : 0, id, p, *links, now);
+  return db::RecordWrite(c, ctx, Projects(), before, id, action, fields, now, out);
 }
 
 }  // namespace
@@ -111,8 +113,8 @@ absl::Status Registry::CreateProject(const RequestContext& ctx, const v1::Create
     if (!replayed.ok() || *replayed) return replayed.status();
     absl::Status fresh = db::RequireNewId(c, Projects(), id, "project_id");
     if (!fresh.ok()) return fresh;
-    return WriteProjectChange(c, ctx, 0, id, req.project(), "CREATE", UpdatableProjectFields(),
-                              out);
+    return WriteProjectChange(c, ctx, nullptr, id, req.project(), "CREATE",
+                              UpdatableProjectFields(), out);
   });
 }
 
@@ -135,7 +137,7 @@ absl::Status Registry::UpdateProject(const RequestContext& ctx, const v1::Update
     if (!etag.ok()) return etag;
     Project merged = row->project;
     api::ApplyUpdateMask(*paths, req.project(), &merged);
-    return WriteProjectChange(c, ctx, row->pk, *id, merged, "UPDATE", *paths, out);
+    return WriteProjectChange(c, ctx, &*row, *id, merged, "UPDATE", *paths, out);
   });
 }
 
