@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/api/errors.h"
@@ -79,18 +80,60 @@ absl::Status WorkerPool::RefuseLocked(absl::string_view why) {
       RetryDelayLocked());
 }
 
-absl::Status WorkerPool::Submit(Task task, Rejection rejected, absl::Time deadline) {
-  return Queue(std::move(task), std::move(rejected), deadline, /*sampled=*/true);
+absl::Status WorkerPool::Submit(Task task, Rejection rejected, absl::Time deadline,
+                                absl::string_view caller) {
+  return Queue(std::move(task), std::move(rejected), deadline, /*sampled=*/true, caller);
 }
 
-absl::Status WorkerPool::SubmitLongRunning(Task task, Rejection rejected) {
-  return Queue(std::move(task), std::move(rejected), absl::InfiniteFuture(), /*sampled=*/false);
+absl::Status WorkerPool::SubmitLongRunning(Task task, Rejection rejected,
+                                           absl::string_view caller) {
+  return Queue(std::move(task), std::move(rejected), absl::InfiniteFuture(), /*sampled=*/false,
+               caller);
 }
 
-absl::Status WorkerPool::Queue(Task task, Rejection rejected, absl::Time deadline, bool sampled) {
+bool WorkerPool::ContendedLocked(absl::Time now) {
+  if (admission_.fairness_window <= absl::ZeroDuration()) return false;  // fairness off
+  int recent = 0;
+  for (const auto& [name, load] : callers_) {
+    if (load.running > 0 || load.queued > 0 || now - load.last_seen < admission_.fairness_window) {
+      if (++recent > 1) return true;
+    }
+  }
+  return false;
+}
+
+bool WorkerPool::CanStartLocked(const Entry& entry, absl::Time now) {
+  if (busy_ >= threads_count_) return false;
+  if (entry.caller.empty() || stopping_) return true;
+  const size_t share = std::max<size_t>(1, threads_count_ - 1);
+  auto it = callers_.find(entry.caller);
+  const size_t running = it == callers_.end() ? 0 : static_cast<size_t>(it->second.running);
+  return running < share || !ContendedLocked(now);
+}
+
+void WorkerPool::ForgetIdleCallersLocked(absl::Time now) {
+  absl::erase_if(callers_, [&](const auto& entry) {
+    const CallerLoad& load = entry.second;
+    return load.running == 0 && load.queued == 0 &&
+           now - load.last_seen >= admission_.fairness_window;
+  });
+}
+
+absl::Status WorkerPool::Queue(Task task, Rejection rejected, absl::Time deadline, bool sampled,
+                               absl::string_view caller) {
   const absl::Time now = absl::Now();
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("server is shutting down");
+  CallerLoad* load = nullptr;
+  if (!caller.empty()) {
+    load = &callers_[caller];
+    load->last_seen = now;
+    const int share = static_cast<int>(std::max<size_t>(1, admission_.max_queued / 2));
+    if (load->queued >= share && ContendedLocked(now)) {
+      return RefuseLocked(absl::StrCat("this caller already has ", load->queued,
+                                       " requests queued, its share while others wait"));
+    }
+  }
   if (queue_.size() >= admission_.max_queued) {
     return RefuseLocked(absl::StrCat(queue_.size(), " requests already queued"));
   }
@@ -103,13 +146,15 @@ absl::Status WorkerPool::Queue(Task task, Rejection rejected, absl::Time deadlin
   }
   const absl::Time expiry =
       rejected == nullptr ? absl::InfiniteFuture() : now + AdmissionWaitLocked();
-  const bool new_front = queue_.empty();
-  queue_.push_back(Entry{std::move(task), std::move(rejected), expiry, sampled});
-  // Signalled under mu_: the woken thread runs once this Submit unlocks.
-  if (idle_workers_ > 0) work_.Signal();
-  // The watchdog sleeps until the front's expiry, or for ever on an empty queue: a new front
-  // must wake it. Later entries expire after the front (the admission wait changes slowly).
-  if (new_front) watch_.Signal();
+  queue_.push_back(
+      Entry{std::move(task), std::move(rejected), expiry, sampled, std::string(caller)});
+  if (load != nullptr) ++load->queued;
+  // Signalled under mu_: the woken thread runs once this Submit unlocks. Every idle worker
+  // looks: the one woken may find only tasks of a caller over its share.
+  if (idle_workers_ > 0) work_.SignalAll();
+  // The watchdog sleeps until the earliest expiry it knows: an earlier one must wake it (rare:
+  // entries queued later expire later, the admission wait changes slowly).
+  if (expiry < watch_until_) watch_.Signal();
   return absl::OkStatus();
 }
 
@@ -126,6 +171,7 @@ absl::Duration WorkerPool::retry_delay() {
 void WorkerPool::Loop() {
   absl::Duration ran;
   bool ran_one = false, ran_unloaded = false, ran_sampled = false;
+  std::string ran_for;
   for (;;) {
     Entry entry;
     {
@@ -138,21 +184,44 @@ void WorkerPool::Loop() {
           average_run_ = average_run_ * 0.9 + ran * 0.1;
           if (ran_unloaded) unloaded_run_ = unloaded_run_ * 0.9 + ran * 0.1;
         }
+        if (!ran_for.empty()) {
+          --callers_[ran_for].running;
+          // A task held back by its caller's share may start now.
+          if (idle_workers_ > 0 && !queue_.empty()) work_.SignalAll();
+        }
       }
-      while (queue_.empty() && !stopping_) {
+      std::deque<Entry>::iterator next;
+      for (;;) {
+        const absl::Time now = absl::Now();
+        next = std::find_if(queue_.begin(), queue_.end(),
+                            [&](const Entry& e) { return CanStartLocked(e, now); });
+        if (next != queue_.end() || (stopping_ && queue_.empty())) break;
         ++idle_workers_;
-        work_.Wait(&mu_);
+        if (queue_.empty()) {
+          work_.Wait(&mu_);
+        } else {
+          // Only tasks of callers over their share: they may start when the contention is over.
+          work_.WaitWithTimeout(&mu_, admission_.fairness_window);
+        }
         --idle_workers_;
       }
-      if (queue_.empty()) return;  // stopping, and nothing left to run
-      entry = std::move(queue_.front());
-      queue_.pop_front();
+      if (next == queue_.end()) return;  // stopping, and nothing left to run
+      entry = std::move(*next);
+      queue_.erase(next);
       // Unloaded: few workers busy and nothing else waiting. Under overload a worker may find
       // the others idle for a moment, but never the queue empty.
       ran_unloaded = busy_ * 2 < threads_count_ && queue_.empty();
       ran_sampled = entry.sampled;
+      ran_for = entry.caller;
+      if (!ran_for.empty()) {
+        CallerLoad& load = callers_[ran_for];
+        --load.queued;
+        ++load.running;
+      }
       ++busy_;
-      RollWindowLocked(absl::Now());
+      const absl::Time now = absl::Now();
+      if (now - window_start_ >= kWindow) ForgetIdleCallersLocked(now);
+      RollWindowLocked(now);
       ++started_now_;
     }
     const absl::Time start = absl::Now();
@@ -162,9 +231,7 @@ void WorkerPool::Loop() {
   }
 }
 
-// Refuses the tasks whose admission wait is over. Entries are queued in expiry order for a
-// given admission wait; the wait adapts slowly, so checking from the front is enough to refuse
-// each expired task within a few milliseconds of its expiry.
+// Refuses the tasks whose admission wait is over while every worker is busy.
 void WorkerPool::Watchdog() {
   for (;;) {
     std::vector<Rejection> refused;
@@ -174,19 +241,42 @@ void WorkerPool::Watchdog() {
       for (;;) {
         if (stopping_) return;
         const absl::Time now = absl::Now();
-        while (!queue_.empty() && queue_.front().expiry <= now && busy_ == threads_count_) {
-          refused.push_back(std::move(queue_.front().rejected));
-          queue_.pop_front();
-          reasons.push_back(RefuseLocked("no worker became free in time"));
+        absl::Time next_expiry = absl::InfiniteFuture();
+        bool startable_expired = false, held_expired = false;
+        for (auto it = queue_.begin(); it != queue_.end();) {
+          if (it->expiry > now) {
+            next_expiry = std::min(next_expiry, it->expiry);
+            ++it;
+          } else if (CanStartLocked(*it, now)) {
+            startable_expired = true;  // a worker is about to take it
+            ++it;
+          } else if (busy_ < threads_count_) {
+            // Held back by its caller's share while a worker is free: not overload. It waits
+            // for one of its caller's own tasks (or its deadline), and is refused only if every
+            // worker becomes busy first.
+            held_expired = true;
+            ++it;
+          } else {
+            refused.push_back(std::move(it->rejected));
+            if (!it->caller.empty()) --callers_[it->caller].queued;
+            it = queue_.erase(it);
+            reasons.push_back(RefuseLocked("no worker became free in time"));
+          }
         }
         if (!refused.empty()) break;
-        if (queue_.empty()) {
-          watch_.Wait(&mu_);
-        } else if (queue_.front().expiry > now) {
-          watch_.WaitWithDeadline(&mu_, queue_.front().expiry);
-        } else {
+        if (startable_expired) {
           // Expired, but a worker is idle and about to take it: look again shortly.
+          watch_until_ = now;
           watch_.WaitWithTimeout(&mu_, absl::Milliseconds(1));
+        } else if (held_expired) {
+          watch_until_ = std::min(next_expiry, now + absl::Milliseconds(5));
+          watch_.WaitWithDeadline(&mu_, watch_until_);
+        } else if (next_expiry != absl::InfiniteFuture()) {
+          watch_until_ = next_expiry;
+          watch_.WaitWithDeadline(&mu_, next_expiry);
+        } else {
+          watch_until_ = next_expiry;
+          watch_.Wait(&mu_);
         }
       }
     }

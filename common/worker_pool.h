@@ -4,12 +4,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/server/commit_gate.h"
@@ -30,6 +33,13 @@ struct AdmissionOptions {
   // with the very contention it is meant to shed.
   double max_wait_in_run_times = 3.0;
   absl::Duration min_queue_wait = absl::Milliseconds(3);
+  // Fairness between callers (the actor a task is submitted for): while more than one caller
+  // has submitted work within this window, no caller runs on more than max(1, threads - 1)
+  // workers at once nor holds more than half the queue, so one caller's expensive calls (three
+  // loops of one-second statistics) cannot refuse everyone else's. A caller alone may use them
+  // all. A task held back by its caller's share while a worker is free waits for one of its
+  // caller's own tasks to end instead of being refused (that is not overload).
+  absl::Duration fairness_window = absl::Seconds(1);
 };
 
 // A fixed set of threads for blocking work (database calls), so that gRPC callback threads never
@@ -57,15 +67,17 @@ class WorkerPool {
 
   // Queues `task`. When `rejected` is given, the task may later be refused instead of run
   // (queued too long); then `rejected` runs once, on the watchdog thread: it must not block.
+  // `caller` names whom the task serves, for fairness (empty: nobody in particular, never held
+  // back).
   absl::Status Submit(Task task, Rejection rejected = nullptr,
-                      absl::Time deadline = absl::InfiniteFuture());
+                      absl::Time deadline = absl::InfiniteFuture(), absl::string_view caller = {});
   // The same for a task that lasts as long as its client keeps sending (an import stream:
   // seconds to minutes). Its run time says nothing about how long the next call will take, so
   // it is left out of the run-time averages: one 80-second import counted at weight 0.1 made
   // the expected wait of every call 8 s per queued task, and the pool refused calls with
   // ordinary deadlines ("deadline nearer than the expected wait of 35 s") for dozens of tasks
   // after it.
-  absl::Status SubmitLongRunning(Task task, Rejection rejected);
+  absl::Status SubmitLongRunning(Task task, Rejection rejected, absl::string_view caller = {});
 
   // The gate every COMMIT of work run here passes; the server closes it when draining.
   CommitGate* commit_gate() { return &commit_gate_; }
@@ -81,8 +93,21 @@ class WorkerPool {
     Rejection rejected;
     absl::Time expiry;    // InfiniteFuture when it may wait as long as it takes
     bool sampled = true;  // its run time feeds average_run_ and unloaded_run_
+    std::string caller;
   };
-  absl::Status Queue(Task task, Rejection rejected, absl::Time deadline, bool sampled);
+  // What one caller has in the pool.
+  struct CallerLoad {
+    int running = 0;
+    int queued = 0;
+    absl::Time last_seen;
+  };
+  absl::Status Queue(Task task, Rejection rejected, absl::Time deadline, bool sampled,
+                     absl::string_view caller);
+  // Whether another caller submitted work within the fairness window.
+  bool ContendedLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether a worker may take `entry` now: one is idle and the caller is under its share.
+  bool CanStartLocked(const Entry& entry, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ForgetIdleCallersLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   void Loop();
   void Watchdog();
@@ -101,6 +126,9 @@ class WorkerPool {
   absl::CondVar work_;
   absl::CondVar watch_;
   std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, CallerLoad> callers_ ABSL_GUARDED_BY(mu_);
+  // When the watchdog will look next on its own.
+  absl::Time watch_until_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   size_t idle_workers_ ABSL_GUARDED_BY(mu_) = 0;
   // Workers running a task. A queued task is refused for waiting too long only while every

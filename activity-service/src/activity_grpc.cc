@@ -27,7 +27,7 @@ IMP_ACTIVITY_METHOD(VerifyStatistics, VerifyStatisticsRequest, VerifyStatisticsR
 
 grpc::ServerReadReactor<grpc::ByteBuffer>* ActivityGrpcService::ImportActivities(
     grpc::CallbackServerContext* ctx, grpc::ByteBuffer* resp) {
-  return new ImportReactor(ctx, activities_, workers_, import_limits_, &imports_running_, resp);
+  return new ImportReactor(ctx, activities_, workers_, &imports_, resp);
 }
 
 }  // namespace imp::activity

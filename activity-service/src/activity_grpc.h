@@ -1,24 +1,22 @@
 #ifndef IMP_ACTIVITY_ACTIVITY_GRPC_H_
 #define IMP_ACTIVITY_ACTIVITY_GRPC_H_
 
-#include <atomic>
-
 #include "activity-service/src/activities.h"
-#include "activity-service/src/import_reactor.h"
+#include "activity-service/src/import_streams.h"
 #include "common/worker_pool.h"
 #include "imp/activity/v1/activity.grpc.pb.h"
 
 namespace imp::activity {
 
 // The gRPC edge of the activity service: unary methods hand their request to Activities on a
-// worker thread; ImportActivities is driven by a worker that pulls the stream message by
-// message (import_reactor.h).
+// worker thread; ImportActivities applies each message on a worker as it arrives and holds no
+// thread in between (import_reactor.h).
 class ActivityGrpcService final
     : public v1::ActivityService::WithRawCallbackMethod_ImportActivities<
           v1::ActivityService::CallbackService> {
  public:
   ActivityGrpcService(Activities* activities, WorkerPool* workers, ImportLimits import_limits)
-      : activities_(activities), workers_(workers), import_limits_(import_limits) {}
+      : activities_(activities), workers_(workers), imports_(import_limits) {}
 
 #define IMP_ACTIVITY_METHOD(Method, Request, Response)                                       \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx, const v1::Request* req, \
@@ -37,13 +35,14 @@ class ActivityGrpcService final
 
   // Served raw: see ImportReactor.
   grpc::ServerReadReactor<grpc::ByteBuffer>* ImportActivities(grpc::CallbackServerContext* ctx,
-                                                             grpc::ByteBuffer* resp) override;
+                                                              grpc::ByteBuffer* resp) override;
+
+  int open_imports() { return imports_.open(); }
 
  private:
   Activities* activities_;
   WorkerPool* workers_;
-  const ImportLimits import_limits_;
-  std::atomic<int> imports_running_{0};
+  ImportStreams imports_;
 };
 
 }  // namespace imp::activity

@@ -21,7 +21,8 @@ class ActivityServer {
  public:
   ActivityServer(ServiceHostOptions host_options, db::PoolOptions db_options,
                  std::string registry_target, ImportLimits import_limits = {},
-                 StatsCacheLimits stats_cache = {});
+                 StatsCacheLimits stats_cache = {},
+                 absl::Duration stats_budget = Activities::kDefaultStatsBudget);
 
   // Drains the host first: in-flight calls use the members declared before it.
   ~ActivityServer() { host_.Shutdown(); }
@@ -30,6 +31,7 @@ class ActivityServer {
   int port() const { return host_.port(); }
   void Shutdown() { host_.Shutdown(); }
   const Activities& activities() const { return activities_; }
+  int open_imports() { return service_.open_imports(); }
   int RunUntilSignal() { return host_.RunUntilSignal(); }
 
  private:

@@ -80,12 +80,31 @@ std::optional<StoredImport> ReadStored(db::Connection& c, const std::string& req
 //                 first answer is returned if the same caller sent the same rows;
 //   validate only nothing is written;
 //   apply         a transaction is held from the first message to the end of the stream.
-class ImportRun {
+class ImportRun final : public ImportSession {
  public:
   ImportRun(db::Database* db, ReferenceLookup* references, const RequestContext& ctx,
             ImportActivitiesResponse* out)
-      : db_(db), references_(references), ctx_(ctx), out_(out) {}
+      : db_(db), references_(references), ctx_(ctx), out_(out) {
+    out_->Clear();
+  }
 
+  absl::Status Add(const ImportActivitiesRequest& message) override {
+    if (!started_) {
+      started_ = true;
+      absl::Status started = Start(message);
+      if (!started.ok()) return started;
+    }
+    return AddRows(message);
+  }
+
+  absl::Status Finish() override {
+    if (!started_) {
+      return absl::InvalidArgumentError("rows: the import stream ended before its first message");
+    }
+    return Apply();
+  }
+
+ private:
   absl::Status Start(const ImportActivitiesRequest& first) {
     request_id_ = first.request_id();
     ImportActivitiesRequest header = first;
@@ -138,7 +157,7 @@ class ImportRun {
     });
   }
 
-  absl::Status Add(const ImportActivitiesRequest& message) {
+  absl::Status AddRows(const ImportActivitiesRequest& message) {
     for (const auto& row : message.rows()) fingerprint_.Add(row);
     if (stored_) return absl::OkStatus();  // replay: the rows are only fingerprinted
     received_ += message.rows_size();
@@ -167,7 +186,7 @@ class ImportRun {
     return absl::OkStatus();
   }
 
-  absl::Status Finish() {
+  absl::Status Apply() {
     if (stored_) {
       absl::Status same =
           db::CheckSameRequest(stored_->identity, {fingerprint_.Finish(), ctx_.actor});
@@ -205,7 +224,6 @@ class ImportRun {
     return held_->Commit();
   }
 
- private:
   // Validates each row on its own; rows that fail are reported, the others returned.
   std::vector<PendingRow> Validate(const ImportActivitiesRequest& message) {
     std::vector<PendingRow> valid;
@@ -283,6 +301,7 @@ class ImportRun {
   ReferenceLookup* references_;
   const RequestContext& ctx_;
   ImportActivitiesResponse* out_;
+  bool started_ = false;
   std::string request_id_;
   bool all_or_nothing_ = true;
   bool validate_only_ = false;
@@ -298,25 +317,21 @@ class ImportRun {
 
 }  // namespace
 
+std::unique_ptr<ImportSession> Activities::OpenImport(const RequestContext& ctx,
+                                                      ImportActivitiesResponse* out) {
+  return std::make_unique<ImportRun>(db_, references_, ctx, out);
+}
+
 absl::Status Activities::ImportActivities(const RequestContext& ctx, ImportStream& stream,
                                           ImportActivitiesResponse* out) {
-  out->Clear();
-  auto first = stream.Next();
-  if (!first.ok()) return first.status();
-  if (*first == nullptr) {
-    return absl::InvalidArgumentError("rows: the import stream ended before its first message");
-  }
-  ImportRun run(db_, references_, ctx, out);
-  absl::Status s = run.Start(**first);
-  for (const ImportActivitiesRequest* message = *first; s.ok() && message != nullptr;) {
-    s = run.Add(*message);
-    if (!s.ok()) break;
+  std::unique_ptr<ImportSession> session = OpenImport(ctx, out);
+  for (;;) {
     auto next = stream.Next();
     if (!next.ok()) return next.status();
-    message = *next;
+    if (*next == nullptr) return session->Finish();
+    absl::Status added = session->Add(**next);
+    if (!added.ok()) return added;
   }
-  if (!s.ok()) return s;
-  return run.Finish();
 }
 
 }  // namespace imp::activity

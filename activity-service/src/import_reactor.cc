@@ -3,128 +3,210 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/api/errors.h"
 #include "common/server/raw_messages.h"
-#include "common/server/request_context.h"
 #include "common/status.h"
 
 namespace imp::activity {
 
 ImportReactor::ImportReactor(grpc::CallbackServerContext* ctx, Activities* activities,
-                             WorkerPool* workers, const ImportLimits& limits,
-                             std::atomic<int>* running, grpc::ByteBuffer* response)
+                             WorkerPool* workers, ImportStreams* streams,
+                             grpc::ByteBuffer* response)
     : ctx_(ctx),
-      activities_(activities),
       workers_(workers),
-      limits_(limits),
-      running_(running),
-      response_(response) {
-  if (running_->fetch_add(1) >= limits_.max_concurrent) {
-    running_->fetch_sub(1);
-    Finish(ToGrpcStatus(
-        api::WithRetryDelay(api::WithReason(absl::ResourceExhaustedError(absl::StrCat(
-                                                "at most ", limits_.max_concurrent,
-                                                " imports run at once; retry the import later")),
-                                            api::kReasonOverloaded),
-                            absl::Seconds(1))));
-    return;
-  }
-  absl::Status queued = workers_->SubmitLongRunning([this] { Run(); },
-                                                    [this](absl::Status refused) {
-                                                      running_->fetch_sub(1);
-                                                      Finish(ToGrpcStatus(refused));
-                                                    });
-  if (!queued.ok()) {
-    running_->fetch_sub(1);
-    Finish(ToGrpcStatus(queued));
-  }
-}
-
-void ImportReactor::Run() {
-  RequestContext rc = RequestContext::FromServerContext(*ctx_, limits_.default_timeout);
-  rc.commit_gate = workers_->commit_gate();
-  rc.is_cancelled = [this] {
+      streams_(streams),
+      limits_(streams->limits()),
+      response_(response),
+      rc_(RequestContext::FromServerContext(*ctx, streams->limits().max_duration)) {
+  const absl::Time now = absl::Now();
+  caller_ = rc_.actor;
+  // However long the caller's own deadline, the stream holds a transaction: it is bounded.
+  rc_.deadline = std::min(rc_.deadline, now + limits_.max_duration);
+  rc_.commit_gate = workers_->commit_gate();
+  rc_.is_cancelled = [this] {
     absl::MutexLock lock(&mu_);
     return cancelled_ || ctx_->IsCancelled();
   };
-  deadline_ = rc.deadline;
-  v1::ImportActivitiesResponse answer;
-  absl::Status status = activities_->ImportActivities(rc, *this, &answer);
-  // An import of 100,000 rows allocates and frees tens of megabytes (messages, chunks of rows,
-  // rollup deltas) on this worker's malloc arena; glibc keeps freed arena memory mapped, so the
-  // service would sit at its import peak for ever (110 MB idle after a 200,000-row import).
-  // Hand it back now, once per import: a few milliseconds on a worker thread.
-  malloc_trim(0);
-  if (status.ok()) SerializeRawMessage(answer, response_);
-  running_->fetch_sub(1);
-  Finish(ToGrpcStatus(status));  // the last touch: OnDone may delete this right after
-}
-
-ImportReactor::Event ImportReactor::Await(absl::Time until) {
-  absl::MutexLock lock(&mu_);
-  auto happened = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return event_ != Event::kNone || cancelled_;
-  };
-  mu_.AwaitWithDeadline(absl::Condition(&happened), until);
-  const Event event = event_;
-  event_ = Event::kNone;
-  return event;
-}
-
-absl::StatusOr<const v1::ImportActivitiesRequest*> ImportReactor::Next() {
-  raw_.Clear();
-  StartRead(&raw_);
-  const absl::Time idle_until = std::min(absl::Now() + limits_.idle_timeout, deadline_);
-  const Event read = Await(idle_until);
-  if (read == Event::kMessage) {
-    ++messages_;
-    message_.Clear();
-    absl::Status parsed =
-        ParseRawMessage(raw_, &message_, absl::StrCat("message ", messages_, " of the stream"));
-    if (!parsed.ok()) return parsed;
-    return &message_;
-  }
-  if (read == Event::kNone) {
-    // Nothing arrived: cancelled, past the deadline, or idle. The read stays pending until the
-    // call is finished, which completes it.
+  absl::Status admitted = streams_->Admit(caller_);
+  if (!admitted.ok()) {
     {
       absl::MutexLock lock(&mu_);
-      if (cancelled_) return absl::CancelledError("the import was cancelled; nothing was applied");
+      state_ = State::kFinished;
     }
-    if (absl::Now() >= deadline_) {
-      return absl::DeadlineExceededError("the import's deadline passed; nothing was applied");
-    }
-    return absl::DeadlineExceededError(
-        absl::StrCat("no message for ", absl::FormatDuration(limits_.idle_timeout),
-                     ": the import stream was idle and has been ended; nothing was applied"));
+    Finish(ToGrpcStatus(admitted));
+    return;
   }
-  // kEnded: a half-close or a dead call. Probe the call by sending the initial metadata.
-  StartSendInitialMetadata();
-  const Event probe = Await(deadline_);
-  if (probe == Event::kMetadataSent && !ctx_->IsCancelled()) return nullptr;
-  return absl::CancelledError(
-      "the import stream ended without a half-close (cancelled or disconnected); nothing was "
-      "applied");
+  admitted_ = true;
+  session_ = activities->OpenImport(rc_, &answer_);
+  {
+    absl::MutexLock lock(&mu_);
+    last_rows_ = now;
+  }
+  streams_->Watch(this);
+  ReadNext();
+}
+
+void ImportReactor::ReadNext() {
+  raw_.Clear();
+  {
+    absl::MutexLock lock(&mu_);
+    state_ = State::kArming;
+    wait_started_ = absl::Now();
+  }
+  StartRead(&raw_);
+  // Only now may the supervisor end the stream: ending it before the read was started would
+  // start a read on a finished call.
+  absl::MutexLock lock(&mu_);
+  if (state_ == State::kArming) state_ = State::kWaiting;
 }
 
 void ImportReactor::OnReadDone(bool ok) {
-  absl::MutexLock lock(&mu_);
-  event_ = ok ? Event::kMessage : Event::kEnded;
+  {
+    absl::MutexLock lock(&mu_);
+    // Claimed by the supervisor meanwhile: its End finishes the call, this read is moot.
+    if (state_ != State::kArming && state_ != State::kWaiting) return;
+    waited_ += absl::Now() - wait_started_;
+    state_ = ok ? State::kWorking : State::kProbing;
+  }
+  if (ok) {
+    Hand([this] { TakeMessage(); });
+  } else {
+    StartSendInitialMetadata();  // the probe: a half-close or a dead call?
+  }
 }
 
 void ImportReactor::OnSendInitialMetadataDone(bool ok) {
-  absl::MutexLock lock(&mu_);
-  event_ = ok ? Event::kMetadataSent : Event::kMetadataFailed;
+  {
+    absl::MutexLock lock(&mu_);
+    if (state_ != State::kProbing) return;
+    state_ = State::kWorking;
+  }
+  Hand([this, ok] { TakeEnd(/*half_closed=*/ok); });
 }
 
 void ImportReactor::OnCancel() {
-  absl::MutexLock lock(&mu_);
-  cancelled_ = true;
+  bool waiting;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    waiting = state_ == State::kWaiting;
+  }
+  // A stream waiting for its client is the supervisor's to roll back; a worker that has it
+  // sees the cancellation itself (RequestContext::Cancelled, the commit's last check).
+  if (waiting) streams_->Wake();
 }
 
-void ImportReactor::OnDone() { delete this; }
+void ImportReactor::OnDone() {
+  streams_->Forget(this);
+  delete this;
+}
+
+void ImportReactor::Hand(WorkerPool::Task step) {
+  // Never refused for waiting: a message taken off the stream must be applied or the import
+  // ended, and it waits behind the unary calls queued before it. Import steps are left out of
+  // the run-time averages (SubmitLongRunning): a 500-row chunk says nothing about a Get.
+  absl::Status queued = workers_->SubmitLongRunning(std::move(step), nullptr, caller_);
+  if (queued.ok()) return;
+  {
+    absl::MutexLock lock(&mu_);
+    state_ = State::kEndAsked;
+    end_status_ = queued;
+  }
+  streams_->Wake();  // the rollback is a database call: not on this callback thread
+}
+
+void ImportReactor::TakeMessage() {
+  ++messages_;
+  message_.Clear();
+  absl::Status s =
+      ParseRawMessage(raw_, &message_, absl::StrCat("message ", messages_, " of the stream"));
+  raw_.Clear();
+  if (s.ok()) s = session_->Add(message_);
+  if (!s.ok()) return EndWith(s);
+  if (message_.rows_size() > 0) {
+    absl::MutexLock lock(&mu_);
+    rows_ += message_.rows_size();
+    last_rows_ = absl::Now();
+  }
+  ReadNext();
+}
+
+void ImportReactor::TakeEnd(bool half_closed) {
+  if (!half_closed || ctx_->IsCancelled()) {
+    return EndWith(absl::CancelledError(
+        "the import stream ended without a half-close (cancelled or disconnected); nothing was "
+        "applied"));
+  }
+  absl::Status s = session_->Finish();
+  if (s.ok()) SerializeRawMessage(answer_, response_);
+  EndWith(s);
+}
+
+bool ImportReactor::ClaimIfOver(absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  if (state_ == State::kEndAsked) {
+    state_ = State::kClaimed;
+    return true;
+  }
+  if (state_ != State::kWaiting) return false;
+  absl::Status why = WhyOver(now);
+  if (why.ok()) return false;
+  end_status_ = std::move(why);
+  state_ = State::kClaimed;
+  return true;
+}
+
+void ImportReactor::End() {
+  absl::Status why;
+  {
+    absl::MutexLock lock(&mu_);
+    why = end_status_;
+  }
+  EndWith(std::move(why));
+}
+
+absl::Status ImportReactor::WhyOver(absl::Time now) {
+  if (cancelled_ || ctx_->IsCancelled()) {
+    return absl::CancelledError("the import was cancelled; nothing was applied");
+  }
+  if (now >= rc_.deadline) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("the import's deadline passed (a stream stays open at most ",
+                     absl::FormatDuration(limits_.max_duration), "); nothing was applied"));
+  }
+  if (now - last_rows_ >= limits_.idle_timeout) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("no rows for ", absl::FormatDuration(limits_.idle_timeout),
+                     ": the import stream was idle and has been ended; nothing was applied"));
+  }
+  const absl::Duration waited = waited_ + (now - wait_started_);
+  if (waited >= limits_.idle_timeout &&
+      static_cast<double>(rows_) < limits_.min_rows_per_second * absl::ToDoubleSeconds(waited)) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "the import stream delivered ", rows_, " rows in ",
+        absl::FormatDuration(absl::Trunc(waited, absl::Milliseconds(100))),
+        " of waiting for them, under the ", limits_.min_rows_per_second,
+        " rows per second a stream must keep up: it has been ended; nothing was applied"));
+  }
+  return absl::OkStatus();
+}
+
+void ImportReactor::EndWith(absl::Status status) {
+  session_.reset();  // rolls back whatever was not committed
+  // An import of 100,000 rows allocates and frees tens of megabytes (messages, chunks of rows,
+  // rollup deltas) on the workers' malloc arenas; glibc keeps freed arena memory mapped, so the
+  // service would sit at its import peak for ever (110 MB idle after a 200,000-row import).
+  // Hand it back now, once per import: a few milliseconds.
+  malloc_trim(0);
+  if (admitted_) streams_->Release(caller_);
+  {
+    absl::MutexLock lock(&mu_);
+    state_ = State::kFinished;
+  }
+  Finish(ToGrpcStatus(status));  // the last touch: OnDone may delete this right after
+}
 
 }  // namespace imp::activity

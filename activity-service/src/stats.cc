@@ -19,6 +19,7 @@
 #include "activity-service/src/activity_filter.h"
 #include "activity-service/src/statements.h"
 #include "activity-service/src/validation.h"
+#include "common/api/errors.h"
 #include "common/api/proto_util.h"
 #include "common/db/filter_sql.h"
 
@@ -244,6 +245,28 @@ absl::Status ComputeStats(db::Connection& c, const v1::GetActivityStatsRequest& 
 absl::Status Activities::GetActivityStats(const RequestContext& ctx,
                                           const v1::GetActivityStatsRequest& req,
                                           v1::GetActivityStatsResponse* out) {
+  // The call's cost budget: its statements run under the nearer of the caller's deadline and
+  // the budget (max_statement_time, database.h), so one caller's expensive statistics hold a
+  // worker and a connection for the budget at most, whatever deadline it sets.
+  const absl::Time budget_end = absl::Now() + stats_budget_;
+  if (budget_end >= ctx.deadline) return StatsWithinDeadline(ctx, req, out);
+  RequestContext budgeted = ctx;
+  budgeted.deadline = budget_end;
+  absl::Status s = StatsWithinDeadline(budgeted, req, out);
+  if (s.code() == absl::StatusCode::kDeadlineExceeded && absl::Now() < ctx.deadline) {
+    out->Clear();
+    return api::WithReason(
+        absl::ResourceExhaustedError(absl::StrCat(
+            "filter: the statistics ran past their budget of ", absl::FormatDuration(stats_budget_),
+            " of database time per call; narrow the filter, the period or group_by")),
+        api::kReasonQueryTooExpensive);
+  }
+  return s;
+}
+
+absl::Status Activities::StatsWithinDeadline(const RequestContext& ctx,
+                                             const v1::GetActivityStatsRequest& req,
+                                             v1::GetActivityStatsResponse* out) {
   // The checks, in the order clients have always seen them.
   if (absl::Status b = CheckRequestBounds(ctx, req); !b.ok()) return b;
   if (api::IsSet(req.start_date()) && api::IsSet(req.end_date()) &&

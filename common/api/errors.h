@@ -46,6 +46,9 @@ inline constexpr char kReasonDeadlineExceeded[] = "DEADLINE_EXCEEDED";
 // A BatchGet whose answer would pass the page byte budget (page_budget.h); ErrorInfo metadata
 // "fits" says how many of the names, in order, fit: ask for them, then for the rest.
 inline constexpr char kReasonAnswerTooLarge[] = "ANSWER_TOO_LARGE";
+// A query that ran past the database time its method allows one call (the cost budget of
+// statistics and filtered lists): narrow it. RESOURCE_EXHAUSTED, never retried as it is.
+inline constexpr char kReasonQueryTooExpensive[] = "QUERY_TOO_EXPENSIVE";
 
 // PreconditionFailure.Violation.type values; the subject is always the request field.
 inline constexpr char kPreconditionField[] = "FIELD";          // the field's value, in general

@@ -3,6 +3,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -17,8 +18,9 @@ namespace imp {
 // queues `handler` on `pool` and returns; a worker runs it and finishes the reactor with the
 // status it returns. The pool's admission control may refuse the call (RESOURCE_EXHAUSTED) at
 // once or after a short wait, before anything has run; a call whose client has gone or whose
-// deadline has passed by the time a worker takes it is dropped unrun. `handler` has the signature absl::Status(const RequestContext&) and writes
-// the response itself (request and response outlive the reactor's Finish).
+// deadline has passed by the time a worker takes it is dropped unrun. `handler` has the signature
+// absl::Status(const RequestContext&) and writes the response itself (request and response outlive
+// the reactor's Finish).
 template <typename Handler>
 grpc::ServerUnaryReactor* ServeBlocking(grpc::CallbackServerContext* ctx, WorkerPool& pool,
                                         Handler handler) {
@@ -26,6 +28,7 @@ grpc::ServerUnaryReactor* ServeBlocking(grpc::CallbackServerContext* ctx, Worker
   RequestContext rc = RequestContext::FromServerContext(*ctx);
   rc.commit_gate = pool.commit_gate();
   const absl::Time deadline = rc.deadline;
+  const std::string caller = rc.actor;  // fairness between callers (WorkerPool)
   absl::Status queued = pool.Submit(
       [ctx, reactor, rc = std::move(rc), handler = std::move(handler)]() mutable {
         if (ctx->IsCancelled()) {
@@ -40,7 +43,8 @@ grpc::ServerUnaryReactor* ServeBlocking(grpc::CallbackServerContext* ctx, Worker
         reactor->Finish(ToGrpcStatus(handler(rc)));
       },
       // Refused after queueing (admission control): nothing has run.
-      [reactor](absl::Status refused) { reactor->Finish(ToGrpcStatus(refused)); }, deadline);
+      [reactor](absl::Status refused) { reactor->Finish(ToGrpcStatus(refused)); }, deadline,
+      caller);
   if (!queued.ok()) reactor->Finish(ToGrpcStatus(queued));
   return reactor;
 }

@@ -67,12 +67,19 @@ void ApplyConnectionArguments(grpc::ServerBuilder& builder, const ServiceHostOpt
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
 }
 
+AdmissionOptions FromHostOptions(const ServiceHostOptions& options) {
+  AdmissionOptions admission;
+  admission.max_queued = options.max_queued_requests;
+  admission.max_queue_wait = options.max_queue_wait;
+  admission.fairness_window = options.fairness_window;
+  return admission;
+}
+
 }  // namespace
 
 ServiceHost::ServiceHost(ServiceHostOptions options)
     : options_(std::move(options)),
-      workers_(static_cast<size_t>(options_.worker_threads),
-               AdmissionOptions{options_.max_queued_requests, options_.max_queue_wait}) {
+      workers_(static_cast<size_t>(options_.worker_threads), FromHostOptions(options_)) {
   // Every server binary builds exactly one host, before it serves: the process-wide settings
   // (deadlock detection off in Release, see init.h) belong here.
   InitProcess();

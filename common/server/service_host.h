@@ -38,6 +38,9 @@ struct ServiceHostOptions {
   int worker_threads = 8;  // the binaries take --worker_threads (default: one per core)
   size_t max_queued_requests = 64;
   absl::Duration max_queue_wait = absl::Milliseconds(20);
+  // See AdmissionOptions::fairness_window (zero: no fairness between callers, for tests that
+  // measure what it prevents).
+  absl::Duration fairness_window = absl::Seconds(1);
   ActorResolver actor_resolver;  // optional; defaults to the audit trail's actor
   // TLS on the port; plaintext without tls.cert_pem. With tls.ca_pem as well, client
   // certificates are verified against it, and required unless `client_certificates` says

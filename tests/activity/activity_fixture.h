@@ -50,7 +50,9 @@ class ActivityTest : public ::testing::Test {
     ASSERT_TRUE(registry_->Start().ok());
     host.name = "activity-test";
     ImportLimits import_limits;
-    import_limits.max_concurrent = 4;  // ConcurrentRetriesOfOneImportApplyItOnce runs four
+    // ConcurrentRetriesOfOneImportApplyItOnce runs four, as one caller.
+    import_limits.max_concurrent = 4;
+    import_limits.max_per_caller = 4;
     activity_ = std::make_unique<ActivityServer>(host, activity_db_->pool_options(),
                                                  absl::StrCat("127.0.0.1:", registry_->port()),
                                                  import_limits);

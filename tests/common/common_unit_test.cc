@@ -223,6 +223,102 @@ TEST(WorkerPool, TheRetryDelayOfARefusalGrowsWithTheShareOfCallsRefused) {
   release.Notify();
 }
 
+// Issue #18, finding 5: a viewer looping one-second statistics on both workers made 67 of 71
+// admin calls fail. While another caller has work, a caller runs on at most threads - 1 workers.
+TEST(WorkerPool, ACallerOverItsShareWaitsWhileAnotherCallersTaskRunsOnTheFreeWorker) {
+  AdmissionOptions admission;
+  admission.fairness_window = absl::Minutes(5);  // the two callers stay "recent" whatever the pace
+  WorkerPool pool(2, admission);
+  absl::Notification release, viewer_first_started, admin_seen;
+  std::atomic<bool> viewer_second_started{false};
+  ASSERT_TRUE(pool.Submit(
+                      [&] {
+                        viewer_first_started.Notify();
+                        release.WaitForNotification();
+                      },
+                      nullptr, absl::InfiniteFuture(), "viewer")
+                  .ok());
+  viewer_first_started.WaitForNotification();
+  ASSERT_TRUE(
+      pool.Submit([&] { admin_seen.Notify(); }, nullptr, absl::InfiniteFuture(), "admin").ok());
+  admin_seen.WaitForNotification();
+  // The viewer's second expensive call: the admin has been seen, so it waits for the viewer's
+  // first instead of taking the last free worker.
+  ASSERT_TRUE(pool.Submit(
+                      [&] {
+                        viewer_second_started = true;
+                        release.WaitForNotification();
+                      },
+                      nullptr, absl::InfiniteFuture(), "viewer")
+                  .ok());
+  absl::Notification admin_served;
+  ASSERT_TRUE(
+      pool.Submit([&] { admin_served.Notify(); }, nullptr, absl::InfiniteFuture(), "admin").ok());
+  EXPECT_TRUE(admin_served.WaitForNotificationWithTimeout(absl::Seconds(10)))
+      << "the admin's call found no worker: the viewer holds both";
+  EXPECT_FALSE(viewer_second_started.load()) << "the viewer ran on both workers";
+  release.Notify();
+}
+
+TEST(WorkerPool, ACallerAloneUsesEveryWorker) {
+  AdmissionOptions admission;
+  admission.fairness_window = absl::Minutes(5);
+  WorkerPool pool(2, admission);
+  // Two tasks of one caller that each wait for the other: they finish only if both run at once.
+  absl::Notification first_started, second_started;
+  absl::Notification first_done, second_done;
+  ASSERT_TRUE(pool.Submit(
+                      [&] {
+                        first_started.Notify();
+                        if (second_started.WaitForNotificationWithTimeout(absl::Seconds(10))) {
+                          first_done.Notify();
+                        }
+                      },
+                      nullptr, absl::InfiniteFuture(), "bench")
+                  .ok());
+  ASSERT_TRUE(pool.Submit(
+                      [&] {
+                        second_started.Notify();
+                        if (first_started.WaitForNotificationWithTimeout(absl::Seconds(10))) {
+                          second_done.Notify();
+                        }
+                      },
+                      nullptr, absl::InfiniteFuture(), "bench")
+                  .ok());
+  EXPECT_TRUE(first_done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  EXPECT_TRUE(second_done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+}
+
+TEST(WorkerPool, ATaskHeldBackByItsCallersShareWaitsForItsCallerRatherThanBeingRefused) {
+  AdmissionOptions admission;
+  admission.fairness_window = absl::Minutes(5);
+  admission.max_queue_wait = absl::Milliseconds(5);
+  WorkerPool pool(2, admission);
+  absl::Notification release, started, admin_seen;
+  ASSERT_TRUE(pool.Submit(
+                      [&] {
+                        started.Notify();
+                        release.WaitForNotification();
+                      },
+                      nullptr, absl::InfiniteFuture(), "writer")
+                  .ok());
+  started.WaitForNotification();
+  ASSERT_TRUE(
+      pool.Submit([&] { admin_seen.Notify(); }, nullptr, absl::InfiniteFuture(), "admin").ok());
+  admin_seen.WaitForNotification();
+  // A worker is free, only not for this caller: its second call waits past the admission wait
+  // (a burst of one caller's retries is not overload) and runs once its first call ends.
+  absl::Notification second_ran, refused;
+  ASSERT_TRUE(pool.Submit([&] { second_ran.Notify(); }, [&](absl::Status) { refused.Notify(); },
+                          absl::InfiniteFuture(), "writer")
+                  .ok());
+  EXPECT_FALSE(second_ran.WaitForNotificationWithTimeout(absl::Milliseconds(100)))
+      << "ran past its caller's share";
+  release.Notify();
+  EXPECT_TRUE(second_ran.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_FALSE(refused.HasBeenNotified());
+}
+
 TEST(CommitGate, ClosingWaitsForTheCommitsInsideAndRefusesLaterOnes) {
   CommitGate gate;
   ASSERT_TRUE(gate.Enter());
