@@ -16,6 +16,7 @@
 #include "gateway/src/auth.h"
 #include "gateway/src/backends.h"
 #include "gateway/src/read_model.h"
+#include "gateway/src/request_limits.h"
 #include "gateway/src/scope.h"
 #include "gateway/src/token_source.h"
 #include "imp/activity/v1/activity.grpc.pb.h"
@@ -59,6 +60,14 @@ class Facade {
       reactor->Finish(ToGrpcStatus(allowed));
       return reactor;
     }
+    if (absl::Status sized = CheckRequestSize(method, *req); !sized.ok()) {
+      reactor->Finish(ToGrpcStatus(sized));
+      return reactor;
+    }
+    // Fields this gateway's schema does not know (padding, or a newer client's) are dropped at
+    // every depth, never forwarded: the gateway forwards what it understands. The request is this
+    // call's own object, const only in the generated signature.
+    const_cast<Req*>(req)->DiscardUnknownFields();
     if (who->scoped() && !scope && AccessOf(method) != Access::kRead) {
       // Fail closed: a write method without a scope rule is not open to scoped editors.
       reactor->Finish(ToGrpcStatus(absl::PermissionDeniedError(
@@ -133,7 +142,7 @@ class ActivityFacade final
 
   // Served raw (facade_import.cc): the relay parses each message itself.
   grpc::ServerReadReactor<grpc::ByteBuffer>* ImportActivities(grpc::CallbackServerContext* ctx,
-                                                             grpc::ByteBuffer* resp) override;
+                                                              grpc::ByteBuffer* resp) override;
 
  private:
   Facade* facade_;
