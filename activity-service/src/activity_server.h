@@ -32,6 +32,7 @@ class ActivityServer {
   void Shutdown() { host_.Shutdown(); }
   const Activities& activities() const { return activities_; }
   int open_imports() { return service_.open_imports(); }
+  ConnectionGuard::Counters connection_counters() { return host_.connection_counters(); }
   int RunUntilSignal() { return host_.RunUntilSignal(); }
 
  private:

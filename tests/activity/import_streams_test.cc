@@ -2,9 +2,11 @@
 // for its client holds no worker, streams are capped per caller and per process, and a stream
 // kept alive by empty messages, dripping rows or open too long is ended with nothing applied.
 // Real registry and activity servers on loopback (the activity server with two workers, as on
-// the two-core machine of the finding), real MariaDB.
+// the two-core machine of the finding), real MariaDB. Run alone (SERIAL): it compares latencies
+// under load with latencies unloaded.
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
@@ -13,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/activity/activity_fixture.h"
+#include "tests/support/flood.h"
 
 namespace imp::activity {
 namespace {
@@ -20,11 +23,12 @@ namespace {
 class ImportStreamsTest : public ActivityTest {
  protected:
   // An activity server of its own, with `limits` and two workers, on its own database.
-  void StartStreamsServer(ImportLimits limits) {
+  void StartStreamsServer(ImportLimits limits, ConnectionLimits connections = {}) {
     streams_db_ = testing::TestDatabase::Create();
     ServiceHostOptions host;
     host.name = "activity-streams";
     host.worker_threads = 2;
+    host.connections = connections;
     server_ = std::make_unique<ActivityServer>(
         host, streams_db_->pool_options(), absl::StrCat("127.0.0.1:", registry_->port()), limits);
     ASSERT_TRUE(server_->Start().ok());
@@ -89,23 +93,32 @@ absl::Duration P99(std::vector<absl::Duration> took) {
   return took[took.size() * 99 / 100];
 }
 
+// The bound of the issue: an admin's calls keep p99 under 5x their unloaded p99, with a floor of
+// 2 ms under the unloaded p99 (scheduler noise on a sub-millisecond p99 is not a regression).
+absl::Duration Bound(absl::Duration unloaded_p99) {
+  return 5 * std::max(unloaded_p99, absl::Milliseconds(2));
+}
+
+// `n` admin ListActivities on `stub`, their latencies; every failure is counted in `failed`.
+std::vector<absl::Duration> AdminCalls(v1::ActivityService::Stub& stub, int n, int* failed) {
+  std::vector<absl::Duration> took;
+  for (int i = 0; i < n; ++i) {
+    const absl::Time start = absl::Now();
+    v1::ListActivitiesResponse list;
+    v1::ListActivitiesRequest req;
+    req.set_page_size(10);
+    grpc::Status s = stub.ListActivities(Ctx("admin").get(), req, &list);
+    took.push_back(absl::Now() - start);
+    if (!s.ok()) ++*failed;
+  }
+  return took;
+}
+
 TEST_F(ImportStreamsTest, HeldImportStreamsHoldNoWorkerAndEveryOtherCallIsServedMeanwhile) {
   StartStreamsServer(ImportLimits{});  // the service's defaults: 30 s idle, 2 per caller
   // What an admin's calls take on the idle service.
-  auto admin_calls = [&](std::vector<absl::Duration>* took, int* failed) {
-    for (int i = 0; i < 100; ++i) {
-      const absl::Time start = absl::Now();
-      v1::ListActivitiesResponse list;
-      v1::ListActivitiesRequest req;
-      req.set_page_size(10);
-      grpc::Status s = stub_->ListActivities(Ctx("admin").get(), req, &list);
-      took->push_back(absl::Now() - start);
-      if (!s.ok()) ++*failed;
-    }
-  };
-  std::vector<absl::Duration> unloaded;
   int unloaded_failed = 0;
-  admin_calls(&unloaded, &unloaded_failed);
+  const std::vector<absl::Duration> unloaded = AdminCalls(*stub_, 100, &unloaded_failed);
   ASSERT_EQ(unloaded_failed, 0);
 
   // The finding: two validate-only streams of one editor, with no rows, held open. Each held
@@ -116,11 +129,10 @@ TEST_F(ImportStreamsTest, HeldImportStreamsHoldNoWorkerAndEveryOtherCallIsServed
   auto second = Open("editor-volyn", header);
   ASSERT_TRUE(WaitFor([&] { return server_->open_imports() == 2; }));
 
-  std::vector<absl::Duration> loaded;
   int loaded_failed = 0;
-  admin_calls(&loaded, &loaded_failed);
+  const std::vector<absl::Duration> loaded = AdminCalls(*stub_, 100, &loaded_failed);
   EXPECT_EQ(loaded_failed, 0) << "calls refused while two import streams were held open";
-  EXPECT_LT(P99(loaded), 5 * std::max(P99(unloaded), absl::Milliseconds(5)))
+  EXPECT_LT(P99(loaded), Bound(P99(unloaded)))
       << "p99 " << P99(loaded) << " with the streams held, " << P99(unloaded) << " without";
   // Another caller's import goes through meanwhile, rows and all.
   v1::ImportActivitiesResponse answer;
@@ -138,6 +150,54 @@ TEST_F(ImportStreamsTest, HeldImportStreamsHoldNoWorkerAndEveryOtherCallIsServed
   EXPECT_EQ(second->writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
   EXPECT_TRUE(WaitFor([&] { return server_->open_imports() == 0; }));
   EXPECT_EQ(Stored(), "20");
+}
+
+// The done-when of issue #18: under a connection flood (another process, 12 loopback addresses,
+// far past the port's 64 connections) and held import streams at once, an admin's calls on the
+// channel it already had still succeed with p99 under 5x their unloaded p99.
+TEST_F(ImportStreamsTest, UnderAConnectionFloodAndHeldStreamsAnAdminsCallsKeepTheirP99) {
+  ConnectionLimits connections;
+  connections.max_connections = 64;
+  connections.max_connections_per_peer = 16;
+  StartStreamsServer(ImportLimits{}, connections);
+  int unloaded_failed = 0;
+  const absl::Duration unloaded = P99(AdminCalls(*stub_, 300, &unloaded_failed));
+  ASSERT_EQ(unloaded_failed, 0);
+
+  v1::ImportActivitiesRequest header;
+  header.set_validate_only(true);
+  auto first = Open("editor-volyn", header);
+  auto second = Open("editor-volyn", header);
+  ASSERT_TRUE(WaitFor([&] { return server_->open_imports() == 2; }));
+  const ConnectionGuard::Counters before = server_->connection_counters();
+  Flood flood(server_->port(), 180,
+              "127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5,127.0.0.6,127.0.0.7,127.0.0.8,127.0.0.9,"
+              "127.0.0.10,127.0.0.11,127.0.0.12,127.0.0.13",
+              60, /*plaintext_port=*/true);
+  ASSERT_GT(flood.held(), 64) << "the flood did not pass the port's limit";
+  // The flooder's connects complete in the kernel's queue; wait until the guard has taken them.
+  ASSERT_TRUE(WaitFor([&] {
+    const ConnectionGuard::Counters now = server_->connection_counters();
+    return now.accepted + now.refused_total + now.refused_per_peer >=
+           before.accepted + before.refused_total + before.refused_per_peer +
+               static_cast<uint64_t>(flood.held());
+  }));
+  EXPECT_GT(server_->connection_counters().refused_total, 0u);
+
+  int loaded_failed = 0;
+  const absl::Duration loaded = P99(AdminCalls(*stub_, 300, &loaded_failed));
+  EXPECT_EQ(loaded_failed, 0);
+  EXPECT_LT(loaded, Bound(unloaded)) << "unloaded p99 " << unloaded;
+  std::printf(
+      "FIGURES flood_and_held_streams: held_connections=%d p99_unloaded_ms=%.3f "
+      "p99_during_ms=%.3f\n",
+      flood.held(), absl::ToDoubleMilliseconds(unloaded), absl::ToDoubleMilliseconds(loaded));
+  flood.Stop();
+  first->ctx->TryCancel();
+  second->ctx->TryCancel();
+  first->writer->Finish();
+  second->writer->Finish();
+  EXPECT_TRUE(WaitFor([&] { return server_->open_imports() == 0; }));
 }
 
 TEST_F(ImportStreamsTest, ACallerHoldsAtMostItsShareOfStreamsAndOtherCallersStillImport) {

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """A connection flood for tests, on loopback only, bounded in count and time.
 
-  flood.py HOST PORT COUNT SOURCES HOLD_SECONDS
+  flood.py HOST PORT COUNT SOURCES HOLD_SECONDS [h2]
 
 Prints "pid P" first. Opens COUNT TCP connections to HOST:PORT, spread over the source addresses SOURCES (comma-separated
 loopback addresses such as 127.0.0.2,127.0.0.3; each connection is bound to one), writes 5 bytes on
-each (the start of nothing a server understands) and holds them open. Prints "held N" once every
+each (a TLS record header: the start of a handshake that never finishes; with "h2", the first
+5 bytes of the HTTP/2 preface, which a plaintext server waits to complete) and holds them open. Prints "held N" once every
 connection attempt has finished (N: those the server had not closed by then), then holds until
 its standard input is closed or HOLD_SECONDS pass, prints "closed_by_server M" (connections the
 server closed or reset while held) and exits.
@@ -23,6 +24,7 @@ import time
 def main():
     host, port, count, sources, hold = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
         sys.argv[4].split(','), float(sys.argv[5])
+    start_bytes = b'PRI *' if len(sys.argv) > 6 and sys.argv[6] == 'h2' else b'\x16\x03\x01\x00\x05'
     for s in sources + [host]:
         if not s.startswith('127.'):
             sys.exit('flood.py: loopback addresses only')
@@ -58,7 +60,7 @@ def main():
             s = by_fd[fd]
             if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
                 try:
-                    s.send(b'\x16\x03\x01\x00\x05')
+                    s.send(start_bytes)
                 except OSError:
                     pass
     alive = set(fd for fd in by_fd if fd not in pending)
