@@ -104,6 +104,9 @@ TEST_F(GatewayTest, AnImportStreamWhoseTokenIsRevokedWhileOpenIsRefusedAndStores
       },
       4);
   ASSERT_EQ(ended.size(), 4u) << "a relayed import never ended at the activity service";
+  // The gateway's lines and the service's agree on who called: the actor the calls began with
+  // (the gateway used to log "unauthenticated", resolving the revoked token at the end).
+  for (const std::string& l : ended) EXPECT_TRUE(absl::StrContains(l, "actor=office-editor")) << l;
   EXPECT_EQ(activity_db_->QueryString("SELECT COUNT(*) FROM activities"), before);
   EXPECT_EQ(activity_db_->QueryString("SELECT COUNT(*) FROM imports"), "0");
 }
@@ -113,10 +116,9 @@ TEST_F(GatewayTest, AnImportStreamWhoseTokenIsRevokedWhileOpenIsRefusedAndStores
 TEST_F(GatewayTest, AnExpiredTokenIsRefusedOverRpcFromItsExpiryWithoutAReload) {
   constexpr char kTemporary[] = "temporary-token-5";
   const absl::Time expiry = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()) + 5);
-  WriteTokens(absl::StrCat(BaseTokens(), db::Sha256Hex(kTemporary), " viewer visiting-auditor ",
-                           "expires=",
-                           absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", expiry, absl::UTCTimeZone()),
-                           "\n"));
+  WriteTokens(absl::StrCat(
+      BaseTokens(), db::Sha256Hex(kTemporary), " viewer visiting-auditor ",
+      "expires=", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", expiry, absl::UTCTimeZone()), "\n"));
   v1::GetCallerResponse caller;
   bool accepted = false;
   while (!accepted && absl::Now() < expiry - absl::Seconds(1)) {
