@@ -91,24 +91,16 @@ absl::Status WorkerPool::SubmitLongRunning(Task task, Rejection rejected,
                caller);
 }
 
-bool WorkerPool::ContendedLocked(absl::Time now) {
-  if (admission_.fairness_window <= absl::ZeroDuration()) return false;  // fairness off
-  int recent = 0;
-  for (const auto& [name, load] : callers_) {
-    if (load.running > 0 || load.queued > 0 || now - load.last_seen < admission_.fairness_window) {
-      if (++recent > 1) return true;
-    }
-  }
-  return false;
-}
-
-bool WorkerPool::CanStartLocked(const Entry& entry, absl::Time now) {
+bool WorkerPool::CanStartLocked(const Entry& entry, absl::Time /*now*/) {
   if (busy_ >= threads_count_) return false;
   if (entry.caller.empty() || stopping_) return true;
-  const size_t share = std::max<size_t>(1, threads_count_ - 1);
+  if (admission_.fairness_window <= absl::ZeroDuration()) return true;  // fairness off
   auto it = callers_.find(entry.caller);
-  const size_t running = it == callers_.end() ? 0 : static_cast<size_t>(it->second.running);
-  return running < share || !ContendedLocked(now);
+  if (it == callers_.end() || !ExpensiveLocked(it->second)) return true;
+  // An expensive caller never takes the last free worker: it is kept for everyone else, who
+  // may arrive at any moment (waiting to see them first would refuse their first calls).
+  const size_t share = std::max<size_t>(1, threads_count_ - 1);
+  return static_cast<size_t>(it->second.running) < share;
 }
 
 void WorkerPool::ForgetIdleCallersLocked(absl::Time now) {
@@ -129,7 +121,8 @@ absl::Status WorkerPool::Queue(Task task, Rejection rejected, absl::Time deadlin
     load = &callers_[caller];
     load->last_seen = now;
     const int share = static_cast<int>(std::max<size_t>(1, admission_.max_queued / 2));
-    if (load->queued >= share && ContendedLocked(now)) {
+    if (load->queued >= share && ExpensiveLocked(*load) &&
+        admission_.fairness_window > absl::ZeroDuration()) {
       return RefuseLocked(absl::StrCat("this caller already has ", load->queued,
                                        " requests queued, its share while others wait"));
     }
@@ -185,7 +178,9 @@ void WorkerPool::Loop() {
           if (ran_unloaded) unloaded_run_ = unloaded_run_ * 0.9 + ran * 0.1;
         }
         if (!ran_for.empty()) {
-          --callers_[ran_for].running;
+          CallerLoad& load = callers_[ran_for];
+          --load.running;
+          load.average_run = load.average_run * 0.7 + ran * 0.3;
           // A task held back by its caller's share may start now.
           if (idle_workers_ > 0 && !queue_.empty()) work_.SignalAll();
         }

@@ -33,13 +33,16 @@ struct AdmissionOptions {
   // with the very contention it is meant to shed.
   double max_wait_in_run_times = 3.0;
   absl::Duration min_queue_wait = absl::Milliseconds(3);
-  // Fairness between callers (the actor a task is submitted for): while more than one caller
-  // has submitted work within this window, no caller runs on more than max(1, threads - 1)
-  // workers at once nor holds more than half the queue, so one caller's expensive calls (three
-  // loops of one-second statistics) cannot refuse everyone else's. A caller alone may use them
-  // all. A task held back by its caller's share while a worker is free waits for one of its
-  // caller's own tasks to end instead of being refused (that is not overload).
+  // Fairness between callers (the actor a task is submitted for): an expensive caller (its
+  // finished tasks' average run time at least `expensive_run`) runs on at most
+  // max(1, threads - 1) workers at once and holds at most half the queue, so one caller's
+  // expensive calls (three loops of one-second statistics) cannot refuse everyone else's: the
+  // last worker is kept for the others. Callers of ordinary calls use every worker. A task held
+  // back by its caller's share waits for one of its caller's own tasks to end instead of being
+  // refused (that is not overload). Callers not seen for `fairness_window` are forgotten; zero
+  // turns fairness off.
   absl::Duration fairness_window = absl::Seconds(1);
+  absl::Duration expensive_run = absl::Milliseconds(100);
 };
 
 // A fixed set of threads for blocking work (database calls), so that gRPC callback threads never
@@ -100,11 +103,13 @@ class WorkerPool {
     int running = 0;
     int queued = 0;
     absl::Time last_seen;
+    absl::Duration average_run;  // of its finished tasks (exponentially weighted)
   };
+  bool ExpensiveLocked(const CallerLoad& load) const {
+    return load.average_run >= admission_.expensive_run;
+  }
   absl::Status Queue(Task task, Rejection rejected, absl::Time deadline, bool sampled,
                      absl::string_view caller);
-  // Whether another caller submitted work within the fairness window.
-  bool ContendedLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether a worker may take `entry` now: one is idle and the caller is under its share.
   bool CanStartLocked(const Entry& entry, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ForgetIdleCallersLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -224,11 +224,23 @@ TEST(WorkerPool, TheRetryDelayOfARefusalGrowsWithTheShareOfCallsRefused) {
 }
 
 // Issue #18, finding 5: a viewer looping one-second statistics on both workers made 67 of 71
-// admin calls fail. While another caller has work, a caller runs on at most threads - 1 workers.
-TEST(WorkerPool, ACallerOverItsShareWaitsWhileAnotherCallersTaskRunsOnTheFreeWorker) {
+// admin calls fail. While another caller has work, an expensive caller runs on at most
+// threads - 1 workers.
+TEST(WorkerPool, AnExpensiveCallerOverItsShareWaitsWhileAnotherCallersTaskRunsOnTheFreeWorker) {
   AdmissionOptions admission;
   admission.fairness_window = absl::Minutes(5);  // the two callers stay "recent" whatever the pace
+  admission.expensive_run = absl::Milliseconds(1);
   WorkerPool pool(2, admission);
+  // The caller's calls are expensive: one has run for longer than `expensive_run` (1 ms).
+  absl::Notification viewer_measured;
+  ASSERT_TRUE(pool.Submit(
+                      [&] {
+                        absl::SleepFor(absl::Milliseconds(5));  // the call's cost, not a wait
+                        viewer_measured.Notify();
+                      },
+                      nullptr, absl::InfiniteFuture(), "viewer")
+                  .ok());
+  viewer_measured.WaitForNotification();
   absl::Notification release, viewer_first_started, admin_seen;
   std::atomic<bool> viewer_second_started{false};
   ASSERT_TRUE(pool.Submit(
@@ -260,7 +272,7 @@ TEST(WorkerPool, ACallerOverItsShareWaitsWhileAnotherCallersTaskRunsOnTheFreeWor
   release.Notify();
 }
 
-TEST(WorkerPool, ACallerAloneUsesEveryWorker) {
+TEST(WorkerPool, ACallerOfOrdinaryCallsUsesEveryWorker) {
   AdmissionOptions admission;
   admission.fairness_window = absl::Minutes(5);
   WorkerPool pool(2, admission);
@@ -293,7 +305,18 @@ TEST(WorkerPool, ATaskHeldBackByItsCallersShareWaitsForItsCallerRatherThanBeingR
   AdmissionOptions admission;
   admission.fairness_window = absl::Minutes(5);
   admission.max_queue_wait = absl::Milliseconds(5);
+  admission.expensive_run = absl::Milliseconds(1);
   WorkerPool pool(2, admission);
+  // The caller's calls are expensive: one has run for longer than `expensive_run` (1 ms).
+  absl::Notification writer_measured;
+  ASSERT_TRUE(pool.Submit(
+                      [&] {
+                        absl::SleepFor(absl::Milliseconds(5));  // the call's cost, not a wait
+                        writer_measured.Notify();
+                      },
+                      nullptr, absl::InfiniteFuture(), "writer")
+                  .ok());
+  writer_measured.WaitForNotification();
   absl::Notification release, started, admin_seen;
   ASSERT_TRUE(pool.Submit(
                       [&] {
