@@ -6,11 +6,13 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "activity-service/src/activity_server.h"
 #include "gtest/gtest.h"
 #include "imp/activity/v1/activity.grpc.pb.h"
@@ -40,6 +42,16 @@ inline google::type::Date D(int y, int m, int d) {
 
 class ActivityTest : public ::testing::Test {
  protected:
+  // Polls `done` until it holds or 20 s pass; whether it held.
+  static bool WaitFor(const std::function<bool()>& done) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (!done()) {
+      if (absl::Now() > deadline) return false;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return true;
+  }
+
   void SetUp() override {
     registry_db_ = testing::TestDatabase::Create();
     activity_db_ = testing::TestDatabase::Create();

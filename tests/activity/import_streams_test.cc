@@ -45,16 +45,6 @@ class ImportStreamsTest : public ActivityTest {
     ActivityTest::TearDown();
   }
 
-  // Polls `done` until it holds or 20 s pass; whether it held.
-  static bool WaitFor(const std::function<bool()>& done) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(20);
-    while (!done()) {
-      if (absl::Now() > deadline) return false;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return true;
-  }
-
   static v1::ImportActivitiesRequest RowsMessage(int from, int count) {
     v1::ImportActivitiesRequest msg;
     for (int i = from; i < from + count; ++i) {
@@ -81,6 +71,23 @@ class ImportStreamsTest : public ActivityTest {
     stream->writer = stub_->ImportActivities(stream->ctx.get(), &stream->answer);
     stream->writer->Write(first);
     return stream;
+  }
+
+  // Sends `next(i)` for i = 1, 2, ... every `pace` (the attack's pace, not a synchronisation)
+  // until the server ends the stream or 10 s pass; the server's answer, and checks that the
+  // stream was ended within `within` of its opening and that nothing of it is stored.
+  grpc::Status DripUntilEnded(OpenStream& stream, absl::Time opened,
+                              const std::function<v1::ImportActivitiesRequest(int)>& next,
+                              absl::Duration pace, absl::Duration within) {
+    for (int i = 1; absl::Now() - opened < absl::Seconds(10); ++i) {
+      if (!stream.writer->Write(next(i))) break;
+      absl::SleepFor(pace);
+    }
+    grpc::Status s = stream.writer->Finish();
+    EXPECT_LT(absl::Now() - opened, within);
+    EXPECT_TRUE(WaitFor([&] { return server_->open_imports() == 0; }));
+    EXPECT_EQ(Stored(), "0");
+    return s;
   }
 
   std::unique_ptr<testing::TestDatabase> streams_db_;
@@ -239,17 +246,11 @@ TEST_F(ImportStreamsTest, AStreamKeptAliveByEmptyMessagesIsEndedAsIdleAndApplies
   StartStreamsServer(limits);
   const absl::Time opened = absl::Now();
   auto stream = Open("editor-volyn", RowsMessage(0, 5));
-  // The drip is the attack's pace, not a synchronisation: the end is the server's answer.
-  while (absl::Now() - opened < absl::Seconds(10) &&
-         stream->writer->Write(v1::ImportActivitiesRequest())) {
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  grpc::Status s = stream->writer->Finish();
+  grpc::Status s = DripUntilEnded(
+      *stream, opened, [](int) { return v1::ImportActivitiesRequest(); }, absl::Milliseconds(100),
+      absl::Seconds(4));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
   EXPECT_NE(s.error_message().find("idle"), std::string::npos) << s.error_message();
-  EXPECT_LT(absl::Now() - opened, absl::Seconds(4));
-  EXPECT_TRUE(WaitFor([&] { return server_->open_imports() == 0; }));
-  EXPECT_EQ(Stored(), "0");
 }
 
 TEST_F(ImportStreamsTest, AStreamDrippingRowsBelowTheMinimumRateIsEndedAndAppliesNothing) {
@@ -260,16 +261,11 @@ TEST_F(ImportStreamsTest, AStreamDrippingRowsBelowTheMinimumRateIsEndedAndApplie
   const absl::Time opened = absl::Now();
   auto stream = Open("editor-volyn", RowsMessage(0, 1));
   // A row every 200 ms: never idle for a second, but 5 rows a second.
-  for (int i = 1; absl::Now() - opened < absl::Seconds(10); ++i) {
-    if (!stream->writer->Write(RowsMessage(i, 1))) break;
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  grpc::Status s = stream->writer->Finish();
+  grpc::Status s = DripUntilEnded(
+      *stream, opened, [](int i) { return RowsMessage(i, 1); }, absl::Milliseconds(200),
+      absl::Seconds(4));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
   EXPECT_NE(s.error_message().find("rows per second"), std::string::npos) << s.error_message();
-  EXPECT_LT(absl::Now() - opened, absl::Seconds(4));
-  EXPECT_TRUE(WaitFor([&] { return server_->open_imports() == 0; }));
-  EXPECT_EQ(Stored(), "0");
 }
 
 TEST_F(ImportStreamsTest, AStreamOpenPastTheLongestAStreamMayLastIsEndedAndAppliesNothing) {
@@ -280,17 +276,12 @@ TEST_F(ImportStreamsTest, AStreamOpenPastTheLongestAStreamMayLastIsEndedAndAppli
   const absl::Time opened = absl::Now();
   auto stream = Open("editor-volyn", RowsMessage(0, 20));
   // 400 rows a second, whatever deadline the client set (two minutes).
-  for (int i = 20; absl::Now() - opened < absl::Seconds(10); i += 20) {
-    if (!stream->writer->Write(RowsMessage(i, 20))) break;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  grpc::Status s = stream->writer->Finish();
+  grpc::Status s = DripUntilEnded(
+      *stream, opened, [](int i) { return RowsMessage(20 * i, 20); }, absl::Milliseconds(50),
+      absl::Seconds(5));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
   EXPECT_NE(s.error_message().find("at most 2s"), std::string::npos) << s.error_message();
   EXPECT_GE(absl::Now() - opened, absl::Seconds(2));
-  EXPECT_LT(absl::Now() - opened, absl::Seconds(5));
-  EXPECT_TRUE(WaitFor([&] { return server_->open_imports() == 0; }));
-  EXPECT_EQ(Stored(), "0");
 }
 
 }  // namespace

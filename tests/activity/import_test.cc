@@ -36,16 +36,6 @@ class ImportTest : public ActivityTest {
     return rs->getInt64(1);
   }
 
-  // Polls `done` until it holds or 20 s pass; whether it held.
-  static bool WaitFor(const std::function<bool()>& done) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(20);
-    while (!done()) {
-      if (absl::Now() > deadline) return false;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return true;
-  }
-
   // The "nothing was stored" checks run once the service's import transaction has ended: its
   // uncommitted rows are gone (rolled back; had it committed they would stay and this fails),
   // not after a guessed pause.
