@@ -31,14 +31,15 @@ std::string GitCommit() {
 
 }  // namespace
 
-std::string GaleraFiguresPath() {
+std::string GaleraFiguresPath(const std::string& file) {
   const char* dir = std::getenv("IMP_REPORT_DIR");
   const std::string base =
       dir != nullptr && *dir != '\0' ? std::string(dir) : fault::BuildDir() + "/reports";
-  return base + "/galera-figures.json";
+  return base + "/" + file;
 }
 
-std::string WriteGaleraFigures(const std::vector<std::pair<std::string, std::string>>& figures) {
+std::string WriteGaleraFigures(const std::vector<std::pair<std::string, std::string>>& figures,
+                               const std::string& file) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   google::protobuf::Struct record;
   auto& fields = *record.mutable_fields();
@@ -68,7 +69,7 @@ std::string WriteGaleraFigures(const std::vector<std::pair<std::string, std::str
   if (!google::protobuf::util::MessageToJsonString(record, &json, options).ok()) {
     return "cannot serialise the figures as JSON";
   }
-  const std::filesystem::path path = GaleraFiguresPath();
+  const std::filesystem::path path = GaleraFiguresPath(file);
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
   if (ec) return absl::StrCat("cannot create ", path.parent_path().string(), ": ", ec.message());

@@ -5,8 +5,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/api/errors.h"
 #include "common/net/channel.h"
+#include "common/status.h"
 #include "google/protobuf/field_mask.pb.h"
+#include "google/rpc/error_details.pb.h"
 #include "tests/fault/rows.h"
 #include "tests/fault/suite.h"
 
@@ -21,6 +24,16 @@ constexpr absl::Duration kCallTimeout = absl::Seconds(5);
 constexpr absl::Duration kRetryPause = absl::Milliseconds(100);
 
 }  // namespace
+
+bool ClientsRetry(const grpc::Status& status) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::ABORTED: return true;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return api::GetDetail<google::rpc::RetryInfo>(FromGrpcStatus(status)).has_value();
+    default: return false;
+  }
+}
 
 MixedLoad::MixedLoad(const std::string& gateways_target, const TlsOptions& tls, std::string token,
                      int writers)
@@ -41,6 +54,10 @@ MixedLoad::~MixedLoad() { Stop(); }
 void MixedLoad::RecordFailure(const char* what, const grpc::Status& status) {
   absl::MutexLock lock(&mu_);
   ++results_.failed_attempt_codes[absl::StrCat(what, ":", status.error_code())];
+  const std::string described =
+      absl::StrCat(what, ":", status.error_code(), " ", status.error_message());
+  ++results_.failure_messages[described];
+  if (!ClientsRetry(status)) ++results_.not_retryable_codes[described];
   results_.failures.push_back(absl::Now());
 }
 

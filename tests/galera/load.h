@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/net/tls.h"
+#include "grpcpp/support/status.h"
 #include "imp/activity/v1/activity.grpc.pb.h"
 #include "imp/gateway/v1/gateway.grpc.pb.h"
 #include "imp/registry/v1/registry.grpc.pb.h"
@@ -47,13 +48,24 @@ struct LoadResults {
   // An acknowledged create read back at once through the gateways answered NOT_FOUND.
   int read_after_write_misses = 0;
   std::map<std::string, int> failed_attempt_codes;  // "call:gRPC code" -> failed attempts
-  std::vector<absl::Time> failures;                 // when each failed attempt ended
+  // The failed attempts whose status the README does not tell clients to retry (ClientsRetry):
+  // a client that follows it would have failed these calls.
+  std::map<std::string, int> not_retryable_codes;
+  // Every failed attempt as "call:code message" -> count (what a failure was, for reports).
+  std::map<std::string, int> failure_messages;
+  std::vector<absl::Time> failures;  // when each failed attempt ended
   absl::Duration slowest_attempt;
 };
 
 inline constexpr int kImportRows = 100;
 inline constexpr int kImportYear = 2021;
 inline constexpr int kWriteYear = 2023;
+
+// Whether the README tells clients to retry a call that ended with `status` (the same request,
+// writes with the same request_id): UNAVAILABLE (a database or backend is down, or a server is
+// draining), RESOURCE_EXHAUSTED carrying RetryInfo (refused for overload, nothing done: retry
+// after its delay), ABORTED (read again and retry). Anything else is the call's answer.
+bool ClientsRetry(const grpc::Status& status);
 
 class MixedLoad {
  public:
