@@ -3,8 +3,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/api/errors.h"
 #include "common/api/proto_util.h"
+#include "common/status.h"
 #include "gateway/src/async_call.h"
 
 namespace imp::gateway {
@@ -67,15 +70,60 @@ void SetActivityFreshness(absl::Time asked, v1::DataFreshness* out) {
   *out->mutable_activity_as_of() = api::ToTimestamp(asked);
 }
 
-absl::Status RegistryOutcome(const RegistryView& view, const absl::Status& refreshed) {
-  if (refreshed.ok() || view.snapshot == nullptr) return refreshed;
-  return absl::Status(
-      refreshed.code(),
-      absl::StrCat(
-          refreshed.message(), "; the registry figures are the gateway's copy as of ",
-          absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", view.as_of, absl::UTCTimeZone()), " (",
-          absl::FormatDuration(absl::Trunc(absl::Now() - view.as_of, absl::Milliseconds(1))),
-          " ago, registry change ", view.sequence, ")"));
+namespace {
+
+// `status` with another message, its code and details kept.
+absl::Status WithMessage(const absl::Status& status, absl::string_view message) {
+  absl::Status out(status.code(), message);
+  status.ForEachPayload(
+      [&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
+}
+
+std::string CopyAge(const RegistryView& view) {
+  return absl::StrCat(
+      "the gateway's copy as of ",
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", view.as_of, absl::UTCTimeZone()), " (",
+      absl::FormatDuration(absl::Trunc(absl::Now() - view.as_of, absl::Milliseconds(1))),
+      " ago, registry change ", view.sequence, ")");
+}
+
+}  // namespace
+
+std::string StaleRegistryWarning(const RegistryView& view, const absl::Status& refreshed) {
+  if (refreshed.ok() || view.snapshot == nullptr) return "";
+  return absl::StrCat(v1::Source_Name(v1::SOURCE_REGISTRY), ": ", refreshed.message(),
+                      "; the registry figures are ", CopyAge(view));
+}
+
+absl::Status NotInStaleCopy(const RegistryView& view, const absl::Status& refreshed,
+                            const std::string& name) {
+  return WithMessage(refreshed,
+                     absl::StrCat(refreshed.message(), "; ", name, " is not in ", CopyAge(view),
+                                  " and the registry cannot say whether it exists"));
+}
+
+absl::Status MissingSourceError(v1::Source source, const absl::Status& status,
+                                const std::vector<v1::Source>& missing) {
+  std::vector<std::string> names;
+  for (v1::Source s : missing) names.push_back(v1::Source_Name(s));
+  absl::Status error = WithMessage(
+      status, absl::StrCat(v1::Source_Name(source), ": ", status.message(),
+                           " (the answer needs every source; allow_partial answers without ",
+                           absl::StrJoin(names, ", "), ")"));
+  // No ErrorInfo: the channel to the backend made the status (not reachable, past the
+  // deadline), as the facade's ForwardedStatus says.
+  if (api::ReasonOf(error).empty() && absl::IsUnavailable(error)) {
+    error = api::WithReason(std::move(error), api::kReasonBackendUnavailable);
+  }
+  error = WithDerivedDetails(std::move(error));  // the code's name as reason when still none
+  error = api::WithReason(
+      std::move(error), api::ReasonOf(error),
+      {{"source", v1::Source_Name(source)}, {"missing_sources", absl::StrJoin(names, ",")}});
+  if (absl::IsUnavailable(error) && !api::GetDetail<google::rpc::RetryInfo>(error)) {
+    error = api::WithRetryDelay(std::move(error), kUnreachableRetryDelay);
+  }
+  return error;
 }
 
 }  // namespace imp::gateway

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -43,10 +44,31 @@ void SetRegistryFreshness(const RegistryView& view, const absl::Status& refreshe
                           v1::DataFreshness* out);
 void SetActivityFreshness(absl::Time asked, v1::DataFreshness* out);
 
-// What the registry branch of an aggregation reports to its Fanout: OK when the copy was
-// confirmed current; otherwise the reason, saying that the registry figures come from the copy
-// and how old it is (SOURCE_REGISTRY then goes into missing_sources, this into warnings).
-absl::Status RegistryOutcome(const RegistryView& view, const absl::Status& refreshed);
+// The warning of an answer whose registry figures come from a copy the registry could not
+// confirm (`refreshed` not OK): why, and how old the copy is ("SOURCE_REGISTRY: <why>; the
+// registry figures are the gateway's copy as of ..."). "" when the copy was confirmed. Such
+// figures are complete as of the copy's time, not missing: SOURCE_REGISTRY is not reported
+// missing for them.
+std::string StaleRegistryWarning(const RegistryView& view, const absl::Status& refreshed);
+
+// The registry branch when the resource `name` is not in a copy the registry could not
+// confirm: it may exist by now, so the registry is missing, with `refreshed`'s code and
+// details.
+absl::Status NotInStaleCopy(const RegistryView& view, const absl::Status& refreshed,
+                            const std::string& name);
+
+// The delay an UNAVAILABLE answer for a backend that could not be reached asks the caller to
+// wait: gRPC's reconnection backoff starts at 1 s, so asking sooner finds the channel down.
+inline constexpr absl::Duration kUnreachableRetryDelay = absl::Seconds(1);
+
+// The error of an aggregation whose caller did not allow a partial answer, when `source`
+// failed with `status` (`missing`: every source that failed). The backend's status with its
+// meaning: its code, its details (a RESOURCE_EXHAUSTED keeps its RetryInfo), its ErrorInfo
+// reason (BACKEND_UNAVAILABLE for an UNAVAILABLE the channel made, the code's name when the
+// backend gave none) with metadata `source` and `missing_sources`; an UNAVAILABLE without a
+// RetryInfo gets kUnreachableRetryDelay. The message is "<SOURCE>: <backend's message> (...)".
+absl::Status MissingSourceError(v1::Source source, const absl::Status& status,
+                                const std::vector<v1::Source>& missing);
 
 }  // namespace imp::gateway
 

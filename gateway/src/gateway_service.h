@@ -9,9 +9,12 @@ namespace imp::gateway {
 
 // imp.gateway.v1.GatewayService: aggregations over the gateway's copy of the registry
 // (registry_copy.h, refreshed at the start of each call) and activity-service, called in
-// parallel with the non-blocking client API. A failing backend makes the answer partial
-// (missing_sources), never a failure as a whole; the primary resource being NOT_FOUND is the one
-// exception. The methods live in overviews.cc and program_summary.cc.
+// parallel with the non-blocking client API. A failing backend fails the call with its own
+// status, naming the source (fanout.h, MissingSourceError), unless the caller set
+// allow_partial: then the answer is partial and says so (missing_sources, warnings). A copy
+// of the registry that the registry could not confirm is not a missing source: its figures are
+// complete as of freshness.registry_as_of. The primary resource being NOT_FOUND beats both.
+// The methods live in overviews.cc and program_summary.cc.
 class GatewayService final : public v1::GatewayService::CallbackService {
  public:
   GatewayService(Facade* facade, RegistryCopy* registry) : facade_(facade), registry_(registry) {}

@@ -23,8 +23,15 @@ namespace act = activity::v1;
 // registry (it may exist by now).
 void NotInCopy(Fanout* f, const RegistryView& view, const absl::Status& refreshed,
                const std::string& name, absl::Status* not_found) {
-  if (!refreshed.ok()) return f->Done(v1::SOURCE_REGISTRY, RegistryOutcome(view, refreshed));
+  if (!refreshed.ok()) return f->Done(v1::SOURCE_REGISTRY, NotInStaleCopy(view, refreshed, name));
   *not_found = absl::NotFoundError(absl::StrCat(name, " not found"));
+  f->Done(v1::SOURCE_REGISTRY);
+}
+
+// The registry branch when the copy held what it needed. A copy the registry could not confirm
+// is complete as of its time: its figures are not missing, the answer says how old they are.
+void FromCopy(Fanout* f, const RegistryView& view, const absl::Status& refreshed) {
+  if (!refreshed.ok()) f->Warn(StaleRegistryWarning(view, refreshed));
   f->Done(v1::SOURCE_REGISTRY);
 }
 
@@ -46,7 +53,7 @@ grpc::ServerUnaryReactor* GatewayService::GetInstitutionOverview(
   Backends* b = &facade_->backends();
   const std::string actor = who->actor;
   auto not_found = std::make_shared<absl::Status>();
-  Fanout* f = StartFanout(2, reactor, resp, not_found);
+  Fanout* f = StartFanout(2, reactor, resp, req->allow_partial(), not_found);
   const std::string name = req->name();
 
   // Registry: the institution, its agreements (not deleted, in creation order) and their other
@@ -81,7 +88,7 @@ grpc::ServerUnaryReactor* GatewayService::GetInstitutionOverview(
                          }
                          SetRegistryFreshness(view, refreshed, resp->mutable_freshness());
                        }
-                       f->Done(v1::SOURCE_REGISTRY, RegistryOutcome(view, refreshed));
+                       FromCopy(f, view, refreshed);
                      });
 
   // Activity: totals and the latest activities (one branch, two calls).
@@ -126,7 +133,7 @@ grpc::ServerUnaryReactor* GatewayService::GetAgreementOverview(
   Backends* b = &facade_->backends();
   const std::string actor = who->actor;
   auto not_found = std::make_shared<absl::Status>();
-  Fanout* f = StartFanout(3, reactor, resp, not_found);
+  Fanout* f = StartFanout(3, reactor, resp, req->allow_partial(), not_found);
   const std::string name = req->name();
 
   // Registry: the agreement (a deleted one too, as the registry's Get answers), its parties and
@@ -154,7 +161,7 @@ grpc::ServerUnaryReactor* GatewayService::GetAgreementOverview(
           }
           SetRegistryFreshness(view, refreshed, resp->mutable_freshness());
         }
-        f->Done(v1::SOURCE_REGISTRY, RegistryOutcome(view, refreshed));
+        FromCopy(f, view, refreshed);
       });
 
   const std::string filter = FilterTerm("agreement", "=", name);

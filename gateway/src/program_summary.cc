@@ -117,7 +117,7 @@ grpc::ServerUnaryReactor* GatewayService::GetProgramSummary(grpc::CallbackServer
                                req->institution()};
   Backends* b = &facade_->backends();
   const std::string actor = who->actor;
-  Fanout* f = StartFanout(2, reactor, resp);
+  Fanout* f = StartFanout(2, reactor, resp, req->allow_partial());
   registry_->Refresh(
       ctx, actor, [f, resp, start, end, narrowing](RegistryView view, absl::Status refreshed) {
         if (view.snapshot == nullptr) return f->Done(v1::SOURCE_REGISTRY, refreshed);
@@ -137,7 +137,9 @@ grpc::ServerUnaryReactor* GatewayService::GetProgramSummary(grpc::CallbackServer
           resp->mutable_network()->Swap(&network);
           SetRegistryFreshness(view, refreshed, resp->mutable_freshness());
         }
-        f->Done(v1::SOURCE_REGISTRY, RegistryOutcome(view, refreshed));
+        // A copy the registry could not confirm is complete as of its time: not missing.
+        if (!refreshed.ok()) f->Warn(StaleRegistryWarning(view, refreshed));
+        f->Done(v1::SOURCE_REGISTRY);
       });
   Totals(b, ctx, actor, ActivityFilter(*req), &start, &end,
          [f, resp](absl::StatusOr<act::ActivityTotals> totals, absl::Time asked) {
@@ -158,7 +160,7 @@ grpc::ServerUnaryReactor* GatewayService::GetPartnershipMap(grpc::CallbackServer
   auto who = Admit(facade_, ctx, reactor, "GetPartnershipMap");
   if (!who) return reactor;
   const bool include_inactive = req->include_inactive();
-  Fanout* f = StartFanout(1, reactor, resp);
+  Fanout* f = StartFanout(1, reactor, resp, req->allow_partial());
   registry_->Refresh(
       ctx, who->actor, [f, resp, include_inactive](RegistryView view, absl::Status refreshed) {
         if (view.snapshot == nullptr) return f->Done(v1::SOURCE_REGISTRY, refreshed);
@@ -171,7 +173,9 @@ grpc::ServerUnaryReactor* GatewayService::GetPartnershipMap(grpc::CallbackServer
               include_inactive, resp);
           SetRegistryFreshness(view, refreshed, resp->mutable_freshness());
         }
-        f->Done(v1::SOURCE_REGISTRY, RegistryOutcome(view, refreshed));
+        // A copy the registry could not confirm is complete as of its time: not missing.
+        if (!refreshed.ok()) f->Warn(StaleRegistryWarning(view, refreshed));
+        f->Done(v1::SOURCE_REGISTRY);
       });
   return reactor;
 }

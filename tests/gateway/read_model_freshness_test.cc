@@ -118,8 +118,8 @@ TEST_F(ReadModelTest, WithTheRegistryDownAggregationsAnswerFromTheCopyAndSayHowO
             FromTimestamp(fresh.freshness().registry_as_of()));
   EXPECT_TRUE(MessageDifferencer::Equals(RegistryPart(stale), RegistryPart(fresh)));
   EXPECT_EQ(stale.operations(), fresh.operations()) << "the activity part is still live";
-  ASSERT_EQ(stale.missing_sources_size(), 1);
-  EXPECT_EQ(stale.missing_sources(0), v1::SOURCE_REGISTRY);
+  // Complete as of registry_as_of: not a missing source, answered without allow_partial.
+  EXPECT_EQ(stale.missing_sources_size(), 0);
   ASSERT_EQ(stale.warnings_size(), 1);
   EXPECT_TRUE(absl::StrContains(stale.warnings(0), "the gateway's copy as of"))
       << stale.warnings(0);
@@ -131,27 +131,44 @@ TEST_F(ReadModelTest, WithTheRegistryDownAggregationsAnswerFromTheCopyAndSayHowO
   EXPECT_EQ(overview.institution().name(), "institutions/lviv");
   EXPECT_EQ(overview.agreements_size(), 2);
   EXPECT_TRUE(overview.freshness().registry_stale());
-  // Unknown to the copy while the registry cannot say: a missing registry, not NOT_FOUND.
+  EXPECT_EQ(overview.missing_sources_size(), 0);
+  // Unknown to the copy while the registry cannot say: a missing registry, not NOT_FOUND; an
+  // error unless the caller allows a partial answer.
   o.set_name("institutions/nowhere");
+  grpc::Status unknown = gw_->GetInstitutionOverview(Ctx(kViewer).get(), o, &overview);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::UNAVAILABLE) << unknown.error_message();
+  EXPECT_TRUE(absl::StartsWith(unknown.error_message(), "SOURCE_REGISTRY: "))
+      << unknown.error_message();
+  o.set_allow_partial(true);
+  overview.Clear();
   ASSERT_TRUE(gw_->GetInstitutionOverview(Ctx(kViewer).get(), o, &overview).ok());
   EXPECT_FALSE(overview.has_institution());
+  ASSERT_EQ(overview.missing_sources_size(), 1);
   EXPECT_EQ(overview.missing_sources(0), v1::SOURCE_REGISTRY);
 }
 
+// Before the copy is loaded the registry figures are missing: an error by default
+// (aggregation_errors_test.cc), a partial answer when allowed.
 TEST_F(ReadModelTest, UntilTheCopyIsLoadedTheRegistryPartIsMissing) {
   auto gateway =
       StartGateway(absl::Milliseconds(200), absl::StrCat("127.0.0.1:", testing::PickFreePort()));
   auto gw = GatewayStub(*gateway);
+  v1::GetPartnershipMapRequest partial_map;
+  partial_map.set_allow_partial(true);
   v1::GetPartnershipMapResponse map;
-  ASSERT_TRUE(gw->GetPartnershipMap(Ctx(kViewer).get(), {}, &map).ok());
+  ASSERT_TRUE(gw->GetPartnershipMap(Ctx(kViewer).get(), partial_map, &map).ok());
   ASSERT_EQ(map.missing_sources_size(), 1);
   EXPECT_EQ(map.missing_sources(0), v1::SOURCE_REGISTRY);
   EXPECT_TRUE(absl::StrContains(map.warnings(0), "not loaded")) << map.warnings(0);
   EXPECT_EQ(map.freshness().registry_sequence(), 0);
   EXPECT_FALSE(map.freshness().registry_stale());
+  v1::GetProgramSummaryRequest partial_summary;
+  partial_summary.set_allow_partial(true);
   v1::GetProgramSummaryResponse s;
-  ASSERT_TRUE(gw->GetProgramSummary(Ctx(kViewer).get(), {}, &s).ok());
+  ASSERT_TRUE(gw->GetProgramSummary(Ctx(kViewer).get(), partial_summary, &s).ok());
   EXPECT_EQ(s.missing_sources(0), v1::SOURCE_REGISTRY);
+  grpc::Status refused = gw->GetPartnershipMap(Ctx(kViewer).get(), {}, &map);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
   gateway->Shutdown();
 }
 

@@ -350,6 +350,8 @@ err_has "line 1: missing display_name"
 run 0 --help
 out_has "Exit codes:"
 out_has "--errors_csv"
+out_has "--allow_partial"
+out_has "summary/map --allow_partial: a partial answer"
 
 # --- Text that would attack a spreadsheet or a terminal ---------------------------------------
 # A formula in a name is stored as written, exported with an apostrophe in front (OWASP CSV
@@ -402,16 +404,37 @@ err_has "line 1235: activity.host_institution: institutions/not-registered does 
 run 0 list activities --json --filter='kind = "VISIT"' --page_size=1000
 $py -c 'import json,sys; d=json.load(open(sys.argv[1])); n=sum(a["name"].startswith("activities/bulk-") for a in d["activities"]); assert n == 2499, n' "$work/out" || fail "bulk rows listed"
 
-# --- A partial answer is announced, not passed off as figures ---------------------------------
+# --- A partial answer is refused unless asked for, and then announced with exit 3 -------------
 kill "${pids[1]}"   # the activity service
 wait "${pids[1]}" 2>/dev/null || true
-run 0 summary
+# By default the gateway's error: the service named, the usual exit code of UNAVAILABLE, no figure.
+run 8 summary
+err_has "impctl: UNAVAILABLE: SOURCE_ACTIVITY: "
+err_has "impctl:   reason BACKEND_UNAVAILABLE"
+err_has "--allow_partial"
+[ ! -s "$work/out" ] || fail "a refused summary printed figures: $(head -c 2000 "$work/out")"
+run 8 summary --json
+[ ! -s "$work/out" ] || fail "a refused summary printed JSON: $(head -c 2000 "$work/out")"
+# Asked for: the other figures, announced as partial on stdout and stderr, exit 3.
+run 3 summary --allow_partial
 out_has "!! PARTIAL ANSWER: no answer from SOURCE_ACTIVITY"
 err_has "PARTIAL ANSWER"
 grep -qE "^  joint operations +n/a$" "$work/out" || fail "missing figures must read n/a: $(cat "$work/out")"
-run 0 summary --json
+run 3 summary --json --allow_partial
 json_ok
 grep -q '"SOURCE_ACTIVITY"' "$work/out" || fail "missing_sources in JSON: $(cat "$work/out")"
+# The map draws from the registry alone: complete, exit 0, with or without the flag.
+run 0 map
+run 0 map --allow_partial
+# The registry down too: the map comes from the gateway's copy, complete as of its time (exit 0,
+# the time said on stderr); the summary is refused for the activity service, as before.
+kill "${pids[0]}"   # the registry
+wait "${pids[0]}" 2>/dev/null || true
+run 0 map --json
+json_ok
+err_has "registry figures as of "
+$py -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["freshness"]["registry_stale"] and d["countries"] and not d.get("missing_sources"), d' "$work/out" || fail "stale map json"
+run 8 summary
 run 8 list activities
 err_has "impctl:   reason BACKEND_UNAVAILABLE"   # made by the gateway for its backend
 echo "impctl end to end: all checks passed"

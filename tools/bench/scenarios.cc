@@ -46,7 +46,9 @@ RequestSource InstitutionsInTurn(const std::vector<std::string>& ids, SetName se
   return RoundRobin(messages);
 }
 
-// A gateway answer that lacks a source is partial: it does not count as answered.
+// The bench never sets allow_partial: a backend that fails makes the gateway's call fail (counted
+// as a failure by its status code). A partial answer arriving anyway would be the gateway
+// breaking that rule: it does not count as answered either.
 template <typename Response>
 ResponseCheck Complete() {
   return [](const grpc::ByteBuffer& bytes) -> std::string {

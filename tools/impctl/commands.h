@@ -12,6 +12,11 @@
 // errors go to stderr.
 namespace imp::impctl {
 
+// summary/map --allow_partial: the answer lacks the figures of a service that failed (it is
+// printed, marked partial). Shares its number with health's kExitNotServing: both mean "it
+// answered, but not fully", and no command can return both.
+inline constexpr int kExitPartial = 3;
+
 int Health(const std::vector<std::string>& args);                  // health.cc
 int WhoAmI(Client& client, const std::vector<std::string>& args);  // health.cc
 int Get(Client& client, const std::vector<std::string>& args);     // resources.cc

@@ -46,6 +46,9 @@ ABSL_FLAG(std::string, area, "", "summary, export hxl: only this cooperation are
 ABSL_FLAG(std::string, institution, "",
           "summary, export hxl: only this institution (id or institutions/id).");
 ABSL_FLAG(bool, include_inactive, false, "map: also count agreements that are not in force.");
+ABSL_FLAG(bool, allow_partial, false,
+          "summary, map: when a service behind the gateway fails, print the figures of the "
+          "others instead of failing (marked partial, announced on stderr, exit 3).");
 ABSL_FLAG(std::string, service, "", "health: the service name to check (default: the server).");
 ABSL_FLAG(int, wait_seconds, 0, "health: keep asking until SERVING or this many seconds pass.");
 ABSL_FLAG(int, max_mismatches, 0,

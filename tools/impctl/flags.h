@@ -31,6 +31,7 @@ ABSL_DECLARE_FLAG(std::string, oblast);
 ABSL_DECLARE_FLAG(std::string, area);
 ABSL_DECLARE_FLAG(std::string, institution);
 ABSL_DECLARE_FLAG(bool, include_inactive);
+ABSL_DECLARE_FLAG(bool, allow_partial);
 ABSL_DECLARE_FLAG(std::string, service);
 ABSL_DECLARE_FLAG(int, wait_seconds);
 ABSL_DECLARE_FLAG(int, max_mismatches);

@@ -12,8 +12,8 @@
 //   impctl export KIND [--output=FILE]
 //   impctl export iati --reporting_org_ref=REF --reporting_org_name=NAME --reporting_org_type=T
 //   impctl export hxl [--from --to --country --oblast --area --institution]
-//   impctl summary [--from --to --country --oblast --area --institution]
-//   impctl map [--include_inactive]
+//   impctl summary [--from --to --country --oblast --area --institution] [--allow_partial]
+//   impctl map [--include_inactive] [--allow_partial]
 //   impctl check statistics [--max_mismatches=N]
 //
 // Connection: --target, else $IMP_TARGET, else 127.0.0.1:50050. Token (sent as
@@ -41,7 +41,8 @@
 //   0  OK
 //   1  any other error (INTERNAL, UNKNOWN, CANCELLED, UNIMPLEMENTED, DATA_LOSS)
 //   2  usage: bad command line, unreadable or malformed input file, bad flag value
-//   3  health: the server answers but is not SERVING
+//   3  health: the server answers but is not SERVING; summary/map --allow_partial: the answer
+//      is partial (a service behind the gateway failed; its figures are missing, not zero)
 //   4  INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE; import: rows were rejected
 //   5  NOT_FOUND
 //   6  ALREADY_EXISTS, ABORTED with reason ETAG_MISMATCH (stale etag: read again, retry);
@@ -100,9 +101,12 @@ Commands:
                                 `summary` with the same flags (--from --to --country --oblast
                                 --area --institution; --filter, --output)
   summary                       programme figures (--from --to --country --oblast --area
-                                --institution)
+                                --institution). When a service behind the gateway fails,
+                                its error (exit 8 when retrying later may help); with
+                                --allow_partial the other services' figures, marked
+                                PARTIAL ANSWER, exit 3
   map                           partnerships and institutions per country and oblast
-                                (--include_inactive)
+                                (--include_inactive; --allow_partial as summary)
   check statistics              recompute the statistics rollups from the activities and
                                 compare (--max_mismatches); admin only; exit 9 when they differ
 Every command that prints results takes --json (one proto JSON document on stdout).
@@ -111,7 +115,8 @@ CSV: RFC 4180, UTF-8, the header of deploy/demo/*.csv; bare ids; enum values wit
 prefix (HOSPITAL, ACTIVE, UKRAINIAN_PARTNER, TRAINING, DOCTOR, TO_UKRAINE, INTERNSHIP); lists
 separated by '|'; participants as institution_id:PROFESSION:headcount.
 
-Exit codes: 0 ok; 1 other error; 2 usage or unreadable input; 3 not serving;
+Exit codes: 0 ok; 1 other error; 2 usage or unreadable input; 3 health: not serving,
+summary/map --allow_partial: a partial answer (figures of a failed service missing);
 4 invalid input (INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, import rows rejected);
 5 NOT_FOUND; 6 ALREADY_EXISTS or ABORTED ETAG_MISMATCH (stale etag: read again and retry);
 7 UNAUTHENTICATED or PERMISSION_DENIED; 8 UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED

@@ -1,6 +1,10 @@
 // impctl summary and map: the programme's figures as tables for people (or --json for scripts).
-// A partial answer (a backend did not respond) is announced before any figure and on stderr,
-// because its numbers are too low and must not be quoted as they are.
+// The gateway fails an aggregation when a service behind it fails, so by default a figure
+// printed here is never one with a source missing. With --allow_partial the figures of the
+// services that answered are printed: the partial answer is announced before any figure and on
+// stderr, because its numbers are too low and must not be quoted as they are, and the exit code
+// is kExitPartial (3). Registry figures from the gateway's copy while the registry is
+// unreachable are complete as of the copy's time: printed with that time, exit 0.
 #include <cstdio>
 #include <map>
 #include <string>
@@ -10,8 +14,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "common/api/errors.h"
 #include "common/api/iso3166.h"
 #include "common/api/proto_util.h"
+#include "common/status.h"
+#include "google/rpc/error_details.pb.h"
 #include "tools/impctl/commands.h"
 #include "tools/impctl/flags.h"
 #include "tools/impctl/kind.h"
@@ -23,22 +31,49 @@ namespace {
 
 namespace gw = gateway::v1;
 
+// The gateway's error, and when it names the service that failed, how to get the rest.
+int Refused(const grpc::Status& status) {
+  const int code = ReportError(status);
+  if (auto info = api::GetDetail<google::rpc::ErrorInfo>(FromGrpcStatus(status));
+      info && info->metadata().contains("source")) {
+    std::fprintf(stderr,
+                 "impctl: (--allow_partial prints the figures of the services that answered, "
+                 "marked partial, exit 3)\n");
+  }
+  return code;
+}
+
+std::string AsOf(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                          absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()),
+                          absl::UTCTimeZone());
+}
+
+// Says what the figures lack (a partial answer) or how old the registry's are (the gateway's
+// copy); returns the exit code of an answer printed.
 template <typename Response>
-void AnnouncePartial(const Response& r) {
-  if (r.missing_sources().empty() && r.warnings().empty()) return;
+int Announce(const Response& r) {
+  const bool stale = r.freshness().registry_stale();
+  if (r.missing_sources().empty() && !stale && r.warnings().empty()) return kExitOk;
   std::vector<std::string> missing;
   for (int s : r.missing_sources()) missing.push_back(gw::Source_Name(static_cast<gw::Source>(s)));
-  const std::string what =
-      missing.empty()
-          ? "warnings"
-          : absl::StrCat("PARTIAL ANSWER: no answer from ", absl::StrJoin(missing, ", "),
-                         "; the figures that depend on it are missing or too low");
-  std::fprintf(stderr, "impctl: %s\n", what.c_str());
+  std::vector<std::string> notes;
+  if (!missing.empty()) {
+    notes.push_back(absl::StrCat("PARTIAL ANSWER: no answer from ", absl::StrJoin(missing, ", "),
+                                 "; the figures that depend on it are missing or too low"));
+  }
+  if (stale) {
+    notes.push_back(absl::StrCat("registry figures as of ", AsOf(r.freshness().registry_as_of()),
+                                 " (the registry could not confirm the gateway's copy)"));
+  }
+  for (const auto& n : notes) std::fprintf(stderr, "impctl: %s\n", n.c_str());
   for (const auto& w : r.warnings()) std::fprintf(stderr, "impctl:   %s\n", w.c_str());
-  if (absl::GetFlag(FLAGS_json)) return;
-  std::printf("!! %s\n", what.c_str());
-  for (const auto& w : r.warnings()) std::printf("!!   %s\n", w.c_str());
-  std::printf("\n");
+  if (!absl::GetFlag(FLAGS_json)) {
+    for (const auto& n : notes) std::printf("!! %s\n", n.c_str());
+    for (const auto& w : r.warnings()) std::printf("!!   %s\n", w.c_str());
+    std::printf("\n");
+  }
+  return missing.empty() ? kExitOk : kExitPartial;
 }
 
 std::string Count(int64_t n) { return absl::StrCat(n); }
@@ -129,7 +164,8 @@ int Summary(Client& client, const std::vector<std::string>& args) {
   if (!args.empty()) {
     std::fprintf(stderr,
                  "impctl: usage: impctl summary [--from=YYYY-MM-DD] [--to=YYYY-MM-DD] "
-                 "[--country=FR] [--oblast=UA-46] [--area=CODE] [--institution=ID]\n");
+                 "[--country=FR] [--oblast=UA-46] [--area=CODE] [--institution=ID] "
+                 "[--allow_partial]\n");
     return kExitUsage;
   }
   gw::GetProgramSummaryRequest req;
@@ -149,13 +185,14 @@ int Summary(Client& client, const std::vector<std::string>& args) {
   req.set_cooperation_area(absl::GetFlag(FLAGS_area));
   const std::string institution = absl::GetFlag(FLAGS_institution);
   if (!institution.empty()) req.set_institution(FullName(Kind::kInstitution, institution));
+  req.set_allow_partial(absl::GetFlag(FLAGS_allow_partial));
   gw::GetProgramSummaryResponse r;
   grpc::Status s = client.gateway().GetProgramSummary(client.Context().get(), req, &r);
-  if (!s.ok()) return ReportError(s);
-  AnnouncePartial(r);
+  if (!s.ok()) return Refused(s);
+  const int exit_code = Announce(r);
   if (absl::GetFlag(FLAGS_json)) {
     PrintJson(r);
-    return kExitOk;
+    return exit_code;
   }
 
   std::vector<std::string> scope;
@@ -218,27 +255,28 @@ int Summary(Client& client, const std::vector<std::string>& args) {
   // From the registry too: unknown, not zero, when it did not answer.
   if (no_registry) {
     std::printf("\nProjects: n/a\n\nPartnership network: n/a\n");
-    return kExitOk;
+    return exit_code;
   }
   PrintProjects(r.projects());
   PrintNetwork(r.network());
-  return kExitOk;
+  return exit_code;
 }
 
 int Map(Client& client, const std::vector<std::string>& args) {
   if (!args.empty()) {
-    std::fprintf(stderr, "impctl: usage: impctl map [--include_inactive]\n");
+    std::fprintf(stderr, "impctl: usage: impctl map [--include_inactive] [--allow_partial]\n");
     return kExitUsage;
   }
   gw::GetPartnershipMapRequest req;
   req.set_include_inactive(absl::GetFlag(FLAGS_include_inactive));
+  req.set_allow_partial(absl::GetFlag(FLAGS_allow_partial));
   gw::GetPartnershipMapResponse r;
   grpc::Status s = client.gateway().GetPartnershipMap(client.Context().get(), req, &r);
-  if (!s.ok()) return ReportError(s);
-  AnnouncePartial(r);
+  if (!s.ok()) return Refused(s);
+  const int exit_code = Announce(r);
   if (absl::GetFlag(FLAGS_json)) {
     PrintJson(r);
-    return kExitOk;
+    return exit_code;
   }
   std::printf("Partnership map (%s)\n\n",
               req.include_inactive() ? "all agreements" : "agreements in force: ACTIVE, SUSPENDED");
@@ -253,7 +291,7 @@ int Map(Client& client, const std::vector<std::string>& args) {
         {c.key(), OblastName(c.key()), Count(c.partnerships()), Count(c.institutions())});
   }
   std::printf("\n%s", oblasts.Render("  ").c_str());
-  return kExitOk;
+  return exit_code;
 }
 
 }  // namespace imp::impctl
