@@ -36,6 +36,11 @@ namespace imp::activity {
 // half-close commits, and the commit still checks cancellation once more
 // (Database::HeldTransaction::Commit).
 //
+// The drain (service_host.h): once the commit gate has closed, an import ends at its next step
+// (a message, the end of the stream, or the supervisor's next look while it waits) with
+// UNAVAILABLE, after its transaction has been rolled back; a commit already past the gate
+// finishes and answers OK.
+//
 // Messages arrive raw (grpc::ByteBuffer) and are parsed on the worker
 // (common/server/raw_messages.h): a message that does not parse is INVALID_ARGUMENT, never taken
 // for the end of the stream.
@@ -71,6 +76,9 @@ class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer>,
   void EndWith(absl::Status status);    // on a worker or the supervisor: the last touch
   absl::Status WhyOver(absl::Time now)  // OK while the waiting stream may go on
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the server's drain has closed the commit gate: the import can no longer commit.
+  bool Draining() const;
+  static absl::Status DrainedStatus();
 
   grpc::CallbackServerContext* const ctx_;
   WorkerPool* const workers_;

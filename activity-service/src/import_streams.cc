@@ -10,7 +10,7 @@ namespace imp::activity {
 namespace {
 
 // How often the supervisor looks at the streams when nothing wakes it: the precision of the
-// idle, slow-stream and duration limits.
+// idle, slow-stream and duration limits, and how soon a waiting stream sees the drain.
 constexpr absl::Duration kTick = absl::Milliseconds(100);
 
 absl::Status Refused(std::string why) {

@@ -1,5 +1,6 @@
 // activity-service: what partnerships do (trainings, operations, visits, telemedicine, events).
 #include <algorithm>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -25,6 +26,15 @@ ABSL_FLAG(int, max_concurrent_imports, 4,
 ABSL_FLAG(int, max_imports_per_caller, 2,
           "Import streams one caller (x-imp-actor) may have open at once; more are refused with "
           "RESOURCE_EXHAUSTED.");
+
+ABSL_FLAG(int, drain_rollback_seconds, 15,
+          "After --drain_seconds on SIGTERM/SIGINT: how long the calls still running then (an "
+          "import not yet committed) may take to roll back and answer UNAVAILABLE before they "
+          "are cancelled. Rolling an import back takes about as long as writing its rows did. "
+          "The process exits by --shutdown_grace_ms + --drain_seconds + this + 2 s at the "
+          "latest; the orchestrator's kill grace (terminationGracePeriodSeconds) must be longer. "
+          "0: calls are cancelled at the drain deadline and may be told UNAVAILABLE while their "
+          "transaction is still rolling back.");
 
 ABSL_FLAG(int, stats_cache_entries, 512,
           "GetActivityStats answers kept for reuse while no write changes the months they cover "
@@ -60,9 +70,11 @@ int main(int argc, char** argv) {
       static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_stats_cache_entries)));
   stats_cache.max_bytes = static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_stats_cache_mb)))
                           << 20;
+  imp::ServiceHostOptions host_options = imp::ServiceHostOptionsFromFlags("activity");
+  host_options.rollback_timeout =
+      absl::Seconds(std::max(0, absl::GetFlag(FLAGS_drain_rollback_seconds)));
   imp::activity::ActivityServer server(
-      imp::ServiceHostOptionsFromFlags("activity"), imp::PoolOptionsFromFlags(),
-      absl::GetFlag(FLAGS_registry_target), import_limits, stats_cache,
-      absl::Seconds(absl::GetFlag(FLAGS_stats_budget_seconds)));
+      std::move(host_options), imp::PoolOptionsFromFlags(), absl::GetFlag(FLAGS_registry_target),
+      import_limits, stats_cache, absl::Seconds(absl::GetFlag(FLAGS_stats_budget_seconds)));
   return server.RunUntilSignal();
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <ctime>
 #include <utility>
 
@@ -255,6 +256,23 @@ void ServiceHost::CloseCommitGateAt(absl::Time when) {
   workers_.commit_gate()->Close();
 }
 
+void ServiceHost::ExitUnlessStoppedBy(absl::Time when) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return drain_done_; };
+    if (mu_.AwaitWithDeadline(absl::Condition(&done), when)) return;
+  }
+  // A call still holds a worker past every deadline the drain gave it (a statement that does not
+  // return): the bound is kept by ending the process. MariaDB rolls back the transactions of the
+  // connections this closes, so nothing uncommitted is stored.
+  Log(LogLevel::kError, "drain_overrun",
+      {{"service", options_.name},
+       {"effect",
+        "exiting with calls still running; their transactions are rolled back by the "
+        "database"}});
+  std::_Exit(1);
+}
+
 void ServiceHost::Shutdown() {
   if (shut_down_.exchange(true)) return;
   {
@@ -262,20 +280,30 @@ void ServiceHost::Shutdown() {
     stopping_ = true;
   }
   if (readiness_thread_.joinable()) readiness_thread_.join();
-  if (server_ == nullptr) return;
+  if (server_ == nullptr) {
+    absl::MutexLock lock(&mu_);
+    drain_done_ = true;
+    return;
+  }
   Log(LogLevel::kInfo, "draining", {{"service", options_.name}});
   SetServing(false);
   // NOT_SERVING while still answering: watchers of health move away first.
   if (options_.shutdown_grace > absl::ZeroDuration()) absl::SleepFor(options_.shutdown_grace);
   const absl::Time deadline = absl::Now() + options_.drain_timeout;
-  // gRPC cancels what still runs at the deadline; the gate closes a little before, so that a
-  // commit that got in has its answer sent before the cancel, and none gets in after.
-  const absl::Duration answer_grace = std::min(absl::Milliseconds(500), options_.drain_timeout / 4);
+  // gRPC cancels what still runs at `cancel_at`. With a rollback timeout the gate closes at the
+  // drain deadline and the calls it stops answer themselves once rolled back, before the
+  // cancel. Without one the gate closes a little before the cancel, so that a commit that got
+  // in has its answer sent before it, and none gets in after.
+  const absl::Time cancel_at = deadline + options_.rollback_timeout;
+  const absl::Duration answer_grace =
+      options_.rollback_timeout > absl::ZeroDuration()
+          ? absl::ZeroDuration()
+          : std::min(absl::Milliseconds(500), options_.drain_timeout / 4);
   std::thread gate_closer([this, when = deadline - answer_grace] { CloseCommitGateAt(when); });
   server_->GetHealthCheckService()->Shutdown();
   if (health_server_ != nullptr) health_server_->GetHealthCheckService()->Shutdown();
   guard_->Stop();  // no new connections: as gRPC's own listener closes at Shutdown
-  server_->Shutdown(absl::ToChronoTime(deadline));
+  server_->Shutdown(absl::ToChronoTime(cancel_at));
   server_->Wait();
   if (health_server_ != nullptr) {
     health_guard_->Stop();
@@ -324,7 +352,15 @@ int ServiceHost::RunUntilSignal() {
       break;
     }
   }
+  // The bound the flags promise, kept even by a call that never returns.
+  std::thread watchdog;
+  if (options_.rollback_timeout > absl::ZeroDuration()) {
+    const absl::Time when = absl::Now() + options_.shutdown_grace + options_.drain_timeout +
+                            options_.rollback_timeout + kExitMargin;
+    watchdog = std::thread([this, when] { ExitUnlessStoppedBy(when); });
+  }
   Shutdown();
+  if (watchdog.joinable()) watchdog.join();
   return exit_code;
 }
 

@@ -29,6 +29,15 @@ struct ServiceHostOptions {
   int port = 0;  // 0 picks a free port (tests); see ServiceHost::port()
   int max_message_bytes = 32 << 20;
   absl::Duration drain_timeout = absl::Seconds(10);
+  // After the drain: how long the calls it stopped may take to roll back and answer before
+  // gRPC cancels what still runs. The commit gate closes at the drain deadline, so an import
+  // still running then rolls its rows back (as long as it took to write them) and only then is
+  // told UNAVAILABLE: a call reported failed has changed nothing. Under RunUntilSignal the
+  // process exits by grace + drain + this + kExitMargin at the latest (a watchdog ends it;
+  // MariaDB then rolls back what was left). Zero: gRPC cancels at the drain deadline, the gate
+  // closing a little before it, and a client may be told UNAVAILABLE while its transaction is
+  // still rolling back (it can never commit).
+  absl::Duration rollback_timeout = absl::ZeroDuration();
   // On shutdown, how long health reports NOT_SERVING while calls are still accepted, so that
   // load balancers and clients watching health move away before connections are refused.
   absl::Duration shutdown_grace = absl::ZeroDuration();
@@ -79,10 +88,17 @@ ChannelOptions OutgoingChannelOptions(const ServiceHostOptions& options);
 // SERVING when both agree.
 //
 // Drain: after the grace, gRPC stops taking calls and lets running ones finish until the drain
-// deadline; shortly before it, the workers' commit gate closes (commit_gate.h), so a call still
-// running then rolls back instead of committing after gRPC has cancelled it.
+// deadline. Then the workers' commit gate closes (commit_gate.h), so a call still running rolls
+// back instead of committing; with a rollback timeout, gRPC waits that much longer before it
+// cancels what still runs, so that those calls answer UNAVAILABLE themselves once rolled back
+// (without one the gate closes shortly before the deadline and gRPC's cancel answers them).
 class ServiceHost {
  public:
+  // How long after the drain's last deadline (grace + drain + rollback timeout) the watchdog of
+  // RunUntilSignal lets Shutdown() run before it ends the process: the time to reap the calls
+  // gRPC cancelled and close the connections.
+  static constexpr absl::Duration kExitMargin = absl::Seconds(2);
+
   // Returns OK when the process can serve. FAILED_PRECONDITION is fatal (e.g. an edited
   // migration): the host logs it and stops with a non-zero exit code.
   using ReadinessCheck = absl::AnyInvocable<absl::Status(absl::Time deadline)>;
@@ -133,6 +149,9 @@ class ServiceHost {
   void SetStatus(const std::string& name, bool serving);
   // Closes the commit gate at `when` unless Shutdown() finished before (drain_done_).
   void CloseCommitGateAt(absl::Time when);
+  // Under RunUntilSignal with a rollback timeout: ends the process (exit code 1, a
+  // "drain_overrun" log line) if Shutdown() has not finished by `when`.
+  void ExitUnlessStoppedBy(absl::Time when);
 
   const ServiceHostOptions options_;
   WorkerPool workers_;

@@ -641,5 +641,27 @@ TEST(Mapping, ErrorsQuoteAShortPrefixOfTheCell) {
   }
 }
 
+// An activity import retried on UNAVAILABLE (import.h): pauses double from 1 s to a 16 s cap,
+// and a longer RetryInfo delay from the server is honoured up to that cap.
+TEST(ImportRetry, PausesDoubleFromOneSecondUpToSixteenAndHonourTheServersDelay) {
+  EXPECT_EQ(ImportRetryPause(1, absl::ZeroDuration()), absl::Seconds(1));
+  EXPECT_EQ(ImportRetryPause(2, absl::ZeroDuration()), absl::Seconds(2));
+  EXPECT_EQ(ImportRetryPause(3, absl::ZeroDuration()), absl::Seconds(4));
+  EXPECT_EQ(ImportRetryPause(5, absl::ZeroDuration()), absl::Seconds(16));
+  EXPECT_EQ(ImportRetryPause(9, absl::ZeroDuration()), absl::Seconds(16));
+  EXPECT_EQ(ImportRetryPause(1, absl::Seconds(3)), absl::Seconds(3));
+  EXPECT_EQ(ImportRetryPause(1, absl::Minutes(5)), absl::Seconds(16));
+  absl::Duration all = absl::ZeroDuration();
+  for (int failed = 1; failed < kImportAttempts; ++failed) {
+    all += ImportRetryPause(failed, absl::ZeroDuration());
+  }
+  EXPECT_EQ(all, absl::Seconds(31)) << "the pauses of a whole run, as import.h says";
+
+  grpc::Status with_delay = ToGrpcStatus(
+      api::WithRetryDelay(absl::UnavailableError("draining"), absl::Milliseconds(2500)));
+  EXPECT_EQ(RetryDelayOf(with_delay), absl::Milliseconds(2500));
+  EXPECT_EQ(RetryDelayOf(grpc::Status(grpc::StatusCode::UNAVAILABLE, "x")), absl::ZeroDuration());
+}
+
 }  // namespace
 }  // namespace imp::impctl

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "tools/impctl/client.h"
 #include "tools/impctl/csv.h"
 #include "tools/impctl/import_report.h"
@@ -40,9 +41,24 @@ bool IsTheRowItself(const absl::Status& already_exists, const std::string& name)
 grpc::Status ImportRegistryRows(Client& client, Kind kind, const CsvTable& table,
                                 const ImportOptions& options, ImportReport* report);
 
-// Activities, through the streaming ActivityService.ImportActivities in chunks.
+// Activities, through the streaming ActivityService.ImportActivities in chunks. An import is one
+// transaction on the service, idempotent by its request id: retried with the same id, one that
+// was rolled back is applied, and one that committed before its answer was lost replays that
+// answer. So an UNAVAILABLE answer (the service draining or restarting, the gateway not yet
+// reconnected to it: nothing was applied) is retried, up to kImportAttempts calls in all, after
+// the pauses ImportRetryPause gives, each announced on stderr ("retrying in 2 s (attempt 3 of
+// 6)"). Other errors are not retried.
 grpc::Status ImportActivityRows(Client& client, const CsvTable& table, const ImportOptions& options,
                                 ImportReport* report);
+
+// Calls an activity import makes at most (the first and its retries on UNAVAILABLE).
+inline constexpr int kImportAttempts = 6;
+// The pause before the next call after `failed_attempts` calls answered UNAVAILABLE: 1 s, then
+// doubling, at most 16 s (1 + 2 + 4 + 8 + 16 = 31 s of pauses in all); longer when the server's
+// RetryInfo (`server_delay`) asks for it, up to that same 16 s.
+absl::Duration ImportRetryPause(int failed_attempts, absl::Duration server_delay);
+// The RetryInfo delay of `status`, zero when it carries none.
+absl::Duration RetryDelayOf(const grpc::Status& status);
 
 }  // namespace imp::impctl
 

@@ -3,6 +3,10 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/api/errors.h"
+#include "common/status.h"
+#include "google/rpc/error_details.pb.h"
 #include "tools/impctl/import.h"
 #include "tools/impctl/mapping.h"
 #include "tools/impctl/progress.h"
@@ -17,6 +21,11 @@ namespace act = activity::v1;
 constexpr size_t kChunkRows = 1000;
 // ImportActivities takes at most this many rows per call (activity.proto).
 constexpr size_t kMaxRowsPerCall = 100000;
+
+// How long the service may take to restart is not known here; the pauses double from 1 s so
+// that a quick restart costs a second and a slow one (a drain, then a start) is still caught.
+constexpr absl::Duration kFirstRetryPause = absl::Seconds(1);
+constexpr absl::Duration kMaxRetryPause = absl::Seconds(16);
 
 grpc::Status Send(Client& client, const std::vector<act::ImportRow>& rows,
                   const act::ImportActivitiesRequest& first, act::ImportActivitiesResponse* resp) {
@@ -44,6 +53,19 @@ grpc::Status Send(Client& client, const std::vector<act::ImportRow>& rows,
 }
 
 }  // namespace
+
+absl::Duration ImportRetryPause(int failed_attempts, absl::Duration server_delay) {
+  absl::Duration pause = kFirstRetryPause;
+  for (int i = 1; i < failed_attempts && pause < kMaxRetryPause; ++i) pause *= 2;
+  return std::min(std::max(pause, server_delay), kMaxRetryPause);
+}
+
+absl::Duration RetryDelayOf(const grpc::Status& status) {
+  auto info = api::GetDetail<google::rpc::RetryInfo>(FromGrpcStatus(status));
+  if (!info) return absl::ZeroDuration();
+  return absl::Seconds(info->retry_delay().seconds()) +
+         absl::Nanoseconds(info->retry_delay().nanos());
+}
 
 grpc::Status ImportActivityRows(Client& client, const CsvTable& table, const ImportOptions& options,
                                 ImportReport* report) {
@@ -83,7 +105,20 @@ grpc::Status ImportActivityRows(Client& client, const CsvTable& table, const Imp
     first.clear_request_id();
   }
   act::ImportActivitiesResponse resp;
-  grpc::Status s = Send(client, rows, first, &resp);
+  grpc::Status s;
+  for (int attempt = 1;; ++attempt) {
+    resp.Clear();
+    s = Send(client, rows, first, &resp);
+    if (s.error_code() != grpc::StatusCode::UNAVAILABLE || attempt >= kImportAttempts) break;
+    const absl::Duration pause = ImportRetryPause(attempt, RetryDelayOf(s));
+    std::fprintf(stderr,
+                 "activities: the service is unavailable (%s); the import was not applied, "
+                 "retrying in %s s (attempt %d of %d) with the same request id %s\n",
+                 s.error_message().c_str(), absl::FormatDuration(pause).c_str(), attempt + 1,
+                 kImportAttempts,
+                 first.request_id().empty() ? "(none: validate only)" : first.request_id().c_str());
+    absl::SleepFor(pause);
+  }
   if (!s.ok()) return s;
   for (const auto& e : resp.errors()) {
     report->errors.push_back(
