@@ -124,8 +124,14 @@ export IMP_TARGET="127.0.0.1:$GATEWAY_PORT"
 export IMP_TOKEN_FILE="$STATE/admin.token"
 if [ "$TLS_ON" = 1 ]; then export IMP_CA_CERT="$TLS/ca.pem"; fi
 # The demo data goes in through impctl and the gateway, so it passes the services' validation
-# like any other data. Imports are idempotent (request ids), so an interrupted load can rerun.
-if [ ! -f "$STATE/demo-loaded" ]; then
+# like any other data. It is loaded only into an empty database: no change ever made to the
+# registry (its change feed's counter is 0) and no activity. The database decides, not a file in
+# $STATE: a database restored from a backup (deploy/restore.sh), or filled any other way, is never
+# given the demo again (its update of moh-ua-giz-2025 would be a real change to real data).
+changes=$(mariadb --no-defaults --socket="$SOCK" -u"$(id -un)" -N -e "SELECT
+  (SELECT COALESCE(MAX(seq), 0) FROM imp_registry.feed_counter)
+  + (SELECT COUNT(*) FROM (SELECT 1 FROM imp_activity.activities LIMIT 1) AS any_activity)")
+if [ "$changes" = 0 ]; then
   echo "up: loading the demo data set (deploy/demo) through impctl"
   "$IMPCTL" import institutions "$ROOT/deploy/demo/institutions.csv" --request_id=demo-institutions-v1
   "$IMPCTL" import agreements "$ROOT/deploy/demo/agreements.csv" --request_id=demo-agreements-v1
@@ -140,7 +146,8 @@ if [ ! -f "$STATE/demo-loaded" ]; then
     "$IMPCTL" create project "$ROOT/deploy/demo/projects/$project.json" "$project" \
       --request_id="demo-project-$project-v1" >/dev/null
   done
-  touch "$STATE/demo-loaded"
+else
+  echo "up: the database holds data already; the demo data set is not loaded"
 fi
 
 cat <<TXT

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
 namespace imp::gateway {
@@ -195,15 +196,50 @@ int64_t RegistryReadModel::sequence() const {
   return sequence_;
 }
 
+std::string RegistryReadModel::epoch() const {
+  absl::MutexLock lock(&mu_);
+  return epoch_;
+}
+
+bool RegistryReadModel::EpochDiffers(const reg::ListRegistryChangesResponse& page) const {
+  absl::MutexLock lock(&mu_);
+  return loaded_ && page.feed_epoch() != epoch_;
+}
+
+std::string RegistryReadModel::NeedsReload(absl::Time now, absl::Duration behind_for) const {
+  absl::MutexLock lock(&mu_);
+  if (!loaded_) return "";
+  if (epoch_changed_) return "the registry's feed epoch changed (its database was restored)";
+  if (behind_since_.has_value() && now - *behind_since_ >= behind_for) {
+    return absl::StrCat("the registry's feed head has stayed below the copy's sequence ", sequence_,
+                        " for ", absl::FormatDuration(now - *behind_since_));
+  }
+  return "";
+}
+
 void RegistryReadModel::Apply(const Batch& batch, const Advance& advance) {
   absl::MutexLock updating(&update_mu_);
   std::shared_ptr<const RegistrySnapshot> base;
   {
     absl::MutexLock lock(&mu_);
-    base = published_;
+    if (advance.page != nullptr && loaded_ && advance.page->feed_epoch() != epoch_) {
+      // Another numbering: its changes and head say nothing about this copy. A page asked for
+      // before the last load may be from the numbering that load replaced: only a later one
+      // tells that the registry was restored.
+      if (advance.sent >= loaded_at_) epoch_changed_ = true;
+      return;
+    }
+    if (advance.page != nullptr && loaded_) {
+      if (advance.page->head_sequence() < sequence_) {
+        if (!behind_since_.has_value()) behind_since_ = advance.sent;
+      } else {
+        behind_since_.reset();
+      }
+    }
+    base = advance.replace ? std::make_shared<const RegistrySnapshot>() : published_;
   }
   // Only `update_mu_` holders publish, so `base` stays the published snapshot until we do.
-  bool newer = false;
+  bool newer = advance.replace;
   for (const auto& [revision, in] : batch.institutions) {
     newer = newer || Newer(base->institutions_, in->name(), revision);
   }
@@ -235,22 +271,48 @@ void RegistryReadModel::Apply(const Batch& batch, const Advance& advance) {
   }
   absl::MutexLock lock(&mu_);
   if (next != nullptr) published_ = std::move(next);
-  if (advance.after <= sequence_) {
+  if (advance.replace) {
+    sequence_ = advance.to;
+    as_of_ = advance.as_of.value_or(absl::InfinitePast());
+  } else if (advance.after <= sequence_) {
     sequence_ = std::max(sequence_, advance.to);
     if (advance.as_of.has_value()) as_of_ = std::max(as_of_, *advance.as_of);
   }
-  if (advance.load) loaded_ = true;
+  if (advance.load) {
+    loaded_ = true;
+    epoch_ = advance.epoch.value_or("");
+    loaded_at_ = advance.as_of.value_or(absl::InfinitePast());
+    epoch_changed_ = false;
+    behind_since_.reset();
+  }
 }
 
 void RegistryReadModel::Load(int64_t head, absl::Time head_read_at,
                              const std::vector<reg::Institution>& institutions,
                              const std::vector<reg::Agreement>& agreements,
-                             const std::vector<reg::Project>& projects) {
+                             const std::vector<reg::Project>& projects, const std::string& epoch) {
   Batch batch;
   for (const auto& in : institutions) batch.Add(in);
   for (const auto& a : agreements) batch.Add(a);
   for (const auto& p : projects) batch.Add(p);
-  Apply(batch, Advance{0, head, head_read_at, true});
+  Advance advance{0, head, head_read_at, true};
+  advance.epoch = epoch;
+  Apply(batch, advance);
+}
+
+void RegistryReadModel::Reload(int64_t head, absl::Time head_read_at,
+                               const std::vector<reg::Institution>& institutions,
+                               const std::vector<reg::Agreement>& agreements,
+                               const std::vector<reg::Project>& projects,
+                               const std::string& epoch) {
+  Batch batch;
+  for (const auto& in : institutions) batch.Add(in);
+  for (const auto& a : agreements) batch.Add(a);
+  for (const auto& p : projects) batch.Add(p);
+  Advance advance{0, head, head_read_at, true};
+  advance.epoch = epoch;
+  advance.replace = true;
+  Apply(batch, advance);
 }
 
 bool RegistryReadModel::ApplyChanges(int64_t after, const reg::ListRegistryChangesResponse& page,
@@ -270,8 +332,11 @@ bool RegistryReadModel::ApplyChanges(int64_t after, const reg::ListRegistryChang
     }  // else a kind the gateway does not know, or a resource an earlier change carried: skipped
   }
   const bool more = last < page.head_sequence();
-  Apply(batch, Advance{after, last, more ? std::nullopt : std::optional<absl::Time>(sent), false});
-  return more;
+  Advance advance{after, last, more ? std::nullopt : std::optional<absl::Time>(sent), false};
+  advance.page = &page;
+  advance.sent = sent;
+  Apply(batch, advance);
+  return more && !EpochDiffers(page);
 }
 
 void RegistryReadModel::Observe(const reg::Institution& institution) {

@@ -112,23 +112,49 @@ class RegistryReadModel {
   RegistryView Read() const ABSL_LOCKS_EXCLUDED(mu_);
   bool loaded() const ABSL_LOCKS_EXCLUDED(mu_);
   int64_t sequence() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The feed epoch (ListRegistryChangesResponse.feed_epoch) the copy was last loaded from.
+  std::string epoch() const ABSL_LOCKS_EXCLUDED(mu_);
 
-  // The first load: the registry's feed head `head` (read at `head_read_at`), then every
-  // institution, agreement and project, deleted ones included, listed after it. Merged with what
-  // the copy may hold already (resources the facade applied meanwhile), each resource keeping its
-  // latest revision. The copy is loaded from then on.
+  // The first load: the registry's feed head `head` of epoch `epoch` (read at `head_read_at`),
+  // then every institution, agreement and project, deleted ones included, listed after it. Merged
+  // with what the copy may hold already (resources the facade applied meanwhile), each resource
+  // keeping its latest revision. The copy is loaded from then on.
   void Load(int64_t head, absl::Time head_read_at,
             const std::vector<registry::v1::Institution>& institutions,
             const std::vector<registry::v1::Agreement>& agreements,
-            const std::vector<registry::v1::Project>& projects = {}) ABSL_LOCKS_EXCLUDED(mu_);
+            const std::vector<registry::v1::Project>& projects = {}, const std::string& epoch = "")
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // A load that replaces the copy instead of merging with it, after the registry's database was
+  // restored (NeedsReload): what the copy holds may no longer exist (records written after the
+  // backup), and revisions and feed numbers start again from the backup's, so nothing of the old
+  // copy can be kept or compared. Sequence, as_of and epoch become the load's, even if lower.
+  // A write the facade applied (Observe) while the lists were read is dropped with the rest; the
+  // feed brings it back, as its number is above `head`.
+  void Reload(int64_t head, absl::Time head_read_at,
+              const std::vector<registry::v1::Institution>& institutions,
+              const std::vector<registry::v1::Agreement>& agreements,
+              const std::vector<registry::v1::Project>& projects, const std::string& epoch)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Applies one page of ListRegistryChanges asked for after `after` at time `sent`: each
   // change's resource replaces the copy's when its revision is higher (a removed one is
   // dropped). When the page continues the copy (after <= sequence) the sequence moves to its
   // last change, and when it also reached the feed's head the copy is current as of `sent`.
   // Returns whether the feed has more changes after this page.
+  //
+  // A page of another feed epoch than the copy's is not applied (false): it numbers other
+  // changes. Asked for after the copy's last load, it means the registry was restored, and
+  // NeedsReload says so from then on. A page whose head is below the copy's sequence in the same
+  // epoch is applied as usual (a replica behind catches up), and remembered: see NeedsReload.
   bool ApplyChanges(int64_t after, const registry::v1::ListRegistryChangesResponse& page,
                     absl::Time sent) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Why the copy must be rebuilt with Reload, or empty: the feed's epoch changed (the registry
+  // was restored from a backup), or its head has stayed below the copy's sequence in every page
+  // read since `behind_for` before `now` (a restore by other means: a replica that is behind
+  // catches up within moments, and a page at or above the sequence clears it).
+  std::string NeedsReload(absl::Time now, absl::Duration behind_for) const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Applies a resource the registry returned to a call (the facade's writes, so that a caller's
   // next aggregation counts its own write): it replaces the copy's when its revision is higher.
@@ -158,9 +184,17 @@ class RegistryReadModel {
     int64_t to = 0;
     std::optional<absl::Time> as_of;
     bool load = false;
+    // A load: the epoch it was read in, and whether it replaces the copy (Reload).
+    std::optional<std::string> epoch;
+    bool replace = false;
+    // A feed page: its epoch and head, and when it was asked for.
+    const registry::v1::ListRegistryChangesResponse* page = nullptr;
+    absl::Time sent;
   };
 
   void Apply(const Batch& batch, const Advance& advance) ABSL_LOCKS_EXCLUDED(mu_);
+  bool EpochDiffers(const registry::v1::ListRegistryChangesResponse& page) const
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   absl::Mutex update_mu_;
   mutable absl::Mutex mu_ ABSL_ACQUIRED_AFTER(update_mu_);
@@ -169,6 +203,13 @@ class RegistryReadModel {
   int64_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
   bool loaded_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time as_of_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // The numbering the copy follows: the epoch of its last load, and when that load read the head.
+  std::string epoch_ ABSL_GUARDED_BY(mu_);
+  absl::Time loaded_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // Set when a page read after the last load had another epoch; cleared by the next load.
+  bool epoch_changed_ ABSL_GUARDED_BY(mu_) = false;
+  // When the feed's head was first seen below the sequence (pages since all below it).
+  std::optional<absl::Time> behind_since_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace imp::gateway

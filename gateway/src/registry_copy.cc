@@ -52,6 +52,8 @@ struct Refreshing : std::enable_shared_from_this<Refreshing> {
   std::string actor;
   absl::Time deadline;
   int pages = 0;
+  absl::Duration behind_reload_after;
+  std::function<void()> kick;  // asks the follower to rebuild the copy
   std::function<void(RegistryView, absl::Status)> done;
 
   void Step() {
@@ -72,6 +74,14 @@ struct Refreshing : std::enable_shared_from_this<Refreshing> {
         [self, after, sent](absl::StatusOr<reg::ListRegistryChangesResponse> page) {
           if (!page.ok()) return self->done(self->model->Read(), page.status());
           const bool more = self->model->ApplyChanges(after, *page, sent);
+          const std::string reload =
+              self->model->NeedsReload(absl::Now(), self->behind_reload_after);
+          if (!reload.empty()) {
+            self->kick();
+            return self->done(self->model->Read(),
+                              absl::UnavailableError(absl::StrCat(
+                                  reload, "; the gateway is reloading its copy of the registry")));
+          }
           if (!more) return self->done(self->model->Read(), absl::OkStatus());
           if (page->changes().empty() || ++self->pages >= kMaxRefreshPages) {
             return self->done(self->model->Read(),
@@ -123,6 +133,8 @@ void RegistryCopy::Refresh(grpc::CallbackServerContext* ctx, const std::string& 
   refreshing->server_ctx = ctx;
   refreshing->actor = actor;
   refreshing->deadline = absl::Now() + options_.refresh_timeout;
+  refreshing->behind_reload_after = options_.behind_reload_after;
+  refreshing->kick = [this] { Kick(); };
   refreshing->done = std::move(done);
   refreshing->Step();
 }
@@ -148,7 +160,20 @@ void RegistryCopy::Run() {
   }
 }
 
-absl::Status RegistryCopy::Step() { return model_.loaded() ? FollowFeed() : Load(); }
+absl::Status RegistryCopy::Step() {
+  if (!model_.loaded()) return Load(false);
+  std::string reload = model_.NeedsReload(absl::Now(), options_.behind_reload_after);
+  if (reload.empty()) {
+    if (absl::Status s = FollowFeed(); !s.ok()) return s;
+    reload = model_.NeedsReload(absl::Now(), options_.behind_reload_after);
+    if (reload.empty()) return absl::OkStatus();
+  }
+  Log(LogLevel::kWarning, "registry_copy_reloading",
+      {{"reason", reload},
+       {"sequence", absl::StrCat(model_.sequence())},
+       {"epoch", model_.epoch()}});
+  return Load(true);
+}
 
 std::unique_ptr<grpc::ClientContext> RegistryCopy::FollowerContext() const {
   auto ctx = std::make_unique<grpc::ClientContext>();
@@ -185,7 +210,7 @@ absl::StatusOr<reg::ListRegistryChangesResponse> RegistryCopy::ReadFeed(int64_t 
       });
 }
 
-absl::Status RegistryCopy::Load() {
+absl::Status RegistryCopy::Load(bool reload) {
   // The head first, then the lists: whatever changes while the lists are read has a number
   // above the head, and FollowFeed applies it afterwards (see ListRegistryChanges).
   const absl::Time head_read_at = absl::Now();
@@ -241,9 +266,16 @@ absl::Status RegistryCopy::Load() {
     list_projects.set_page_token(page->next_page_token());
   } while (!list_projects.page_token().empty());
 
-  model_.Load(head->head_sequence(), head_read_at, institutions, agreements, projects);
-  Log(LogLevel::kInfo, "registry_copy_loaded",
+  if (reload) {
+    model_.Reload(head->head_sequence(), head_read_at, institutions, agreements, projects,
+                  head->feed_epoch());
+  } else {
+    model_.Load(head->head_sequence(), head_read_at, institutions, agreements, projects,
+                head->feed_epoch());
+  }
+  Log(LogLevel::kInfo, reload ? "registry_copy_reloaded" : "registry_copy_loaded",
       {{"sequence", absl::StrCat(head->head_sequence())},
+       {"epoch", head->feed_epoch()},
        {"institutions", absl::StrCat(institutions.size())},
        {"agreements", absl::StrCat(agreements.size())},
        {"projects", absl::StrCat(projects.size())}});

@@ -24,6 +24,10 @@ struct RegistryCopyOptions {
   // How long an aggregation waits for the registry to confirm the copy is current (Refresh)
   // before it answers from the copy as it is, marked stale.
   absl::Duration refresh_timeout = absl::Milliseconds(500);
+  // How long the feed's head may stay below the copy's sequence, in the same feed epoch, before
+  // the copy is rebuilt (a restore that did not change the epoch; a replica behind catches up
+  // long before). A changed epoch rebuilds it at once.
+  absl::Duration behind_reload_after = absl::Seconds(5);
 };
 
 // The gateway's copy of the registry (read_model.h), kept current from the registry's change
@@ -40,6 +44,11 @@ struct RegistryCopyOptions {
 //   what it returns. So an aggregation counts every change committed before it began, including
 //   changes made through another gateway or straight at the registry; and it learns at once
 //   when the registry cannot be reached, to answer from the copy and say so.
+//
+// A restore of the registry's database from a backup takes its feed numbers and revisions back
+// to the backup's: the follower notices it by the feed's epoch (or by a head that stays below
+// the copy's sequence) and rebuilds the copy as at start, replacing it (Reload); until then
+// aggregations answer from the old copy marked stale, and ask the follower to rebuild at once.
 //
 // The facade applies the resource each registry write returns (RegistryReadModel::Observe), so a
 // caller's own write is in the copy before the write's answer reaches it, even when the
@@ -69,7 +78,8 @@ class RegistryCopy {
   void Run();
   // One round of the follower: the load when the copy has none, else the feed up to its head.
   absl::Status Step();
-  absl::Status Load();
+  // Lists the whole registry: merged into the copy (the first load) or replacing it (`reload`).
+  absl::Status Load(bool reload);
   absl::Status FollowFeed();
   // The follower's blocking calls (on its own thread), cancelled by Stop().
   template <typename Req, typename Resp, typename Invoke>

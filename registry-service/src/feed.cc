@@ -60,8 +60,10 @@ absl::Status Registry::ListRegistryChanges(const RequestContext& ctx,
   // resources are read after the head, so they are at least as new as it.
   return db_->Read(ctx.deadline, [&](db::Connection& c) -> absl::Status {
     out->Clear();
-    const int64_t head = store::FeedHead(c);
+    const store::FeedHeadRow head_row = store::FeedHead(c);
+    const int64_t head = head_row.sequence;
     out->set_head_sequence(head);
+    out->set_feed_epoch(head_row.epoch);
     if (req.after_sequence() >= head) return absl::OkStatus();
     api::PageBudget budget;
     // A resource named by several changes of the page is read once and carried once, by its

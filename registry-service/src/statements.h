@@ -129,7 +129,7 @@ inline constexpr Statement kSelectChildAgreements{
     "ORDER BY pk LIMIT 5"};
 
 // Projects. What filters and orders need are columns; the rest is the proto JSON in body.
-#define IMP_PROJECT_COLUMNS                                                               \
+#define IMP_PROJECT_COLUMNS                                                                 \
   "p.pk, p.id, p.title, p.local_title, p.status, p.cooperation_areas, p.body, p.revision, " \
   "p.create_time, p.update_time, p.delete_time "
 inline constexpr char kProjectColumns[] = IMP_PROJECT_COLUMNS;
@@ -137,9 +137,9 @@ inline constexpr int kProjectColumnCount = 11;
 
 inline constexpr Statement kSelectProjectById{
     "select_project_by_id", "SELECT " IMP_PROJECT_COLUMNS "FROM projects p WHERE p.id = ?"};
-inline constexpr Statement kSelectProjectByIdForUpdate{
-    "select_project_by_id_for_update",
-    "SELECT " IMP_PROJECT_COLUMNS "FROM projects p WHERE p.id = ? FOR UPDATE"};
+inline constexpr Statement kSelectProjectByIdForUpdate{"select_project_by_id_for_update",
+                                                       "SELECT " IMP_PROJECT_COLUMNS
+                                                       "FROM projects p WHERE p.id = ? FOR UPDATE"};
 inline constexpr Statement kInsertProject{
     "insert_project",
     "INSERT INTO projects (id, title, local_title, search_text, status, cooperation_areas, body, "
@@ -196,8 +196,10 @@ inline constexpr Statement kFeedAppend{
     "feed_append",
     "INSERT INTO registry_feed (seq, resource_name, revision, change_time) "
     "SELECT seq, ?, ?, ? FROM feed_counter WHERE id = 1"};
-// The last committed number: every change up to it is committed and readable.
-inline constexpr Statement kFeedHead{"feed_head", "SELECT seq FROM feed_counter WHERE id = 1"};
+// The last committed number (every change up to it is committed and readable) and the
+// numbering's epoch (migration 0008), read together so that they always match.
+inline constexpr Statement kFeedHead{"feed_head",
+                                     "SELECT seq, epoch FROM feed_counter WHERE id = 1"};
 inline constexpr Statement kFeedAfter{
     "feed_after",
     "SELECT seq, resource_name, revision FROM registry_feed WHERE seq > ? AND seq <= ? "

@@ -403,10 +403,15 @@ void AppendToFeed(db::Connection& c, const std::string& resource_name, int64_t r
   ps.executeUpdate();
 }
 
-int64_t FeedHead(db::Connection& c) {
+FeedHeadRow FeedHead(db::Connection& c) {
   auto& ps = c.Prepare(stmt::kFeedHead);
   std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-  return rs->next() ? rs->getInt64("seq") : 0;
+  FeedHeadRow head;
+  if (rs->next()) {
+    head.sequence = rs->getInt64("seq");
+    head.epoch = rs->getString("epoch");
+  }
+  return head;
 }
 
 std::vector<FeedEntry> ReadFeed(db::Connection& c, int64_t after, int64_t through, int limit) {

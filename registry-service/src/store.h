@@ -100,8 +100,13 @@ struct FeedEntry {
   int64_t revision = 0;
 };
 
-// The number of the last committed change (0 when there is none).
-int64_t FeedHead(db::Connection& c);
+// The number of the last committed change (0 when there is none) and the feed's epoch (which
+// changes when the database is restored from a backup, migration 0008).
+struct FeedHeadRow {
+  int64_t sequence = 0;
+  std::string epoch;
+};
+FeedHeadRow FeedHead(db::Connection& c);
 // The changes numbered after `after` up to `through` (a head read before), in order, at most
 // `limit`. Every number up to a committed head is committed, so the answer has no gaps.
 std::vector<FeedEntry> ReadFeed(db::Connection& c, int64_t after, int64_t through, int limit);

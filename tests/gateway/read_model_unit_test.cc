@@ -134,6 +134,80 @@ TEST(RegistryReadModel, ARemovedResourceLeavesAndUnknownKindsAreSkipped) {
   EXPECT_EQ(model.Read().sequence, 2);
 }
 
+// A page of ListRegistryChanges in feed epoch `epoch` with head `head` and these changes.
+reg::ListRegistryChangesResponse Page(const std::string& epoch, int64_t head,
+                                      std::vector<reg::RegistryChange> changes = {}) {
+  reg::ListRegistryChangesResponse page;
+  page.set_feed_epoch(epoch);
+  page.set_head_sequence(head);
+  for (auto& c : changes) *page.add_changes() = std::move(c);
+  return page;
+}
+
+TEST(RegistryReadModel, APageOfANewFeedEpochIsNotAppliedAndAsksForAReload) {
+  RegistryReadModel model;
+  model.Load(8, absl::FromUnixSeconds(10), {Institution("phantom", 3, "PL")}, {}, {}, "before");
+  EXPECT_EQ(model.NeedsReload(absl::FromUnixSeconds(11), absl::Seconds(5)), "");
+  // After a restore the registry numbers change 6 again, for another resource.
+  EXPECT_FALSE(model.ApplyChanges(8, Page("restored", 6, {Change(6, Institution("new", 1, "DE"))}),
+                                  absl::FromUnixSeconds(12)));
+  EXPECT_EQ(model.Read().snapshot->FindInstitution("institutions/new"), nullptr)
+      << "another numbering's changes are not applied";
+  EXPECT_EQ(model.Read().sequence, 8);
+  EXPECT_NE(model.NeedsReload(absl::FromUnixSeconds(12), absl::Seconds(5)), "");
+}
+
+TEST(RegistryReadModel, AReloadReplacesTheCopyWithLowerRevisionsAndSequence) {
+  RegistryReadModel model;
+  model.Load(8, absl::FromUnixSeconds(10),
+             {Institution("phantom", 1, "PL"), Institution("lviv", 4, "UA", "UA-07")}, {}, {},
+             "before");
+  model.ApplyChanges(8, Page("restored", 5), absl::FromUnixSeconds(11));
+  ASSERT_NE(model.NeedsReload(absl::FromUnixSeconds(11), absl::Seconds(5)), "");
+  // The backup held lviv at revision 2 and no phantom.
+  model.Reload(5, absl::FromUnixSeconds(12), {Institution("lviv", 2, "UA", "UA-46")}, {}, {},
+               "restored");
+  RegistryView view = model.Read();
+  EXPECT_EQ(view.snapshot->Revisions(), (std::map<std::string, int64_t>{{"institutions/lviv", 2}}));
+  EXPECT_EQ(view.snapshot->FindInstitution("institutions/lviv")->region(), "UA-46");
+  EXPECT_EQ(view.sequence, 5);
+  EXPECT_EQ(model.epoch(), "restored");
+  EXPECT_EQ(model.NeedsReload(absl::FromUnixSeconds(12), absl::Seconds(5)), "");
+  // Changes after the restore reuse numbers the old copy had passed (6 <= 8): they apply.
+  EXPECT_FALSE(
+      model.ApplyChanges(5, Page("restored", 6, {Change(6, Institution("lviv", 3, "UA", "UA-30"))}),
+                         absl::FromUnixSeconds(13)));
+  EXPECT_EQ(model.Read().snapshot->FindInstitution("institutions/lviv")->region(), "UA-30");
+  EXPECT_EQ(model.Read().sequence, 6);
+}
+
+TEST(RegistryReadModel, APageAskedForBeforeTheLastReloadDoesNotAskForAnother) {
+  RegistryReadModel model;
+  model.Load(8, absl::FromUnixSeconds(10), {}, {}, {}, "before");
+  model.Reload(5, absl::FromUnixSeconds(20), {}, {}, {}, "restored");
+  // An aggregation's read sent at 15 (before the reload read the head) answers late, from the
+  // old numbering: dropped, without asking for yet another reload.
+  model.ApplyChanges(8, Page("before", 9, {Change(9, Institution("phantom", 1, "PL"))}),
+                     absl::FromUnixSeconds(15));
+  EXPECT_EQ(model.NeedsReload(absl::FromUnixSeconds(21), absl::Seconds(5)), "");
+  EXPECT_TRUE(model.Read().snapshot->Revisions().empty());
+}
+
+TEST(RegistryReadModel, AHeadBelowTheSequenceInTheSameEpochReloadsOnlyWhenItStaysBelow) {
+  RegistryReadModel model;
+  model.Load(8, absl::FromUnixSeconds(10), {}, {}, {}, "e");
+  // A replica behind: below for a moment, then caught up.
+  model.ApplyChanges(8, Page("e", 7), absl::FromUnixSeconds(11));
+  EXPECT_EQ(model.NeedsReload(absl::FromUnixSeconds(12), absl::Seconds(5)), "");
+  model.ApplyChanges(8, Page("e", 8), absl::FromUnixSeconds(13));
+  EXPECT_EQ(model.NeedsReload(absl::FromUnixSeconds(30), absl::Seconds(5)), "");
+  // A restore that kept the epoch (a dump loaded by other means): below in every page since.
+  model.ApplyChanges(8, Page("e", 3), absl::FromUnixSeconds(31));
+  model.ApplyChanges(8, Page("e", 4), absl::FromUnixSeconds(34));
+  EXPECT_EQ(model.NeedsReload(absl::FromUnixSeconds(35), absl::Seconds(5)), "");
+  EXPECT_NE(model.NeedsReload(absl::FromUnixSeconds(36), absl::Seconds(5)), "");
+}
+
 TEST(RegistrySnapshot, IndexesLiveAgreementsByPartyInCreationOrder) {
   RegistryReadModel model;
   reg::Agreement deleted = Agreement("deleted", 2, {"lviv", "lille"}, 1);

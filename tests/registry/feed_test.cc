@@ -238,6 +238,31 @@ TEST_F(RegistryFeedTest, PagesAreBoundedAndAfterTheHeadThereIsNothing) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// The feed's epoch (migration 0008) names its numbering: the same on every page while writes
+// go on, another once the counter row's epoch is set anew, as deploy/backup.sh's dumps and
+// deploy/restore.sh do after loading a backup (whose numbers start again from its head).
+TEST_F(RegistryFeedTest, EveryPageNamesTheFeedEpochWhichOnlyARestoreChanges) {
+  auto page = [&](int64_t after) {
+    v1::ListRegistryChangesRequest req;
+    req.set_after_sequence(after);
+    v1::ListRegistryChangesResponse resp;
+    EXPECT_TRUE(stub_->ListRegistryChanges(Ctx().get(), req, &resp).ok());
+    return resp;
+  };
+  const std::string epoch = page(0).feed_epoch();
+  EXPECT_EQ(epoch.size(), 36u) << "a UUID: " << epoch;
+  CreateInstitution("lviv", "UA");
+  CreateInstitution("lille", "FR");
+  EXPECT_EQ(page(0).feed_epoch(), epoch);
+  EXPECT_EQ(page(2).feed_epoch(), epoch) << "at the head too";
+  EXPECT_EQ(page(9).feed_epoch(), epoch) << "and ahead of it";
+
+  db_->Execute("UPDATE feed_counter SET epoch = UUID() WHERE id = 1");  // what a restore does
+  v1::ListRegistryChangesResponse restored = page(0);
+  EXPECT_NE(restored.feed_epoch(), epoch);
+  EXPECT_EQ(restored.head_sequence(), 2) << "the numbering itself is the database's";
+}
+
 v1::Project BigProject(const std::string& funder, const std::string& receiver, int transactions) {
   v1::Project p;
   p.set_title("Equipment for the burn unit");
