@@ -2,6 +2,9 @@
 // with its own status (code, RetryInfo, reason) and the source named in the message and the
 // ErrorInfo; only a caller that sets allow_partial gets the partial answer, marked as such.
 // Real registry, activity and gateway servers on loopback.
+#include <thread>
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "common/api/errors.h"
 #include "common/status.h"
@@ -174,6 +177,73 @@ TEST_F(AggregationErrorsTest, AnOverloadedBackendsRefusalPassesThroughWithItsRet
   EXPECT_EQ(summary.agreements_in_force_at_end(), 2);
   gateway.Shutdown();
   overloaded.Shutdown();
+}
+
+// Many callers at once against an activity service with one worker and a queue of one: the
+// callers it refuses get its RESOURCE_EXHAUSTED with a retry delay, never an OK answer with the
+// activity figures missing (before #19 such answers were OK and partial).
+TEST_F(AggregationErrorsTest, UnderOverloadNoAnswerIsPartialAndEveryRefusalSaysWhenToRetry) {
+  Seed();
+  ServiceHostOptions host;
+  host.name = "activity-small";
+  host.worker_threads = 1;
+  host.max_queued_requests = 1;
+  host.readiness_interval = absl::Milliseconds(100);
+  activity::ActivityServer small(host, activity_db_->pool_options(),
+                                 absl::StrCat("127.0.0.1:", registry_->port()));
+  ASSERT_TRUE(small.Start().ok());
+  GatewayOptions options = Options();
+  options.activity_target = absl::StrCat("127.0.0.1:", small.port());
+  ServiceHostOptions gateway_host;
+  gateway_host.name = "gateway-small";
+  GatewayServer gateway(gateway_host, options);
+  ASSERT_TRUE(gateway.Start().ok());
+  WaitUntilLoaded(gateway);
+  auto gw = GatewayStub(gateway);
+  v1::GetProgramSummaryResponse warm;
+  grpc::Status ready;
+  for (const absl::Time until = absl::Now() + absl::Seconds(10); absl::Now() < until;) {
+    ready = gw->GetProgramSummary(Ctx(kViewer).get(), Summary(), &warm);
+    if (ready.ok()) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(ready.ok()) << ready.error_message();
+
+  constexpr int kCallers = 32, kCallsEach = 5;
+  absl::Mutex mu;
+  int complete = 0, partial = 0, refused_with_retry = 0, other = 0;
+  std::string example;
+  std::vector<std::thread> callers;
+  for (int c = 0; c < kCallers; ++c) {
+    callers.emplace_back([&] {
+      for (int i = 0; i < kCallsEach; ++i) {
+        v1::GetProgramSummaryResponse r;
+        grpc::Status s = gw->GetProgramSummary(Ctx(kViewer).get(), Summary(), &r);
+        const Refusal refusal = Read(s);
+        absl::MutexLock lock(&mu);
+        if (s.ok()) {
+          ++(r.missing_sources().empty() ? complete : partial);
+        } else if (refusal.code == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+                   refusal.source == "SOURCE_ACTIVITY" && refusal.has_retry_info &&
+                   refusal.retry_delay > absl::ZeroDuration()) {
+          ++refused_with_retry;
+        } else {
+          ++other;
+          example = absl::StrCat(StatusCodeName(s.error_code()), ": ", s.error_message());
+        }
+      }
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(partial, 0) << "OK answers with the activity figures missing";
+  EXPECT_EQ(other, 0) << example;
+  EXPECT_EQ(complete + partial + refused_with_retry + other, kCallers * kCallsEach);
+  std::printf(
+      "FIGURES overload callers=%d calls=%d complete=%d partial=%d refused_with_retry=%d "
+      "other=%d\n",
+      kCallers, kCallers * kCallsEach, complete, partial, refused_with_retry, other);
+  gateway.Shutdown();
+  small.Shutdown();
 }
 
 TEST_F(AggregationErrorsTest, WithAllowPartialEachAggregationGivesTheMarkedPartialAnswer) {
