@@ -45,9 +45,9 @@ grpc::Status ImportRegistryRows(Client& client, Kind kind, const CsvTable& table
 // transaction on the service, idempotent by its request id: retried with the same id, one that
 // was rolled back is applied, and one that committed before its answer was lost replays that
 // answer. So an UNAVAILABLE answer (the service draining or restarting, the gateway not yet
-// reconnected to it: nothing was applied) is retried, up to kImportAttempts calls in all, after
-// the pauses ImportRetryPause gives, each announced on stderr ("retrying in 2 s (attempt 3 of
-// 6)"). Other errors are not retried.
+// reconnected to it, or a connection lost with the outcome unknown) is retried, up to
+// kImportAttempts calls in all, after the pauses ImportRetryPause gives, each announced on
+// stderr ("retrying in 2 s (attempt 3 of 6)"). Other errors are not retried.
 grpc::Status ImportActivityRows(Client& client, const CsvTable& table, const ImportOptions& options,
                                 ImportReport* report);
 

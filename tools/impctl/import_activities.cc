@@ -112,9 +112,9 @@ grpc::Status ImportActivityRows(Client& client, const CsvTable& table, const Imp
     if (s.error_code() != grpc::StatusCode::UNAVAILABLE || attempt >= kImportAttempts) break;
     const absl::Duration pause = ImportRetryPause(attempt, RetryDelayOf(s));
     std::fprintf(stderr,
-                 "activities: the service is unavailable (%s); the import was not applied, "
-                 "retrying in %s s (attempt %d of %d) with the same request id %s\n",
-                 s.error_message().c_str(), absl::FormatDuration(pause).c_str(), attempt + 1,
+                 "activities: the service is unavailable (%s); retrying in %g s (attempt %d of "
+                 "%d) with the same request id %s (a retry never applies an import twice)\n",
+                 s.error_message().c_str(), absl::ToDoubleSeconds(pause), attempt + 1,
                  kImportAttempts,
                  first.request_id().empty() ? "(none: validate only)" : first.request_id().c_str());
     absl::SleepFor(pause);
