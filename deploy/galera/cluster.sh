@@ -7,6 +7,7 @@
 #                                 Synced (a new or fully stopped cluster is bootstrapped first)
 #   cluster.sh stop DIR           stop every node (clean shutdown, one after the other)
 #   cluster.sh start-node DIR N   start node N (1..3) and wait until it is Synced
+#   cluster.sh stop-node DIR N    stop node N cleanly (the others go on as a cluster of two)
 #   cluster.sh kill-node DIR N    kill -9 node N
 #   cluster.sh status DIR         one line per node: address, state, cluster size
 #   cluster.sh sql DIR N SQL      run SQL as root on node N (over its socket; tab-separated)
@@ -29,7 +30,7 @@
 # it missed, within seconds; a node with no usable data gets a full snapshot (SST, mariabackup).
 set -euo pipefail
 
-cmd=${1:?usage: cluster.sh start|stop|start-node|kill-node|status|sql|socket DIR [N] [SQL]}
+cmd=${1:?usage: cluster.sh start|stop|start-node|stop-node|kill-node|status|sql|socket DIR [N] [SQL]}
 dir=$(realpath -m "${2:?cluster directory required}")
 NODES=(1 2 3)
 MARIADBD=$(command -v mariadbd 2>/dev/null || echo /usr/sbin/mariadbd)
@@ -328,6 +329,16 @@ case "$cmd" in
   start-node)
     load_config
     start_node "${3:?node number required}"
+    ;;
+  stop-node)
+    load_config
+    n=${3:?node number required}
+    if running "$n"; then
+      pid=$(cat "$(pidfile "$n")")
+      kill "$pid"
+      for _ in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
     ;;
   kill-node)
     load_config
