@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/fault/suite.h"
 
@@ -93,6 +94,34 @@ int RestartMonitor::MostDownAtOnce() const {
     most = std::max(most, down);
   }
   return most;
+}
+
+std::vector<std::string> RestartMonitor::RoundsAllDown(
+    const std::vector<std::string>& names) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<size_t> which;
+  for (size_t i = 0; i < watched_.size(); ++i) {
+    if (std::find(names.begin(), names.end(), watched_[i].name) != names.end()) which.push_back(i);
+  }
+  std::vector<std::string> out;
+  const size_t rounds = samples_.empty() ? 0 : samples_[0].size();
+  for (size_t k = 0; k < rounds && !which.empty(); ++k) {
+    std::string round;
+    bool all_down = true;
+    for (size_t i : which) {
+      if (k >= samples_[i].size() || samples_[i][k].health == "SERVING") {
+        all_down = false;
+        break;
+      }
+      absl::StrAppend(&round,
+                      round.empty()
+                          ? absl::FormatTime("%H:%M:%E1S", samples_[i][k].at, absl::LocalTimeZone())
+                          : "",
+                      " ", watched_[i].name, "=", samples_[i][k].health);
+    }
+    if (all_down) out.push_back(round);
+  }
+  return out;
 }
 
 int RestartMonitor::rounds() const {

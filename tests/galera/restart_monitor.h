@@ -48,6 +48,9 @@ class RestartMonitor {
   std::vector<Restart> Restarts() const;
   // After Stop: the most processes not SERVING in one round of samples.
   int MostDownAtOnce() const;
+  // After Stop: the rounds in which every one of `names` was not SERVING (e.g. both replicas of
+  // a service: an outage of it), each described ("12:00:01.2 registry1=UNAVAILABLE ...").
+  std::vector<std::string> RoundsAllDown(const std::vector<std::string>& names) const;
   int rounds() const;
 
  private:
