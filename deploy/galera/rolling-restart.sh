@@ -58,7 +58,7 @@ alive() {  # PID
 # ARGV, ENVIRONMENT, PORT, FLAGS (impctl TLS flags), SERVICES ("" and a gateway's facades) and
 # DRAIN_LIMIT (seconds) of the running process PID.
 inspect() {  # NAME PID
-  local a ca="" cert="" key="" grace_ms=1000 drain=10 gateway=0
+  local a ca="" cert="" key="" grace_ms=1000 drain=10 rollback=15 gateway=0
   mapfile -d '' ARGV <"/proc/$2/cmdline" || die "$1: cannot read /proc/$2/cmdline"
   mapfile -d '' ENVIRONMENT <"/proc/$2/environ" || die "$1: cannot read /proc/$2/environ"
   WORKDIR=$(readlink "/proc/$2/cwd")
@@ -74,6 +74,7 @@ inspect() {  # NAME PID
       --tls_key=*) key=${a#--tls_key=} ;;
       --shutdown_grace_ms=*) grace_ms=${a#--shutdown_grace_ms=} ;;
       --drain_seconds=*) drain=${a#--drain_seconds=} ;;
+      --drain_rollback_seconds=*) rollback=${a#--drain_rollback_seconds=} ;;
       --tokens_file=*) gateway=1 ;;
     esac
   done
@@ -85,8 +86,10 @@ inspect() {  # NAME PID
   fi
   SERVICES=("")
   [ "$gateway" = 1 ] && SERVICES+=(imp.registry.v1.RegistryService imp.activity.v1.ActivityService)
-  # The grace, the drain, and time to exit after it.
-  DRAIN_LIMIT=$((grace_ms / 1000 + 1 + drain + 5))
+  # The grace, the drain, the rollback of a call cut by the drain (activity-service's
+  # --drain_rollback_seconds, 15 s by default; assumed for every binary: the wait ends when the
+  # process exits) and time to exit after it. Only then is it killed.
+  DRAIN_LIMIT=$((grace_ms / 1000 + 1 + drain + rollback + 5))
 }
 
 serving() {  # WAIT_SECONDS: every name in SERVICES is SERVING on PORT
