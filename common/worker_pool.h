@@ -24,8 +24,17 @@ namespace imp {
 struct AdmissionOptions {
   // Tasks waiting at most; more are refused at once.
   size_t max_queued = 64;
-  // A queued task that has not started after this long is refused (its rejection runs).
+  // While a standing queue persists (see standing_queue_interval), a queued task that has not
+  // started after this long is refused (its rejection runs).
   absl::Duration max_queue_wait = absl::Milliseconds(20);
+  // A queue that empties now and then is a burst, not overload (eight writers with one call in
+  // flight each, on eight workers that also serve the writes' lookups): its tasks may wait up to
+  // burst_queue_wait. Only a queue that has not been empty for standing_queue_interval is
+  // overload, shed at the bounds above and below (CoDel's rule: a standing queue, not a long one,
+  // is what admission control must remove; at 20 ms eight writers saw 19 % of writes refused),
+  // and so is any load the pool had to refuse in the last two seconds.
+  absl::Duration burst_queue_wait = absl::Milliseconds(40);
+  absl::Duration standing_queue_interval = absl::Milliseconds(100);
   // ... or, sooner, after this many run times of a task on an unloaded pool, so that answered
   // calls wait a few run times at most when the pool is saturated (never less than
   // min_queue_wait). The unloaded run time is the yardstick, not the current one: under
@@ -85,16 +94,25 @@ class WorkerPool {
   // The gate every COMMIT of work run here passes; the server closes it when draining.
   CommitGate* commit_gate() { return &commit_gate_; }
 
-  // The average run time of recent tasks (for tests and logs).
+  // The average run time of recent tasks, as the expected wait uses it now: it fades with
+  // time when no task finishes (for tests and logs).
   absl::Duration average_run_time();
+  // Forgets what recent tasks took: the server calls it when its database is back after being
+  // unreachable, so that calls which waited out the outage do not make the pool expect every
+  // call to wait as long.
+  void ForgetRunTimes();
+  // Not OK, with the reason, while the pool refuses every call: every worker busy, none started
+  // for `stuck_after`, and calls refused meanwhile, the last within a second. Health reports it
+  // (NOT_SERVING).
+  absl::Status AdmissionHealth(absl::Duration stuck_after = absl::Seconds(2));
   // The retry delay a refusal made now would carry.
   absl::Duration retry_delay();
 
  private:
   struct Entry {
     Task task;
-    Rejection rejected;
-    absl::Time expiry;    // InfiniteFuture when it may wait as long as it takes
+    Rejection rejected;  // null: it may wait as long as it takes
+    absl::Time queued_at;
     bool sampled = true;  // its run time feeds average_run_ and unloaded_run_
     std::string caller;
   };
@@ -112,11 +130,23 @@ class WorkerPool {
                      absl::string_view caller);
   // Whether a worker may take `entry` now: one is idle and the caller is under its share.
   bool CanStartLocked(const Entry& entry, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether `entry`'s caller is at its share of the workers (fairness), whatever is free.
+  bool HeldBackLocked(const Entry& entry) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ForgetIdleCallersLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   void Loop();
   void Watchdog();
   absl::Duration AdmissionWaitLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Overload: the queue has not been empty for standing_queue_interval, or a call was refused
+  // in the last two seconds.
+  bool OverloadedLocked(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // When a queued entry is refused, as things stand now.
+  absl::Time ExpiryLocked(const Entry& entry, absl::Time now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // How long a task submitted now waits for a worker: none while one is free for it.
+  absl::Duration ExpectedWaitLocked(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // average_run_, faded by the time since a task last finished.
+  absl::Duration FadedAverageLocked(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RefuseLocked(absl::string_view why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Duration RetryDelayLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RollWindowLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -140,8 +170,17 @@ class WorkerPool {
   // worker is busy: when one is idle, the wait is the scheduler's (a loaded machine), not the
   // pool's, and the task will start as soon as that worker runs.
   size_t busy_ ABSL_GUARDED_BY(mu_) = 0;
-  // Exponentially weighted average of task run times (predicts waits for deadlines).
+  // Exponentially weighted average of task run times (predicts waits for deadlines), as of
+  // last_finish_: it fades with time since (FadedAverageLocked), so that an estimate made of
+  // calls that waited out a database stall cannot outlive the stall when nothing runs.
   absl::Duration average_run_ ABSL_GUARDED_BY(mu_) = absl::Milliseconds(1);
+  absl::Time last_finish_ ABSL_GUARDED_BY(mu_);
+  // Since when the queue has held a task (InfiniteFuture while it is empty).
+  absl::Time queue_busy_since_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  // When a task last started, and calls refused since (AdmissionHealth).
+  absl::Time last_start_ ABSL_GUARDED_BY(mu_);
+  uint64_t refused_since_start_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time last_refusal_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   // The same, over tasks that started with at most half the workers busy and an empty queue:
   // the run time of an unloaded pool, the yardstick of the admission wait.
   absl::Duration unloaded_run_ ABSL_GUARDED_BY(mu_) = absl::Milliseconds(1);

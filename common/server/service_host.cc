@@ -213,6 +213,8 @@ void ServiceHost::ReadinessLoop() {
     // about three intervals of stalling.
     const absl::Time deadline = absl::Now() + options_.readiness_interval * 2;
     absl::Status status = readiness_check_ ? readiness_check_(deadline) : absl::OkStatus();
+    // A pool that refuses every call is not serving, whatever its database says.
+    if (status.ok()) status = workers_.AdmissionHealth();
     absl::flat_hash_map<std::string, bool> own;
     std::vector<std::string> reasons;
     for (auto& [name, check] : service_checks_) {
@@ -229,6 +231,9 @@ void ServiceHost::ReadinessLoop() {
       return;
     }
     const bool ready = status.ok();
+    // Back from an outage: the run times of calls that waited it out say nothing about the
+    // calls to come (issue #19: they kept every short-deadline call refused after a stall).
+    if (ready && !last_ready && !first) workers_.ForgetRunTimes();
     if (first || ready != last_ready || own != last_own) {
       PublishHealth(ready, own);
       if (!ready) reasons.insert(reasons.begin(), std::string(status.message()));

@@ -38,9 +38,25 @@ class ScriptedRegistry final : public reg::RegistryService::Service {
     message_ = std::move(message);
   }
 
+  // From now on BatchGet sheds load the way the registry's admission control does.
+  void set_overloaded(bool overloaded) {
+    absl::MutexLock lock(&mu_);
+    overloaded_ = overloaded;
+  }
+
   grpc::Status BatchGetInstitutions(grpc::ServerContext*,
                                     const reg::BatchGetInstitutionsRequest* req,
                                     reg::BatchGetInstitutionsResponse* resp) override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (overloaded_) {
+        return ToGrpcStatus(api::WithRetryDelay(
+            api::WithReason(absl::ResourceExhaustedError(
+                                "server overloaded: no worker became free in time; retry"),
+                            api::kReasonOverloaded),
+            absl::Milliseconds(700)));
+      }
+    }
     for (int i = 0; i < req->names_size(); ++i) {
       if (known_.count(req->names(i)) == 0) {
         const absl::Status real = api::ResourceNotFound(
@@ -60,6 +76,7 @@ class ScriptedRegistry final : public reg::RegistryService::Service {
   const std::set<std::string> known_;
   absl::Mutex mu_;
   std::string message_ ABSL_GUARDED_BY(mu_);
+  bool overloaded_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 google::type::Date D(int y, int m, int d) {
@@ -164,6 +181,22 @@ TEST_F(ReferenceDetailsTest, TheUnknownReferenceIsFoundFromDetailsWhateverTheMes
   *req.mutable_activity() = Visit({"institutions/sussex", "institutions/lille"});
   const grpc::Status ok = act_->CreateActivity(Ctx().get(), req, &out);
   EXPECT_TRUE(ok.ok()) << ok.error_message();
+}
+
+TEST_F(ReferenceDetailsTest, ARegistryOverloadRefusalReachesTheCallerAsOverloadWithItsRetryDelay) {
+  registry_.set_overloaded(true);
+  Activity out;
+  v1::CreateActivityRequest req;
+  *req.mutable_activity() = Visit({"institutions/sussex"});
+  const grpc::Status s = act_->CreateActivity(Ctx().get(), req, &out);
+  // Overload is not an outage: the client is to back off and retry, as the registry asked.
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  const absl::Status details = FromGrpcStatus(s);
+  EXPECT_EQ(api::ReasonOf(details), api::kReasonOverloaded);
+  auto retry = api::GetDetail<rpc::RetryInfo>(details);
+  ASSERT_TRUE(retry.has_value()) << "the registry's RetryInfo was dropped";
+  EXPECT_EQ(retry->retry_delay().nanos(), 700 * 1000 * 1000);
+  EXPECT_EQ(db_->QueryString("SELECT COUNT(*) FROM activities"), "0");
 }
 
 }  // namespace
