@@ -29,7 +29,7 @@
 // request id "<request_id>-<line>" (default request id: derived from the file's content, so a
 // re-run of the same file creates nothing twice); rows that exist already count as "already
 // there" unless --strict. Activities import through the streaming ImportActivities, all or
-// nothing unless --mode=best_effort. Every rejected row is reported as "line N: field: reason"
+// nothing unless --mode=best_effort, retried whole on UNAVAILABLE with the same request id. Every rejected row is reported as "line N: field: reason"
 // on stderr (and in --errors_csv), N being the CSV line the record starts on.
 //
 // Output: results on stdout (tables for people; with --json exactly one proto JSON document),
@@ -89,7 +89,8 @@ Commands:
   import KIND FILE.csv          import a CSV in the deploy/demo formats, with progress and a
                                 per-row error report "line N: field: reason" (--errors_csv,
                                 --request_id, --strict; activities: --mode=all_or_nothing|
-                                best_effort, --validate_only)
+                                best_effort, --validate_only; retried on UNAVAILABLE with
+                                the same request id after 1, 2, 4, 8, 16 s, said on stderr)
                                 (projects: one row each, see docs/design/h-projpub.md)
   export KIND                   CSV in the import format (--filter, --show_deleted, --output)
   export iati                   IATI 2.03 activity XML, one activity per agreement, with the
