@@ -3,6 +3,7 @@
 // database; they are the behaviour under test, not synchronisation.
 #include <atomic>
 #include <functional>
+#include <memory>
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -20,6 +21,20 @@ bool WaitFor(const std::function<bool()>& condition, absl::Duration limit) {
     absl::SleepFor(absl::Milliseconds(5));
   }
   return true;
+}
+
+// Occupies a worker until the returned notification is notified (shared with the task, which
+// may still be waking when the test ends).
+std::shared_ptr<absl::Notification> HoldAWorker(WorkerPool& pool) {
+  auto release = std::make_shared<absl::Notification>();
+  absl::Notification started;
+  EXPECT_TRUE(pool.Submit([release, &started] {
+                    started.Notify();
+                    release->WaitForNotification();
+                  })
+                  .ok());
+  started.WaitForNotification();
+  return release;
 }
 
 // Fills every worker with a task that runs `run`, and waits for them all to finish.
@@ -73,19 +88,13 @@ TEST(WorkerPoolAdmission, AQueueThatEmptiesNowAndThenWaitsPastTheOverloadBound) 
   admission.burst_queue_wait = absl::Seconds(2);
   admission.standing_queue_interval = absl::Seconds(2);
   WorkerPool pool(1, admission);
-  absl::Notification release, started;
-  ASSERT_TRUE(pool.Submit([&] {
-                    started.Notify();
-                    release.WaitForNotification();
-                  })
-                  .ok());
-  started.WaitForNotification();
+  std::shared_ptr<absl::Notification> release = HoldAWorker(pool);
   absl::Notification ran, refused;
   ASSERT_TRUE(pool.Submit([&] { ran.Notify(); }, [&](absl::Status) { refused.Notify(); }).ok());
   // Well past the overload bound (5 ms) but within the burst's: still queued.
   EXPECT_FALSE(refused.WaitForNotificationWithTimeout(absl::Milliseconds(200)))
       << "a queued call was refused after the overload bound although the queue is not standing";
-  release.Notify();
+  release->Notify();
   EXPECT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(5)));
 }
 
@@ -95,13 +104,7 @@ TEST(WorkerPoolAdmission, UnderAStandingQueueACallThatWouldWaitTooLongIsRefusedA
   admission.min_queue_wait = absl::Milliseconds(5);
   admission.standing_queue_interval = absl::Milliseconds(20);
   WorkerPool pool(1, admission);
-  absl::Notification release, started;
-  ASSERT_TRUE(pool.Submit([&] {
-                    started.Notify();
-                    release.WaitForNotification();
-                  })
-                  .ok());
-  started.WaitForNotification();
+  std::shared_ptr<absl::Notification> release = HoldAWorker(pool);
   // Tasks that may wait as long as they take keep the queue from emptying, ten run times long.
   std::atomic<int> patient_ran{0};
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(pool.Submit([&] { ++patient_ran; }).ok());
@@ -118,7 +121,7 @@ TEST(WorkerPoolAdmission, UnderAStandingQueueACallThatWouldWaitTooLongIsRefusedA
       },
       absl::Seconds(2)));
   EXPECT_TRUE(refused_at_once);
-  release.Notify();
+  release->Notify();
   EXPECT_TRUE(WaitFor([&] { return patient_ran.load() == 10; }, absl::Seconds(5)));
 }
 
@@ -129,13 +132,7 @@ TEST(WorkerPoolAdmission, HealthSaysNotServingWhileEveryCallIsRefusedAndRecovers
   admission.burst_queue_wait = absl::Milliseconds(5);
   WorkerPool pool(1, admission);
   EXPECT_TRUE(pool.AdmissionHealth(absl::Milliseconds(50)).ok());
-  absl::Notification release, started;
-  ASSERT_TRUE(pool.Submit([&] {
-                    started.Notify();
-                    release.WaitForNotification();
-                  })
-                  .ok());
-  started.WaitForNotification();
+  std::shared_ptr<absl::Notification> release = HoldAWorker(pool);
   // Busy but refusing nothing: healthy.
   EXPECT_TRUE(pool.AdmissionHealth(absl::Milliseconds(0)).ok());
   absl::Notification refused;
@@ -143,7 +140,7 @@ TEST(WorkerPoolAdmission, HealthSaysNotServingWhileEveryCallIsRefusedAndRecovers
   ASSERT_TRUE(refused.WaitForNotificationWithTimeout(absl::Seconds(5)));
   EXPECT_TRUE(WaitFor([&] { return !pool.AdmissionHealth(absl::Milliseconds(50)).ok(); },
                       absl::Seconds(2)));
-  release.Notify();
+  release->Notify();
   absl::Notification ran;
   ASSERT_TRUE(pool.Submit([&] { ran.Notify(); }).ok());
   ASSERT_TRUE(ran.WaitForNotificationWithTimeout(absl::Seconds(5)));
