@@ -517,7 +517,9 @@ TEST(Table, ShowsControlCharactersAsEscapesSoStoredTextCannotDriveTheTerminal) {
   Table t({"TITLE"});
   t.AddRow({"red \x1b[31mtext\x1b[0m"});
   t.AddRow({"title \x1b]0;owned\x07 bell"});
-  t.AddRow({"moc.\xe2\x80\xaelive \xc2\x9b" "2J \x7f"});
+  t.AddRow(
+      {"moc.\xe2\x80\xaelive \xc2\x9b"
+       "2J \x7f"});
   t.AddRow({"stray \xff byte\tand tab"});
   const std::string shown = t.Render("", 80);
   EXPECT_EQ(shown.find('\x1b'), std::string::npos) << shown;

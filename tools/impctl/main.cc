@@ -29,8 +29,9 @@
 // request id "<request_id>-<line>" (default request id: derived from the file's content, so a
 // re-run of the same file creates nothing twice); rows that exist already count as "already
 // there" unless --strict. Activities import through the streaming ImportActivities, all or
-// nothing unless --mode=best_effort, retried whole on UNAVAILABLE with the same request id. Every rejected row is reported as "line N: field: reason"
-// on stderr (and in --errors_csv), N being the CSV line the record starts on.
+// nothing unless --mode=best_effort, retried whole on UNAVAILABLE with the same request id. Every
+// rejected row is reported as "line N: field: reason" on stderr (and in --errors_csv), N being the
+// CSV line the record starts on.
 //
 // Output: results on stdout (tables for people; with --json exactly one proto JSON document),
 // progress and errors on stderr (a progress bar only when stderr is a terminal).
