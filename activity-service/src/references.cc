@@ -40,12 +40,9 @@ absl::Status Unavailable(const grpc::Status& status) {
   if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
     // The registry shed the lookup (overload): the caller is told the same, with the
     // registry's retry delay and reason, not that a backend is down.
-    absl::Status shed = FromGrpcStatus(status);
-    absl::Status told(
-        shed.code(), absl::StrCat("registry overloaded, references not checked: ", shed.message()));
-    shed.ForEachPayload(
-        [&](absl::string_view url, const absl::Cord& payload) { told.SetPayload(url, payload); });
-    return told;
+    const absl::Status shed = FromGrpcStatus(status);
+    return api::WithMessage(
+        shed, absl::StrCat("registry overloaded, references not checked: ", shed.message()));
   }
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     return api::WithReason(

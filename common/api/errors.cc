@@ -1,10 +1,9 @@
 #include "common/api/errors.h"
 
-#include "absl/strings/numbers.h"
-
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace imp::api {
@@ -127,6 +126,13 @@ absl::Status WithRetryDelay(absl::Status status, absl::Duration delay) {
   retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
   SetDetail(status, retry);
   return status;
+}
+
+absl::Status WithMessage(const absl::Status& status, absl::string_view message) {
+  absl::Status out(status.code(), message);
+  status.ForEachPayload(
+      [&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
 }
 
 absl::Status WithReason(absl::Status status, absl::string_view reason,

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "absl/time/time.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/rpc/error_details.pb.h"
 
 // Errors that programs can act on without reading message text (AIP-193).
@@ -108,6 +108,10 @@ absl::Status RequestIdReused(absl::string_view why, absl::string_view earlier = 
 
 // `status` with RetryInfo: the client may retry after `delay` (overload, draining).
 absl::Status WithRetryDelay(absl::Status status, absl::Duration delay);
+
+// `status` with another message, its code and every detail kept (a backend's error passed on
+// with the caller's context in front).
+absl::Status WithMessage(const absl::Status& status, absl::string_view message);
 
 // `status` with ErrorInfo {reason, domain imp.v1, metadata} (replacing an earlier ErrorInfo;
 // metadata keys of the earlier one that `metadata` lacks are kept). OK stays OK.

@@ -72,14 +72,6 @@ void SetActivityFreshness(absl::Time asked, v1::DataFreshness* out) {
 
 namespace {
 
-// `status` with another message, its code and details kept.
-absl::Status WithMessage(const absl::Status& status, absl::string_view message) {
-  absl::Status out(status.code(), message);
-  status.ForEachPayload(
-      [&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
-  return out;
-}
-
 std::string CopyAge(const RegistryView& view) {
   return absl::StrCat(
       "the gateway's copy as of ",
@@ -98,16 +90,16 @@ std::string StaleRegistryWarning(const RegistryView& view, const absl::Status& r
 
 absl::Status NotInStaleCopy(const RegistryView& view, const absl::Status& refreshed,
                             const std::string& name) {
-  return WithMessage(refreshed,
-                     absl::StrCat(refreshed.message(), "; ", name, " is not in ", CopyAge(view),
-                                  " and the registry cannot say whether it exists"));
+  return api::WithMessage(
+      refreshed, absl::StrCat(refreshed.message(), "; ", name, " is not in ", CopyAge(view),
+                              " and the registry cannot say whether it exists"));
 }
 
 absl::Status MissingSourceError(v1::Source source, const absl::Status& status,
                                 const std::vector<v1::Source>& missing) {
   std::vector<std::string> names;
   for (v1::Source s : missing) names.push_back(v1::Source_Name(s));
-  absl::Status error = WithMessage(
+  absl::Status error = api::WithMessage(
       status, absl::StrCat(v1::Source_Name(source), ": ", status.message(),
                            " (the answer needs every source; allow_partial answers without ",
                            absl::StrJoin(names, ", "), ")"));

@@ -291,13 +291,7 @@ void RegistryReadModel::Load(int64_t head, absl::Time head_read_at,
                              const std::vector<reg::Institution>& institutions,
                              const std::vector<reg::Agreement>& agreements,
                              const std::vector<reg::Project>& projects, const std::string& epoch) {
-  Batch batch;
-  for (const auto& in : institutions) batch.Add(in);
-  for (const auto& a : agreements) batch.Add(a);
-  for (const auto& p : projects) batch.Add(p);
-  Advance advance{0, head, head_read_at, true};
-  advance.epoch = epoch;
-  Apply(batch, advance);
+  LoadAll(head, head_read_at, institutions, agreements, projects, epoch, /*replace=*/false);
 }
 
 void RegistryReadModel::Reload(int64_t head, absl::Time head_read_at,
@@ -305,13 +299,21 @@ void RegistryReadModel::Reload(int64_t head, absl::Time head_read_at,
                                const std::vector<reg::Agreement>& agreements,
                                const std::vector<reg::Project>& projects,
                                const std::string& epoch) {
+  LoadAll(head, head_read_at, institutions, agreements, projects, epoch, /*replace=*/true);
+}
+
+void RegistryReadModel::LoadAll(int64_t head, absl::Time head_read_at,
+                                const std::vector<reg::Institution>& institutions,
+                                const std::vector<reg::Agreement>& agreements,
+                                const std::vector<reg::Project>& projects, const std::string& epoch,
+                                bool replace) {
   Batch batch;
   for (const auto& in : institutions) batch.Add(in);
   for (const auto& a : agreements) batch.Add(a);
   for (const auto& p : projects) batch.Add(p);
   Advance advance{0, head, head_read_at, true};
   advance.epoch = epoch;
-  advance.replace = true;
+  advance.replace = replace;
   Apply(batch, advance);
 }
 

@@ -193,6 +193,12 @@ class RegistryReadModel {
   };
 
   void Apply(const Batch& batch, const Advance& advance) ABSL_LOCKS_EXCLUDED(mu_);
+  // Load and Reload: the whole registry as one batch, merged with the copy or replacing it.
+  void LoadAll(int64_t head, absl::Time head_read_at,
+               const std::vector<registry::v1::Institution>& institutions,
+               const std::vector<registry::v1::Agreement>& agreements,
+               const std::vector<registry::v1::Project>& projects, const std::string& epoch,
+               bool replace) ABSL_LOCKS_EXCLUDED(mu_);
   bool EpochDiffers(const registry::v1::ListRegistryChangesResponse& page) const
       ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -90,17 +90,23 @@ std::string GaleraCluster::Script(const std::string& command, int node) const {
                       Quote(dir_), node > 0 ? absl::StrCat(" ", node) : "");
 }
 
+absl::Status RunWhenThisProcessEnds(const std::string& command) {
+  const std::string watchdog = absl::StrCat(
+      "setsid bash -c ",
+      Quote(absl::StrCat("while kill -0 ", getpid(), " 2>/dev/null; do sleep 1; done; ", command)),
+      " </dev/null >/dev/null 2>&1 &");
+  if (std::system(watchdog.c_str()) != 0) return absl::InternalError("cannot start the watchdog");
+  return absl::OkStatus();
+}
+
 absl::Status GaleraCluster::Start() {
   if (dir_.empty()) return absl::InternalError("mkdtemp failed");
   started_ = true;
   // The nodes outlive the script that starts them; if this binary is killed (ctest timeout),
   // the watchdog stops them within a second or so.
-  const std::string watchdog = absl::StrCat(
-      "setsid bash -c ",
-      Quote(absl::StrCat("while kill -0 ", getpid(), " 2>/dev/null; do sleep 1; done; [ -d ",
-                         Quote(dir_), " ] && ", Script("stop"))),
-      " </dev/null >/dev/null 2>&1 &");
-  if (std::system(watchdog.c_str()) != 0) return absl::InternalError("cannot start the watchdog");
+  absl::Status watchdog =
+      RunWhenThisProcessEnds(absl::StrCat("[ -d ", Quote(dir_), " ] && ", Script("stop")));
+  if (!watchdog.ok()) return watchdog;
   auto out = RunCommand("IMP_GALERA_PORTS=free " + Script("start"));
   return out.ok() ? absl::OkStatus() : out.status();
 }

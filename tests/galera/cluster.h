@@ -24,6 +24,10 @@ namespace imp::testing::galera {
 
 // Runs a shell command; its stdout (and stderr) or an error quoting them.
 absl::StatusOr<std::string> RunCommand(const std::string& command);
+// Starts a detached shell that runs `command` once this process has ended, however it ends (a
+// ctest timeout kills it): what it started outside its own children must not outlive it. A
+// shell has no event for a non-child's end, so it looks once a second.
+absl::Status RunWhenThisProcessEnds(const std::string& command);
 
 class GaleraCluster {
  public:

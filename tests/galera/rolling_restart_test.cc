@@ -144,12 +144,7 @@ void RollUnderLoad(const std::string& mode, const std::vector<std::string>& rest
   // it. A watchdog kills them if this binary dies, and so does the end of the test.
   const std::string kill_restarted =
       "for f in " + state + "/run/*.pid; do kill -9 $(cat $f) 2>/dev/null; done; true";
-  const std::string watchdog =
-      absl::StrCat("setsid bash -c ",
-                   Quote(absl::StrCat("while kill -0 ", getpid(),
-                                      " 2>/dev/null; do sleep 1; done; ", kill_restarted)),
-                   " </dev/null >/dev/null 2>&1 &");
-  ASSERT_EQ(std::system(watchdog.c_str()), 0);
+  ASSERT_TRUE(RunWhenThisProcessEnds(kill_restarted).ok());
   absl::Cleanup stop_restarted = [&] {
     (void)RunCommand(kill_restarted);
     if (!::testing::Test::HasFailure()) (void)RunCommand("rm -rf " + Quote(state));
