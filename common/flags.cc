@@ -13,6 +13,9 @@ ABSL_FLAG(int, port, 0, "Port to listen on (0 picks a free port).");
 ABSL_FLAG(int, health_port, 0,
           "When set, also serve grpc.health.v1 (and nothing else) in plaintext on this port, "
           "for probes that cannot speak TLS (Kubernetes' grpc probe). 0: none.");
+ABSL_FLAG(int, metrics_port, 0,
+          "When set, serve Prometheus metrics (text format 0.0.4) at http://ADDRESS:PORT/metrics, "
+          "plain HTTP on --listen_address: counts and timings only. 0: none.");
 ABSL_FLAG(int, worker_threads, 0,
           "Threads that run blocking work (database calls); 0: two per CPU core, at least 4 and "
           "at most --db_pool_size.");
@@ -82,6 +85,7 @@ ServiceHostOptions ServiceHostOptionsFromFlags(const std::string& service_name) 
   options.listen_address = absl::GetFlag(FLAGS_listen_address);
   options.port = absl::GetFlag(FLAGS_port);
   options.health_port = absl::GetFlag(FLAGS_health_port);
+  options.metrics_port = absl::GetFlag(FLAGS_metrics_port);
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   if (options.worker_threads <= 0) {
     // Two per core, at least 4, at most one per database connection. Much of the work waits

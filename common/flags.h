@@ -14,6 +14,7 @@
 ABSL_DECLARE_FLAG(std::string, listen_address);
 ABSL_DECLARE_FLAG(int, port);
 ABSL_DECLARE_FLAG(int, health_port);
+ABSL_DECLARE_FLAG(int, metrics_port);
 ABSL_DECLARE_FLAG(int, worker_threads);
 ABSL_DECLARE_FLAG(int, drain_seconds);
 ABSL_DECLARE_FLAG(int, shutdown_grace_ms);

@@ -24,6 +24,10 @@ constexpr absl::Duration kWindow = absl::Seconds(1);
 // How fast the run-time average fades while no task finishes: halved every kFadeHalfLife.
 constexpr absl::Duration kFadeHalfLife = absl::Seconds(1);
 
+// Label values of imp_admission_refusals_total, in RefusalReason's order.
+constexpr const char* kRefusalReasons[] = {"queue_full", "caller_share", "deadline",
+                                           "standing_queue", "queue_wait"};
+
 }  // namespace
 
 WorkerPool::WorkerPool(size_t threads, AdmissionOptions admission)
@@ -32,6 +36,13 @@ WorkerPool::WorkerPool(size_t threads, AdmissionOptions admission)
       last_finish_(absl::Now()),
       last_start_(absl::Now()),
       window_start_(absl::Now()) {
+  metrics::Family<metrics::Counter>& refusals = metrics::Registry::Default().AddCounter(
+      "imp_admission_refusals_total",
+      "Calls the worker pool refused (RESOURCE_EXHAUSTED, nothing run), by reason: queue_full, "
+      "caller_share (fairness), deadline (nearer than the expected wait), standing_queue "
+      "(overload, refused on arrival), queue_wait (queued past the admission wait).",
+      {"reason"});
+  for (size_t i = 0; i < refusals_.size(); ++i) refusals_[i] = &refusals.With({kRefusalReasons[i]});
   threads_.reserve(threads);
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
   watchdog_ = std::thread([this] { Watchdog(); });
@@ -120,7 +131,8 @@ absl::Duration WorkerPool::RetryDelayLocked() {
 }
 
 // RESOURCE_EXHAUSTED with reason OVERLOADED and a retry delay: nothing has run.
-absl::Status WorkerPool::RefuseLocked(absl::string_view why) {
+absl::Status WorkerPool::RefuseLocked(RefusalReason reason, absl::string_view why) {
+  refusals_[static_cast<int>(reason)]->Increment();
   ++refused_now_;
   ++refused_since_start_;
   const absl::Time now = absl::Now();
@@ -181,27 +193,32 @@ absl::Status WorkerPool::Queue(Task task, Rejection rejected, absl::Time deadlin
     const int share = static_cast<int>(std::max<size_t>(1, admission_.max_queued / 2));
     if (load->queued >= share && ExpensiveLocked(*load) &&
         admission_.fairness_window > absl::ZeroDuration()) {
-      return RefuseLocked(absl::StrCat("this caller already has ", load->queued,
+      return RefuseLocked(RefusalReason::kCallerShare,
+                          absl::StrCat("this caller already has ", load->queued,
                                        " requests queued, its share while others wait"));
     }
   }
   if (queue_.size() >= admission_.max_queued) {
-    return RefuseLocked(absl::StrCat(queue_.size(), " requests already queued"));
+    return RefuseLocked(RefusalReason::kQueueFull,
+                        absl::StrCat(queue_.size(), " requests already queued"));
   }
   // Only the wait for a worker is predicted, never the call's own run time: that is the
   // caller's deadline's business, and an average over every method says little about it.
   const absl::Duration expected = ExpectedWaitLocked(now);
   if (rejected != nullptr && deadline != absl::InfiniteFuture() && now + expected > deadline) {
-    return RefuseLocked(absl::StrCat("the call's deadline is nearer than the expected wait of ",
+    return RefuseLocked(RefusalReason::kDeadline,
+                        absl::StrCat("the call's deadline is nearer than the expected wait of ",
                                      absl::FormatDuration(expected)));
   }
   // Under overload (a standing queue), a call that would wait longer than the admission wait
   // is refused now rather than queued and refused by the watchdog when its wait is over: the
   // same outcome, sooner and without the queue slot.
   if (rejected != nullptr && OverloadedLocked(now) && expected > AdmissionWaitLocked()) {
-    return RefuseLocked(absl::StrCat(
-        "calls have queued without a break for ", absl::FormatDuration(now - queue_busy_since_),
-        " and this one would wait about ", absl::FormatDuration(expected)));
+    return RefuseLocked(
+        RefusalReason::kStandingQueue,
+        absl::StrCat("calls have queued without a break for ",
+                     absl::FormatDuration(now - queue_busy_since_),
+                     " and this one would wait about ", absl::FormatDuration(expected)));
   }
   if (queue_.empty()) queue_busy_since_ = now;
   queue_.push_back(Entry{std::move(task), std::move(rejected), now, sampled, std::string(caller)});
@@ -240,6 +257,17 @@ absl::Status WorkerPool::AdmissionHealth(absl::Duration stuck_after) {
   return absl::UnavailableError(absl::StrCat(
       "admission: every worker busy and no call started for ", absl::FormatDuration(since_start),
       "; ", refused_since_start_, " calls refused meanwhile"));
+}
+
+WorkerPool::Load WorkerPool::load() {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = absl::Now();
+  Load load;
+  load.threads = threads_count_;
+  load.busy = busy_;
+  load.queued = queue_.size();
+  load.expected_wait = ExpectedWaitLocked(now);
+  return load;
 }
 
 absl::Duration WorkerPool::retry_delay() {
@@ -347,7 +375,8 @@ void WorkerPool::Watchdog() {
             refused.push_back(std::move(it->rejected));
             if (!it->caller.empty()) --callers_[it->caller].queued;
             it = queue_.erase(it);
-            reasons.push_back(RefuseLocked("no worker became free in time"));
+            reasons.push_back(
+                RefuseLocked(RefusalReason::kQueueWait, "no worker became free in time"));
           }
         }
         if (queue_.empty()) queue_busy_since_ = absl::InfiniteFuture();

@@ -1,6 +1,7 @@
 #ifndef IMP_COMMON_WORKER_POOL_H_
 #define IMP_COMMON_WORKER_POOL_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -15,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/metrics/metrics.h"
 #include "common/server/commit_gate.h"
 
 namespace imp {
@@ -105,6 +107,14 @@ class WorkerPool {
   // for `stuck_after`, and calls refused meanwhile, the last within a second. Health reports it
   // (NOT_SERVING).
   absl::Status AdmissionHealth(absl::Duration stuck_after = absl::Seconds(2));
+  // What the pool holds now (the admin port's gauges).
+  struct Load {
+    size_t threads = 0;
+    size_t busy = 0;
+    size_t queued = 0;
+    absl::Duration expected_wait;  // of a task submitted now (zero while a worker is free)
+  };
+  Load load();
   // The retry delay a refusal made now would carry.
   absl::Duration retry_delay();
 
@@ -147,7 +157,10 @@ class WorkerPool {
   absl::Duration ExpectedWaitLocked(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // average_run_, faded by the time since a task last finished.
   absl::Duration FadedAverageLocked(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status RefuseLocked(absl::string_view why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Why a call was refused (imp_admission_refusals_total's reason label).
+  enum class RefusalReason { kQueueFull, kCallerShare, kDeadline, kStandingQueue, kQueueWait };
+  absl::Status RefuseLocked(RefusalReason reason, absl::string_view why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Duration RetryDelayLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RollWindowLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -189,6 +202,8 @@ class WorkerPool {
   absl::Time window_start_ ABSL_GUARDED_BY(mu_);
   uint64_t refused_now_ ABSL_GUARDED_BY(mu_) = 0, started_now_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t refused_before_ ABSL_GUARDED_BY(mu_) = 0, started_before_ ABSL_GUARDED_BY(mu_) = 0;
+  // imp_admission_refusals_total by reason (process-wide counters, looked up once).
+  std::array<metrics::Counter*, 5> refusals_;
   std::vector<std::thread> threads_;
   std::thread watchdog_;
 };

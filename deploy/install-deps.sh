@@ -11,6 +11,8 @@ PACKAGES=(
   libabsl-dev
   libmysqlcppconn-dev
   libgtest-dev libgmock-dev
+  libmicrohttpd-dev                      # the admin port's /metrics (Prometheus text format)
+  prometheus                             # promtool and a private Prometheus in the tests (#24)
   grpc-proto                             # grpc.health.v1 proto for clients (impctl health)
   mariadb-server mariadb-client
   python3-grpcio python3-protobuf        # cross-language client test (generated from protos alone)

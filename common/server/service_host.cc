@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "common/init.h"
 #include "common/log.h"
+#include "common/metrics/rpc_metrics.h"
 #include "common/server/connection_guard.h"
 #include "common/server/parse_error_interceptor.h"
 #include "common/server/peer_identity.h"
@@ -134,6 +135,9 @@ absl::Status ServiceHost::Start() {
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(MakeParseErrorInterceptor());  // first: the log shows what it sends
   interceptors.push_back(MakeRequestLogInterceptor(options_.actor_resolver));
+  std::vector<std::string> service_names;
+  for (const auto& [service, name] : services_) service_names.push_back(name);
+  interceptors.push_back(metrics::MakeRpcMetricsInterceptor(metrics::KnownMethods(service_names)));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server_ = builder.BuildAndStart();
   if (server_ == nullptr) {
@@ -166,6 +170,21 @@ absl::Status ServiceHost::Start() {
     }
     health_guard_->Start(std::move(health_acceptor));
   }
+  if (options_.metrics_port != 0) {
+    absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> served = metrics::MetricsServer::Start(
+        options_.listen_address, std::max(0, options_.metrics_port), &metrics::Registry::Default());
+    if (!served.ok()) {
+      guard_->Stop();
+      server_->Shutdown();
+      if (health_server_ != nullptr) {
+        health_guard_->Stop();
+        health_server_->Shutdown();
+      }
+      return served.status();
+    }
+    metrics_ = *std::move(served);
+    RegisterMetricSources();
+  }
   // The default health service starts out SERVING; nothing is ready until the checks say so.
   SetServing(!readiness_check_ && service_checks_.empty());
   Log(LogLevel::kInfo, "server_started",
@@ -184,6 +203,74 @@ ConnectionGuard::Counters ServiceHost::connection_counters() {
   return guard_ == nullptr ? ConnectionGuard::Counters{} : guard_->counters();
 }
 
+void ServiceHost::RegisterMetricSources() {
+  metrics::Registry& registry = metrics::Registry::Default();
+  metrics::RegisterProcessMetrics(registry);
+  using metrics::Sample;
+  using metrics::Type;
+  // One reading of the pool per gauge: four short locks per scrape.
+  auto pool_gauge = [&](const char* name, const char* help, auto read) {
+    metric_sources_.push_back(
+        registry.AddSource(name, help, Type::kGauge, {}, [this, read](std::vector<Sample>& out) {
+          out.push_back({{}, read(workers_.load())});
+        }));
+  };
+  pool_gauge("imp_worker_pool_threads", "Worker threads that run blocking work.",
+             [](const WorkerPool::Load& l) { return static_cast<double>(l.threads); });
+  pool_gauge("imp_worker_pool_busy", "Worker threads running a call now (idle = threads - busy).",
+             [](const WorkerPool::Load& l) { return static_cast<double>(l.busy); });
+  pool_gauge("imp_admission_queue_depth", "Calls waiting for a worker now.",
+             [](const WorkerPool::Load& l) { return static_cast<double>(l.queued); });
+  pool_gauge("imp_admission_expected_wait_seconds",
+             "How long a call arriving now is expected to wait for a worker (admission control's "
+             "estimate; zero while a worker is free).",
+             [](const WorkerPool::Load& l) { return absl::ToDoubleSeconds(l.expected_wait); });
+  metric_sources_.push_back(registry.AddSource(
+      "imp_serving", "1 while the process reports SERVING on grpc.health.v1, else 0.", Type::kGauge,
+      {}, [this](std::vector<Sample>& out) {
+        out.push_back({{}, serving_.load() ? 1.0 : 0.0});
+      }));
+  // The ports' connection counts (connection_guard.h), by port: "main" or "health".
+  auto guards = [this]() {
+    std::vector<std::pair<const char*, ConnectionGuard::Counters>> counts;
+    if (guard_ != nullptr) counts.emplace_back("main", guard_->counters());
+    if (health_guard_ != nullptr) counts.emplace_back("health", health_guard_->counters());
+    return counts;
+  };
+  metric_sources_.push_back(registry.AddSource(
+      "imp_connections_accepted_total", "Connections accepted and handed to gRPC, by port.",
+      Type::kCounter, {"port"}, [guards](std::vector<Sample>& out) {
+        for (const auto& [port, c] : guards()) {
+          out.push_back({{port}, static_cast<double>(c.accepted)});
+        }
+      }));
+  metric_sources_.push_back(registry.AddSource(
+      "imp_connections_refused_total",
+      "Connections closed on arrival, by port and reason: max_connections (the port's limit) or "
+      "per_peer (one address's limit).",
+      Type::kCounter, {"port", "reason"}, [guards](std::vector<Sample>& out) {
+        for (const auto& [port, c] : guards()) {
+          out.push_back({{port, "max_connections"}, static_cast<double>(c.refused_total)});
+          out.push_back({{port, "per_peer"}, static_cast<double>(c.refused_per_peer)});
+        }
+      }));
+  metric_sources_.push_back(registry.AddSource(
+      "imp_connection_accept_errors_total",
+      "accept4 failures other than EAGAIN/EINTR (EMFILE: out of descriptors), by port.",
+      Type::kCounter, {"port"}, [guards](std::vector<Sample>& out) {
+        for (const auto& [port, c] : guards()) {
+          out.push_back({{port}, static_cast<double>(c.accept_errors)});
+        }
+      }));
+  metric_sources_.push_back(
+      registry.AddSource("imp_connections_open", "Connections held now, by port.", Type::kGauge,
+                         {"port"}, [guards](std::vector<Sample>& out) {
+                           for (const auto& [port, c] : guards()) {
+                             out.push_back({{port}, static_cast<double>(c.open)});
+                           }
+                         }));
+}
+
 void ServiceHost::SetStatus(const std::string& name, bool serving) {
   server_->GetHealthCheckService()->SetServingStatus(name, serving);
   if (health_server_ != nullptr) {
@@ -192,11 +279,13 @@ void ServiceHost::SetStatus(const std::string& name, bool serving) {
 }
 
 void ServiceHost::SetServing(bool serving) {
+  serving_.store(serving);
   SetStatus("", serving);
   for (const auto& [service, name] : services_) SetStatus(name, serving);
 }
 
 void ServiceHost::PublishHealth(bool ready, const absl::flat_hash_map<std::string, bool>& own) {
+  serving_.store(ready);
   SetStatus("", ready);
   for (const auto& [service, name] : services_) {
     auto it = own.find(name);
@@ -314,6 +403,9 @@ void ServiceHost::Shutdown() {
     health_guard_->Stop();
     health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
   }
+  // Scrapes answer until the drain is over: the last figures show how it went.
+  metric_sources_.clear();
+  metrics_.reset();
   {
     absl::MutexLock lock(&mu_);
     drain_done_ = true;

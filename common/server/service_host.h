@@ -15,6 +15,8 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/metrics/metrics.h"
+#include "common/metrics/metrics_server.h"
 #include "common/net/channel.h"
 #include "common/net/tls.h"
 #include "common/server/connection_guard.h"
@@ -62,6 +64,9 @@ struct ServiceHostOptions {
   // its own, mirroring every status of the main port), for probes that cannot speak TLS:
   // Kubernetes' native grpc probe presents no client certificate and verifies nothing.
   int health_port = 0;
+  // When > 0, Prometheus metrics are served at http://listen_address:metrics_port/metrics
+  // (metrics_server.h); -1 picks a free port (tests, see ServiceHost::metrics_port()).
+  int metrics_port = 0;
   // Connections each port holds at once, in all and per peer address (connection_guard.h).
   ConnectionLimits connections;
   // A connection whose TLS and HTTP/2 handshake has not finished by then is closed.
@@ -129,6 +134,8 @@ class ServiceHost {
   // off, so a second server never silently shares a port).
   absl::Status Start();
   int port() const { return port_; }
+  // The metrics port once started (0 when none).
+  int metrics_port() const { return metrics_ == nullptr ? 0 : metrics_->port(); }
   // The main port's connection counts (connection_guard.h); zeros before Start().
   ConnectionGuard::Counters connection_counters();
 
@@ -145,6 +152,8 @@ class ServiceHost {
   // Publishes every name: the process readiness `ready`, and for each service its own check too.
   void PublishHealth(bool ready, const absl::flat_hash_map<std::string, bool>& own);
   void SetServing(bool serving);
+  // The pool's, the ports' and the process's gauges on the admin port.
+  void RegisterMetricSources();
   // Sets `name`'s status on the main port's health service and on the health port's.
   void SetStatus(const std::string& name, bool serving);
   // Closes the commit gate at `when` unless Shutdown() finished before (drain_done_).
@@ -164,6 +173,10 @@ class ServiceHost {
   std::unique_ptr<ConnectionGuard> guard_;
   std::unique_ptr<grpc::Server> health_server_;  // options_.health_port > 0 only
   std::unique_ptr<ConnectionGuard> health_guard_;
+  std::unique_ptr<metrics::MetricsServer> metrics_;  // options_.metrics_port != 0 only
+  // The pool's and the ports' state, read when /metrics is scraped: declared after what they
+  // read, so they are removed before it is destroyed.
+  std::vector<metrics::SourceHandle> metric_sources_;
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
@@ -171,6 +184,7 @@ class ServiceHost {
   bool drain_done_ ABSL_GUARDED_BY(mu_) = false;
   std::thread readiness_thread_;
   std::atomic<bool> shut_down_{false};
+  std::atomic<bool> serving_{false};  // what "" is published as (imp_serving)
 };
 
 // Blocks SIGTERM, SIGINT and SIGHUP in the calling thread and every thread it later creates, so
