@@ -12,6 +12,7 @@ PACKAGES=(
   libmysqlcppconn-dev
   libgtest-dev libgmock-dev
   libmicrohttpd-dev                      # the admin port's /metrics (Prometheus text format)
+  libcurl4-openssl-dev                   # HTTP client: imp_bench's scraper, the metrics tests
   prometheus                             # promtool and a private Prometheus in the tests (#24)
   grpc-proto                             # grpc.health.v1 proto for clients (impctl health)
   mariadb-server mariadb-client

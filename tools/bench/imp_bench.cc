@@ -7,6 +7,7 @@
 // creates, then ImportActivities in calls of --import_call_rows rows), and each import is
 // compared with inserting the same rows straight into MariaDB (raw_insert.h). tools/bench/run.sh
 // starts a private MariaDB and the services and runs this; see its header for the commands.
+#include <curl/curl.h>
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
@@ -29,6 +30,7 @@
 #include "common/net/channel.h"
 #include "common/net/tls.h"
 #include "tools/bench/datagen.h"
+#include "tools/bench/metrics_cost.h"
 #include "tools/bench/noop_server.h"
 #include "tools/bench/raw_insert.h"
 #include "tools/bench/report.h"
@@ -65,6 +67,12 @@ ABSL_FLAG(std::string, client_cert, "", "TLS: client certificate for the registr
 ABSL_FLAG(std::string, client_key, "", "TLS: key of --client_cert");
 ABSL_FLAG(std::string, noop_cert, "", "TLS: certificate the no-op server serves");
 ABSL_FLAG(std::string, noop_key, "", "TLS: key of --noop_cert");
+ABSL_FLAG(std::vector<std::string>, metrics_targets, {},
+          "host:port of each service's --metrics_port: the cost of scraping /metrics is measured "
+          "(with and without a scraper, same run) for GetInstitution, GetProgramSummary and "
+          "CreateActivity at the last data size; empty: not measured");
+ABSL_FLAG(int, metrics_scrape_interval_ms, 100,
+          "how often the metrics-cost scraper fetches each /metrics");
 
 namespace imp::bench {
 namespace {
@@ -245,6 +253,39 @@ int Run() {
       }
     }
   }
+  // The metrics' cost: with and without a scraper, on the same servers, at the last size.
+  const std::vector<std::string> metrics_targets = absl::GetFlag(FLAGS_metrics_targets);
+  if (!metrics_targets.empty()) {
+    std::vector<std::string> urls;
+    for (const std::string& target : metrics_targets) {
+      urls.push_back(absl::StrCat("http://", target, "/metrics"));
+    }
+    const absl::Duration interval =
+        absl::Milliseconds(absl::GetFlag(FLAGS_metrics_scrape_interval_ms));
+    std::vector<MetricsCostMeasurement> costs;
+    for (auto& s : scenarios) {
+      if (s.name != kGetInstitution && s.name != kSummary && s.name != kCreateActivity) continue;
+      if (!Wanted(s.name)) continue;
+      LoadSpec load = s.load;
+      load.concurrency = s.concurrency;
+      load.duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
+      load.max_duration = absl::Seconds(absl::GetFlag(FLAGS_max_seconds));
+      load.min_calls = absl::GetFlag(FLAGS_min_calls);
+      const auto& real = s.target == Target::kRegistry   ? t.registry
+                         : s.target == Target::kActivity ? t.activity
+                                                         : t.gateway;
+      costs.push_back(MeasureMetricsCost(s.name, real, load, urls, interval));
+      const MetricsCostMeasurement& m = costs.back();
+      std::fprintf(stderr,
+                   "imp_bench: metrics cost %s c=%d: %.0f qps without scraping, %.0f with; p99 "
+                   "%.2f / %.2f ms; %lld scrapes, %lld failed\n",
+                   m.scenario.c_str(), m.concurrency, m.without_scraping.qps, m.with_scraping.qps,
+                   m.without_scraping.p99_ms, m.with_scraping.p99_ms,
+                   static_cast<long long>(m.scrape.scrapes),
+                   static_cast<long long>(m.scrape.failures));
+    }
+    report.AddSection(MetricsCostSection(costs, interval));
+  }
   // Memory after the run, once the services have had a quiet second.
   absl::SleepFor(absl::Seconds(1));
   for (int k = 0; k < 3; ++k) {
@@ -275,6 +316,7 @@ int Run() {
 
 int main(int argc, char** argv) {
   imp::InitProcess();
+  curl_global_init(CURL_GLOBAL_DEFAULT);  // before any thread (the metrics-cost scraper)
   absl::SetProgramUsageMessage(
       "Measures the imp services against a no-op gRPC server in the same run; see "
       "tools/bench/run.sh.");

@@ -198,6 +198,7 @@ std::string Report::Render() const {
                             m.peak_mb, m.idle_end_mb);
     }
   }
+  for (const std::string& section : sections_) absl::StrAppend(&out, section);
   absl::StrAppend(&out, TargetsTable());
   if (!notes_.empty())
     absl::StrAppend(&out, "\n## Notes\n\n- ", absl::StrJoin(notes_, "\n- "), "\n");

@@ -58,6 +58,8 @@ class Report {
   void Add(ImportMeasurement m) { imports_.push_back(m); }
   void Add(ProcessMemory m) { memory_.push_back(std::move(m)); }
   void AddNote(std::string note) { notes_.push_back(std::move(note)); }
+  // A section of its own (Markdown starting with a "## " heading), before the targets.
+  void AddSection(std::string markdown) { sections_.push_back(std::move(markdown)); }
 
   // The latest measurement of `scenario` at `activities` and `concurrency` (nullptr if none).
   const Measurement* Find(const std::string& scenario, int64_t activities, int concurrency) const;
@@ -73,6 +75,7 @@ class Report {
   std::vector<ImportMeasurement> imports_;
   std::vector<ProcessMemory> memory_;
   std::vector<std::string> notes_;
+  std::vector<std::string> sections_;
 };
 
 // One line for the progress log (stderr) as each measurement ends.

@@ -84,21 +84,23 @@ service_tls() {  # NAME: prints the service's --tls_* flags
   [ "$tls" = 1 ] && printf '%s\n' --tls_cert="$TLS/$1.pem" --tls_key="$TLS/$1.key" --tls_ca="$TLS/ca.pem"
   return 0
 }
-ports=$(free_port 3); read -r RP AP GP <<<"$ports"
+ports=$(free_port 6); read -r RP AP GP RMP AMP GMP <<<"$ports"
 mapfile -t reg_tls < <(service_tls registry)
 mapfile -t act_tls < <(service_tls activity)
 mapfile -t gw_tls < <(service_tls gateway)
 IMP_DB_PASSWORD="$REG_PW" "$BUILD/registry-service/registry_service" --port="$RP" \
+  --metrics_port="$RMP" \
   --db_socket="$SOCK" --db_user=bench_registry --db_name=bench_registry "${reg_tls[@]}" \
   2>"$STATE/registry.log" &
 pids+=($!) REGISTRY_PID=$!
 IMP_DB_PASSWORD="$ACT_PW" "$BUILD/activity-service/activity_service" --port="$AP" \
+  --metrics_port="$AMP" \
   --db_socket="$SOCK" --db_user=bench_activity --db_name=bench_activity \
   --registry_target="127.0.0.1:$RP" "${act_tls[@]}" 2>"$STATE/activity.log" &
 pids+=($!) ACTIVITY_PID=$!
 TOKEN=$(openssl rand -hex 16)
 echo "$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1) viewer imp-bench" >"$STATE/tokens.txt"
-"$BUILD/gateway/gateway" --port="$GP" --tokens_file="$STATE/tokens.txt" \
+"$BUILD/gateway/gateway" --port="$GP" --metrics_port="$GMP" --tokens_file="$STATE/tokens.txt" \
   --registry_target="127.0.0.1:$RP" --activity_target="127.0.0.1:$AP" "${gw_tls[@]}" \
   2>"$STATE/gateway.log" &
 pids+=($!) GATEWAY_PID=$!
@@ -124,6 +126,7 @@ IMP_BENCH_DB_PASSWORD="$ACT_MIGRATE_PW" "$BUILD/tools/bench/imp_bench" \
   --registry="127.0.0.1:$RP" --activity="127.0.0.1:$AP" --gateway="127.0.0.1:$GP" \
   --token="$TOKEN" --registry_pid="$REGISTRY_PID" --activity_pid="$ACTIVITY_PID" \
   --gateway_pid="$GATEWAY_PID" --mariadb_pid="$(cat "$STATE/mariadb/mysqld.pid")" \
+  --metrics_targets="127.0.0.1:$RMP,127.0.0.1:$AMP,127.0.0.1:$GMP" \
   --db_socket="$SOCK" --db_schema=bench_activity \
   --db_user=bench_activity_migrate --output="$output" \
   --header="tools/bench/run.sh $*" "${bench_tls[@]}" "${sizes[@]}" "${args[@]}" \
