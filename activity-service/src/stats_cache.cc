@@ -1,21 +1,54 @@
 #include "activity-service/src/stats_cache.h"
 
+#include "common/metrics/metrics.h"
+
 namespace imp::activity {
+namespace {
+
+// imp_statistics_cache_requests_total{result}: every lookup, whichever cache of the process made
+// it (one per Activities).
+struct CacheCounters {
+  metrics::Counter* hit;
+  metrics::Counter* miss;
+};
+
+const CacheCounters& Counters() {
+  static const CacheCounters counters = [] {
+    auto& family = metrics::Registry::Default().AddCounter(
+        "imp_statistics_cache_requests_total",
+        "GetActivityStats answers looked up in the statistics cache, by result: hit (the "
+        "kept answer was still current and was returned) or miss (computed from the rollups; "
+        "also when the statistics of its months changed since). Title searches bypass the "
+        "cache and are not counted.",
+        {"result"});
+    return CacheCounters{&family.With({"hit"}), &family.With({"miss"})};
+  }();
+  return counters;
+}
+
+}  // namespace
 
 bool StatsCache::Find(const std::string& key, int64_t version, v1::GetActivityStatsResponse* out) {
   std::string answer;
+  bool miss = false;
   {
     absl::MutexLock lock(&mu_);
     auto it = by_key_.find(key);
     if (it == by_key_.end() || it->second->version != version) {
       if (it != by_key_.end()) DropLocked(it->second);
       ++misses_;
-      return false;
+      miss = true;
+    } else {
+      entries_.splice(entries_.begin(), entries_, it->second);
+      answer = it->second->answer;
+      ++hits_;
     }
-    entries_.splice(entries_.begin(), entries_, it->second);
-    answer = it->second->answer;
-    ++hits_;
   }
+  if (miss) {
+    Counters().miss->Increment();
+    return false;
+  }
+  Counters().hit->Increment();
   // Parsed outside the lock: a large grouped answer takes longer than the lookup.
   return out->ParseFromString(answer);
 }

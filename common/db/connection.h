@@ -47,6 +47,10 @@ class Connection {
   void MarkBroken() { broken_ = true; }
   bool broken() const { return broken_; }
 
+  // Whether the server is a node of a Galera cluster (wsrep_on), as found when connecting.
+  bool galera() const { return galera_; }
+  void set_galera(bool galera) { galera_ = galera; }
+
   absl::Time last_used() const { return last_used_; }
   void Touch(absl::Time now) { last_used_ = now; }
   bool Ping();  // a cheap round trip; false when the server is gone
@@ -67,6 +71,7 @@ class Connection {
   absl::flat_hash_map<const Statement*, std::unique_ptr<sql::PreparedStatement>> prepared_;
   absl::flat_hash_map<std::string, std::unique_ptr<sql::PreparedStatement>> dynamic_;
   bool broken_ = false;
+  bool galera_ = false;
   absl::Time last_used_ = absl::InfinitePast();
   absl::Duration statement_limit_ = absl::ZeroDuration();  // 0: the server default (none)
 };

@@ -2,13 +2,16 @@
 
 #include <cppconn/exception.h>
 #include <cppconn/resultset.h>
+#include <cppconn/statement.h>
 
 #include <string>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/db/db_metrics.h"
 #include "common/db/errors.h"
 #include "common/log.h"
 
@@ -21,6 +24,37 @@ constexpr int kMaxConflictAttempts = 4;
 // the primary component (or still joining) answers it but refuses every statement that touches a
 // table (error 1047), so a probe by `SELECT 1` would keep a replica SERVING whose calls all fail.
 constexpr Statement kProbe{"readiness_probe", "SELECT version FROM schema_migrations LIMIT 1"};
+
+// Galera's flow control and receive queue, read by the readiness probe (one round trip).
+constexpr char kGaleraStatus[] =
+    "SHOW GLOBAL STATUS WHERE Variable_name IN "
+    "('wsrep_flow_control_paused_ns', 'wsrep_local_recv_queue')";
+
+// Times one unit of database work into imp_db_statement_seconds: from construction to Stop()
+// or destruction, whichever comes first.
+class WorkTimer {
+ public:
+  WorkTimer() : started_(absl::Now()) {}
+  ~WorkTimer() { Stop(); }
+  WorkTimer(const WorkTimer&) = delete;
+  WorkTimer& operator=(const WorkTimer&) = delete;
+  void Stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    DbMetrics::Get().statement().Observe(absl::ToDoubleSeconds(absl::Now() - started_));
+  }
+
+ private:
+  const absl::Time started_;
+  bool stopped_ = false;
+};
+
+// Counts `e` in imp_db_errors_total; returns its kind (nullopt: not counted).
+std::optional<ErrorKind> CountError(const sql::SQLException& e, bool at_commit_on_galera) {
+  std::optional<ErrorKind> kind = KindOf(e.getErrorCode(), at_commit_on_galera);
+  if (kind) DbMetrics::Get().CountError(*kind);
+  return kind;
+}
 
 // Bounds the connection's statements by what is left of the caller's time.
 void LimitToDeadline(Connection& conn, absl::Time deadline) {
@@ -52,7 +86,9 @@ absl::Status ReadyToCommit(const RequestContext& ctx, bool* entered_gate) {
 }
 
 Database::Database(PoolOptions options, std::vector<Migration> migrations)
-    : pool_(std::move(options)), migrations_(std::move(migrations)) {}
+    : pool_(std::move(options)), migrations_(std::move(migrations)) {
+  RegisterGaleraSources();
+}
 
 absl::Status Database::InTransaction(const RequestContext& ctx,
                                      absl::FunctionRef<absl::Status(Connection&)> work) {
@@ -75,6 +111,7 @@ absl::Status Database::RunTransaction(absl::Time deadline, const RequestContext*
     if (!lease.ok()) return lease.status();
     Connection& conn = **lease;
     bool committing = false;
+    WorkTimer timer;
     try {
       LimitToDeadline(conn, deadline);
       Transaction tx(conn);
@@ -92,11 +129,14 @@ absl::Status Database::RunTransaction(absl::Time deadline, const RequestContext*
       tx.Commit();
       return absl::OkStatus();
     } catch (const sql::SQLException& e) {
+      timer.Stop();
       const int code = e.getErrorCode();
+      const std::optional<ErrorKind> kind = CountError(e, committing && conn.galera());
       if (IsConnectionLost(code)) {
         conn.MarkBroken();
         if (!committing && !retried_lost_connection && absl::Now() < deadline) {
           retried_lost_connection = true;
+          DbMetrics::Get().CountRetry(ErrorKind::kConnectionLost);
           continue;
         }
         return MapSqlException(e, "transaction");
@@ -104,6 +144,7 @@ absl::Status Database::RunTransaction(absl::Time deadline, const RequestContext*
       if (IsRetryableConflict(code) && attempt < kMaxConflictAttempts &&
           absl::Now() + backoff < deadline) {
         Log(LogLevel::kDebug, "db_conflict_retry", {{"attempt", std::to_string(attempt)}});
+        DbMetrics::Get().CountRetry(*kind);
         absl::SleepFor(backoff);
         backoff *= 4;
         continue;
@@ -120,13 +161,19 @@ absl::Status Database::Read(absl::Time deadline,
   for (int attempt = 1;; ++attempt) {
     auto lease = pool_.Acquire(deadline);
     if (!lease.ok()) return lease.status();
+    WorkTimer timer;
     try {
       LimitToDeadline(**lease, deadline);
       return work(**lease);
     } catch (const sql::SQLException& e) {
+      timer.Stop();
+      CountError(e, false);
       if (IsConnectionLost(e.getErrorCode())) {
         (*lease)->MarkBroken();
-        if (attempt == 1 && absl::Now() < deadline) continue;
+        if (attempt == 1 && absl::Now() < deadline) {
+          DbMetrics::Get().CountRetry(ErrorKind::kConnectionLost);
+          continue;
+        }
       }
       return MapSqlException(e, "read");
     }
@@ -155,6 +202,7 @@ HeldTransaction::~HeldTransaction() { tx_.reset(); }  // rolls back unless commi
 
 absl::Status HeldTransaction::Run(absl::FunctionRef<absl::Status(Connection&)> work) {
   if (!failed_.ok()) return failed_;
+  WorkTimer timer;
   try {
     absl::Status status = work(*lease_);
     if (!status.ok()) {
@@ -163,6 +211,8 @@ absl::Status HeldTransaction::Run(absl::FunctionRef<absl::Status(Connection&)> w
     }
     return status;
   } catch (const sql::SQLException& e) {
+    timer.Stop();
+    CountError(e, committing_ && lease_->galera());
     if (IsConnectionLost(e.getErrorCode())) lease_->MarkBroken();
     failed_ = MapSqlException(e, "held transaction");
     tx_.reset();
@@ -182,6 +232,7 @@ absl::Status HeldTransaction::Commit() {
   absl::Cleanup leave = [&] {
     if (entered_gate) ctx_.commit_gate->Leave();
   };
+  committing_ = true;
   return Run([&](Connection& conn) {
     conn.Touch(absl::Now());
     tx_->Commit();
@@ -218,7 +269,6 @@ absl::Status Database::Probe() {
   try {
     std::unique_ptr<sql::ResultSet> rs(probe_->Prepare(kProbe).executeQuery());
     probe_->Touch(absl::Now());
-    return absl::OkStatus();
   } catch (const sql::SQLException& e) {
     // Not logged here (the health loop logs each change of state once); the next probe starts
     // on a new connection.
@@ -230,6 +280,54 @@ absl::Status Database::Probe() {
     return absl::UnavailableError(
         absl::StrCat("database not answering (error ", e.getErrorCode(), "); retry later"));
   }
+  if (probe_->galera()) {
+    ReadGaleraStatus(*probe_);
+  } else {
+    galera_read_.store(false);
+  }
+  return absl::OkStatus();
+}
+
+void Database::ReadGaleraStatus(Connection& conn) {
+  try {
+    std::unique_ptr<sql::Statement> show(conn.raw().createStatement());
+    std::unique_ptr<sql::ResultSet> rs(show->executeQuery(kGaleraStatus));
+    while (rs->next()) {
+      const std::string name = rs->getString(1);
+      double value = 0;
+      if (!absl::SimpleAtod(std::string(rs->getString(2)), &value)) continue;
+      if (name == "wsrep_flow_control_paused_ns") {
+        galera_paused_seconds_.store(value / 1e9);
+      } else if (name == "wsrep_local_recv_queue") {
+        galera_recv_queue_.store(value);
+      }
+    }
+    galera_read_.store(true);
+  } catch (const sql::SQLException& e) {
+    // The figures keep their last values; readiness is the probe's statement's alone.
+    if (IsConnectionLost(e.getErrorCode())) conn.MarkBroken();
+  }
+}
+
+void Database::RegisterGaleraSources() {
+  metrics::Registry& registry = metrics::Registry::Default();
+  galera_sources_.push_back(registry.AddSource(
+      "imp_db_galera_flow_control_paused_seconds_total",
+      "Seconds the Galera node this process uses has paused replication for flow control since "
+      "it started (wsrep_flow_control_paused_ns, read by the readiness probe every 500 ms). "
+      "Only while the node has wsrep on. A rate near 1 means the cluster writes at the pace of "
+      "its slowest node.",
+      metrics::Type::kCounter, {}, [this](std::vector<metrics::Sample>& out) {
+        if (galera_read_.load()) out.push_back({{}, galera_paused_seconds_.load()});
+      }));
+  galera_sources_.push_back(registry.AddSource(
+      "imp_db_galera_recv_queue",
+      "Write sets the Galera node this process uses has received and not yet applied "
+      "(wsrep_local_recv_queue, read by the readiness probe every 500 ms). Only while the "
+      "node has wsrep on.",
+      metrics::Type::kGauge, {}, [this](std::vector<metrics::Sample>& out) {
+        if (galera_read_.load()) out.push_back({{}, galera_recv_queue_.load()});
+      }));
 }
 
 absl::Status MigrateSchema(const PoolOptions& options, const std::vector<Migration>& migrations,

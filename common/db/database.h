@@ -14,6 +14,7 @@
 #include "common/db/migrations.h"
 #include "common/db/pool.h"
 #include "common/db/transaction.h"
+#include "common/metrics/metrics.h"
 #include "common/server/request_context.h"
 
 namespace imp::db {
@@ -76,12 +77,23 @@ class Database {
                               absl::FunctionRef<absl::Status(Connection&)> work);
 
   absl::Status Probe();
+  // On a Galera node, reads its flow control and receive queue into galera_* (one SHOW GLOBAL
+  // STATUS on the probe's connection, after a probe that succeeded).
+  void ReadGaleraStatus(Connection& conn);
+  void RegisterGaleraSources();
 
   ConnectionPool pool_;
   const std::vector<Migration> migrations_;
   std::atomic<bool> migrated_{false};
   absl::Mutex probe_mu_;
   std::unique_ptr<Connection> probe_ ABSL_GUARDED_BY(probe_mu_);
+  // What the probe last read of a Galera node (wsrep_flow_control_paused_ns,
+  // wsrep_local_recv_queue); reported only while galera_read_ (the node has wsrep on).
+  std::atomic<bool> galera_read_{false};
+  std::atomic<double> galera_paused_seconds_{0};
+  std::atomic<double> galera_recv_queue_{0};
+  // Last, so that they are removed before what they read is destroyed.
+  std::vector<metrics::SourceHandle> galera_sources_;
 };
 
 // A transaction held open across the steps of one streamed call (Database::Begin). Used by one
@@ -105,6 +117,7 @@ class HeldTransaction {
   ConnectionPool::Lease lease_;
   std::optional<Transaction> tx_;
   absl::Status failed_;
+  bool committing_ = false;  // Commit's step runs: a 1213 then is a Galera certification failure
 };
 
 // The checks every COMMIT of a call passes, in order: the server is not draining (the commit

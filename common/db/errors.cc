@@ -23,6 +23,17 @@ bool IsRetryableConflict(int error_code) {
   return error_code == kErrDeadlock || error_code == kErrLockWaitTimeout;
 }
 
+std::optional<ErrorKind> KindOf(int error_code, bool at_commit_on_galera) {
+  if (error_code == kErrDuplicateKey) return std::nullopt;
+  if (error_code == kErrDeadlock) {
+    return at_commit_on_galera ? ErrorKind::kCertification : ErrorKind::kDeadlock;
+  }
+  if (error_code == kErrLockWaitTimeout) return ErrorKind::kLockWaitTimeout;
+  if (IsConnectionLost(error_code)) return ErrorKind::kConnectionLost;
+  if (error_code == kErrStatementTimeout) return ErrorKind::kStatementTimeout;
+  return ErrorKind::kOther;
+}
+
 absl::Status MapSqlException(const sql::SQLException& e, absl::string_view context) {
   const int code = e.getErrorCode();
   Log(LogLevel::kWarning, "sql_error",

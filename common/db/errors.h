@@ -3,6 +3,10 @@
 
 #include <cppconn/exception.h>
 
+#include <array>
+#include <cstddef>
+#include <optional>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
@@ -29,6 +33,27 @@ inline constexpr int kErrLostConnection = 2013;
 bool IsConnectionLost(int error_code);
 // The transaction was rolled back by the server and may be retried as a whole.
 bool IsRetryableConflict(int error_code);
+
+// What went wrong with a statement, as imp_db_errors_total{kind} and imp_db_retries_total{reason}
+// count it. A duplicate key is not among them: it is an answer (ALREADY_EXISTS), not a fault.
+enum class ErrorKind : size_t {
+  kDeadlock = 0,
+  kLockWaitTimeout,
+  // A conflict the cluster found at COMMIT: 1213 from COMMIT (or from the lost savepoint
+  // Transaction::Commit reports) on a Galera node. A transaction aborted by a replicated write
+  // before its COMMIT gets the same 1213 as an InnoDB deadlock and is counted as one.
+  kCertification,
+  kConnectionLost,
+  kStatementTimeout,
+  kOther,
+};
+inline constexpr std::array<const char*, 6> kErrorKindNames = {
+    "deadlock",        "lock_wait_timeout", "certification",
+    "connection_lost", "statement_timeout", "other"};
+
+// The kind of `error_code`; `at_commit_on_galera`: raised by COMMIT on a Galera node. nullopt for
+// a duplicate key, which is not counted as an error.
+std::optional<ErrorKind> KindOf(int error_code, bool at_commit_on_galera = false);
 
 // The one mapping from database errors to statuses. Clients never see SQL text: the details go
 // to the log with `context` (the statement name), the client gets a stable message.

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/db/db_metrics.h"
 #include "common/db/errors.h"
 #include "common/log.h"
 
@@ -51,8 +52,19 @@ ConnectionPool::Lease::~Lease() {
 }
 
 ConnectionPool::ConnectionPool(PoolOptions options)
-    : options_(std::move(options)), free_slots_(options_.size) {
+    : options_(std::move(options)), metrics_(DbMetrics::Get()), free_slots_(options_.size) {
   Driver();
+  // Summed over every pool of the process (the migrator's short-lived one included).
+  connections_source_ = metrics::Registry::Default().AddSource(
+      "imp_db_pool_connections",
+      "Database connections of the pool by state: in_use (checked out by a call, or being "
+      "opened for one) and idle (open, waiting in the pool). in_use at the pool size means "
+      "calls queue for a connection (imp_db_pool_wait_seconds).",
+      metrics::Type::kGauge, {"state"}, [this](std::vector<metrics::Sample>& out) {
+        absl::MutexLock lock(&mu_);
+        out.push_back({{"in_use"}, static_cast<double>(options_.size - free_slots_)});
+        out.push_back({{"idle"}, static_cast<double>(idle_.size())});
+      });
 }
 
 ConnectionPool::~ConnectionPool() {
@@ -62,25 +74,29 @@ ConnectionPool::~ConnectionPool() {
 
 absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(absl::Time deadline) {
   std::unique_ptr<Connection> conn;
+  const absl::Time asked = absl::Now();
+  bool got = false;
   {
     absl::MutexLock lock(&mu_);
     auto has_slot = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return free_slots_ > 0; };
-    if (!mu_.AwaitWithDeadline(absl::Condition(&has_slot), deadline)) {
-      return absl::DeadlineExceededError("timed out waiting for a database connection");
-    }
-    --free_slots_;
-    if (!idle_.empty()) {
-      conn = std::move(idle_.back());
-      idle_.pop_back();
+    got = mu_.AwaitWithDeadline(absl::Condition(&has_slot), deadline);
+    if (got) {
+      --free_slots_;
+      if (!idle_.empty()) {
+        conn = std::move(idle_.back());
+        idle_.pop_back();
+      }
     }
   }
-  // From here on the slot is ours: the lease (or the error path) gives it back.
   const absl::Time now = absl::Now();
+  metrics_.pool_wait().Observe(absl::ToDoubleSeconds(now - asked));
+  if (!got) return absl::DeadlineExceededError("timed out waiting for a database connection");
+  // From here on the slot is ours: the lease (or the error path) gives it back.
   if (conn != nullptr && now - conn->last_used() > options_.validate_after_idle && !conn->Ping()) {
     conn.reset();
   }
   if (conn == nullptr) {
-    auto fresh = Connect();
+    auto fresh = Connect(options_.connect_timeout, options_.read_timeout, /*for_call=*/true);
     if (!fresh.ok()) {
       Release(nullptr);
       return fresh.status();
@@ -104,15 +120,12 @@ void ConnectionPool::Release(std::unique_ptr<Connection> conn) {
 
 absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::ConnectWithTimeout(
     absl::Duration timeout) {
-  return Connect(timeout, timeout);
-}
-
-absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::Connect() {
-  return Connect(options_.connect_timeout, options_.read_timeout);
+  return Connect(timeout, timeout, /*for_call=*/false);
 }
 
 absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::Connect(absl::Duration connect_timeout,
-                                                                    absl::Duration io_timeout) {
+                                                                    absl::Duration io_timeout,
+                                                                    bool for_call) {
   sql::ConnectOptionsMap props;
   if (!options_.socket.empty()) {
     props["hostName"] = sql::SQLString("localhost");
@@ -144,9 +157,13 @@ absl::StatusOr<std::unique_ptr<Connection>> ConnectionPool::Connect(absl::Durati
     // through one replica may read it through another a moment later). wsrep_sync_wait = 1 makes
     // START TRANSACTION and autocommit SELECTs wait until this node has applied those writes
     // (a causality check; writes need none: certification already orders conflicting ones).
-    if (IsGaleraNode(*conn)) conn->ExecuteDirect("SET SESSION wsrep_sync_wait = 1");
+    conn->set_galera(IsGaleraNode(*conn));
+    if (conn->galera()) conn->ExecuteDirect("SET SESSION wsrep_sync_wait = 1");
     return conn;
   } catch (const sql::SQLException& e) {
+    if (for_call) {
+      if (auto kind = KindOf(e.getErrorCode())) metrics_.CountError(*kind);
+    }
     Log(LogLevel::kWarning, "db_connect_failed",
         {{"target", options_.socket.empty() ? absl::StrCat(options_.host, ":", options_.port)
                                             : options_.socket},

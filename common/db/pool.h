@@ -10,6 +10,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/db/connection.h"
+#include "common/db/db_metrics.h"
+#include "common/metrics/metrics.h"
 
 namespace imp::db {
 
@@ -74,15 +76,22 @@ class ConnectionPool {
   absl::StatusOr<std::unique_ptr<Connection>> ConnectWithTimeout(absl::Duration timeout);
 
  private:
-  absl::StatusOr<std::unique_ptr<Connection>> Connect();
+  // `for_call`: a failure counts in imp_db_errors_total (a health probe's does not: the probe
+  // runs twice a second whatever the load, and its state is imp_serving's).
   absl::StatusOr<std::unique_ptr<Connection>> Connect(absl::Duration connect_timeout,
-                                                      absl::Duration io_timeout);
+                                                      absl::Duration io_timeout, bool for_call);
   void Release(std::unique_ptr<Connection> conn);
 
   const PoolOptions options_;
+  // Taken once, before mu_ exists for anyone: the instruments are registered (under the
+  // registry's lock) never while mu_ is held, which a scrape of this pool takes inside that lock.
+  DbMetrics& metrics_;
   absl::Mutex mu_;
   int free_slots_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
+  // imp_db_pool_connections{state}: read under mu_ at scrape time. Last, so that it is removed
+  // before what it reads is destroyed.
+  metrics::SourceHandle connections_source_;
 };
 
 }  // namespace imp::db

@@ -7,12 +7,30 @@
 #include "absl/time/clock.h"
 #include "common/api/errors.h"
 #include "common/api/proto_util.h"
+#include "common/metrics/metrics.h"
 #include "common/status.h"
 #include "gateway/src/async_call.h"
 
 namespace imp::gateway {
 
 namespace act = activity::v1;
+
+void CountPartialAnswer(v1::Source missing) {
+  struct Counters {
+    metrics::Counter* registry;
+    metrics::Counter* activity;
+  };
+  static const Counters counters = [] {
+    auto& family = metrics::Registry::Default().AddCounter(
+        "imp_gateway_partial_answers_total",
+        "Aggregation answers sent OK with allow_partial while a source was missing, by the "
+        "missing source (registry or activity; an answer missing both counts under each).",
+        {"missing"});
+    return Counters{&family.With({"registry"}), &family.With({"activity"})};
+  }();
+  if (missing == v1::SOURCE_REGISTRY) counters.registry->Increment();
+  if (missing == v1::SOURCE_ACTIVITY) counters.activity->Increment();
+}
 
 std::optional<Principal> Admit(Facade* facade, grpc::CallbackServerContext* ctx,
                                grpc::ServerUnaryReactor* reactor, const char* method) {

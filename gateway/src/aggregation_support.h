@@ -57,6 +57,11 @@ std::string StaleRegistryWarning(const RegistryView& view, const absl::Status& r
 absl::Status NotInStaleCopy(const RegistryView& view, const absl::Status& refreshed,
                             const std::string& name);
 
+// Counts an answer sent with allow_partial and `missing` absent in
+// imp_gateway_partial_answers_total{missing="registry"|"activity"} (an answer missing both
+// counts under each).
+void CountPartialAnswer(v1::Source missing);
+
 // The delay an UNAVAILABLE answer for a backend that could not be reached asks the caller to
 // wait: gRPC's reconnection backoff starts at 1 s, so asking sooner finds the channel down.
 inline constexpr absl::Duration kUnreachableRetryDelay = absl::Seconds(1);

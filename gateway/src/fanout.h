@@ -47,11 +47,15 @@ class Fanout {
     warnings_.push_back(std::move(warning));
   }
 
-  // Copies what went missing into a response's missing_sources and warnings.
+  // Copies what went missing into a response's missing_sources and warnings (only an answer
+  // that is sent OK is reported: with a source missing, that is a partial answer).
   template <typename Response>
   void Report(Response* out) {
     absl::MutexLock lock(&mu_);
-    for (const auto& [source, failure] : failures_) out->add_missing_sources(source);
+    for (const auto& [source, failure] : failures_) {
+      out->add_missing_sources(source);
+      CountPartialAnswer(source);
+    }
     for (const auto& w : warnings_) out->add_warnings(w);
   }
 

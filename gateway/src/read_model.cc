@@ -183,6 +183,7 @@ RegistryView RegistryReadModel::Read() const {
   if (loaded_) view.snapshot = published_;
   view.sequence = sequence_;
   view.as_of = as_of_;
+  view.head_sequence = head_seen_;
   return view;
 }
 
@@ -278,7 +279,17 @@ void RegistryReadModel::Apply(const Batch& batch, const Advance& advance) {
     sequence_ = std::max(sequence_, advance.to);
     if (advance.as_of.has_value()) as_of_ = std::max(as_of_, *advance.as_of);
   }
+  // The head as last seen: a later-sent read wins, whichever answer arrives last.
+  if (advance.page != nullptr && advance.sent >= head_seen_sent_) {
+    head_seen_ = advance.page->head_sequence();
+    head_seen_sent_ = advance.sent;
+  }
   if (advance.load) {
+    const absl::Time head_read_at = advance.as_of.value_or(absl::InfinitePast());
+    if (advance.replace || head_read_at >= head_seen_sent_) {
+      head_seen_ = advance.to;
+      head_seen_sent_ = head_read_at;
+    }
     loaded_ = true;
     epoch_ = advance.epoch.value_or("");
     loaded_at_ = advance.as_of.value_or(absl::InfinitePast());

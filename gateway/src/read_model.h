@@ -93,6 +93,9 @@ struct RegistryView {
   // The last time the copy was known to hold every change the registry had committed: when the
   // last read of the feed that reached its head was sent.
   absl::Time as_of = absl::InfinitePast();
+  // The registry's feed head as last read (by the latest-sent feed read or load of this
+  // numbering): sequence below it means changes the copy has yet to apply.
+  int64_t head_sequence = 0;
 };
 
 // The copy: the published snapshot, and the ways it is updated. Thread-safe.
@@ -216,6 +219,9 @@ class RegistryReadModel {
   bool epoch_changed_ ABSL_GUARDED_BY(mu_) = false;
   // When the feed's head was first seen below the sequence (pages since all below it).
   std::optional<absl::Time> behind_since_ ABSL_GUARDED_BY(mu_);
+  // The feed head the latest-sent read of this numbering answered, and when it was sent.
+  int64_t head_seen_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time head_seen_sent_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 }  // namespace imp::gateway

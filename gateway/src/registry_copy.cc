@@ -97,7 +97,33 @@ struct Refreshing : std::enable_shared_from_this<Refreshing> {
 }  // namespace
 
 RegistryCopy::RegistryCopy(Backends* backends, RegistryCopyOptions options)
-    : backends_(backends), options_(options) {}
+    : backends_(backends), options_(options) {
+  metrics::Registry& registry = metrics::Registry::Default();
+  auto gauge = [&](const char* name, const char* help, auto value) {
+    metric_sources_.push_back(registry.AddSource(name, help, metrics::Type::kGauge, {},
+                                                 [this, value](std::vector<metrics::Sample>& out) {
+                                                   out.push_back({{}, value(model_.Read())});
+                                                 }));
+  };
+  gauge("imp_registry_copy_sequence",
+        "The registry change-feed sequence the gateway's copy of the registry has applied (0 "
+        "until it is first loaded).",
+        [](const RegistryView& v) { return static_cast<double>(v.sequence); });
+  gauge("imp_registry_head_sequence",
+        "The registry's change-feed head as the gateway last read it (its follower every "
+        "poll interval, and each aggregation's refresh). Above imp_registry_copy_sequence: "
+        "changes not yet in the copy.",
+        [](const RegistryView& v) { return static_cast<double>(v.head_sequence); });
+  gauge("imp_registry_copy_age_seconds",
+        "Seconds since the gateway's copy of the registry was last known to hold every change "
+        "the registry had committed (a feed read that reached the head); until the first load, "
+        "seconds since the gateway started. Grows while the registry cannot be reached; "
+        "aggregations then answer from the copy, marked stale.",
+        [created = created_](const RegistryView& v) {
+          const absl::Time since = v.snapshot != nullptr ? v.as_of : created;
+          return std::max(0.0, absl::ToDoubleSeconds(absl::Now() - since));
+        });
+}
 
 void RegistryCopy::Start() {
   absl::MutexLock lock(&mu_);

@@ -6,11 +6,13 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/metrics/metrics.h"
 #include "gateway/src/backends.h"
 #include "gateway/src/read_model.h"
 
@@ -100,6 +102,11 @@ class RegistryCopy {
   std::thread follower_;
   // Whether the last round failed (the follower thread's own; for logging transitions once).
   bool failing_ = false;
+  // The copy's age is counted from here until it is first loaded.
+  const absl::Time created_ = absl::Now();
+  // imp_registry_copy_sequence, imp_registry_head_sequence, imp_registry_copy_age_seconds, read
+  // from model_ at scrape time. Last, so that they are removed before model_ is destroyed.
+  std::vector<metrics::SourceHandle> metric_sources_;
 };
 
 }  // namespace imp::gateway
