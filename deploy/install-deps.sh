@@ -42,6 +42,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # On a machine run by systemd, installing Debian's prometheus package also enables and starts
+  # a system-wide Prometheus (prometheus.service, :9090 on every address, keeping data in
+  # /var/lib/prometheus). The suite needs only the binaries: promtool, and the private
+  # Prometheus its tests start on loopback. So stop and disable that service, but only when this
+  # run just installed the package: a Prometheus the operator installed and runs is never touched.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+    echo "install-deps: stopping and disabling the prometheus service the package started"
+    $SUDO systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  fi
 fi
 
 # buf ships its binary inside the npm package; keep it project-local (tools/node_modules is ignored).

@@ -5,6 +5,10 @@
 # Ports and directories can be moved with IMP_STATE_DIR, IMP_BUILD_DIR, IMP_DB_PORT,
 # IMP_GATEWAY_PORT, IMP_REGISTRY_PORT and IMP_ACTIVITY_PORT. The services talk TLS (mutual TLS
 # between them, certificates in $IMP_STATE_DIR/tls); IMP_TLS=off starts them in plaintext.
+# Each service serves Prometheus metrics at http://127.0.0.1:PORT/metrics (plain HTTP, loopback
+# only) on IMP_GATEWAY_METRICS_PORT, IMP_REGISTRY_METRICS_PORT and IMP_ACTIVITY_METRICS_PORT
+# (9460, 9461, 9462: below the ephemeral range, the ports deploy/prometheus/prometheus.yml
+# scrapes; 0 turns a service's metrics off).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -14,6 +18,9 @@ DB_PORT="${IMP_DB_PORT:-3316}"
 GATEWAY_PORT="${IMP_GATEWAY_PORT:-50050}"
 REGISTRY_PORT="${IMP_REGISTRY_PORT:-50051}"
 ACTIVITY_PORT="${IMP_ACTIVITY_PORT:-50052}"
+GATEWAY_METRICS_PORT="${IMP_GATEWAY_METRICS_PORT:-9460}"
+REGISTRY_METRICS_PORT="${IMP_REGISTRY_METRICS_PORT:-9461}"
+ACTIVITY_METRICS_PORT="${IMP_ACTIVITY_METRICS_PORT:-9462}"
 mkdir -p "$STATE/run" "$STATE/logs"
 
 bash "$ROOT/deploy/install-deps.sh"
@@ -100,16 +107,17 @@ start_service() {  # name binary args...
 
 tls_flags registry
 IMP_DB_PASSWORD="$REGISTRY_DB_PASSWORD" start_service registry registry-service/registry_service \
-  --port=$REGISTRY_PORT --db_socket="$SOCK" --db_user=imp_registry --db_name=imp_registry \
-  "${TLS_FLAGS[@]}"
+  --port=$REGISTRY_PORT --metrics_port=$REGISTRY_METRICS_PORT --db_socket="$SOCK" \
+  --db_user=imp_registry --db_name=imp_registry "${TLS_FLAGS[@]}"
 tls_flags activity
 IMP_DB_PASSWORD="$ACTIVITY_DB_PASSWORD" start_service activity activity-service/activity_service \
-  --port=$ACTIVITY_PORT --db_socket="$SOCK" --db_user=imp_activity --db_name=imp_activity \
-  --registry_target=127.0.0.1:$REGISTRY_PORT "${TLS_FLAGS[@]}"
-tls_flags gateway
-start_service gateway gateway/gateway --port=$GATEWAY_PORT --tokens_file="$STATE/tokens.txt" \
-  --registry_target=127.0.0.1:$REGISTRY_PORT --activity_target=127.0.0.1:$ACTIVITY_PORT \
+  --port=$ACTIVITY_PORT --metrics_port=$ACTIVITY_METRICS_PORT --db_socket="$SOCK" \
+  --db_user=imp_activity --db_name=imp_activity --registry_target=127.0.0.1:$REGISTRY_PORT \
   "${TLS_FLAGS[@]}"
+tls_flags gateway
+start_service gateway gateway/gateway --port=$GATEWAY_PORT --metrics_port=$GATEWAY_METRICS_PORT \
+  --tokens_file="$STATE/tokens.txt" --registry_target=127.0.0.1:$REGISTRY_PORT \
+  --activity_target=127.0.0.1:$ACTIVITY_PORT "${TLS_FLAGS[@]}"
 
 IMPCTL="$BUILD/tools/impctl/impctl"
 for target in 127.0.0.1:$REGISTRY_PORT 127.0.0.1:$ACTIVITY_PORT; do
@@ -159,6 +167,15 @@ imp is up.
   MariaDB   127.0.0.1:$DB_PORT    (socket $SOCK)
 Admin token: $STATE/admin.token
 TXT
+echo "Prometheus metrics (plain HTTP; scrape config and alert rules in deploy/prometheus/):"
+for m in gateway:$GATEWAY_METRICS_PORT registry:$REGISTRY_METRICS_PORT \
+  activity:$ACTIVITY_METRICS_PORT; do
+  if [ "${m#*:}" = 0 ]; then
+    printf '  %-9s off\n' "${m%%:*}"
+  else
+    printf '  %-9s http://127.0.0.1:%s/metrics\n' "${m%%:*}" "${m#*:}"
+  fi
+done
 if [ "$TLS_ON" = 1 ]; then
   cat <<TXT
 TLS: the gateway serves TLS, the services mutual TLS between them.

@@ -17,6 +17,8 @@ free_port() { /usr/bin/python3 "$src/tests/support/free_port.py" "$@"; }
 export IMP_STATE_DIR=$(mktemp -d /tmp/imp-rto.XXXXXX) IMP_BUILD_DIR=$build
 ports=$(free_port 4); read -r IMP_DB_PORT IMP_GATEWAY_PORT IMP_REGISTRY_PORT IMP_ACTIVITY_PORT <<<"$ports"
 export IMP_DB_PORT IMP_GATEWAY_PORT IMP_REGISTRY_PORT IMP_ACTIVITY_PORT
+# Metrics ports off: up.sh's fixed defaults (9460-9462) may be taken on a shared machine.
+export IMP_GATEWAY_METRICS_PORT=0 IMP_REGISTRY_METRICS_PORT=0 IMP_ACTIVITY_METRICS_PORT=0
 cleanup() {
   "$src/deploy/local/down.sh" >/dev/null 2>&1 || true
   rm -rf "$IMP_STATE_DIR"

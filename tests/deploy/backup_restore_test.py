@@ -51,9 +51,11 @@ def free_ports(n):
 
 
 DB_PORT, GATEWAY_PORT, REGISTRY_PORT, ACTIVITY_PORT = free_ports(4)
+# Metrics ports off: up.sh's fixed defaults (9460-9462) may be taken on a shared machine.
 ENV = dict(os.environ, IMP_STATE_DIR=STATE, IMP_BUILD_DIR=BUILD, IMP_DB_PORT=str(DB_PORT),
            IMP_GATEWAY_PORT=str(GATEWAY_PORT), IMP_REGISTRY_PORT=str(REGISTRY_PORT),
-           IMP_ACTIVITY_PORT=str(ACTIVITY_PORT))
+           IMP_ACTIVITY_PORT=str(ACTIVITY_PORT), IMP_GATEWAY_METRICS_PORT="0",
+           IMP_REGISTRY_METRICS_PORT="0", IMP_ACTIVITY_METRICS_PORT="0")
 
 
 def run(script, *args, check=True):

@@ -12,7 +12,11 @@ make-secrets.sh and deploy/k8s/secrets.sh produce:
   - dns:/// targets name a headless Service of this deployment and its port;
   - every Secret and key referenced exists (from the scripts' real output), every ConfigMap too;
   - Deployments have >= 2 replicas, resource requests and limits, a PodDisruptionBudget;
-    the Galera StatefulSet has 3 replicas.
+    the Galera StatefulSet has 3 replicas;
+  - every service serves metrics: --metrics_port is a containerPort named "metrics" and the pod
+    template's prometheus.io/scrape and prometheus.io/port annotations; in compose it is
+    published on the host's loopback at the port deploy/prometheus/prometheus.yml scrapes for
+    that job, and deploy/local/up.sh's default metrics ports are those too.
 Args: BUILD_DIR SOURCE_DIR
 """
 import os
@@ -136,7 +140,7 @@ def check_dns_target(where, value):
               f"{where}: Service {m.group(1)} has no port {m.group(2)}")
 
 
-def check_container(where, c, volumes, app):
+def check_container(where, c, volumes, app, annotations):
     image = c.get("image")
     check(image in IMAGES, f"{where}: image {image} is not built by the Dockerfile")
     words = list(c.get("command", [])) + list(c.get("args", []))
@@ -184,6 +188,13 @@ def check_container(where, c, volumes, app):
                       f"{where}: {probe} port {g['port']} is not --health_port")
                 s = g.get("service", "")
                 check(s == "" or s in SERVED[binary], f"{where}: {binary} does not serve {s}")
+        named = {p.get("name"): p["containerPort"] for p in c.get("ports", [])}
+        check("metrics_port" in fl and named.get("metrics") == int(fl.get("metrics_port", 0)),
+              f"{where}: --metrics_port={fl.get('metrics_port')} is not the containerPort named "
+              f"metrics ({named.get('metrics')})")
+        check(annotations.get("prometheus.io/scrape") == "true" and
+              annotations.get("prometheus.io/port") == fl.get("metrics_port"),
+              f"{where}: pod annotations {annotations} do not point Prometheus at --metrics_port")
         r = c.get("resources", {})
         check("memory" in r.get("requests", {}) and "cpu" in r.get("requests", {})
               and "memory" in r.get("limits", {}), f"{where}: resources incomplete: {r}")
@@ -210,7 +221,8 @@ for w in workloads:
         if "configMap" in v:
             check(v["configMap"]["name"] in configmaps, f"{name}: no ConfigMap {v['configMap']}")
     for c in spec.get("initContainers", []) + spec["containers"]:
-        check_container(f"{name}/{c['name']}", c, volumes, name)
+        check_container(f"{name}/{c['name']}", c, volumes, name,
+                        w["spec"]["template"]["metadata"].get("annotations", {}))
     labels = w["spec"]["template"]["metadata"]["labels"]
     check(any(p["spec"]["selector"]["matchLabels"].items() <= labels.items() for p in pdbs),
           f"{name}: no PodDisruptionBudget")
@@ -224,6 +236,18 @@ for w in workloads:
                 for peer in e["value"].split(","):
                     check(re.fullmatch(rf"{name}-[0-2]\.{w['spec']['serviceName']}", peer),
                           f"{name}: peer {peer} is not a member of the StatefulSet")
+
+# ---- the ports deploy/prometheus/prometheus.yml scrapes, by job ----
+prom = yaml.safe_load(open(os.path.join(SOURCE, "deploy/prometheus/prometheus.yml")))
+SCRAPED = {j["job_name"]: [t for s in j["static_configs"] for t in s["targets"]]
+           for j in prom["scrape_configs"]}
+JOB = {"registry_service": "registry", "activity_service": "activity", "gateway": "gateway"}
+up_sh = open(os.path.join(SOURCE, "deploy/local/up.sh")).read()
+for job, targets in SCRAPED.items():
+    m = re.search(rf"IMP_{job.upper()}_METRICS_PORT:-(\d+)", up_sh)
+    check(m is not None and targets == [f"127.0.0.1:{m.group(1)}"],
+          f"prometheus.yml job {job} scrapes {targets}, up.sh's default is "
+          f"{m.group(1) if m else 'missing'}")
 
 # ---- compose ----
 compose = yaml.safe_load(open(os.path.join(SOURCE, "deploy/compose.yaml")))
@@ -260,6 +284,13 @@ for sname, svc in compose["services"].items():
                                             "command", []), list) else
                                         [compose["services"][m.group(1)]["command"]]))
                 check(other.get("port") == m.group(2), f"{where}: {value}: not that port")
+    if binary in JOB:
+        published = [p for p in svc.get("ports", []) if p.endswith(f":{fl.get('metrics_port')}")]
+        check("metrics_port" in fl and
+              published == [f"127.0.0.1:{fl['metrics_port']}:{fl['metrics_port']}"] and
+              SCRAPED.get(JOB[binary]) == [f"127.0.0.1:{fl['metrics_port']}"],
+              f"{where}: --metrics_port={fl.get('metrics_port')} is not published on loopback "
+              f"where prometheus.yml scrapes job {JOB[binary]} ({SCRAPED.get(JOB[binary])})")
     if binary:
         hc = svc.get("healthcheck", {}).get("test", [])
         hflags = dict(flag_words(hc))

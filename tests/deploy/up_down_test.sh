@@ -9,8 +9,10 @@ set -euo pipefail
 build=$1 src=$2
 free_port() { /usr/bin/python3 "$src/tests/support/free_port.py" "$@"; }  # N distinct, below the ephemeral range
 export IMP_STATE_DIR=$(mktemp -d /tmp/imp-up.XXXXXX) IMP_BUILD_DIR=$build
-ports=$(free_port 4); read -r IMP_DB_PORT IMP_GATEWAY_PORT IMP_REGISTRY_PORT IMP_ACTIVITY_PORT <<<"$ports"
-export IMP_DB_PORT IMP_GATEWAY_PORT IMP_REGISTRY_PORT IMP_ACTIVITY_PORT
+ports=$(free_port 7); read -r IMP_DB_PORT IMP_GATEWAY_PORT IMP_REGISTRY_PORT IMP_ACTIVITY_PORT \
+  IMP_GATEWAY_METRICS_PORT IMP_REGISTRY_METRICS_PORT IMP_ACTIVITY_METRICS_PORT <<<"$ports"
+export IMP_DB_PORT IMP_GATEWAY_PORT IMP_REGISTRY_PORT IMP_ACTIVITY_PORT IMP_GATEWAY_METRICS_PORT \
+  IMP_REGISTRY_METRICS_PORT IMP_ACTIVITY_METRICS_PORT
 cleanup() {
   "$src/deploy/local/down.sh" >/dev/null 2>&1 || true
   rm -rf "$IMP_STATE_DIR"
@@ -64,6 +66,17 @@ impctl health --target="127.0.0.1:$IMP_REGISTRY_PORT" >/dev/null 2>&1 && fail "t
 impctl health --target="127.0.0.1:$IMP_REGISTRY_PORT" --client_cert="$tls/impctl-internal.pem" \
   --client_key="$tls/impctl-internal.key" >/dev/null || fail "the registry refuses the internal-tools certificate"
 ca_before=$(sha256sum <"$tls/ca.pem")
+
+# Each service serves Prometheus metrics on its metrics port (plaintext, loopback), and up.sh
+# says where.
+for m in gateway:$IMP_GATEWAY_METRICS_PORT registry:$IMP_REGISTRY_METRICS_PORT \
+  activity:$IMP_ACTIVITY_METRICS_PORT; do
+  url="http://127.0.0.1:${m#*:}/metrics"
+  grep -qF "$url" "$IMP_STATE_DIR/up1.log" || fail "up.sh does not say where ${m%%:*}'s metrics are"
+  /usr/bin/python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
+    "$url" >"$IMP_STATE_DIR/metrics.txt" || fail "no answer from $url"
+  grep -q '^imp_serving 1$' "$IMP_STATE_DIR/metrics.txt" || fail "$url: no imp_serving 1"
+done
 
 "$src/deploy/local/up.sh" >"$IMP_STATE_DIR/up2.log" 2>&1 || fail "re-running up.sh"
 [ "$(sha256sum <"$tls/ca.pem")" = "$ca_before" ] || fail "re-running up.sh made a new CA"
