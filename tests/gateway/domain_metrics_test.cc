@@ -1,11 +1,13 @@
 // The domain metrics of issue #24 move as the behaviour they describe happens, read the way a
 // scrape reads them (metrics::Registry::Default().Render()): the database layer (pool, errors,
-// retries, work time) against the real MariaDB, and the activity service's statistics cache,
+// retries, work time) against the real MariaDB, Galera's flow control and receive queue against a
+// one-node Galera cluster of the test's own, and the activity service's statistics cache,
 // imports, the gateway's copy of the registry and partial answers through real servers on
 // loopback. Each case runs in a process of its own (gtest_discover_tests), so nothing else
 // shares its registry.
 #include <cppconn/resultset.h>
 #include <cppconn/statement.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
@@ -28,6 +30,8 @@
 #include "common/db/errors.h"
 #include "common/metrics/metrics.h"
 #include "tests/gateway/gateway_fixture.h"
+#include "tests/support/process.h"
+#include "tests/support/test_database.h"
 
 namespace imp {
 namespace {
@@ -260,6 +264,78 @@ TEST(DatabaseMetrics, AServerWithoutWsrepHasNoGaleraFigures) {
       absl::StrContains(text, "# TYPE imp_db_galera_flow_control_paused_seconds_total counter\n"));
   EXPECT_TRUE(std::isnan(Sample("imp_db_galera_recv_queue")));
   EXPECT_TRUE(std::isnan(Sample("imp_db_galera_flow_control_paused_seconds_total")));
+}
+
+// A Galera node of the test's own: a one-node cluster, bootstrapped (no state transfer, so it is
+// up in seconds), enough for the readiness probe to find wsrep on and read the node's status.
+class OneNodeGalera {
+ public:
+  ~OneNodeGalera() {
+    server_.reset();  // SIGKILL and reap
+    if (!dir_.empty()) std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
+  }
+
+  absl::Status Start() {
+    dir_ = absl::StrCat(::testing::TempDir(), "/galera-metrics-", getpid());
+    std::system(
+        absl::StrCat("rm -rf '", dir_, "' && mkdir -p '", dir_, "/data' '", dir_, "/tmp'").c_str());
+    const std::string user = std::getenv("USER") != nullptr ? std::getenv("USER") : "root";
+    std::ofstream(dir_ + "/my.cnf") << absl::StrCat(
+        "[mysqld]\ndatadir=", dir_, "/data\nuser=", user, "\nport=", testing::PickFreePort(),
+        "\nbind-address=127.0.0.1\nsocket=", socket(), "\nlog-error=", dir_,
+        "/error.log\ntmpdir=", dir_,
+        "/tmp\nskip-name-resolve\ninnodb-buffer-pool-size=32M\nbinlog-format=ROW\n"
+        "innodb-autoinc-lock-mode=2\nwsrep-on=ON\n"
+        "wsrep-provider=/usr/lib/galera/libgalera_smm.so\nwsrep-cluster-name=metrics\n"
+        "wsrep-cluster-address=gcomm://\nwsrep-provider-options=gmcast.listen_addr=tcp://"
+        "127.0.0.1:",
+        testing::PickFreePort(), "\n");
+    if (std::system(absl::StrCat("mariadb-install-db --defaults-file='", dir_,
+                                 "/my.cnf' --auth-root-authentication-method=socket > '", dir_,
+                                 "/install.log' 2>&1")
+                        .c_str()) != 0) {
+      return absl::InternalError("mariadb-install-db failed: see " + dir_ + "/install.log");
+    }
+    server_ = std::make_unique<testing::Process>(testing::ProcessSpec{
+        "galera",
+        "/usr/sbin/mariadbd",
+        {absl::StrCat("--defaults-file=", dir_, "/my.cnf"), "--wsrep-new-cluster"},
+        {},
+        dir_ + "/console.log"});
+    if (absl::Status started = server_->Start(); !started.ok()) return started;
+    const std::string ping = absl::StrCat("mariadb --no-defaults --socket='", socket(),
+                                          "' -N -e 'SELECT 1' > /dev/null 2>&1");
+    if (!WaitFor([&] { return std::system(ping.c_str()) == 0; })) {
+      return absl::DeadlineExceededError("the Galera node never answered: see " + dir_ +
+                                         "/error.log");
+    }
+    return absl::OkStatus();
+  }
+
+  std::string socket() const { return dir_ + "/mysqld.sock"; }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<testing::Process> server_;
+};
+
+TEST(DatabaseMetrics, AGaleraNodesFlowControlAndReceiveQueueAreReadByTheReadinessProbe) {
+  OneNodeGalera node;
+  ASSERT_TRUE(node.Start().ok());
+  auto tdb = testing::TestDatabase::Create(node.socket());
+  Database db(tdb->pool_options(), Migrations());
+  ASSERT_TRUE(db.CheckReady(Soon()).ok());  // migrates; the probe has not run yet
+  EXPECT_TRUE(std::isnan(Sample("imp_db_galera_recv_queue")));
+  ASSERT_TRUE(db.CheckReady(Soon()).ok());  // the probe
+  EXPECT_EQ(Sample("imp_db_galera_recv_queue"), 0);
+  const std::string paused_ns = tdb->QueryString(
+      "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+      "WHERE VARIABLE_NAME = 'WSREP_FLOW_CONTROL_PAUSED_NS'");
+  ASSERT_FALSE(paused_ns.empty()) << "not a Galera node";
+  EXPECT_EQ(Sample("imp_db_galera_flow_control_paused_seconds_total"), std::stod(paused_ns) / 1e9);
+  // Writes on a Galera node commit as usual: no error counted, certification or other.
+  ASSERT_TRUE(Insert(db, 1).ok());
+  EXPECT_EQ(Count(R"(imp_db_errors_total{kind="certification"})"), 0);
 }
 
 }  // namespace
