@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "common/api/errors.h"
 #include "common/server/request_context.h"
+#include "common/server/trace.h"
 #include "common/status.h"
 
 namespace imp::activity {
@@ -99,6 +100,14 @@ absl::Status Resolve(std::vector<std::string> names, Call call, Classify classif
   return absl::OkStatus();
 }
 
+// A registry call made for the call this thread serves: its deadline, the service as the
+// actor, and a child of the call's traceparent (the same trace in the registry's log).
+void Prepare(grpc::ClientContext& ctx, absl::Time deadline) {
+  ctx.set_deadline(absl::ToChronoTime(deadline));
+  ctx.AddMetadata(kActorMetadataKey, "activity-service");
+  AddChildTraceparent(ctx, CurrentTraceparent());
+}
+
 }  // namespace
 
 RegistryReferences::RegistryReferences(std::shared_ptr<grpc::Channel> channel,
@@ -112,8 +121,7 @@ absl::StatusOr<absl::flat_hash_set<std::string>> RegistryReferences::AreaCodes(
     if (absl::Now() < area_codes_expiry_) return area_codes_;
   }
   grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(std::min(deadline, absl::Now() + timeout_)));
-  ctx.AddMetadata(kActorMetadataKey, "activity-service");
+  Prepare(ctx, std::min(deadline, absl::Now() + timeout_));
   registry::v1::ListCooperationAreasResponse resp;
   grpc::Status status = stub_->ListCooperationAreas(&ctx, {}, &resp);
   if (!status.ok()) return Unavailable(status);
@@ -130,10 +138,7 @@ absl::StatusOr<ReferenceFacts> RegistryReferences::Lookup(const References& refe
   const auto& institutions = references.institutions;
   const auto& agreements = references.agreements;
   const absl::Time call_deadline = std::min(deadline, absl::Now() + timeout_);
-  auto context = [&](grpc::ClientContext& ctx) {
-    ctx.set_deadline(absl::ToChronoTime(call_deadline));
-    ctx.AddMetadata(kActorMetadataKey, "activity-service");
-  };
+  auto context = [&](grpc::ClientContext& ctx) { Prepare(ctx, call_deadline); };
   ReferenceFacts facts;
   absl::Status s = Resolve<registry::v1::BatchGetInstitutionsResponse>(
       std::vector<std::string>(institutions.begin(), institutions.end()),

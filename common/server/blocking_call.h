@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "common/server/request_context.h"
+#include "common/server/trace.h"
 #include "common/status.h"
 #include "common/worker_pool.h"
 
@@ -40,6 +41,8 @@ grpc::ServerUnaryReactor* ServeBlocking(grpc::CallbackServerContext* ctx, Worker
                                        "deadline passed while the request was queued"));
           return;
         }
+        // Registry calls deep in the logic pass the trace on (CurrentTraceparent).
+        const ScopedTraceparent trace(rc.traceparent);
         reactor->Finish(ToGrpcStatus(handler(rc)));
       },
       // Refused after queueing (admission control): nothing has run.

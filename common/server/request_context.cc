@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/server/peer_identity.h"
+#include "common/server/trace.h"
 
 namespace imp {
 
@@ -35,6 +36,7 @@ RequestContext RequestContext::FromServerContext(const grpc::ServerContextBase& 
   } else {
     rc.deadline = std::min(absl::FromChrono(deadline), fallback);
   }
+  rc.traceparent = TraceparentOf(ctx);
   rc.is_cancelled = [&ctx] { return ctx.IsCancelled(); };
   return rc;
 }

@@ -32,10 +32,14 @@ struct RequestContext {
   // The server's commit gate, which every COMMIT passes (see commit_gate.h); null outside a
   // server (logic tests).
   CommitGate* commit_gate = nullptr;
+  // The call's W3C traceparent (see trace.h), for the calls this one makes to other services
+  // (AddChildTraceparent); "" outside a server (logic tests).
+  std::string traceparent;
 
   bool Cancelled() const { return is_cancelled && is_cancelled(); }
 
-  // Resolves the actor (ResolveActor), reads the call deadline and asks `ctx` for cancellation.
+  // Resolves the actor (ResolveActor), reads the call deadline and traceparent, and asks `ctx`
+  // for cancellation.
   // A call without a deadline gets `default_timeout` so that no database wait is unbounded.
   // `ctx` must outlive every use of the result (it does until the call is finished).
   static RequestContext FromServerContext(const grpc::ServerContextBase& ctx,

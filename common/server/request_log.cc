@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/server/request_context.h"
+#include "common/server/trace.h"
 #include "common/status.h"
 
 ABSL_FLAG(int, slow_call_log_ms, 100,
@@ -40,9 +41,14 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       const grpc::Status status = methods->GetSendStatus();
       const absl::Duration latency = absl::Now() - start_;
-      const LogLevel level = !status.ok()            ? LogLevel::kWarning
-                             : latency >= slow_call_ ? LogLevel::kInfo
-                                                     : LogLevel::kDebug;
+      // Read now, not as the call began: the trace interceptor may run after this one then.
+      std::optional<TraceContext> trace;
+      if (server_context_ != nullptr) trace = ParseTraceparent(TraceparentOf(*server_context_));
+      // A sampled call (impctl's) is followed end to end at the default level.
+      const LogLevel level = !status.ok() ? LogLevel::kWarning
+                             : latency >= slow_call_ || (trace && trace->sampled())
+                                 ? LogLevel::kInfo
+                                 : LogLevel::kDebug;
       // Everything the line needs is formatted only when it will be written.
       if (LogEnabled(level)) {
         Log(level, "rpc",
@@ -50,6 +56,7 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
              {"status", StatusCodeName(status.error_code())},
              {"latency_ms", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(latency))},
              {"actor", Actor()},
+             {"trace_id", trace ? trace->trace_id : "-"},
              {"error", status.error_message()}});
       }
     }

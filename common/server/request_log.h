@@ -21,11 +21,14 @@ namespace imp {
 using ActorResolver =
     std::function<std::string(const std::multimap<grpc::string_ref, grpc::string_ref>&)>;
 
-// One structured line per RPC (event=rpc: method, status code, latency, actor, error), at a
-// level that keeps the hot path free of log writes:
+// One structured line per RPC (event=rpc: method, status code, latency, actor, trace_id, error),
+// at a level that keeps the hot path free of log writes:
 //   failed calls                       warning
 //   successful calls of >= slow_call   info
+//   successful sampled calls           info (traceparent flag 01: impctl's, followed end to end)
 //   other successful calls             debug (IMP_LOG_LEVEL=debug shows them)
+// trace_id is the call's W3C trace id (trace.h): the same on every process a request passes
+// through; "-" only on a server without the trace interceptor.
 // A line that its level drops costs neither formatting nor a write: a successful fast call
 // costs two clock reads. `slow_call` defaults to --slow_call_log_ms.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeRequestLogInterceptor(

@@ -19,6 +19,7 @@
 #include "common/server/connection_guard.h"
 #include "common/server/parse_error_interceptor.h"
 #include "common/server/peer_identity.h"
+#include "common/server/trace.h"
 
 namespace imp {
 
@@ -138,6 +139,8 @@ absl::Status ServiceHost::Start() {
   std::vector<std::string> service_names;
   for (const auto& [service, name] : services_) service_names.push_back(name);
   interceptors.push_back(metrics::MakeRpcMetricsInterceptor(metrics::KnownMethods(service_names)));
+  // Last: the first to see the received traceparent, the last to see the status (trace.h).
+  interceptors.push_back(MakeTraceInterceptor());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server_ = builder.BuildAndStart();
   if (server_ == nullptr) {

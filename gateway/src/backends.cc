@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "common/net/health_check.h"
 #include "common/server/request_context.h"
+#include "common/server/trace.h"
 
 namespace imp::gateway {
 
@@ -53,6 +54,7 @@ std::unique_ptr<grpc::ClientContext> Backends::ContextFor(grpc::CallbackServerCo
   ctx->set_deadline(
       absl::ToChronoTime(BackendDeadline(absl::Now(), caller_deadline, default_timeout)));
   ctx->AddMetadata(kActorMetadataKey, actor);
+  AddChildTraceparent(*ctx, TraceparentOf(*server_ctx));
   return ctx;
 }
 

@@ -44,7 +44,8 @@ class Backends {
 
   // A context for a backend call made on behalf of `server_ctx`: cancellation propagates, the
   // backend gets the caller's own deadline less a margin (BackendDeadline), or the default
-  // timeout when the caller set none, and x-imp-actor names the caller.
+  // timeout when the caller set none, x-imp-actor names the caller, and the traceparent is a
+  // child of the caller's (same trace id: one grep finds the call in every log, see trace.h).
   std::unique_ptr<grpc::ClientContext> ContextFor(grpc::CallbackServerContext* server_ctx,
                                                   const std::string& actor) const;
   std::unique_ptr<grpc::ClientContext> ContextFor(grpc::CallbackServerContext* server_ctx,

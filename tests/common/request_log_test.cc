@@ -1,17 +1,20 @@
 // The request log keeps the hot path free of log writes: a fast successful call is logged at
-// debug level only, a slow one (--slow_call_log_ms) at info, a failed one at warning. Against a
-// real server (registry-service, whose host installs the request log) and a real database.
+// debug level only, a slow one (--slow_call_log_ms) or a sampled one (traceparent flag 01) at
+// info, a failed one at warning; every line names the call's trace id. Against a real server
+// (registry-service, whose host installs the request log) and a real database.
 #include "common/server/request_log.h"
 
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/server/trace.h"
 #include "gtest/gtest.h"
 #include "imp/registry/v1/registry.grpc.pb.h"
 #include "registry-service/src/registry_server.h"
@@ -48,9 +51,10 @@ class RequestLogTest : public ::testing::Test {
     SetMinLogLevel(LogLevel::kInfo);
   }
 
-  grpc::Status List() {
+  grpc::Status List(const std::string& traceparent = "") {
     grpc::ClientContext ctx;
     ctx.AddMetadata("x-imp-actor", "log-tester");
+    if (!traceparent.empty()) ctx.AddMetadata(kTraceparentMetadataKey, traceparent);
     reg::ListCooperationAreasResponse resp;
     return stub_->ListCooperationAreas(&ctx, {}, &resp);
   }
@@ -103,6 +107,44 @@ TEST_F(RequestLogTest, SuccessfulCallsAtTheSlowCallThresholdAreLoggedAtInfoLevel
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_TRUE(absl::StrContains(lines[0], "level=info")) << lines[0];
   EXPECT_TRUE(absl::StrContains(lines[0], "latency_ms=")) << lines[0];
+}
+
+constexpr char kTraceId[] = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+TEST_F(RequestLogTest, SampledCallsAreLoggedAtInfoLevelEvenWhenFastAndSuccessful) {
+  StartServer(absl::Minutes(1));
+  testing::LogCapture capture;
+  SetMinLogLevel(LogLevel::kInfo);
+  ASSERT_TRUE(List(absl::StrCat("00-", kTraceId, "-00f067aa0ba902b7-01")).ok());
+  ASSERT_TRUE(List(absl::StrCat("00-", kTraceId, "-00f067aa0ba902b7-00")).ok());  // not sampled
+  const auto lines = testing::RpcLines(capture.Stop(), kList);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(lines[0], "level=info")) << lines[0];
+  EXPECT_TRUE(absl::StrContains(lines[0], absl::StrCat(" trace_id=", kTraceId, " "))) << lines[0];
+}
+
+TEST_F(RequestLogTest, EveryLineNamesTheTraceIdTheCallerSentOrOneTheServerMade) {
+  StartServer(absl::Minutes(1));
+  testing::LogCapture capture;  // down to debug
+  ASSERT_TRUE(List(absl::StrCat("00-", kTraceId, "-00f067aa0ba902b7-00")).ok());
+  ASSERT_TRUE(List().ok());
+  ASSERT_TRUE(List("00-not-a-traceparent").ok());
+  ASSERT_EQ(GetUnknown().error_code(), grpc::StatusCode::NOT_FOUND);
+  const std::string log = capture.Stop();
+  const auto lines = testing::RpcLines(log, kList);
+  ASSERT_EQ(lines.size(), 3u) << log;
+  EXPECT_TRUE(absl::StrContains(lines[0], absl::StrCat(" trace_id=", kTraceId, " "))) << lines[0];
+  std::vector<std::string> made;
+  for (const auto& line : {lines[1], lines[2], testing::RpcLines(log, kGet).at(0)}) {
+    const size_t at = line.find(" trace_id=");
+    ASSERT_NE(at, std::string::npos) << line;
+    const std::string id = line.substr(at + 10, 32);
+    EXPECT_TRUE(ParseTraceparent(absl::StrCat("00-", id, "-00f067aa0ba902b7-00"))) << line;
+    EXPECT_NE(id, kTraceId) << line;
+    made.push_back(id);
+  }
+  EXPECT_NE(made[0], made[1]) << "each call its own trace";
+  EXPECT_NE(made[1], made[2]) << "each call its own trace";
 }
 
 }  // namespace

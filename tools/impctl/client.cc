@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "common/api/errors.h"
 #include "common/net/channel.h"
+#include "common/server/trace.h"
 #include "common/status.h"
 #include "google/rpc/error_details.pb.h"
 #include "tools/impctl/flags.h"
@@ -29,7 +30,34 @@ std::string FlagOrEnv(const absl::Flag<std::string>& flag, const char* env) {
   return value.empty() ? Env(env) : value;
 }
 
+std::string& command_traceparent = *new std::string;
+
 }  // namespace
+
+absl::Status InitCommandTrace() {
+  const std::string given = FlagOrEnv(FLAGS_traceparent, "IMP_TRACEPARENT");
+  if (given.empty()) {
+    // Sampled: the servers log impctl's calls at info level, so an operator can follow them.
+    command_traceparent = NewTrace(/*sampled=*/true).ToTraceparent();
+    return absl::OkStatus();
+  }
+  if (!ParseTraceparent(given).has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--traceparent (or $IMP_TRACEPARENT): '", given,
+        "' is not a W3C traceparent 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>"));
+  }
+  command_traceparent = given;
+  return absl::OkStatus();
+}
+
+const std::string& CommandTraceparent() { return command_traceparent; }
+
+std::string TraceIdOfError(const absl::Status& details) {
+  if (auto info = api::GetDetail<google::rpc::RequestInfo>(details)) {
+    if (!info->request_id().empty()) return info->request_id();
+  }
+  return TraceIdOf(command_traceparent);
+}
 
 int ExitCodeFor(grpc::StatusCode code) {
   switch (code) {
@@ -89,6 +117,9 @@ int ReportError(const grpc::Status& status) {
   const absl::Status details = FromGrpcStatus(status);
   for (const auto& line : DetailLines(details))
     std::fprintf(stderr, "impctl:   %s\n", line.c_str());
+  if (const std::string trace_id = TraceIdOfError(details); !trace_id.empty()) {
+    std::fprintf(stderr, "impctl: trace_id=%s (grep the servers' logs for it)\n", trace_id.c_str());
+  }
   // The mistakes everyone makes first: the wrong address (or server) and a missing token.
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
@@ -188,6 +219,7 @@ std::unique_ptr<grpc::ClientContext> Client::Context(absl::Duration timeout) con
   auto ctx = std::make_unique<grpc::ClientContext>();
   if (!token_.empty()) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
   ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  AddChildTraceparent(*ctx, CommandTraceparent());
   return ctx;
 }
 

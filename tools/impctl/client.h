@@ -35,8 +35,19 @@ int ExitCodeFor(const absl::Status& status);
 // "precondition REFERENCE activity.agreement: ...", "resource institutions/x", "reason
 // FIELD_INVALID".
 std::vector<std::string> DetailLines(const absl::Status& status);
-// Prints "impctl: CODE: message" and the detail lines to stderr and returns the exit code.
+// Prints "impctl: CODE: message", the detail lines and "impctl: trace_id=<32 hex>" (the trace
+// the servers logged the call under) to stderr and returns the exit code.
 int ReportError(const grpc::Status& status);
+
+// The one W3C trace of this command (every call carries a child of it, so one grep of its id
+// finds the whole command in the gateway's and the services' logs): --traceparent, else
+// $IMP_TRACEPARENT, else a new sampled trace. INVALID_ARGUMENT when the one given is not a
+// traceparent. Call once before any call; CommandTraceparent is "" until then.
+absl::Status InitCommandTrace();
+const std::string& CommandTraceparent();
+// The trace id a failed call was logged under: the google.rpc.RequestInfo of its error details,
+// else this command's own.
+std::string TraceIdOfError(const absl::Status& details);
 
 // The gateway connection (any server works: the registry and activity services serve the same
 // RPCs without a token). Target: --target, else $IMP_TARGET, else 127.0.0.1:50050. Token:
@@ -47,7 +58,7 @@ class Client {
  public:
   static absl::StatusOr<Client> FromFlags();
 
-  // A context carrying the bearer token and a deadline.
+  // A context carrying the bearer token, a deadline and a child of the command's traceparent.
   std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::Seconds(60)) const;
 
   registry::v1::RegistryService::Stub& registry() { return *registry_; }

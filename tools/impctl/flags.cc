@@ -53,3 +53,6 @@ ABSL_FLAG(std::string, service, "", "health: the service name to check (default:
 ABSL_FLAG(int, wait_seconds, 0, "health: keep asking until SERVING or this many seconds pass.");
 ABSL_FLAG(int, max_mismatches, 0,
           "check statistics: list at most this many mismatches (default: the server's, 100).");
+ABSL_FLAG(std::string, traceparent, "",
+          "W3C traceparent every call of this command carries (else $IMP_TRACEPARENT; neither: a "
+          "new sampled trace). A failed call prints its trace_id: grep the servers' logs for it.");

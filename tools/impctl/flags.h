@@ -35,5 +35,6 @@ ABSL_DECLARE_FLAG(bool, allow_partial);
 ABSL_DECLARE_FLAG(std::string, service);
 ABSL_DECLARE_FLAG(int, wait_seconds);
 ABSL_DECLARE_FLAG(int, max_mismatches);
+ABSL_DECLARE_FLAG(std::string, traceparent);
 
 #endif  // IMP_TOOLS_IMPCTL_FLAGS_H_

@@ -4,7 +4,9 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/server/trace.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tools/impctl/client.h"
 #include "tools/impctl/commands.h"
 #include "tools/impctl/flags.h"
 #include "tools/impctl/output.h"
@@ -28,6 +30,7 @@ int Health(const std::vector<std::string>&) {
   for (;;) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    AddChildTraceparent(ctx, CommandTraceparent());
     // While there is time left, wait for the connection inside the call: gRPC then notices a
     // server that has just started listening at once, instead of at its next backoff poll
     // (seconds later). The last attempt fails fast, so its error says why (refused, TLS).

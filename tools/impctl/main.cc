@@ -125,6 +125,12 @@ summary/map --allow_partial: a partial answer (figures of a failed service missi
 or another ABORTED (retry later); 9 check: the data is not consistent. Errors print the gRPC
 code and the server's message, then the error details: the fields at fault, the resource, the
 reason (google.rpc.ErrorInfo).
+
+Tracing: every call of a command carries one W3C traceparent (a new sampled trace, or
+--traceparent / $IMP_TRACEPARENT), which the gateway passes on to the services; every server
+logs each call with its trace_id (event=rpc, at info level for impctl's sampled calls). A
+failed call prints "impctl: trace_id=<32 hex>": grep the gateway's, registry's and activity
+service's logs for it to follow the command through all of them.
 )";
 
 // `impctl --help` (or `impctl help`): the usage text and impctl's own flags, exit 0. absl's
@@ -224,6 +230,10 @@ int main(int argc, char** argv) {
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() < 2) {
     std::fprintf(stderr, "%s", kUsage);
+    return kExitUsage;
+  }
+  if (absl::Status trace = InitCommandTrace(); !trace.ok()) {
+    std::fprintf(stderr, "impctl: %s\n", std::string(trace.message()).c_str());
     return kExitUsage;
   }
   const std::string command = positional[1];
