@@ -162,6 +162,79 @@ class RecordingRegistry final : public reg::RegistryService::CallbackService {
   std::vector<std::string> received_ ABSL_GUARDED_BY(mu_);
 };
 
+// Records the traceparent an interceptor placed before the trace interceptor in the list sees
+// in the received metadata (ServiceHost installs the request log and metrics there).
+class ProbeFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  class Probe : public grpc::experimental::Interceptor {
+   public:
+    explicit Probe(ProbeFactory* factory) : factory_(factory) {}
+    void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+      using grpc::experimental::InterceptionHookPoints;
+      if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+        const auto* metadata = methods->GetRecvInitialMetadata();
+        auto it = metadata->find(kTraceparentMetadataKey);
+        absl::MutexLock lock(&factory_->mu_);
+        factory_->seen_.push_back(
+            it == metadata->end() ? "" : std::string(it->second.data(), it->second.size()));
+      }
+      methods->Proceed();
+    }
+
+   private:
+    ProbeFactory* const factory_;
+  };
+
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo*) override {
+    return new Probe(this);
+  }
+  std::vector<std::string> seen() {
+    absl::MutexLock lock(&mu_);
+    return seen_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::string> seen_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST(TraceInterceptor, InterceptorsListedBeforeItSeeTheTraceparentItMadeAndSoDoesTheHandler) {
+  RecordingRegistry registry;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&registry);
+  auto probe = std::make_unique<ProbeFactory>();
+  ProbeFactory* const probe_ptr = probe.get();
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::move(probe));
+  interceptors.push_back(MakeTraceInterceptor());  // last, as ServiceHost installs it
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto stub = reg::RegistryService::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  for (const std::string sent : {"", "not-a-traceparent"}) {
+    grpc::ClientContext ctx;
+    if (!sent.empty()) ctx.AddMetadata(kTraceparentMetadataKey, sent);
+    reg::BatchGetInstitutionsRequest req;
+    req.add_names("institutions/x");
+    reg::BatchGetInstitutionsResponse resp;
+    ASSERT_TRUE(stub->BatchGetInstitutions(&ctx, req, &resp).ok());
+  }
+  server->Shutdown();
+  const auto seen = probe_ptr->seen();
+  const auto handled = registry.received();
+  ASSERT_EQ(seen.size(), 2u);
+  ASSERT_EQ(handled.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_TRUE(ParseTraceparent(seen[i]).has_value()) << "'" << seen[i] << "'";
+    EXPECT_EQ(handled[i], seen[i]);
+  }
+  EXPECT_NE(seen[0], seen[1]);
+}
+
 TEST(TraceHop, TheActivityServiceSendsTheRegistryAChildOfTheCallersTraceparent) {
   grpc::EnableDefaultHealthCheckService(true);  // the service's channel asks the registry's health
   RecordingRegistry registry;
