@@ -41,7 +41,8 @@ class RequestLogInterceptor : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       const grpc::Status status = methods->GetSendStatus();
       const absl::Duration latency = absl::Now() - start_;
-      // Read now, not as the call began: the trace interceptor may run after this one then.
+      // Read as the call ends, whatever the order of the interceptors: by then a call that came
+      // without a traceparent has the one the trace interceptor made.
       std::optional<TraceContext> trace;
       if (server_context_ != nullptr) trace = ParseTraceparent(TraceparentOf(*server_context_));
       // A sampled call (impctl's) is followed end to end at the default level.

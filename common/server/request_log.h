@@ -30,7 +30,8 @@ using ActorResolver =
 // trace_id is the call's W3C trace id (trace.h): the same on every process a request passes
 // through; "-" only on a server without the trace interceptor.
 // A line that its level drops costs neither formatting nor a write: a successful fast call
-// costs two clock reads. `slow_call` defaults to --slow_call_log_ms.
+// costs two clock reads and reading its traceparent (one metadata lookup, 55 characters
+// checked). `slow_call` defaults to --slow_call_log_ms.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeRequestLogInterceptor(
     ActorResolver resolver = nullptr, absl::Duration slow_call = absl::InfiniteDuration());
 
