@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/server/raw_messages.h"
+#include "common/server/trace.h"
 #include "common/status.h"
 
 namespace imp::activity {
@@ -108,7 +109,13 @@ void ImportReactor::Hand(WorkerPool::Task step) {
   // Never refused for waiting: a message taken off the stream must be applied or the import
   // ended, and it waits behind the unary calls queued before it. Import steps are left out of
   // the run-time averages (SubmitLongRunning): a 500-row chunk says nothing about a Get.
-  absl::Status queued = workers_->SubmitLongRunning(std::move(step), nullptr, caller_);
+  // Each step runs under the caller's trace, so the registry lookups it makes are logged with it.
+  absl::Status queued = workers_->SubmitLongRunning(
+      [step = std::move(step), traceparent = rc_.traceparent]() mutable {
+        ScopedTraceparent trace(traceparent);
+        std::move(step)();
+      },
+      nullptr, caller_);
   if (queued.ok()) return;
   {
     absl::MutexLock lock(&mu_);

@@ -82,6 +82,17 @@ trace=$(openssl rand -hex 16)
 run 0 create activity "$work/good.json" --traceparent="00-$trace-$(openssl rand -hex 8)-01"
 logged registry.log "$trace" /imp.registry.v1.RegistryService/BatchGetInstitutions info
 
+# An import stream: its rows' reference checks reach the registry under the caller's trace too.
+trace=$(openssl rand -hex 16)
+{
+  head -1 "$src/deploy/demo/activities.csv"
+  echo "trace-import-1,TRAINING,Internship,,volyn,,2024-03-01,,FR,,,FROM_UKRAINE,,,INTERNSHIP,volyn:DOCTOR:2,,,,,,,"
+} >"$work/import.csv"
+IMP_TRACEPARENT="00-$trace-$(openssl rand -hex 8)-01" run 0 import activities "$work/import.csv"
+logged gateway.log "$trace" /imp.activity.v1.ActivityService/ImportActivities
+logged activity.log "$trace" /imp.activity.v1.ActivityService/ImportActivities
+logged registry.log "$trace" /imp.registry.v1.RegistryService/BatchGetInstitutions info
+
 # --- A command that fails: impctl names the trace, the logs have it -----------------------------
 run 4 create activity "$work/bad.json"
 err_has "institutions/nobody-here"
