@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -21,7 +23,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/server/service_host.h"
+#include "common/worker_pool.h"
 #include "gtest/gtest.h"
 #include "imp/registry/v1/registry.grpc.pb.h"
 
@@ -242,6 +246,55 @@ TEST_F(MetricsPortTest, ConnectionsHeldByOneAddressDoNotStopAScrapeFromAnother) 
     EXPECT_TRUE(absl::StrContains(answer.body, "grpc_server_started_total"));
   }
   for (int fd : held) close(fd);
+}
+
+TEST(AdmissionMetrics, ARefusedCallIsCountedUnderItsReasonAndTheQueueIsSeen) {
+  const std::string series = "imp_admission_refusals_total{reason=\"queue_full\"}";
+  const double before = std::max(0.0, Value(Registry::Default().Render(), series));
+  absl::Notification release, started;
+  WorkerPool pool(1, 1);
+  ASSERT_TRUE(pool.Submit([&] {
+                    started.Notify();
+                    release.WaitForNotification();
+                  })
+                  .ok());
+  started.WaitForNotification();
+  ASSERT_TRUE(pool.Submit([] {}).ok());
+  EXPECT_EQ(pool.Submit([] {}).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(pool.Submit([] {}).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Value(Registry::Default().Render(), series) - before, 2);
+  const WorkerPool::Load load = pool.load();
+  EXPECT_EQ(load.threads, 1u);
+  EXPECT_EQ(load.busy, 1u);
+  EXPECT_EQ(load.queued, 1u);
+  release.Notify();
+}
+
+TEST(ServingMetric, FollowsWhatHealthReports) {
+  std::atomic<bool> ready{false};
+  ServiceHostOptions options;
+  options.name = "registry";
+  options.metrics_port = -1;
+  options.readiness_interval = absl::Milliseconds(20);
+  ServiceHost host(options);
+  host.SetReadinessCheck(
+      [&](absl::Time) { return ready ? absl::OkStatus() : absl::UnavailableError("not yet"); });
+  ASSERT_TRUE(host.Start().ok());
+  const std::string url = absl::StrCat("http://127.0.0.1:", host.metrics_port(), "/metrics");
+  // Polls the exposition until imp_serving reads `want` (bounded: 5 s).
+  auto await_serving = [&](double want) {
+    double seen = -1;
+    for (absl::Time end = absl::Now() + absl::Seconds(5); absl::Now() < end;
+         absl::SleepFor(absl::Milliseconds(10))) {
+      if ((seen = Value(Get(url).body, "imp_serving")) == want) break;
+    }
+    return seen;
+  };
+  EXPECT_EQ(await_serving(0), 0);
+  ready = true;
+  EXPECT_EQ(await_serving(1), 1);
+  ready = false;
+  EXPECT_EQ(await_serving(0), 0);
 }
 
 TEST(MetricsRegistry, RendersCountersGaugesAndCumulativeHistogramBuckets) {
