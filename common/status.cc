@@ -87,17 +87,6 @@ size_t FieldPathLength(absl::string_view message) {
   }
 }
 
-// The size of `message` in the grpc-message trailer, which percent-encodes every byte outside
-// printable ASCII, and '%'.
-size_t EncodedMessageSize(absl::string_view message) {
-  size_t size = 0;
-  for (const char c : message) {
-    const auto b = static_cast<unsigned char>(c);
-    size += b < 0x20 || b > 0x7e || b == '%' ? 3 : 1;
-  }
-  return size;
-}
-
 // The google.rpc.Status serialised within `budget` bytes (see status.h).
 std::string FitDetails(rpc::Status proto, size_t budget) {
   if (proto.ByteSizeLong() <= budget) return proto.SerializeAsString();
@@ -170,6 +159,18 @@ absl::Status WithDerivedDetails(absl::Status status) {
   return api::WithReason(std::move(status), reason, metadata);
 }
 
+size_t ErrorDetailsBudget(absl::string_view message) {
+  // grpc-message percent-encodes every byte outside printable ASCII, and '%'.
+  size_t message_size = 0;
+  for (const char c : message) {
+    const auto b = static_cast<unsigned char>(c);
+    message_size += b < 0x20 || b > 0x7e || b == '%' ? 3 : 1;
+  }
+  return message_size >= kMaxErrorTrailerBytes
+             ? 0
+             : std::min(kMaxErrorDetailsBytes, kMaxErrorTrailerBytes - message_size);
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   const absl::Status full = WithDerivedDetails(status);
@@ -192,12 +193,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
     any->set_type_url(url);
     any->set_value(std::move(value));
   }
-  const size_t message_size = EncodedMessageSize(status.message());
-  const size_t budget = message_size >= kMaxErrorTrailerBytes
-                            ? 0
-                            : std::min(kMaxErrorDetailsBytes, kMaxErrorTrailerBytes - message_size);
   return grpc::Status(ToGrpcCode(status.code()), std::string(status.message()),
-                      FitDetails(std::move(proto), budget));
+                      FitDetails(std::move(proto), ErrorDetailsBudget(status.message())));
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace imp {
 
@@ -36,6 +37,10 @@ grpc::Status ForwardedStatus(const grpc::Status& status);
 
 inline constexpr size_t kMaxErrorDetailsBytes = 4096;
 inline constexpr size_t kMaxErrorTrailerBytes = 6144;
+
+// The bytes the encoded google.rpc.Status may take beside `message`: kMaxErrorDetailsBytes, and
+// no more than kMaxErrorTrailerBytes less the message as grpc-message encodes it.
+size_t ErrorDetailsBudget(absl::string_view message);
 
 // The details the edge derives when `status` carries none of its own. This is the ONE place the
 // message convention "<field>: <reason>" (e.g. "activity.start_date: '2024-13-40' is not a

@@ -44,17 +44,6 @@ std::string RandomHex(int words) {
   }
 }
 
-// The size of `message` in the grpc-message trailer (percent-encoded outside printable ASCII,
-// and '%'): the budget rule of common/status.h.
-size_t EncodedMessageSize(absl::string_view message) {
-  size_t size = 0;
-  for (const char c : message) {
-    const auto b = static_cast<unsigned char>(c);
-    size += b < 0x20 || b > 0x7e || b == '%' ? 3 : 1;
-  }
-  return size;
-}
-
 thread_local std::string current_traceparent;
 
 class TraceInterceptor : public grpc::experimental::Interceptor {
@@ -181,11 +170,7 @@ std::optional<grpc::Status> WithRequestInfo(const grpc::Status& status,
   google::rpc::RequestInfo info;
   info.set_request_id(std::string(trace_id));
   proto.add_details()->PackFrom(info);
-  const size_t message_size = EncodedMessageSize(status.error_message());
-  const size_t budget = message_size >= kMaxErrorTrailerBytes
-                            ? 0
-                            : std::min(kMaxErrorDetailsBytes, kMaxErrorTrailerBytes - message_size);
-  if (proto.ByteSizeLong() > budget) return std::nullopt;
+  if (proto.ByteSizeLong() > ErrorDetailsBudget(status.error_message())) return std::nullopt;
   return grpc::Status(status.error_code(), status.error_message(), proto.SerializeAsString());
 }
 
