@@ -9,7 +9,6 @@
 
 // The database layer's instruments (names fixed by issue #24's contract; the operator's table is
 // in the README). Every series is looked up once, here; the hot path only touches atomics.
-// Header-only so that common/db needs no new translation unit.
 namespace imp::db {
 
 class DbMetrics {

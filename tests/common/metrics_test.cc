@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -28,6 +29,7 @@
 #include "common/worker_pool.h"
 #include "gtest/gtest.h"
 #include "imp/registry/v1/registry.grpc.pb.h"
+#include "tests/support/metrics_sample.h"
 
 namespace imp {
 namespace {
@@ -78,14 +80,10 @@ HttpAnswer Get(const std::string& url, const std::string& method = "GET") {
   return answer;
 }
 
-// The value of the sample line `series` (name and labels exactly as rendered), or -1.
+// The value of the sample `series` (name and labels exactly as rendered), or -1 when absent.
 double Value(const std::string& exposition, const std::string& series) {
-  for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
-    if (absl::StartsWith(line, series + " ")) {
-      return std::stod(std::string(line.substr(series.size() + 1)));
-    }
-  }
-  return -1;
+  const double value = testing::SampleIn(exposition, series);
+  return std::isnan(value) ? -1 : value;
 }
 
 // promtool's verdict on an exposition: "" when it has nothing to say, else what it said.
