@@ -17,7 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/metrics/metrics.h"
-#include "common/server/commit_gate.h"
+#include "common/commit_gate.h"
 
 namespace imp {
 

@@ -16,15 +16,16 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "common/api/changes_page.h"
 #include "common/api/errors.h"
 #include "common/api/etag.h"
 #include "common/api/page_budget.h"
 #include "common/api/page_token.h"
 #include "common/api/resource_name.h"
 #include "common/db/changes.h"
+#include "common/db/changes_page.h"
 #include "common/db/database.h"
 #include "common/db/keyset.h"
+#include "common/db/keyset_page.h"
 #include "common/db/query.h"
 #include "common/db/request_ids.h"
 #include "common/db/sql_time.h"
@@ -295,12 +296,12 @@ absl::Status ListResources(Database& db, const RequestContext& ctx, const ListSp
   FinishListQuery(query, order, spec.pk_column, *page);
   auto work = [&](Connection& c) -> absl::Status {
     clear();
-    auto rows = api::ReadKeysetRows(*query.Execute(c), *page, spec.column_count + 1, read);
+    auto rows = ReadKeysetRows(*query.Execute(c), *page, spec.column_count + 1, read);
     using Row = typename decltype(rows.rows)::value_type;
     std::vector<Row*> page_rows;
     for (auto& row : rows.rows) page_rows.push_back(&row);
     load_page(c, page_rows);
-    api::FillPage(
+    FillPage(
         rows, *page, next_page_token, [&](Row& row) -> decltype(auto) { return prepare(c, row); },
         add);
     return absl::OkStatus();
@@ -322,8 +323,7 @@ absl::Status ListResourceChanges(Database& db, const RequestContext& ctx,
   return db.InTransaction(ctx, [&](Connection& c) -> absl::Status {
     out->Clear();
     if (!exists(c)) return absl::NotFoundError(absl::StrCat(name, " not found"));
-    api::FillChangesPage(ListChanges(c, name, page->position.pk, page->size + 1), *page, out,
-                         snapshot);
+    FillChangesPage(ListChanges(c, name, page->position.pk, page->size + 1), *page, out, snapshot);
     return absl::OkStatus();
   });
 }

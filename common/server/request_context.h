@@ -8,7 +8,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/server/commit_gate.h"
+#include "common/commit_gate.h"
 
 namespace imp {
 

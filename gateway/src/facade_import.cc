@@ -7,7 +7,6 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "activity-service/src/activities.h"
 #include "common/server/raw_messages.h"
 #include "gateway/src/facade.h"
 #include "gateway/src/scope.h"
@@ -74,12 +73,8 @@ class ImportRelay final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       Abandon(parsed);
       return;
     }
+    // The rows-per-call limit is the activity service's: it ends the stream past it.
     rows_ += message_.rows_size();
-    if (rows_ > static_cast<int64_t>(activity::kMaxImportRows)) {
-      Abandon(absl::InvalidArgumentError(
-          absl::StrCat("rows: at most ", activity::kMaxImportRows, " rows per import call")));
-      return;
-    }
     if (!who_.scoped()) {
       Forward();
       return;

@@ -77,7 +77,7 @@ absl::Status Registry::ListAgreements(const RequestContext& ctx,
         store::LoadPartiesOf(c, rows);
       },
       [](db::Connection& c, store::AgreementRow& row) -> const Agreement& {
-        LoadMembers(c, row);
+        store::LoadMembers(c, row);
         return row.agreement;
       },
       [&](store::AgreementRow& row) { *out->add_agreements() = std::move(row.agreement); },

@@ -5,14 +5,10 @@
 
 #include <memory>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/api/errors.h"
-#include "common/api/resource_name.h"
-#include "common/api/text.h"
 #include "registry-service/src/statements.h"
-#include "registry-service/src/validation.h"
 
 namespace imp::registry {
 namespace {
@@ -26,51 +22,6 @@ absl::Status Invalid(absl::string_view field, absl::string_view why) {
 std::string IdOf(const std::string& name) { return name.substr(name.find('/') + 1); }
 
 }  // namespace
-
-absl::Status ValidateFrameworkFields(const Agreement& a) {
-  const bool framework = a.kind() == Agreement::KIND_FRAMEWORK_AGREEMENT;
-  if (a.declared_member_count() < 0 || a.declared_member_count() > limits::kMaxDeclaredMembers) {
-    return Invalid("agreement.declared_member_count",
-                   absl::StrCat("must be between 0 and ", limits::kMaxDeclaredMembers));
-  }
-  if (!framework && a.declared_member_count() != 0) {
-    return Invalid("agreement.declared_member_count",
-                   "only a KIND_FRAMEWORK_AGREEMENT declares members");
-  }
-  if (!framework && a.member_institutions_size() > 0) {
-    return Invalid("agreement.member_institutions",
-                   "only a KIND_FRAMEWORK_AGREEMENT has member institutions");
-  }
-  if (a.member_institutions_size() > a.declared_member_count()) {
-    return Invalid(
-        "agreement.member_institutions",
-        absl::StrCat(a.member_institutions_size(), " members named but declared_member_count is ",
-                     a.declared_member_count(), "; named members never exceed the declared count"));
-  }
-  absl::flat_hash_set<std::string> parties;
-  for (const auto& party : a.parties()) parties.insert(party.institution());
-  absl::flat_hash_set<std::string> seen;
-  for (int i = 0; i < a.member_institutions_size(); ++i) {
-    const std::string field = absl::StrCat("agreement.member_institutions[", i, "]");
-    const std::string& name = a.member_institutions(i);
-    auto id = api::ParseResourceName(name, "institutions", field);
-    if (!id.ok()) return id.status();
-    if (!seen.insert(name).second) return Invalid(field, "is listed twice");
-    if (parties.contains(name)) {
-      return Invalid(field, absl::StrCat(name, " is a party of the framework, not a member"));
-    }
-  }
-  if (!a.parent_agreement().empty()) {
-    auto id =
-        api::ParseResourceName(a.parent_agreement(), "agreements", "agreement.parent_agreement");
-    if (!id.ok()) return id.status();
-    if (framework) {
-      return Invalid("agreement.parent_agreement",
-                     "a KIND_FRAMEWORK_AGREEMENT has no parent (frameworks do not nest)");
-    }
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<FrameworkLinks> LockFrameworkLinks(db::Connection& c, const std::string& id,
                                                   const Agreement& a) {
@@ -113,16 +64,6 @@ void ReplaceMembers(db::Connection& c, int64_t agreement_pk, const std::vector<i
     ins.setInt64(2, pks[i]);
     ins.setInt(3, static_cast<int>(i));
     ins.executeUpdate();
-  }
-}
-
-void LoadMembers(db::Connection& c, store::AgreementRow& row) {
-  auto& ps = c.Prepare(stmt::kSelectMembersOfAgreement);
-  ps.setInt64(1, row.pk);
-  std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
-  row.agreement.clear_member_institutions();
-  while (rs->next()) {
-    row.agreement.add_member_institutions(store::InstitutionName(std::string(rs->getString(1))));
   }
 }
 

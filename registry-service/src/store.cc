@@ -11,7 +11,6 @@
 #include "common/api/text.h"
 #include "common/db/query.h"
 #include "common/db/sql_time.h"
-#include "registry-service/src/framework.h"
 #include "registry-service/src/statements.h"
 #include "registry-service/src/validation.h"
 
@@ -219,6 +218,16 @@ AgreementRow ReadAgreement(sql::ResultSet& rs) {
   a.set_declared_member_count(rs.getInt(19));
   if (!rs.isNull(20)) a.set_parent_agreement(AgreementName(std::string(rs.getString(20))));
   return row;
+}
+
+void LoadMembers(db::Connection& c, AgreementRow& row) {
+  auto& ps = c.Prepare(stmt::kSelectMembersOfAgreement);
+  ps.setInt64(1, row.pk);
+  std::unique_ptr<sql::ResultSet> rs(ps.executeQuery());
+  row.agreement.clear_member_institutions();
+  while (rs->next()) {
+    row.agreement.add_member_institutions(InstitutionName(std::string(rs->getString(1))));
+  }
 }
 
 void LoadParties(db::Connection& c, AgreementRow& row) {

@@ -74,6 +74,8 @@ void ReplaceParties(db::Connection& c, int64_t agreement_pk, const v1::Agreement
 // IMP_AGREEMENT_COLUMNS.
 AgreementRow ReadAgreement(sql::ResultSet& rs);
 void LoadParties(db::Connection& c, AgreementRow& row);
+// Loads a framework's named members (framework_rules.h) into the row's agreement.
+void LoadMembers(db::Connection& c, AgreementRow& row);
 // LoadParties for many rows in one statement (an IN list over their pks).
 void LoadPartiesOf(db::Connection& c, std::vector<AgreementRow*> rows);
 

@@ -8,7 +8,7 @@
 #include "common/api/proto_util.h"
 #include "common/api/resource_name.h"
 #include "common/api/text.h"
-#include "registry-service/src/framework.h"
+#include "registry-service/src/framework_rules.h"
 
 namespace imp::registry {
 namespace {

@@ -7,7 +7,7 @@
 #include "absl/time/clock.h"
 #include "common/api/errors.h"
 #include "common/db/migrations.h"
-#include "common/server/commit_gate.h"
+#include "common/commit_gate.h"
 #include "common/status.h"
 #include "common/worker_pool.h"
 #include "google/rpc/error_details.pb.h"

@@ -1,5 +1,5 @@
-#ifndef IMP_COMMON_SERVER_COMMIT_GATE_H_
-#define IMP_COMMON_SERVER_COMMIT_GATE_H_
+#ifndef IMP_COMMON_COMMIT_GATE_H_
+#define IMP_COMMON_COMMIT_GATE_H_
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -52,4 +52,4 @@ class CommitGate {
 
 }  // namespace imp
 
-#endif  // IMP_COMMON_SERVER_COMMIT_GATE_H_
+#endif  // IMP_COMMON_COMMIT_GATE_H_

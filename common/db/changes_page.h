@@ -1,5 +1,5 @@
-#ifndef IMP_COMMON_API_CHANGES_PAGE_H_
-#define IMP_COMMON_API_CHANGES_PAGE_H_
+#ifndef IMP_COMMON_DB_CHANGES_PAGE_H_
+#define IMP_COMMON_DB_CHANGES_PAGE_H_
 
 #include <google/protobuf/message.h>
 
@@ -13,7 +13,7 @@
 #include "common/db/keyset.h"
 #include "common/db/snapshot_diff.h"
 
-namespace imp::api {
+namespace imp::db {
 
 // Fills a ListChanges response (any service's: each has a Change message with revision, actor,
 // change_time, action, changed_fields and a snapshot of its resource) from a page of the audit
@@ -21,25 +21,25 @@ namespace imp::api {
 // change carries its resource in; each is rebuilt from the stored keyframes and diffs. The page
 // also ends before it passes kMaxPageBytes (each change carries its whole resource).
 template <typename Response, typename Snapshot>
-void FillChangesPage(const db::ChangeHistory& history, const db::Page& page, Response* out,
+void FillChangesPage(const ChangeHistory& history, const Page& page, Response* out,
                      Snapshot snapshot) {
   using Change = typename std::remove_pointer_t<decltype(out->add_changes())>;
   const auto& records = history.records;
   Change prototype;
-  auto versions = db::ReconstructSnapshots(history, static_cast<size_t>(page.size),
-                                           *snapshot(&prototype), kMaxPageBytes);
-  PageBudget budget;
+  auto versions = ReconstructSnapshots(history, static_cast<size_t>(page.size),
+                                       *snapshot(&prototype), api::kMaxPageBytes);
+  api::PageBudget budget;
   for (size_t i = 0; i < records.size(); ++i) {
     // Past page_size, or past what newer changes already took of the budget (never the first).
     if (static_cast<int>(i) == page.size || versions[i] == nullptr) {
-      out->set_next_page_token(db::NextPageToken(page, {"", records[i - 1].pk}));
+      out->set_next_page_token(NextPageToken(page, {"", records[i - 1].pk}));
       return;
     }
     const auto& rec = records[i];
     Change* change = out->add_changes();
     change->set_revision(rec.revision);
     change->set_actor(rec.actor);
-    *change->mutable_change_time() = ToTimestamp(rec.change_time);
+    *change->mutable_change_time() = api::ToTimestamp(rec.change_time);
     typename Change::Action action = Change::ACTION_UNSPECIFIED;
     Change::Action_Parse(absl::StrCat("ACTION_", rec.action), &action);
     change->set_action(action);
@@ -48,12 +48,12 @@ void FillChangesPage(const db::ChangeHistory& history, const db::Page& page, Res
     resource->GetReflection()->Swap(resource, versions[i].get());
     if (!budget.Fits(*change)) {  // never the first change
       out->mutable_changes()->RemoveLast();
-      out->set_next_page_token(db::NextPageToken(page, {"", records[i - 1].pk}));
+      out->set_next_page_token(NextPageToken(page, {"", records[i - 1].pk}));
       return;
     }
   }
 }
 
-}  // namespace imp::api
+}  // namespace imp::db
 
-#endif  // IMP_COMMON_API_CHANGES_PAGE_H_
+#endif  // IMP_COMMON_DB_CHANGES_PAGE_H_
