@@ -116,7 +116,10 @@ absl::Status Database::RunTransaction(absl::Time deadline, const RequestContext*
       LimitToDeadline(conn, deadline);
       Transaction tx(conn);
       absl::Status status = work(conn);
-      if (!status.ok()) return status;  // rolled back by ~Transaction
+      if (!status.ok()) {
+        tx.RollBackWork();  // a transaction ended under the work: retried as a conflict
+        return status;      // rolled back by ~Transaction
+      }
       bool entered_gate = false;
       if (ctx != nullptr) {
         absl::Status ready = ReadyToCommit(*ctx, &entered_gate);

@@ -16,6 +16,11 @@ class Transaction {
   Transaction& operator=(const Transaction&) = delete;
 
   void Commit();  // throws sql::SQLException
+  // Before the work's failure is answered: undoes the work (the destructor then ends the
+  // transaction) and throws the same conflict as Commit when the server had already ended the
+  // transaction under the work, whose conclusion then rests on reads of a transaction that no
+  // longer existed and must be drawn again.
+  void RollBackWork();  // throws sql::SQLException
 
  private:
   Connection& conn_;

@@ -158,6 +158,39 @@ TEST(Database, ATransactionEndedUnderItsWorkCommitsNothingPartialAndIsRetriedWho
   EXPECT_EQ(CountItems(db), 1);
 }
 
+// galera_test saw a retried create told ALREADY_EXISTS: its transaction was ended under the work
+// (the first attempt's write set applied), and the work, reading on, found the first attempt's
+// row. A failure concluded in a transaction that no longer exists is drawn again; one concluded
+// in a live transaction is answered at once.
+TEST(Database, AFailureConcludedAfterTheTransactionWasEndedUnderItsWorkIsDrawnAgain) {
+  auto tdb = testing::TestDatabase::Create();
+  Database db(tdb->pool_options(), TestMigrations());
+  ASSERT_TRUE(db.CheckReady(Soon()).ok());
+  int runs = 0;
+  absl::Status s = db.InTransaction(Soon(), [&](Connection& c) -> absl::Status {
+    if (++runs == 1) {
+      c.ExecuteDirect("ROLLBACK");  // what the server did
+      return absl::AlreadyExistsError("activity.external_reference: already used");
+    }
+    auto& ps = c.Prepare(kInsertItem);
+    ps.setInt(1, 1);
+    ps.setString(2, "the replayed answer");
+    ps.executeUpdate();
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(runs, 2);
+  EXPECT_EQ(CountItems(db), 1);
+
+  runs = 0;
+  s = db.InTransaction(Soon(), [&](Connection&) -> absl::Status {
+    ++runs;
+    return absl::AlreadyExistsError("activity.external_reference: already used");
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(runs, 1) << "a failure of a live transaction was run again";
+}
+
 TEST(Database, DuplicateKeyIsAlreadyExistsWithoutSqlText) {
   auto tdb = testing::TestDatabase::Create();
   Database db(tdb->pool_options(), TestMigrations());
