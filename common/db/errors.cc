@@ -52,6 +52,13 @@ absl::Status MapSqlException(const sql::SQLException& e, absl::string_view conte
         "database node not ready (not in the cluster's primary "
         "component, or still joining); retry later");
   }
+  // The outcome is the database's to know: every write that can meet it carries a request id,
+  // so the client's retry either replays the committed answer or writes it once.
+  if (code == kErrErrorDuringCommit) {
+    return absl::UnavailableError(
+        "the database could not complete the commit (error 1180, e.g. its node is shutting "
+        "down); retry with the same request_id");
+  }
   if (IsRetryableConflict(code)) {
     return absl::AbortedError("concurrent modification conflict; retry the request");
   }

@@ -20,6 +20,9 @@ inline constexpr int kErrDeadlock = 1213;  // also Galera certification failures
 // cluster's primary component (it lost quorum) or still joining; it refuses every statement that
 // touches a table until it is Synced, while its connections stay open.
 inline constexpr int kErrNodeNotReady = 1047;
+// ER_ERROR_DURING_COMMIT: a Galera node shutting down fails the COMMIT it is running
+// (galera_test's rolling node restart saw it end an import as INTERNAL).
+inline constexpr int kErrErrorDuringCommit = 1180;
 inline constexpr int kErrServerShutdown = 1053;
 inline constexpr int kErrTooManyConnections = 1040;
 inline constexpr int kErrConnectionKilled = 1927;
